@@ -1,0 +1,61 @@
+#include "apps/process_setup.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/log.h"
+#include "coordinator/training_run.h"
+#include "train/compute_threads.h"
+
+namespace gan::apps {
+namespace {
+// The launcher's rank before MPI is up, so only one process reports a bad command line.
+int launcherRank() {
+  for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+    if (const char* value = std::getenv(variable)) return std::atoi(value);
+  }
+  return 0;
+}
+}  // namespace
+
+bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& parsed) {
+  try {
+    parsed = parseCommandLine(argc, argv);
+    return true;
+  } catch (const std::exception& e) {
+    if (launcherRank() == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return false;
+  }
+}
+
+ProcessSetup setUpProcess(const Config& config) {
+  ProcessSetup setup;
+  const auto threads = train::configureComputeThreads(config.train.threads);
+  // The device decides the backend (auto: NCCL for GPU tensors), so pick it before MPI is up;
+  // the GPU index comes from the node-local rank once the communicator knows it.
+  const bool gpu = coordinator::chooseDevice(config.train.device, 0).is_cuda();
+  setup.communicator = comm::createCommunicator(comm::parseBackendChoice(config.comm.backend), gpu);
+  setLogRank(setup.communicator->rank(), setup.communicator->worldSize());
+  setup.device = coordinator::chooseDevice(config.train.device, setup.communicator->localRank());
+  log0f("gan_dist: ", setup.communicator->worldSize(), " rank(s), backend ", setup.communicator->backendName(),
+        ", device ", setup.device.str());
+  log0(threads.summary);
+  if (!threads.blas_is_openblas) {
+    logWarning("the active BLAS is not OpenBLAS (" + threads.blas_library +
+               "); training runs ~4x slower. Install libopenblas0-pthread.");
+  }
+  if (config.train.threads > 1 && setup.communicator->worldSize() > 1) {
+    log0("note: mpirun binds each rank to one core by default; with --train.threads > 1 launch with "
+         "--bind-to none or --map-by slot:PE=<threads> so the threads get cores of their own");
+  }
+  return setup;
+}
+
+void failJob(const char* program, const std::string& message, comm::Communicator* communicator) {
+  std::fprintf(stderr, "%s: error on rank %d: %s\n", program, logRank(), message.c_str());
+  std::fflush(stderr);
+  if (communicator != nullptr) communicator->abortJob(1);
+  std::exit(1);
+}
+
+}  // namespace gan::apps

@@ -1,0 +1,31 @@
+// Start-up and failure handling shared by the gan_dist programs.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "comm/communicator.h"
+#include "common/config.h"
+#include "common/memory_tuning.h"
+
+namespace gan::apps {
+
+// Parses argv; on a bad command line prints one line (on launcher rank 0 only, so an 8-rank
+// job does not print it 8 times) and returns false.
+bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& parsed);
+
+struct ProcessSetup {
+  std::unique_ptr<comm::Communicator> communicator;
+  torch::Device device{torch::kCPU};
+};
+
+// Compute threads, device, communicator and rank-aware logging, with the start-up lines.
+ProcessSetup setUpProcess(const Config& config);
+
+// Prints "program: error on rank R: message" and ends the whole job (MPI_Abort under a
+// launcher) so no peer waits in a collective for a rank that is gone.
+[[noreturn]] void failJob(const char* program, const std::string& message, comm::Communicator* communicator);
+
+}  // namespace gan::apps

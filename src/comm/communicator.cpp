@@ -1,0 +1,82 @@
+#include "comm/communicator.h"
+
+#include <cstdlib>
+
+#include "comm/local_communicator.h"
+#include "comm/mpi_communicator.h"
+#include "common/error.h"
+#ifdef GAN_DIST_HAVE_NCCL
+#include "comm/nccl_communicator.h"
+#endif
+
+namespace gan::comm {
+
+size_t scalarSize(ScalarType type) {
+  switch (type) {
+    case ScalarType::Float32: return 4;
+    case ScalarType::Float64: return 8;
+    case ScalarType::Int64: return 8;
+    case ScalarType::UInt8: return 1;
+  }
+  GAN_FAIL("unknown scalar type");
+}
+
+BackendChoice parseBackendChoice(const std::string& name) {
+  if (name == "auto") return BackendChoice::Auto;
+  if (name == "local") return BackendChoice::Local;
+  if (name == "mpi") return BackendChoice::Mpi;
+  if (name == "nccl") return BackendChoice::Nccl;
+  GAN_FAIL("--comm.backend must be one of auto | local | mpi | nccl, got '", name, "'");
+}
+
+bool startedByLauncher() {
+  // Open MPI's mpirun, PMIx (srun --mpi=pmix, prterun) and PMI-1/2 process managers.
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
+    if (std::getenv(variable) != nullptr) return true;
+  }
+  return false;
+}
+
+bool ncclBackendCompiled() {
+#ifdef GAN_DIST_HAVE_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu) {
+  if (choice == BackendChoice::Auto) {
+    if (tensors_on_gpu && ncclBackendCompiled()) {
+      choice = BackendChoice::Nccl;
+    } else {
+      choice = startedByLauncher() ? BackendChoice::Mpi : BackendChoice::Local;
+    }
+  }
+  switch (choice) {
+    case BackendChoice::Local:
+      GAN_CHECK(!startedByLauncher() || std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr ||
+                    std::string(std::getenv("OMPI_COMM_WORLD_SIZE")) == "1",
+                "--comm.backend=local under a multi-process launch: every rank would train alone; "
+                "use --comm.backend=mpi (or auto)");
+      return std::make_unique<LocalCommunicator>();
+    case BackendChoice::Mpi:
+      GAN_CHECK(!tensors_on_gpu,
+                "--comm.backend=mpi reduces CPU tensors only; use --train.device=cpu or --comm.backend=nccl");
+      return std::make_unique<MpiCommunicator>();
+    case BackendChoice::Nccl:
+#ifdef GAN_DIST_HAVE_NCCL
+      GAN_CHECK(tensors_on_gpu,
+                "--comm.backend=nccl needs the model on a GPU, but training runs on the CPU "
+                "(no CUDA device, or a LibTorch without CUDA)");
+      return std::make_unique<NcclCommunicator>();
+#else
+      GAN_FAIL("--comm.backend=nccl: this build has no NCCL support (CUDA and NCCL were not found "
+               "when it was configured)");
+#endif
+    case BackendChoice::Auto: break;
+  }
+  GAN_FAIL("unreachable backend choice");
+}
+
+}  // namespace gan::comm

@@ -1,0 +1,87 @@
+// Communicator: the one interface every backend (local, MPI, NCCL) implements. Training code
+// talks only to this, so it never branches on world size or backend.
+//
+// Contract (as in every collective library): every rank makes the same collective calls in the
+// same order with the same counts and types. Buffers are raw memory so this layer needs no torch.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace gan::comm {
+
+enum class ScalarType { Float32, Float64, Int64, UInt8 };
+enum class ReduceOp { Sum, Max, Min };
+enum class MemorySpace { Host, Cuda };
+
+size_t scalarSize(ScalarType type);
+
+// A contiguous run of `count` elements at `data`.
+struct BufferView {
+  void* data = nullptr;
+  size_t count = 0;
+  ScalarType type = ScalarType::Float32;
+  MemorySpace space = MemorySpace::Host;
+  size_t bytes() const { return count * scalarSize(type); }
+};
+
+struct AllreduceOptions {
+  ReduceOp op = ReduceOp::Sum;
+  // CUDA buffers only: the stream that produced the data and will consume the result
+  // (a cudaStream_t). The reduction is ordered after it and it is ordered after the reduction,
+  // without blocking the host. nullptr means the default stream.
+  void* cuda_stream = nullptr;
+};
+
+// Handle of a collective in flight.
+class Work {
+ public:
+  virtual ~Work() = default;
+  // Returns once the result may be used: for host buffers the data is final; for CUDA buffers
+  // the consuming stream is ordered after the reduction (the host does not block on the GPU).
+  // Rethrows a failure of the collective.
+  virtual void wait() = 0;
+  // Seconds the collective itself took, from start to completion (0 where not measured).
+  virtual double collectiveSeconds() const { return 0.0; }
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+
+  virtual int rank() const = 0;
+  virtual int worldSize() const = 0;
+  // Position and count of ranks on this node (selects the GPU).
+  virtual int localRank() const = 0;
+  virtual int localSize() const = 0;
+  virtual std::string backendName() const = 0;
+
+  // Reduces `buffer` in place across all ranks. Collectives run in issue order.
+  virtual std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options = {}) = 0;
+  void allreduce(BufferView buffer, AllreduceOptions options = {}) {
+    allreduceAsync(buffer, options)->wait();
+  }
+  // Copies root's buffer to every rank.
+  virtual void broadcast(BufferView buffer, int root) = 0;
+  virtual void barrier() = 0;
+
+  // Ends the whole job at once (all ranks), for fatal errors: no peer is left waiting.
+  [[noreturn]] virtual void abortJob(int exit_code) noexcept = 0;
+};
+
+enum class BackendChoice { Auto, Local, Mpi, Nccl };
+BackendChoice parseBackendChoice(const std::string& name);
+
+// True when this process was started by mpirun/srun (a process manager set its variables).
+bool startedByLauncher();
+
+// Whether this build compiled the NCCL backend.
+bool ncclBackendCompiled();
+
+// Creates the backend: `auto` picks NCCL when tensors live on a GPU, MPI when started by a
+// launcher, the local no-op backend otherwise. Throws gan::Error for impossible requests
+// (nccl without GPU tensors or without NCCL compiled in).
+std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu);
+
+}  // namespace gan::comm

@@ -1,0 +1,214 @@
+#include "comm/mpi_communicator.h"
+
+#include <chrono>
+
+#include "comm/mpi_check.h"
+#include "common/log.h"
+
+namespace gan::comm {
+
+namespace detail {
+void throwMpiError(int code, const char* call, const char* file, int line) {
+  char text[MPI_MAX_ERROR_STRING] = {0};
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  int rank = -1, initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  GAN_FAIL("MPI error on rank ", rank, " in ", call, " (", file, ":", line, "): ", text);
+}
+}  // namespace detail
+
+namespace {
+
+MPI_Datatype mpiType(ScalarType type) {
+  switch (type) {
+    case ScalarType::Float32: return MPI_FLOAT;
+    case ScalarType::Float64: return MPI_DOUBLE;
+    case ScalarType::Int64: return MPI_INT64_T;
+    case ScalarType::UInt8: return MPI_UINT8_T;
+  }
+  GAN_FAIL("unknown scalar type");
+}
+
+MPI_Op mpiOp(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::Sum: return MPI_SUM;
+    case ReduceOp::Max: return MPI_MAX;
+    case ReduceOp::Min: return MPI_MIN;
+  }
+  GAN_FAIL("unknown reduce op");
+}
+
+int checkedCount(const BufferView& buffer) {
+  GAN_CHECK(buffer.space == MemorySpace::Host,
+            "the mpi backend reduces host memory only; use --comm.backend=nccl for GPU tensors");
+  GAN_CHECK(buffer.count <= static_cast<size_t>(INT32_MAX), "MPI collective of ", buffer.count,
+            " elements exceeds the int count limit");
+  return static_cast<int>(buffer.count);
+}
+
+}  // namespace
+
+// One queued collective: started on the communication thread, then polled to completion.
+class MpiCommunicator::Task final : public Work {
+ public:
+  explicit Task(std::function<void()> start) : start_(std::move(start)) {}
+
+  // Runs on the communication thread.
+  void run() {
+    const auto began = std::chrono::steady_clock::now();
+    std::string error;
+    try {
+      start_();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    const auto ended = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    seconds_ = std::chrono::duration<double>(ended - began).count();
+    error_ = error;
+    done_ = true;
+    finished_.notify_all();
+  }
+
+  void wait() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    finished_.wait(lock, [this] { return done_; });
+    if (!error_.empty()) throw Error(error_);
+  }
+
+  double collectiveSeconds() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return seconds_;
+  }
+
+ private:
+  std::function<void()> start_;
+  mutable std::mutex mutex_;
+  std::condition_variable finished_;
+  bool done_ = false;
+  double seconds_ = 0.0;
+  std::string error_;
+};
+
+namespace {
+// Drives a non-blocking request to completion. Polls with short sleeps rather than a busy
+// loop: the communication thread usually shares a core with the training thread (mpirun binds
+// one core per rank), and spinning would steal that core from backward.
+void completeRequest(MPI_Request& request) {
+  int done = 0;
+  for (int spins = 0; !done; ++spins) {
+    MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) break;
+    if (spins < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+  }
+}
+}  // namespace
+
+MpiCommunicator::MpiCommunicator() {
+  int initialized = 0;
+  MPI_CHECK(MPI_Initialized(&initialized));
+  if (!initialized) {
+    int provided = 0;
+    MPI_CHECK(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided));
+    owns_mpi_init_ = true;
+    GAN_CHECK(provided >= MPI_THREAD_SERIALIZED,
+              "MPI library provides thread level ", provided,
+              ", gan_dist needs MPI_THREAD_SERIALIZED (a dedicated communication thread)");
+  } else {
+    int provided = 0;
+    MPI_CHECK(MPI_Query_thread(&provided));
+    GAN_CHECK(provided >= MPI_THREAD_SERIALIZED,
+              "MPI was initialised with thread level ", provided,
+              "; gan_dist needs MPI_THREAD_SERIALIZED or higher");
+  }
+  // Errors come back as codes so MPI_CHECK can name the call, file and rank.
+  MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world_size_));
+  MPI_Comm node_comm;
+  MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node_comm));
+  MPI_CHECK(MPI_Comm_rank(node_comm, &local_rank_));
+  MPI_CHECK(MPI_Comm_size(node_comm, &local_size_));
+  MPI_CHECK(MPI_Comm_free(&node_comm));
+  worker_ = std::thread([this] { communicationLoop(); });
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  queue_changed_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  if (owns_mpi_init_) {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Finalize();
+  }
+}
+
+void MpiCommunicator::communicationLoop() {
+  for (;;) {
+    std::shared_ptr<Task> task;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task->run();
+  }
+}
+
+std::shared_ptr<Work> MpiCommunicator::enqueue(std::function<void()> collective) {
+  auto task = std::make_shared<Task>(std::move(collective));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    GAN_CHECK(!stopping_, "collective issued on a communicator that is shutting down");
+    queue_.push_back(task);
+  }
+  queue_changed_.notify_one();
+  return task;
+}
+
+std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, AllreduceOptions options) {
+  const int count = checkedCount(buffer);
+  if (world_size_ == 1) return enqueue([] {});
+  return enqueue([buffer, count, options] {
+    MPI_Request request;
+    MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, buffer.data, count, mpiType(buffer.type),
+                             mpiOp(options.op), MPI_COMM_WORLD, &request));
+    completeRequest(request);
+  });
+}
+
+void MpiCommunicator::broadcast(BufferView buffer, int root) {
+  const int count = checkedCount(buffer);
+  enqueue([buffer, count, root] {
+    MPI_Request request;
+    MPI_CHECK(MPI_Ibcast(buffer.data, count, mpiType(buffer.type), root, MPI_COMM_WORLD, &request));
+    completeRequest(request);
+  })->wait();
+}
+
+void MpiCommunicator::barrier() {
+  enqueue([] {
+    MPI_Request request;
+    MPI_CHECK(MPI_Ibarrier(MPI_COMM_WORLD, &request));
+    completeRequest(request);
+  })->wait();
+}
+
+void MpiCommunicator::abortJob(int exit_code) noexcept {
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::_Exit(exit_code);  // MPI_Abort does not return; this is for a broken MPI.
+}
+
+}  // namespace gan::comm

@@ -1,0 +1,54 @@
+// MPI backend for host (CPU) buffers.
+//
+// All MPI calls of a communicator run on one dedicated communication thread, in the order the
+// training thread issued them. That lets a bucket's allreduce progress while backward keeps
+// computing, keeps the call order identical on every rank, and needs only
+// MPI_THREAD_SERIALIZED from the MPI library.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "comm/communicator.h"
+
+namespace gan::comm {
+
+class MpiCommunicator final : public Communicator {
+ public:
+  // Initialises MPI if nobody has yet (and then finalises it on destruction).
+  MpiCommunicator();
+  ~MpiCommunicator() override;
+
+  int rank() const override { return rank_; }
+  int worldSize() const override { return world_size_; }
+  int localRank() const override { return local_rank_; }
+  int localSize() const override { return local_size_; }
+  std::string backendName() const override { return "mpi"; }
+
+  std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
+  void broadcast(BufferView buffer, int root) override;
+  void barrier() override;
+  [[noreturn]] void abortJob(int exit_code) noexcept override;
+
+ private:
+  class Task;
+  std::shared_ptr<Work> enqueue(std::function<void()> start_collective);
+  void communicationLoop();
+
+  bool owns_mpi_init_ = false;
+  int rank_ = 0;
+  int world_size_ = 1;
+  int local_rank_ = 0;
+  int local_size_ = 1;
+
+  std::mutex mutex_;
+  std::condition_variable queue_changed_;
+  std::deque<std::shared_ptr<Task>> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace gan::comm

@@ -1,0 +1,185 @@
+#include "common/config.h"
+
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace po = boost::program_options;
+
+namespace gan {
+namespace {
+
+template <typename T>
+std::string toText(const T& value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+// One list of options serves Boost (parsing, --help) and the effective-config table, so an
+// option cannot be parseable but missing from the table or vice versa.
+class OptionTable {
+ public:
+  OptionTable() : description_("gan_dist options") {}
+
+  template <typename Field>
+  void add(const std::string& name, Field& field, const std::string& help) {
+    description_.add_options()(name.c_str(),
+                               po::value<Field>(&field)->default_value(field, toText(field)),
+                               help.c_str());
+    printers_.emplace_back(name, [&field] { return toText(field); });
+  }
+
+  po::options_description& description() { return description_; }
+  const std::vector<std::pair<std::string, std::function<std::string()>>>& printers() const {
+    return printers_;
+  }
+
+ private:
+  po::options_description description_;
+  std::vector<std::pair<std::string, std::function<std::string()>>> printers_;
+};
+
+void declareOptions(OptionTable& t, Config& c) {
+  t.add("data.name", c.data.name, "data set: fashion_mnist | mnist (MNIST-format IDX files)");
+  t.add("data.path", c.data.path,
+        "directory with train-images-idx3-ubyte[.gz]; empty = /usr/share/datasets/<name>");
+  t.add("model.arch", c.model.arch, "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1)");
+  t.add("model.latent_dim", c.model.latent_dim, "size of the generator's noise input z");
+  t.add("model.hidden_dim", c.model.hidden_dim, "width of the two hidden layers of G and D");
+  t.add("train.batch_size", c.train.batch_size, "samples per rank per step (global batch = ranks x this)");
+  t.add("train.max_steps", c.train.max_steps, "number of training steps (one D step + one G step each)");
+  t.add("train.lr_g", c.train.lr_g, "Adam learning rate of the generator");
+  t.add("train.lr_d", c.train.lr_d, "Adam learning rate of the discriminator");
+  t.add("train.beta1", c.train.beta1, "Adam beta1 (both networks)");
+  t.add("train.beta2", c.train.beta2, "Adam beta2 (both networks)");
+  t.add("train.loss", c.train.loss,
+        "GAN loss: nonsaturating (G maximises log D(G(z))) | minimax (G minimises log(1-D(G(z))))");
+  t.add("train.seed", c.train.seed, "seed of weights, data order and noise (identical on all ranks)");
+  t.add("train.threads", c.train.threads, "intra-op threads per rank; OpenBLAS is held to the same number");
+  t.add("train.device", c.train.device, "auto | cpu | cuda (auto: the GPU of this rank's local rank when LibTorch has CUDA)");
+  t.add("comm.backend", c.comm.backend, "auto | local | mpi | nccl (auto: nccl for GPU tensors, mpi under a launcher, else local)");
+  t.add("comm.bucket_mb", c.comm.bucket_mb, "gradient bucket size in MiB; a bucket's allreduce starts during backward");
+  t.add("comm.check_every", c.comm.check_every, "compare parameter/optimizer checksums across ranks every N steps (0: never)");
+  t.add("output.dir", c.output.dir, "output directory (samples/, checkpoints/, metrics.jsonl)");
+  t.add("output.log_every", c.output.log_every, "console + metrics.jsonl line every N steps (0: never)");
+  t.add("output.sample_every", c.output.sample_every, "8x8 sample grid PNG every N steps (0: never)");
+  t.add("output.checkpoint_every", c.output.checkpoint_every, "checkpoint every N steps (0: never)");
+}
+
+void requirePositive(const char* name, int64_t value) {
+  GAN_CHECK(value > 0, "--", name, " must be a positive integer, got ", value);
+}
+void requireNonNegative(const char* name, int64_t value) {
+  GAN_CHECK(value >= 0, "--", name, " must be a non-negative integer (0 disables), got ", value);
+}
+void requirePositiveReal(const char* name, double value) {
+  GAN_CHECK(value > 0 && std::isfinite(value), "--", name, " must be a positive number, got ", value);
+}
+void requireOneOf(const char* name, const std::string& value, std::initializer_list<const char*> allowed) {
+  std::string list;
+  for (const char* a : allowed) {
+    if (value == a) return;
+    list += list.empty() ? a : std::string(" | ") + a;
+  }
+  GAN_FAIL("--", name, " must be one of ", list, ", got '", value, "'");
+}
+
+}  // namespace
+
+void Config::validate() const {
+  requireOneOf("data.name", data.name, {"fashion_mnist", "mnist"});
+  requireOneOf("model.arch", model.arch, {"mlp"});
+  requirePositive("model.latent_dim", model.latent_dim);
+  requirePositive("model.hidden_dim", model.hidden_dim);
+  requirePositive("train.batch_size", train.batch_size);
+  requirePositive("train.max_steps", train.max_steps);
+  requirePositiveReal("train.lr_g", train.lr_g);
+  requirePositiveReal("train.lr_d", train.lr_d);
+  GAN_CHECK(train.beta1 >= 0 && train.beta1 < 1, "--train.beta1 must be in [0, 1), got ", train.beta1);
+  GAN_CHECK(train.beta2 >= 0 && train.beta2 < 1, "--train.beta2 must be in [0, 1), got ", train.beta2);
+  requireOneOf("train.loss", train.loss, {"nonsaturating", "minimax"});
+  requireNonNegative("train.seed", train.seed);
+  requirePositive("train.threads", train.threads);
+  requireOneOf("train.device", train.device, {"auto", "cpu", "cuda"});
+  requireOneOf("comm.backend", comm.backend, {"auto", "local", "mpi", "nccl"});
+  requirePositiveReal("comm.bucket_mb", comm.bucket_mb);
+  requireNonNegative("comm.check_every", comm.check_every);
+  GAN_CHECK(!output.dir.empty(), "--output.dir must not be empty");
+  requireNonNegative("output.log_every", output.log_every);
+  requireNonNegative("output.sample_every", output.sample_every);
+  requireNonNegative("output.checkpoint_every", output.checkpoint_every);
+}
+
+std::vector<std::pair<std::string, std::string>> Config::entries() const {
+  Config copy = *this;
+  OptionTable table;
+  declareOptions(table, copy);
+  std::vector<std::pair<std::string, std::string>> out;
+  out.emplace_back("config", config_file);
+  for (const auto& [name, print] : table.printers()) out.emplace_back(name, print());
+  return out;
+}
+
+ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
+  ParsedCommandLine result;
+  Config& config = result.config;
+  OptionTable table;
+  declareOptions(table, config);
+
+  po::options_description generic("General");
+  generic.add_options()("help,h", "print this help and exit")(
+      "config", po::value<std::string>(&config.config_file),
+      "INI file; sections map to dotted names ([train] batch_size = --train.batch_size)");
+  po::options_description all;
+  all.add(generic).add(table.description());
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+  } catch (const po::error& e) {
+    GAN_FAIL("command line: ", e.what());
+  }
+  if (vm.count("help")) {
+    std::ostringstream help;
+    help << "usage: gan_dist [--config FILE.ini] [--section.option=value ...]\n"
+         << "       mpirun -np N gan_dist --config FILE.ini   (one rank per process)\n\n"
+         << all;
+    result.help_requested = true;
+    result.help_text = help.str();
+    return result;
+  }
+  if (vm.count("config")) {
+    const std::string path = vm["config"].as<std::string>();
+    std::ifstream file(path);
+    GAN_CHECK(file, "--config: cannot open '", path, "'");
+    try {
+      // Command-line values were stored first, so they win over the file's.
+      po::store(po::parse_config_file(file, table.description(), /*allow_unregistered=*/false), vm);
+    } catch (const po::error& e) {
+      GAN_FAIL(path, ": ", e.what());
+    }
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    GAN_FAIL("configuration: ", e.what());
+  }
+  config.validate();
+  return result;
+}
+
+std::string formatConfigTable(const Config& config) {
+  std::ostringstream out;
+  out << "effective configuration:\n";
+  for (const auto& [name, value] : config.entries()) {
+    out << "  " << std::left << std::setw(24) << name << " " << value << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace gan

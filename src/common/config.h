@@ -1,0 +1,78 @@
+// The one configuration struct of a run: filled from an .ini file plus command-line overrides
+// (Boost.Program_options; `[train] batch_size` is `--train.batch_size`), validated once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gan {
+
+struct DataConfig {
+  std::string name = "fashion_mnist";  // fashion_mnist | mnist
+  std::string path;                    // empty: the Debian data set's directory for `name`
+};
+
+struct ModelConfig {
+  std::string arch = "mlp";
+  int64_t latent_dim = 100;
+  int64_t hidden_dim = 256;
+};
+
+struct TrainConfig {
+  int64_t batch_size = 64;  // per rank; the global batch is world_size * batch_size
+  int64_t max_steps = 3000;
+  double lr_g = 2e-4;
+  double lr_d = 2e-4;
+  double beta1 = 0.5;
+  double beta2 = 0.999;
+  std::string loss = "nonsaturating";  // nonsaturating | minimax
+  int64_t seed = 42;
+  int threads = 1;              // intra-op threads per rank (OpenMP and OpenBLAS alike)
+  std::string device = "auto";  // auto | cpu | cuda
+};
+
+struct CommConfig {
+  std::string backend = "auto";  // auto | local | mpi | nccl
+  double bucket_mb = 25.0;
+  int64_t check_every = 500;  // replica consistency check interval in steps; 0 disables
+};
+
+struct OutputConfig {
+  std::string dir = "runs/fashion_mnist_mlp";
+  int64_t log_every = 50;
+  int64_t sample_every = 500;
+  int64_t checkpoint_every = 1000;
+};
+
+struct Config {
+  std::string config_file;  // the .ini it was read from, empty when none
+  DataConfig data;
+  ModelConfig model;
+  TrainConfig train;
+  CommConfig comm;
+  OutputConfig output;
+
+  // Checks every value; throws gan::Error naming the first bad option.
+  void validate() const;
+  // (option name, value) for every option, in declaration order: the effective config table.
+  std::vector<std::pair<std::string, std::string>> entries() const;
+};
+
+// Result of parsing argv: either a config to run, or help text to print and exit 0.
+struct ParsedCommandLine {
+  Config config;
+  bool help_requested = false;
+  std::string help_text;
+};
+
+// Parses `--config FILE` and `--section.key=value` overrides (command line wins over the file).
+// Throws gan::Error with a one-line message naming the file or option on any problem.
+ParsedCommandLine parseCommandLine(int argc, const char* const* argv);
+
+// The effective-config table rank 0 prints at start.
+std::string formatConfigTable(const Config& config);
+
+}  // namespace gan

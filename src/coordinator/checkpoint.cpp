@@ -1,0 +1,203 @@
+#include "coordinator/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "common/error.h"
+#include "models/gan_networks.h"
+
+namespace fs = std::filesystem;
+
+namespace gan::coordinator {
+namespace {
+
+const char* const kFiles[] = {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json"};
+
+void fsyncPath(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  GAN_CHECK(fd >= 0, path.string(), ": cannot open to flush");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  GAN_CHECK(rc == 0, path.string(), ": fsync failed");
+}
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  GAN_CHECK(in, path.string(), ": cannot open");
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+uint32_t crc32Of(const std::string& bytes) {
+  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+}
+
+std::string stepDirectoryName(int64_t step) {
+  std::ostringstream name;
+  name << "step_" << std::setw(8) << std::setfill('0') << step;
+  return name.str();
+}
+
+void saveModule(torch::nn::Module& module, const fs::path& path) {
+  torch::serialize::OutputArchive archive;
+  module.save(archive);
+  archive.save_to(path.string());
+}
+
+void saveOptimizer(train::FlatAdam& adam, const fs::path& path) {
+  torch::serialize::OutputArchive archive;
+  archive.write("exp_avg", adam.expAvg().detach().cpu());
+  archive.write("exp_avg_sq", adam.expAvgSq().detach().cpu());
+  archive.write("step", torch::tensor(adam.stepCount(), torch::kInt64));
+  archive.save_to(path.string());
+}
+
+// Reads "fc1.weight" from the nested archive layout module.save() produces.
+torch::Tensor readNested(torch::serialize::InputArchive& archive, const std::string& dotted,
+                         const std::string& file) {
+  const auto dot = dotted.find('.');
+  torch::Tensor tensor;
+  if (dot == std::string::npos) {
+    GAN_CHECK(archive.try_read(dotted, tensor), file, ": tensor '", dotted, "' is missing");
+    return tensor;
+  }
+  torch::serialize::InputArchive child;
+  GAN_CHECK(archive.try_read(dotted.substr(0, dot), child), file, ": module '", dotted.substr(0, dot),
+            "' is missing");
+  return readNested(child, dotted.substr(dot + 1), file);
+}
+
+void loadInto(torch::Tensor& destination, const torch::Tensor& stored, const std::string& what) {
+  GAN_CHECK(stored.sizes() == destination.sizes(), what, " has shape ", stored.sizes(),
+            " in the checkpoint but ", destination.sizes(), " in the model");
+  torch::NoGradGuard no_grad;
+  destination.copy_(stored);
+}
+
+void loadParameters(train::FlatParameters& parameters, const fs::path& path) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(path.string());
+  for (auto& slot : parameters.slots()) {
+    auto destination = slot.parameter;
+    loadInto(destination, readNested(archive, slot.name, path.string()), path.string() + ": tensor '" + slot.name + "'");
+  }
+}
+
+void loadOptimizer(train::FlatAdam& adam, const fs::path& path) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(path.string());
+  loadInto(adam.expAvg(), readNested(archive, "exp_avg", path.string()), path.string() + ": tensor 'exp_avg'");
+  loadInto(adam.expAvgSq(), readNested(archive, "exp_avg_sq", path.string()), path.string() + ": tensor 'exp_avg_sq'");
+  adam.setStepCount(readNested(archive, "step", path.string()).item<int64_t>());
+}
+
+}  // namespace
+
+std::string writeCheckpoint(const std::string& output_dir, int64_t step, train::GanTrainer& trainer,
+                            const Config& config, int world_size) {
+  const fs::path root = fs::path(output_dir) / "checkpoints";
+  fs::create_directories(root);
+  const std::string name = stepDirectoryName(step);
+  const fs::path temporary = root / ("." + name + ".tmp");
+  const fs::path final_dir = root / name;
+  fs::remove_all(temporary);
+  fs::create_directories(temporary);
+
+  saveModule(trainer.generator(), temporary / "model_G.pt");
+  saveModule(trainer.discriminator(), temporary / "model_D.pt");
+  saveOptimizer(trainer.generatorOptimizer(), temporary / "optim_G.pt");
+  saveOptimizer(trainer.discriminatorOptimizer(), temporary / "optim_D.pt");
+
+  nlohmann::json state;
+  state["format_version"] = kCheckpointFormatVersion;
+  state["step"] = step;
+  state["world_size"] = world_size;
+  state["architecture"] = {{"generator", models::architectureSignature(trainer.generator())},
+                           {"discriminator", models::architectureSignature(trainer.discriminator())}};
+  nlohmann::json config_json;
+  for (const auto& [key, value] : config.entries()) config_json[key] = value;
+  state["config"] = config_json;
+  std::ofstream(temporary / "state.json") << state.dump(2) << "\n";
+
+  std::ostringstream manifest;
+  for (const char* file : kFiles) {
+    const std::string bytes = readFile(temporary / file);
+    manifest << file << " " << bytes.size() << " " << std::hex << std::setw(8) << std::setfill('0')
+             << crc32Of(bytes) << std::dec << "\n";
+    fsyncPath(temporary / file);
+  }
+  std::ofstream(temporary / "MANIFEST") << manifest.str();
+  fsyncPath(temporary / "MANIFEST");
+  fsyncPath(temporary);
+
+  fs::remove_all(final_dir);
+  fs::rename(temporary, final_dir);
+  fsyncPath(root);
+
+  // `latest` moves only once the new directory is complete and durable.
+  const fs::path link_temporary = root / ".latest.tmp";
+  fs::remove(link_temporary);
+  fs::create_directory_symlink(name, link_temporary);
+  fs::rename(link_temporary, root / "latest");
+  fsyncPath(root);
+  return final_dir.string();
+}
+
+std::string latestCheckpoint(const std::string& output_dir) {
+  const fs::path link = fs::path(output_dir) / "checkpoints" / "latest";
+  if (!fs::is_symlink(link)) return {};
+  return (link.parent_path() / fs::read_symlink(link)).string();
+}
+
+CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, train::GanTrainer& trainer) {
+  const fs::path dir(checkpoint_dir);
+  GAN_CHECK(fs::is_directory(dir), "checkpoint '", checkpoint_dir, "' is not a directory");
+  const fs::path manifest_path = dir / "MANIFEST";
+  GAN_CHECK(fs::exists(manifest_path), manifest_path.string(), ": missing (incomplete checkpoint)");
+  std::istringstream manifest(readFile(manifest_path));
+  std::string file, crc_text;
+  size_t size = 0;
+  int listed = 0;
+  while (manifest >> file >> size >> crc_text) {
+    const fs::path path = dir / file;
+    GAN_CHECK(fs::exists(path), path.string(), ": listed in MANIFEST but missing");
+    const std::string bytes = readFile(path);
+    GAN_CHECK(bytes.size() == size, path.string(), ": size ", bytes.size(), " differs from MANIFEST (", size, ")");
+    GAN_CHECK(crc32Of(bytes) == std::stoul(crc_text, nullptr, 16), path.string(), ": checksum mismatch (corrupt file)");
+    ++listed;
+  }
+  GAN_CHECK(listed == int(std::size(kFiles)), manifest_path.string(), ": lists ", listed, " files, expected ",
+            std::size(kFiles));
+
+  CheckpointContents contents;
+  try {
+    contents.state = nlohmann::json::parse(readFile(dir / "state.json"));
+    const int version = contents.state.at("format_version").get<int>();
+    GAN_CHECK(version == kCheckpointFormatVersion, (dir / "state.json").string(), ": format version ", version,
+              ", this build reads version ", kCheckpointFormatVersion);
+    contents.step = contents.state.at("step").get<int64_t>();
+    contents.world_size = contents.state.at("world_size").get<int>();
+    const auto& arch = contents.state.at("architecture");
+    GAN_CHECK(arch.at("generator").get<std::string>() == models::architectureSignature(trainer.generator()),
+              (dir / "state.json").string(), ": the generator's architecture differs from the configured model");
+    GAN_CHECK(arch.at("discriminator").get<std::string>() == models::architectureSignature(trainer.discriminator()),
+              (dir / "state.json").string(), ": the discriminator's architecture differs from the configured model");
+  } catch (const nlohmann::json::exception& e) {
+    GAN_FAIL((dir / "state.json").string(), ": malformed (", e.what(), ")");
+  }
+  loadParameters(trainer.generatorParameters(), dir / "model_G.pt");
+  loadParameters(trainer.discriminatorParameters(), dir / "model_D.pt");
+  loadOptimizer(trainer.generatorOptimizer(), dir / "optim_G.pt");
+  loadOptimizer(trainer.discriminatorOptimizer(), dir / "optim_D.pt");
+  return contents;
+}
+
+}  // namespace gan::coordinator

@@ -1,0 +1,38 @@
+// Adam over a flat parameter buffer: the same update as torch::optim::Adam (no weight decay,
+// no amsgrad), in a few whole-buffer kernels instead of a loop over parameters.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace gan::train {
+
+struct AdamSettings {
+  double lr = 2e-4;
+  double beta1 = 0.5;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+};
+
+class FlatAdam {
+ public:
+  FlatAdam(torch::Tensor values, torch::Tensor grads, AdamSettings settings);
+
+  void step();
+
+  int64_t stepCount() const { return step_count_; }
+  void setStepCount(int64_t count) { step_count_ = count; }
+  torch::Tensor& expAvg() { return exp_avg_; }
+  torch::Tensor& expAvgSq() { return exp_avg_sq_; }
+  const AdamSettings& settings() const { return settings_; }
+
+ private:
+  torch::Tensor values_;
+  torch::Tensor grads_;
+  AdamSettings settings_;
+  torch::Tensor exp_avg_;
+  torch::Tensor exp_avg_sq_;
+  torch::Tensor denom_;  // scratch, reused every step
+  int64_t step_count_ = 0;
+};
+
+}  // namespace gan::train

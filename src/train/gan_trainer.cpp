@@ -1,0 +1,88 @@
+#include "train/gan_trainer.h"
+
+#include "common/error.h"
+
+namespace gan::train {
+namespace {
+comm::BufferView hostOrDeviceView(torch::Tensor& flat) {
+  comm::BufferView view;
+  view.data = flat.data_ptr();
+  view.count = static_cast<size_t>(flat.numel());
+  view.type = flat.scalar_type() == torch::kFloat64 ? comm::ScalarType::Float64 : comm::ScalarType::Float32;
+  view.space = flat.is_cuda() ? comm::MemorySpace::Cuda : comm::MemorySpace::Host;
+  return view;
+}
+}  // namespace
+
+GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communicator, TrainerOptions options)
+    : networks_(std::move(networks)), communicator_(communicator), options_(options) {
+  g_params_ = std::make_unique<FlatParameters>(*networks_.generator);
+  d_params_ = std::make_unique<FlatParameters>(*networks_.discriminator);
+  g_buckets_ = std::make_unique<GradientBuckets>("G", *g_params_, communicator_, options_.bucket_bytes);
+  d_buckets_ = std::make_unique<GradientBuckets>("D", *d_params_, communicator_, options_.bucket_bytes);
+  g_adam_ = std::make_unique<FlatAdam>(g_params_->values(), g_params_->grads(), options_.adam_g);
+  d_adam_ = std::make_unique<FlatAdam>(d_params_->values(), d_params_->grads(), options_.adam_d);
+}
+
+void GanTrainer::broadcastParameters() {
+  if (communicator_.worldSize() == 1) return;
+  if (g_params_->values().is_cuda()) torch::cuda::synchronize();
+  communicator_.broadcast(hostOrDeviceView(g_params_->values()), 0);
+  communicator_.broadcast(hostOrDeviceView(d_params_->values()), 0);
+}
+
+StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) {
+  GAN_CHECK(real.size(0) == z.size(0), "real batch (", real.size(0), ") and noise batch (", z.size(0),
+            ") differ in size");
+  const int64_t b = real.size(0);
+  auto& generator = *networks_.generator;
+  auto& discriminator = *networks_.discriminator;
+  StepOutputs out;
+
+  // One generator forward serves both steps: D trains on it detached, G trains through it.
+  auto fake = generator.forward(z);
+
+  // ---- D step: real and fake in one batch (one matrix product per layer, not two).
+  d_buckets_->beginBackward();
+  auto logits = discriminator.forward(torch::cat({real, fake.detach()}, 0));
+  auto real_logits = logits.narrow(0, 0, b);
+  auto fake_logits = logits.narrow(0, b, b);
+  out.loss_d = discriminatorLoss(real_logits, fake_logits);
+  out.loss_d.backward();  // D's hooks start the bucket reductions during this call
+  d_buckets_->finishAndAverage();
+  d_adam_->step();
+
+  // ---- G step: D only passes gradients through; its weights get none (no wasted products,
+  // nothing leaks into D's next update).
+  g_buckets_->beginBackward();
+  d_params_->setRequiresGrad(false);
+  auto g_logits = discriminator.forward(fake);
+  out.loss_g = generatorLoss(options_.loss, g_logits);
+  try {
+    out.loss_g.backward();
+  } catch (...) {
+    d_params_->setRequiresGrad(true);
+    throw;
+  }
+  d_params_->setRequiresGrad(true);
+  g_buckets_->finishAndAverage();
+  g_adam_->step();
+
+  {
+    torch::NoGradGuard no_grad;
+    out.loss_d = out.loss_d.detach();
+    out.loss_g = out.loss_g.detach();
+    out.d_real = torch::sigmoid(real_logits.detach()).mean();
+    out.d_fake = torch::sigmoid(fake_logits.detach()).mean();
+  }
+  return out;
+}
+
+CommunicationStats GanTrainer::takeCommunicationStats() {
+  auto g = g_buckets_->takeStats();
+  auto d = d_buckets_->takeStats();
+  return {g.collective_seconds + d.collective_seconds, g.exposed_seconds + d.exposed_seconds,
+          g.bytes + d.bytes, g.collectives + d.collectives};
+}
+
+}  // namespace gan::train

@@ -1,0 +1,147 @@
+#include "train/gradient_buckets.h"
+
+#include <torch/csrc/autograd/function_hook.h>
+
+#include <chrono>
+
+#include "common/error.h"
+#ifdef GAN_DIST_TORCH_HAS_CUDA
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace gan::train {
+
+// Runs after autograd accumulated a parameter's gradient into its bucket view.
+class GradientBuckets::ReadyHook final : public torch::autograd::FunctionPostHook {
+ public:
+  ReadyHook(GradientBuckets* owner, size_t slot) : owner_(owner), slot_(slot) {}
+  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
+                                            const torch::autograd::variable_list&) override {
+    owner_->markReady(slot_);
+    return outputs;
+  }
+
+ private:
+  GradientBuckets* owner_;
+  size_t slot_;
+};
+
+GradientBuckets::GradientBuckets(std::string name, FlatParameters& parameters,
+                                 comm::Communicator& communicator, int64_t bucket_bytes)
+    : name_(std::move(name)), parameters_(parameters), communicator_(communicator) {
+  GAN_CHECK(bucket_bytes > 0, "bucket size must be positive, got ", bucket_bytes);
+  const int64_t element_bytes = parameters.values().element_size();
+  const auto& slots = parameters.slots();
+  Bucket current;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (current.slot_count == 0) current.offset = slots[i].offset;
+    current.numel += slots[i].numel;
+    current.slot_count += 1;
+    bucket_of_slot_.push_back(buckets_.size());
+    if (current.numel * element_bytes >= bucket_bytes || i + 1 == slots.size()) {
+      buckets_.push_back(current);
+      current = Bucket();
+    }
+  }
+  slot_seen_.assign(slots.size(), 0);
+  for (size_t i = 0; i < slots.size(); ++i) {
+    auto accumulator = torch::autograd::impl::grad_accumulator(slots[i].parameter);
+    GAN_CHECK(accumulator, "parameter ", slots[i].name, " of ", name_, " has no gradient accumulator");
+    accumulator->add_post_hook(std::make_unique<ReadyHook>(this, i));
+    accumulators_.push_back(std::move(accumulator));
+  }
+}
+
+GradientBuckets::~GradientBuckets() {
+  // Reductions still in flight write into our buffers: let them land first.
+  for (auto& bucket : buckets_) {
+    if (bucket.work) {
+      try {
+        bucket.work->wait();
+      } catch (...) {
+      }
+    }
+  }
+}
+
+std::vector<std::pair<int64_t, int64_t>> GradientBuckets::bucketRanges() const {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const auto& bucket : buckets_) ranges.emplace_back(bucket.offset, bucket.numel);
+  return ranges;
+}
+
+void GradientBuckets::beginBackward() {
+  parameters_.grads().zero_();
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& bucket : buckets_) {
+    bucket.pending = bucket.slot_count;
+    bucket.work.reset();
+  }
+  std::fill(slot_seen_.begin(), slot_seen_.end(), 0);
+  next_to_launch_ = 0;
+  armed_ = true;
+}
+
+void GradientBuckets::markReady(size_t slot_index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!armed_) return;  // a backward outside a training step: nothing to reduce
+  GAN_CHECK(!slot_seen_[slot_index], name_, ": parameter ", parameters_.slots()[slot_index].name,
+            " received its gradient twice in one step (call backward once per step)");
+  slot_seen_[slot_index] = 1;
+  buckets_[bucket_of_slot_[slot_index]].pending -= 1;
+  launchReadyBucketsLocked();
+}
+
+void GradientBuckets::launchReadyBucketsLocked() {
+  while (next_to_launch_ < buckets_.size() && buckets_[next_to_launch_].pending == 0) {
+    launch(buckets_[next_to_launch_]);
+    ++next_to_launch_;
+  }
+}
+
+void GradientBuckets::launch(Bucket& bucket) {
+  auto slice = parameters_.grads().narrow(0, bucket.offset, bucket.numel);
+  comm::BufferView view;
+  view.data = slice.data_ptr();
+  view.count = static_cast<size_t>(bucket.numel);
+  view.type = slice.scalar_type() == torch::kFloat64 ? comm::ScalarType::Float64 : comm::ScalarType::Float32;
+  comm::AllreduceOptions options;
+  if (slice.is_cuda()) {
+    view.space = comm::MemorySpace::Cuda;
+#ifdef GAN_DIST_TORCH_HAS_CUDA
+    options.cuda_stream = c10::cuda::getCurrentCUDAStream(slice.device().index()).stream();
+#endif
+  }
+  bucket.work = communicator_.allreduceAsync(view, options);
+  stats_.bytes += bucket.numel * slice.element_size();
+  stats_.collectives += 1;
+}
+
+void GradientBuckets::finishAndAverage() {
+  const auto began = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    GAN_CHECK(armed_, name_, ": finishAndAverage() without beginBackward()");
+    armed_ = false;
+    // Buckets whose parameters got no gradient still reduce (zeros): every rank must issue the
+    // same collectives whatever its local graph looked like.
+    while (next_to_launch_ < buckets_.size()) launch(buckets_[next_to_launch_++]);
+  }
+  for (auto& bucket : buckets_) bucket.work->wait();
+  const auto waited = std::chrono::steady_clock::now();
+  for (auto& bucket : buckets_) stats_.collective_seconds += bucket.work->collectiveSeconds();
+  stats_.exposed_seconds += std::chrono::duration<double>(waited - began).count();
+  const int world = communicator_.worldSize();
+  if (world > 1) {
+    torch::NoGradGuard no_grad;
+    parameters_.grads().div_(world);
+  }
+}
+
+CommunicationStats GradientBuckets::takeStats() {
+  CommunicationStats taken = stats_;
+  stats_ = CommunicationStats();
+  return taken;
+}
+
+}  // namespace gan::train

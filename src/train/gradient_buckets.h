@@ -1,0 +1,77 @@
+// GradientBuckets: averages one network's gradients across ranks, overlapped with backward.
+//
+// The flat gradient buffer is cut into contiguous buckets of about `bucket_bytes`. A post-hook
+// on each parameter's gradient accumulator counts it in; when a bucket is complete its
+// allreduce starts at once, while backward goes on with earlier layers. Buckets are launched
+// strictly in index order so every rank issues the same collectives in the same order.
+// finish() launches what is left, waits, and applies one 1/world scale: sum, then mean.
+// Knows nothing about GANs.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "comm/communicator.h"
+#include "train/flat_parameters.h"
+
+namespace gan::train {
+
+// Communication time of the reductions since the last takeStats().
+struct CommunicationStats {
+  double collective_seconds = 0;  // the collectives' own durations, summed
+  double exposed_seconds = 0;     // time the training thread waited for them after backward
+  int64_t bytes = 0;
+  int64_t collectives = 0;
+};
+
+class GradientBuckets {
+ public:
+  GradientBuckets(std::string name, FlatParameters& parameters, comm::Communicator& communicator,
+                  int64_t bucket_bytes);
+  ~GradientBuckets();
+  GradientBuckets(const GradientBuckets&) = delete;
+  GradientBuckets& operator=(const GradientBuckets&) = delete;
+
+  // Zeroes the gradients and arms the hooks; call before this network's backward.
+  void beginBackward();
+  // Launches the buckets no hook completed (parameters without gradient reduce zeros), waits
+  // for all, and leaves the mean gradient across ranks in the flat buffer.
+  void finishAndAverage();
+
+  size_t bucketCount() const { return buckets_.size(); }
+  // Element ranges [offset, offset + numel) of the buckets, in launch order.
+  std::vector<std::pair<int64_t, int64_t>> bucketRanges() const;
+  CommunicationStats takeStats();
+
+ private:
+  struct Bucket {
+    int64_t offset = 0;
+    int64_t numel = 0;
+    int slot_count = 0;
+    int pending = 0;
+    std::shared_ptr<comm::Work> work;
+  };
+  class ReadyHook;
+
+  void markReady(size_t slot_index);
+  void launchReadyBucketsLocked();
+  void launch(Bucket& bucket);
+
+  std::string name_;
+  FlatParameters& parameters_;
+  comm::Communicator& communicator_;
+  std::vector<Bucket> buckets_;
+  std::vector<size_t> bucket_of_slot_;
+  std::vector<char> slot_seen_;
+  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;  // keeps the hooks alive
+  std::mutex mutex_;
+  bool armed_ = false;
+  size_t next_to_launch_ = 0;
+  CommunicationStats stats_;
+};
+
+}  // namespace gan::train

@@ -1,0 +1,25 @@
+#include "train/losses.h"
+
+#include "common/error.h"
+
+namespace gan::train {
+
+GanLoss parseGanLoss(const std::string& name) {
+  if (name == "nonsaturating") return GanLoss::Nonsaturating;
+  if (name == "minimax") return GanLoss::Minimax;
+  GAN_FAIL("--train.loss must be one of nonsaturating | minimax, got '", name, "'");
+}
+
+torch::Tensor discriminatorLoss(const torch::Tensor& real_logits, const torch::Tensor& fake_logits) {
+  return torch::softplus(-real_logits).mean() + torch::softplus(fake_logits).mean();
+}
+
+torch::Tensor generatorLoss(GanLoss loss, const torch::Tensor& fake_logits) {
+  switch (loss) {
+    case GanLoss::Nonsaturating: return torch::softplus(-fake_logits).mean();   // -E[log D(G(z))]
+    case GanLoss::Minimax: return -torch::softplus(fake_logits).mean();         // E[log(1 - D(G(z)))]
+  }
+  GAN_FAIL("unknown GAN loss");
+}
+
+}  // namespace gan::train

@@ -1,0 +1,24 @@
+// GAN losses on discriminator logits (the sigmoid is folded into a numerically stable softplus).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace gan::train {
+
+enum class GanLoss {
+  Nonsaturating,  // G maximises E[log D(G(z))]   (what the seed's Keras code does)
+  Minimax,        // G minimises E[log(1 - D(G(z)))] (the seed's formula as written)
+};
+
+GanLoss parseGanLoss(const std::string& name);
+
+// D maximises E[log D(x)] + E[log(1 - D(G(z)))]: returns the negation, a mean BCE.
+// log D = -softplus(-logit), log(1 - D) = -softplus(logit).
+torch::Tensor discriminatorLoss(const torch::Tensor& real_logits, const torch::Tensor& fake_logits);
+
+// The generator's loss on D's logits for generated samples.
+torch::Tensor generatorLoss(GanLoss loss, const torch::Tensor& fake_logits);
+
+}  // namespace gan::train
