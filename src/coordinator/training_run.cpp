@@ -9,6 +9,7 @@
 #include "coordinator/checkpoint.h"
 #include "coordinator/metrics_log.h"
 #include "coordinator/sample_grid.h"
+#include "coordinator/step_inputs.h"
 #include "data/image_dataset.h"
 #include "data/sample_order.h"
 #include "models/gan_networks.h"
@@ -34,13 +35,6 @@ std::string formatDuration(double seconds) {
     std::snprintf(text, sizeof text, "%ldm%02lds", long(s / 60), long(s % 60));
   }
   return text;
-}
-
-torch::Tensor noiseTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows, int64_t latent_dim,
-                          const torch::Device& device) {
-  auto noise = train::latentNoiseRows(seed, step, first_row, rows, latent_dim);
-  return torch::from_blob(noise.data(), {rows, latent_dim}, torch::kFloat32).to(device, /*non_blocking=*/false,
-                                                                                  /*copy=*/true);
 }
 
 // The sample grid always uses the same noise, so grids of different steps are comparable.
@@ -113,9 +107,8 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   auto window_start = Clock::now();
   int64_t window_steps = 0;
   for (int64_t step = 0; step < last; ++step) {
-    auto real = dataset.batch(order.indicesForStep(step, rows), device);
-    auto z = noiseTensor(seed, step, rows.first, per_rank, latent, device);
-    const train::StepOutputs outputs = trainer.step(real, z);
+    const auto inputs = stepInputs(dataset, order, rows, seed, step, latent, device);
+    const train::StepOutputs outputs = trainer.step(inputs.real, inputs.z);
     const int64_t done = step + 1;
     ++window_steps;
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gan_dist needs, and only those that are missing.
+# Idempotent: with everything present it changes nothing and does not touch the network.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ccache pkg-config
+  libtorch-dev
+  libopenblas0-pthread          # without it Debian's torch uses reference BLAS (~4x slower)
+  libopenmpi-dev openmpi-bin
+  libboost-program-options-dev
+  libgtest-dev
+  libpng-dev zlib1g-dev
+  nlohmann-json3-dev
+  dataset-fashion-mnist         # real Fashion-MNIST (IDX .gz) in /usr/share/datasets/fashion-mnist
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install_deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install_deps: installing ${missing[*]}"
+sudo_cmd=()
+[[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,137 @@
+// End to end: the real gan_dist binary on real Fashion-MNIST, alone and under mpirun.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include "comm/local_communicator.h"
+#include "coordinator/checkpoint.h"
+#include "coordinator/png_writer.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Result run(const std::string& command) {
+  Result result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> chunk;
+  while (fgets(chunk.data(), chunk.size(), pipe) != nullptr) result.output += chunk.data();
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::string mpirun(int ranks) {
+  return std::string(GAN_MPIEXEC) + " -np " + std::to_string(ranks) + " " + GAN_MPIEXEC_FLAGS + " ";
+}
+
+std::string outputDir(const std::string& name) {
+  const auto dir = fs::path(::testing::TempDir()) / ("e2e_" + name);
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+std::string trainCommand(const std::string& out, int64_t steps) {
+  return std::string(GAN_DIST_BINARY) + " --config " + GAN_SOURCE_DIR + "/configs/fashion_mnist_mlp.ini" +
+         " --train.max_steps=" + std::to_string(steps) + " --output.dir=" + out +
+         " --output.log_every=20 --output.sample_every=30 --output.checkpoint_every=" + std::to_string(steps);
+}
+
+std::vector<nlohmann::json> metricLines(const std::string& out) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(fs::path(out) / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+// What every successful run must leave behind.
+void expectCompleteRun(const std::string& out, int64_t steps, int world) {
+  const auto metrics = metricLines(out);
+  ASSERT_EQ(int64_t(metrics.size()), steps / 20);
+  for (const auto& record : metrics) {
+    for (const char* key : {"step", "loss_d", "loss_g", "d_real", "d_fake", "samples_per_s"}) {
+      ASSERT_TRUE(record.contains(key)) << key;
+      EXPECT_TRUE(std::isfinite(record[key].get<double>())) << key << " = " << record[key];
+    }
+    EXPECT_GT(record["d_real"].get<double>(), 0.0);
+    EXPECT_LT(record["d_real"].get<double>(), 1.0);
+  }
+  EXPECT_EQ(metrics.back()["step"].get<int64_t>(), steps);
+
+  char name[32];
+  std::snprintf(name, sizeof name, "step_%08ld.png", long(steps));
+  const auto grid = gan::coordinator::readPng((fs::path(out) / "samples" / name).string());
+  EXPECT_EQ(grid.width, 8 * 28 + 9 * 2);
+  EXPECT_EQ(grid.height, 8 * 28 + 9 * 2);
+
+  // The checkpoint loads into a fresh model, and that model generates images.
+  gan::Config config;
+  gan::comm::LocalCommunicator local;
+  gan::train::GanTrainer trainer(gan::models::buildGanNetworks(config.model, 784), local, {});
+  const auto latest = gan::coordinator::latestCheckpoint(out);
+  ASSERT_FALSE(latest.empty());
+  const auto loaded = gan::coordinator::loadCheckpoint(latest, trainer);
+  EXPECT_EQ(loaded.step, steps);
+  EXPECT_EQ(loaded.world_size, world);
+  EXPECT_EQ(trainer.generatorOptimizer().stepCount(), steps);
+  torch::NoGradGuard no_grad;
+  auto samples = trainer.generator().forward(torch::randn({4, 100}));
+  EXPECT_TRUE(torch::isfinite(samples).all().item<bool>());
+}
+
+TEST(EndToEnd, SingleProcessTrainsOnFashionMnist) {
+  const auto out = outputDir("single");
+  const auto result = run(trainCommand(out, 60));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("effective configuration"), std::string::npos);
+  EXPECT_NE(result.output.find("1 rank(s), backend local"), std::string::npos) << result.output;
+  expectCompleteRun(out, 60, 1);
+}
+
+TEST(EndToEnd, TwoRanksUnderMpirun) {
+  const auto out = outputDir("two_ranks");
+  const auto result = run(mpirun(2) + trainCommand(out, 60));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("2 rank(s), backend mpi"), std::string::npos) << result.output;
+  expectCompleteRun(out, 60, 2);
+}
+
+TEST(EndToEnd, EightRanksTwoHundredSteps) {
+  const auto out = outputDir("eight_ranks");
+  const auto result = run(mpirun(8) + trainCommand(out, 200));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  expectCompleteRun(out, 200, 8);
+}
+
+TEST(EndToEnd, BadConfigExitsNonZeroWithOneLine) {
+  const auto result = run(std::string(GAN_DIST_BINARY) + " --train.batch_size=0");
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_EQ(result.output, "gan_dist: error: --train.batch_size must be a positive integer, got 0\n");
+
+  const auto under_mpi = run(mpirun(2) + GAN_DIST_BINARY + " --train.loss=bogus");
+  EXPECT_NE(under_mpi.exit_code, 0);
+  EXPECT_NE(under_mpi.output.find("--train.loss must be one of nonsaturating | minimax, got 'bogus'"),
+            std::string::npos) << under_mpi.output;
+}
+
+TEST(EndToEnd, MissingDataFailsTheWholeJobPromptly) {
+  const auto result = run(mpirun(2) + GAN_DIST_BINARY + " --data.path=/nonexistent/data --output.dir=" +
+                          outputDir("missing"));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("--data.path '/nonexistent/data': no train-images-idx3-ubyte.gz"), std::string::npos)
+      << result.output;
+}
+
+}  // namespace

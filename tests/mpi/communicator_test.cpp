@@ -1,0 +1,79 @@
+// MPI backend collectives; expected values are computed from (rank, size).
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <vector>
+
+#include "mpi/test_world.h"
+
+namespace {
+using namespace gan::comm;
+
+TEST(MpiCommunicator, RankAndSizesAreConsistent) {
+  auto& world = gan::test_support::world();
+  EXPECT_EQ(world.backendName(), "mpi");
+  EXPECT_GE(world.rank(), 0);
+  EXPECT_LT(world.rank(), world.worldSize());
+  EXPECT_LT(world.localRank(), world.localSize());
+  EXPECT_LE(world.localSize(), world.worldSize());
+}
+
+TEST(MpiCommunicator, AllreduceSumFloat) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  std::vector<float> values(1000);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = float((r + 1) * (i % 13));
+  world.allreduce({values.data(), values.size(), ScalarType::Float32, MemorySpace::Host});
+  for (size_t i = 0; i < values.size(); ++i) ASSERT_EQ(values[i], float(n * (n + 1) / 2 * (i % 13))) << i;
+}
+
+TEST(MpiCommunicator, AllreduceMaxMinInt64AndDouble) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  std::vector<int64_t> high = {r, -r, int64_t(r) << 40};
+  world.allreduce({high.data(), 3, ScalarType::Int64, MemorySpace::Host}, {ReduceOp::Max});
+  EXPECT_EQ(high, (std::vector<int64_t>{n - 1, 0, int64_t(n - 1) << 40}));
+  std::vector<double> low = {r + 0.5, -double(r)};
+  world.allreduce({low.data(), 2, ScalarType::Float64, MemorySpace::Host}, {ReduceOp::Min});
+  EXPECT_EQ(low, (std::vector<double>{0.5, -double(n - 1)}));
+}
+
+TEST(MpiCommunicator, BroadcastFromEveryRoot) {
+  auto& world = gan::test_support::world();
+  for (int root = 0; root < world.worldSize(); ++root) {
+    std::vector<uint8_t> bytes(777, static_cast<uint8_t>(world.rank()));
+    if (world.rank() == root) std::iota(bytes.begin(), bytes.end(), uint8_t(root));
+    world.broadcast({bytes.data(), bytes.size(), ScalarType::UInt8, MemorySpace::Host}, root);
+    for (size_t i = 0; i < bytes.size(); ++i) ASSERT_EQ(bytes[i], uint8_t(root + i)) << "root " << root;
+  }
+}
+
+TEST(MpiCommunicator, AsyncCollectivesCompleteInIssueOrderWhateverTheWaitOrder) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize();
+  std::vector<std::vector<float>> buffers(5, std::vector<float>(1 << 16, float(world.rank() + 1)));
+  std::vector<std::shared_ptr<Work>> works;
+  for (auto& buffer : buffers) works.push_back(world.allreduceAsync({buffer.data(), buffer.size()}));
+  for (auto it = works.rbegin(); it != works.rend(); ++it) (*it)->wait();
+  for (const auto& buffer : buffers) {
+    EXPECT_EQ(buffer.front(), float(n * (n + 1) / 2));
+    EXPECT_EQ(buffer.back(), float(n * (n + 1) / 2));
+  }
+  EXPECT_GE(works.front()->collectiveSeconds(), 0.0);
+}
+
+TEST(MpiCommunicator, LargeBufferAndBarrier) {
+  auto& world = gan::test_support::world();
+  std::vector<float> big(3 << 20, 1.0f);
+  world.allreduce({big.data(), big.size()});
+  EXPECT_EQ(big[12345], float(world.worldSize()));
+  world.barrier();
+}
+
+TEST(MpiCommunicator, DeviceBuffersAreRefusedByTheMpiBackend) {
+  auto& world = gan::test_support::world();
+  float value = 0;
+  EXPECT_THROW(world.allreduce({&value, 1, ScalarType::Float32, MemorySpace::Cuda}), std::exception);
+}
+
+}  // namespace

@@ -1,0 +1,106 @@
+// Checkpoints: round trip, atomic layout, and refusal of damaged or mismatched ones.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "comm/local_communicator.h"
+#include "common/error.h"
+#include "coordinator/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fixture {
+  gan::Config config;
+  gan::comm::LocalCommunicator comm;
+  std::unique_ptr<gan::train::GanTrainer> trainer;
+  std::string out;
+
+  explicit Fixture(int64_t hidden = 32) {
+    config.model.hidden_dim = hidden;
+    config.model.latent_dim = 8;
+    torch::manual_seed(1);
+    trainer = std::make_unique<gan::train::GanTrainer>(gan::models::buildGanNetworks(config.model, 16), comm,
+                                                       gan::train::TrainerOptions{});
+    out = ::testing::TempDir() + "/ckpt_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(out);
+  }
+  void trainSteps(int n) {
+    for (int i = 0; i < n; ++i) trainer->step(torch::rand({4, 16}) * 2 - 1, torch::randn({4, 8}));
+  }
+};
+
+std::string errorLoading(const std::string& dir, gan::train::GanTrainer& trainer) {
+  try {
+    gan::coordinator::loadCheckpoint(dir, trainer);
+  } catch (const gan::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
+  Fixture f;
+  f.trainSteps(3);
+  const auto dir = gan::coordinator::writeCheckpoint(f.out, 3, *f.trainer, f.config, 1);
+  EXPECT_EQ(fs::path(dir).filename(), "step_00000003");
+  for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json", "MANIFEST"}) {
+    EXPECT_TRUE(fs::exists(fs::path(dir) / file)) << file;
+  }
+  const auto g_saved = f.trainer->generatorParameters().values().clone();
+  const auto d_avg_saved = f.trainer->discriminatorOptimizer().expAvgSq().clone();
+  f.trainSteps(2);
+  ASSERT_FALSE(torch::equal(g_saved, f.trainer->generatorParameters().values()));
+
+  const auto loaded = gan::coordinator::loadCheckpoint(dir, *f.trainer);
+  EXPECT_EQ(loaded.step, 3);
+  EXPECT_EQ(loaded.world_size, 1);
+  EXPECT_TRUE(torch::equal(g_saved, f.trainer->generatorParameters().values()));
+  EXPECT_TRUE(torch::equal(d_avg_saved, f.trainer->discriminatorOptimizer().expAvgSq()));
+  EXPECT_EQ(f.trainer->generatorOptimizer().stepCount(), 3);
+  EXPECT_EQ(loaded.state["config"]["model.hidden_dim"], "32");
+}
+
+TEST(Checkpoint, LatestPointsAtTheNewestAndNoTemporariesRemain) {
+  Fixture f;
+  gan::coordinator::writeCheckpoint(f.out, 1, *f.trainer, f.config, 1);
+  const auto second = gan::coordinator::writeCheckpoint(f.out, 2, *f.trainer, f.config, 1);
+  EXPECT_EQ(fs::canonical(gan::coordinator::latestCheckpoint(f.out)), fs::canonical(second));
+  for (const auto& entry : fs::directory_iterator(fs::path(f.out) / "checkpoints")) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+  }
+  EXPECT_EQ(gan::coordinator::latestCheckpoint(f.out + "/nowhere"), "");
+}
+
+TEST(Checkpoint, CorruptFileIsRefusedByName) {
+  Fixture f;
+  const auto dir = gan::coordinator::writeCheckpoint(f.out, 1, *f.trainer, f.config, 1);
+  {
+    std::fstream file(fs::path(dir) / "model_D.pt", std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(100);
+    file.put('\x5a');
+  }
+  const auto error = errorLoading(dir, *f.trainer);
+  EXPECT_NE(error.find("model_D.pt: checksum mismatch"), std::string::npos) << error;
+}
+
+TEST(Checkpoint, TruncatedAndIncompleteAreRefused) {
+  Fixture f;
+  const auto dir = gan::coordinator::writeCheckpoint(f.out, 1, *f.trainer, f.config, 1);
+  fs::resize_file(fs::path(dir) / "optim_G.pt", 10);
+  EXPECT_NE(errorLoading(dir, *f.trainer).find("optim_G.pt: size 10 differs from MANIFEST"), std::string::npos);
+  fs::remove(fs::path(dir) / "MANIFEST");
+  EXPECT_NE(errorLoading(dir, *f.trainer).find("MANIFEST: missing"), std::string::npos);
+}
+
+TEST(Checkpoint, OtherArchitectureIsRefused) {
+  Fixture wide(48);
+  Fixture small(32);
+  const auto dir = gan::coordinator::writeCheckpoint(small.out, 1, *small.trainer, small.config, 1);
+  const auto error = errorLoading(dir, *wide.trainer);
+  EXPECT_NE(error.find("architecture differs"), std::string::npos) << error;
+}
+
+}  // namespace

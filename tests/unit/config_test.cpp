@@ -1,0 +1,99 @@
+// Config parsing: .ini sections as dotted names, command-line overrides, validation messages.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/error.h"
+
+namespace {
+
+gan::ParsedCommandLine parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "gan_dist");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return gan::parseCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string writeIni(const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/config_test_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".ini";
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string errorOf(std::vector<std::string> args) {
+  try {
+    parse(std::move(args));
+  } catch (const gan::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, DefaultsAreTheReferenceModel) {
+  const auto config = parse({}).config;
+  EXPECT_EQ(config.model.arch, "mlp");
+  EXPECT_EQ(config.model.latent_dim, 100);
+  EXPECT_EQ(config.model.hidden_dim, 256);
+  EXPECT_EQ(config.train.loss, "nonsaturating");
+  EXPECT_DOUBLE_EQ(config.train.lr_g, 2e-4);
+  EXPECT_DOUBLE_EQ(config.train.beta1, 0.5);
+  EXPECT_DOUBLE_EQ(config.train.beta2, 0.999);
+  EXPECT_EQ(config.train.threads, 1);
+}
+
+TEST(Config, IniSectionsMapToDottedNames) {
+  const auto path = writeIni("[train]\nbatch_size = 32\nloss = minimax\n[output]\ndir = /tmp/x\n");
+  const auto config = parse({"--config", path}).config;
+  EXPECT_EQ(config.train.batch_size, 32);
+  EXPECT_EQ(config.train.loss, "minimax");
+  EXPECT_EQ(config.output.dir, "/tmp/x");
+  EXPECT_EQ(config.config_file, path);
+}
+
+TEST(Config, CommandLineOverridesTheFile) {
+  const auto path = writeIni("[train]\nbatch_size = 32\n");
+  EXPECT_EQ(parse({"--config", path, "--train.batch_size=8"}).config.train.batch_size, 8);
+  EXPECT_EQ(parse({"--train.batch_size=8", "--config", path}).config.train.batch_size, 8);
+}
+
+TEST(Config, ValidationNamesTheOption) {
+  EXPECT_EQ(errorOf({"--train.batch_size=0"}), "--train.batch_size must be a positive integer, got 0");
+  EXPECT_EQ(errorOf({"--train.loss=wasserstein"}),
+            "--train.loss must be one of nonsaturating | minimax, got 'wasserstein'");
+  EXPECT_NE(errorOf({"--train.lr_g=-1"}).find("--train.lr_g must be a positive number"), std::string::npos);
+  EXPECT_NE(errorOf({"--comm.backend=gloo"}).find("--comm.backend must be one of"), std::string::npos);
+  EXPECT_NE(errorOf({"--output.log_every=-5"}).find("--output.log_every must be a non-negative"), std::string::npos);
+}
+
+TEST(Config, BadValuesAndUnknownKeysNameTheirSource) {
+  EXPECT_NE(errorOf({"--train.batch_size=abc"}).find("train.batch_size"), std::string::npos);
+  EXPECT_NE(errorOf({"--train.nonsense=1"}).find("command line"), std::string::npos);
+  const auto path = writeIni("[train]\nbatchsize = 3\n");
+  const std::string error = errorOf({"--config", path});
+  EXPECT_NE(error.find(path), std::string::npos) << error;
+  EXPECT_NE(error.find("train.batchsize"), std::string::npos) << error;
+  EXPECT_EQ(errorOf({"--config", "/nonexistent/x.ini"}), "--config: cannot open '/nonexistent/x.ini'");
+}
+
+TEST(Config, HelpListsEveryOptionWithDefault) {
+  const auto parsed = parse({"--help"});
+  ASSERT_TRUE(parsed.help_requested);
+  for (const auto& [name, value] : parsed.config.entries()) {
+    if (name == "config") continue;
+    EXPECT_NE(parsed.help_text.find("--" + name), std::string::npos) << name;
+  }
+  EXPECT_NE(parsed.help_text.find("(=64)"), std::string::npos);  // batch_size default
+}
+
+TEST(Config, EffectiveTableShowsOverrides) {
+  const auto table = gan::formatConfigTable(parse({"--train.max_steps=77"}).config);
+  EXPECT_NE(table.find("train.max_steps"), std::string::npos);
+  EXPECT_NE(table.find("77"), std::string::npos);
+}
+
+}  // namespace

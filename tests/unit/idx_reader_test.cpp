@@ -1,0 +1,110 @@
+// IDX reader: plain and gzip files, and each malformed case with its message.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "data/idx_reader.h"
+
+namespace {
+
+std::vector<uint8_t> idxBytes(std::vector<uint32_t> dims, uint8_t type = 0x08) {
+  std::vector<uint8_t> bytes = {0, 0, type, static_cast<uint8_t>(dims.size())};
+  size_t count = 1;
+  for (uint32_t d : dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<uint8_t>(d >> shift));
+    count *= d;
+  }
+  for (size_t i = 0; i < count; ++i) bytes.push_back(static_cast<uint8_t>(i * 7));
+  return bytes;
+}
+
+std::string writeFile(const std::string& name, const std::vector<uint8_t>& bytes, bool gzip = false) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  if (gzip) {
+    gzFile file = gzopen(path.c_str(), "wb");
+    gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
+    gzclose(file);
+  } else {
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  return path;
+}
+
+std::string errorReading(const std::string& path) {
+  try {
+    gan::data::readIdxFile(path);
+  } catch (const gan::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(IdxReader, ReadsPlainFile) {
+  const auto array = gan::data::readIdxFile(writeFile("plain.idx", idxBytes({3, 2, 4})));
+  EXPECT_EQ(array.dims, (std::vector<int64_t>{3, 2, 4}));
+  EXPECT_EQ(array.itemCount(), 3);
+  EXPECT_EQ(array.itemSize(), 8);
+  ASSERT_EQ(array.values.size(), 24u);
+  EXPECT_EQ(array.values[5], 35);
+}
+
+TEST(IdxReader, ReadsGzipFile) {
+  const auto expected = idxBytes({5, 3, 3});
+  const auto array = gan::data::readIdxFile(writeFile("packed.idx.gz", expected, true));
+  EXPECT_EQ(array.dims, (std::vector<int64_t>{5, 3, 3}));
+  EXPECT_TRUE(std::equal(array.values.begin(), array.values.end(), expected.begin() + 16));
+}
+
+TEST(IdxReader, RejectsBadMagic) {
+  auto bytes = idxBytes({2, 2});
+  bytes[0] = 0x1f;
+  const auto path = writeFile("badmagic.idx", bytes);
+  EXPECT_NE(errorReading(path).find(path + ": not an IDX file"), std::string::npos) << errorReading(path);
+}
+
+TEST(IdxReader, RejectsUnsupportedType) {
+  const auto path = writeFile("float.idx", idxBytes({2, 2}, 0x0D));
+  EXPECT_NE(errorReading(path).find("element type 0xd is not supported"), std::string::npos) << errorReading(path);
+}
+
+TEST(IdxReader, RejectsTruncatedData) {
+  auto bytes = idxBytes({4, 28, 28});
+  bytes.resize(bytes.size() - 100);
+  const auto path = writeFile("truncated.idx", bytes);
+  EXPECT_NE(errorReading(path).find("truncated IDX data (header promises 3136 bytes, file has 3036)"),
+            std::string::npos) << errorReading(path);
+}
+
+TEST(IdxReader, RejectsTruncatedGzip) {
+  const auto full = writeFile("full.idx.gz", idxBytes({50, 28, 28}), true);
+  std::ifstream in(full, std::ios::binary);
+  std::vector<uint8_t> packed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  packed.resize(packed.size() / 2);
+  const auto path = writeFile("cut.idx.gz", packed);
+  EXPECT_NE(errorReading(path).find(path), std::string::npos);
+  EXPECT_FALSE(errorReading(path).empty());
+}
+
+TEST(IdxReader, RejectsWrongDims) {
+  auto bytes = idxBytes({2, 2});
+  bytes[3] = 9;  // nine dimensions
+  const auto path = writeFile("dims.idx", bytes);
+  EXPECT_NE(errorReading(path).find("has 9 dimensions, expected 1 to 4"), std::string::npos) << errorReading(path);
+  auto zero = idxBytes({2, 2});
+  zero[7] = 0;  // first dimension 0
+  const auto zero_path = writeFile("zerodim.idx", zero);
+  EXPECT_NE(errorReading(zero_path).find("dimension 0 has size 0"), std::string::npos) << errorReading(zero_path);
+}
+
+TEST(IdxReader, RejectsTrailingBytesAndMissingFile) {
+  auto bytes = idxBytes({2, 2});
+  bytes.push_back(1);
+  EXPECT_NE(errorReading(writeFile("long.idx", bytes)).find("1 unexpected bytes"), std::string::npos);
+  EXPECT_NE(errorReading("/nonexistent.idx").find("/nonexistent.idx: cannot open"), std::string::npos);
+}
+
+}  // namespace

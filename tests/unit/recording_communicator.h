@@ -1,0 +1,47 @@
+// A single-process stand-in for a world of N identical replicas: an allreduce-sum multiplies
+// the buffer by N (what N equal contributions would sum to) and every call is recorded.
+#pragma once
+
+#include <cstring>
+#include <vector>
+
+#include "comm/communicator.h"
+
+namespace gan::test_support {
+
+class RecordingCommunicator final : public comm::Communicator {
+ public:
+  struct Call {
+    void* data;
+    size_t count;
+  };
+  explicit RecordingCommunicator(int world) : world_(world) {}
+
+  int rank() const override { return 0; }
+  int worldSize() const override { return world_; }
+  int localRank() const override { return 0; }
+  int localSize() const override { return 1; }
+  std::string backendName() const override { return "recording"; }
+
+  std::shared_ptr<comm::Work> allreduceAsync(comm::BufferView buffer, comm::AllreduceOptions options) override {
+    calls.push_back({buffer.data, buffer.count});
+    if (options.op == comm::ReduceOp::Sum && buffer.type == comm::ScalarType::Float32) {
+      auto* values = static_cast<float*>(buffer.data);
+      for (size_t i = 0; i < buffer.count; ++i) values[i] *= float(world_);
+    }
+    return std::make_shared<Done>();
+  }
+  void broadcast(comm::BufferView, int) override {}
+  void barrier() override {}
+  [[noreturn]] void abortJob(int) noexcept override { std::abort(); }
+
+  std::vector<Call> calls;
+
+ private:
+  struct Done final : comm::Work {
+    void wait() override {}
+  };
+  int world_;
+};
+
+}  // namespace gan::test_support
