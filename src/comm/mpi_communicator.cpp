@@ -1,6 +1,7 @@
 #include "comm/mpi_communicator.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include "comm/mpi_check.h"
 #include "common/log.h"
@@ -92,24 +93,6 @@ class MpiCommunicator::Task final : public Work {
   std::string error_;
 };
 
-namespace {
-// Drives a non-blocking request to completion. Polls with short sleeps rather than a busy
-// loop: the communication thread usually shares a core with the training thread (mpirun binds
-// one core per rank), and spinning would steal that core from backward.
-void completeRequest(MPI_Request& request) {
-  int done = 0;
-  for (int spins = 0; !done; ++spins) {
-    MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
-    if (done) break;
-    if (spins < 64) {
-      std::this_thread::yield();
-    } else {
-      std::this_thread::sleep_for(std::chrono::microseconds(20));
-    }
-  }
-}
-}  // namespace
-
 MpiCommunicator::MpiCommunicator() {
   int initialized = 0;
   MPI_CHECK(MPI_Initialized(&initialized));
@@ -182,28 +165,20 @@ std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, Allredu
   const int count = checkedCount(buffer);
   if (world_size_ == 1) return enqueue([] {});
   return enqueue([buffer, count, options] {
-    MPI_Request request;
-    MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, buffer.data, count, mpiType(buffer.type),
-                             mpiOp(options.op), MPI_COMM_WORLD, &request));
-    completeRequest(request);
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer.data, count, mpiType(buffer.type), mpiOp(options.op),
+                            MPI_COMM_WORLD));
   });
 }
 
 void MpiCommunicator::broadcast(BufferView buffer, int root) {
   const int count = checkedCount(buffer);
   enqueue([buffer, count, root] {
-    MPI_Request request;
-    MPI_CHECK(MPI_Ibcast(buffer.data, count, mpiType(buffer.type), root, MPI_COMM_WORLD, &request));
-    completeRequest(request);
+    MPI_CHECK(MPI_Bcast(buffer.data, count, mpiType(buffer.type), root, MPI_COMM_WORLD));
   })->wait();
 }
 
 void MpiCommunicator::barrier() {
-  enqueue([] {
-    MPI_Request request;
-    MPI_CHECK(MPI_Ibarrier(MPI_COMM_WORLD, &request));
-    completeRequest(request);
-  })->wait();
+  enqueue([] { MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD)); })->wait();
 }
 
 void MpiCommunicator::abortJob(int exit_code) noexcept {

@@ -4,6 +4,10 @@
 // training thread issued them. That lets a bucket's allreduce progress while backward keeps
 // computing, keeps the call order identical on every rank, and needs only
 // MPI_THREAD_SERIALIZED from the MPI library.
+//
+// The thread uses blocking collectives: measured here, Open MPI's blocking MPI_Allreduce
+// (coll/tuned over shared memory) is 2x faster than MPI_Iallreduce (libnbc), which moves only
+// inside MPI_Test and so needs a polling loop on a core the training thread shares.
 #pragma once
 
 #include <condition_variable>

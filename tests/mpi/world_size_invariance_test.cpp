@@ -77,14 +77,19 @@ TEST(WorldSizeInvariance, RanksTimesBatchEqualsOneProcessWithTheGlobalBatch) {
   }
 }
 
-TEST(WorldSizeInvariance, BucketSizeDoesNotChangeTheResult) {
+TEST(WorldSizeInvariance, BucketSizeChangesAtMostRounding) {
   auto& world = test_support::world();
   const auto dataset = fashionMnist();
   const auto small = train(world, dataset, kPerRank, 16 * 1024);
   const auto large = train(world, dataset, kPerRank, 64 << 20);
-  // Same reduction per element whatever the bucket boundaries: bitwise equal.
-  EXPECT_TRUE(torch::equal(small.g_values, large.g_values));
-  EXPECT_TRUE(torch::equal(small.d_values, large.d_values));
+  // MPI picks its allreduce algorithm by message size, so with 3 ranks the order of the
+  // per-element sums (and only that) can change with the bucket boundaries.
+  EXPECT_LT(relativeDifference(small.g_values, large.g_values), 1e-5);
+  EXPECT_LT(relativeDifference(small.d_values, large.d_values), 1e-5);
+  if (world.worldSize() <= 2) {  // one addition per element: no order to change
+    EXPECT_TRUE(torch::equal(small.g_values, large.g_values));
+    EXPECT_TRUE(torch::equal(small.d_values, large.d_values));
+  }
 }
 
 }  // namespace
