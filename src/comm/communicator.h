@@ -12,7 +12,9 @@
 namespace gan::comm {
 
 enum class ScalarType { Float32, Float64, Int64, UInt8 };
-enum class ReduceOp { Sum, Max, Min };
+// Average: the sum across ranks, then one scale by 1/world size (on the backend's thread or
+// stream, while the data is still in cache).
+enum class ReduceOp { Sum, Average, Max, Min };
 enum class MemorySpace { Host, Cuda };
 
 size_t scalarSize(ScalarType type);

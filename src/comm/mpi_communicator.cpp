@@ -34,11 +34,32 @@ MPI_Datatype mpiType(ScalarType type) {
 
 MPI_Op mpiOp(ReduceOp op) {
   switch (op) {
-    case ReduceOp::Sum: return MPI_SUM;
+    case ReduceOp::Sum:
+    case ReduceOp::Average: return MPI_SUM;
     case ReduceOp::Max: return MPI_MAX;
     case ReduceOp::Min: return MPI_MIN;
   }
   GAN_FAIL("unknown reduce op");
+}
+
+// x * (1/n) rather than x / n: a vector division costs several times a multiplication, and
+// for power-of-two world sizes the two are bitwise equal.
+void scaleToMean(const BufferView& buffer, int world) {
+  switch (buffer.type) {
+    case ScalarType::Float32: {
+      auto* values = static_cast<float*>(buffer.data);
+      const float scale = 1.0f / float(world);
+      for (size_t i = 0; i < buffer.count; ++i) values[i] *= scale;
+      return;
+    }
+    case ScalarType::Float64: {
+      auto* values = static_cast<double*>(buffer.data);
+      const double scale = 1.0 / double(world);
+      for (size_t i = 0; i < buffer.count; ++i) values[i] *= scale;
+      return;
+    }
+    default: GAN_FAIL("ReduceOp::Average needs a floating-point buffer");
+  }
 }
 
 int checkedCount(const BufferView& buffer) {
@@ -163,10 +184,15 @@ std::shared_ptr<Work> MpiCommunicator::enqueue(std::function<void()> collective)
 
 std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, AllreduceOptions options) {
   const int count = checkedCount(buffer);
+  GAN_CHECK(options.op != ReduceOp::Average || buffer.type == ScalarType::Float32 ||
+                buffer.type == ScalarType::Float64,
+            "ReduceOp::Average needs a floating-point buffer");
   if (world_size_ == 1) return enqueue([] {});
-  return enqueue([buffer, count, options] {
+  const int world = world_size_;
+  return enqueue([buffer, count, options, world] {
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer.data, count, mpiType(buffer.type), mpiOp(options.op),
                             MPI_COMM_WORLD));
+    if (options.op == ReduceOp::Average) scaleToMean(buffer, world);
   });
 }
 

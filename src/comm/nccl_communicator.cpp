@@ -46,6 +46,7 @@ ncclDataType_t ncclType(ScalarType type) {
 ncclRedOp_t ncclOp(ReduceOp op) {
   switch (op) {
     case ReduceOp::Sum: return ncclSum;
+    case ReduceOp::Average: return ncclAvg;
     case ReduceOp::Max: return ncclMax;
     case ReduceOp::Min: return ncclMin;
   }

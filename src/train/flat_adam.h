@@ -1,5 +1,6 @@
 // Adam over a flat parameter buffer: the same update as torch::optim::Adam (no weight decay,
-// no amsgrad), in a few whole-buffer kernels instead of a loop over parameters.
+// no amsgrad), as one fused pass on the CPU and a few whole-buffer kernels on a GPU, instead
+// of a loop of kernels per parameter.
 #pragma once
 
 #include <torch/torch.h>

@@ -106,6 +106,7 @@ void GradientBuckets::launch(Bucket& bucket) {
   view.count = static_cast<size_t>(bucket.numel);
   view.type = slice.scalar_type() == torch::kFloat64 ? comm::ScalarType::Float64 : comm::ScalarType::Float32;
   comm::AllreduceOptions options;
+  options.op = comm::ReduceOp::Average;
   if (slice.is_cuda()) {
     view.space = comm::MemorySpace::Cuda;
 #ifdef GAN_DIST_TORCH_HAS_CUDA
@@ -131,11 +132,6 @@ void GradientBuckets::finishAndAverage() {
   const auto waited = std::chrono::steady_clock::now();
   for (auto& bucket : buckets_) stats_.collective_seconds += bucket.work->collectiveSeconds();
   stats_.exposed_seconds += std::chrono::duration<double>(waited - began).count();
-  const int world = communicator_.worldSize();
-  if (world > 1) {
-    torch::NoGradGuard no_grad;
-    parameters_.grads().div_(world);
-  }
 }
 
 CommunicationStats GradientBuckets::takeStats() {

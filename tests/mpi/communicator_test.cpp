@@ -27,6 +27,19 @@ TEST(MpiCommunicator, AllreduceSumFloat) {
   for (size_t i = 0; i < values.size(); ++i) ASSERT_EQ(values[i], float(n * (n + 1) / 2 * (i % 13))) << i;
 }
 
+TEST(MpiCommunicator, AllreduceAverageIsSumThenOneDivision) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  std::vector<float> values = {float(r + 1), float(3 * r), 1.0f};
+  world.allreduce({values.data(), values.size(), ScalarType::Float32, MemorySpace::Host}, {ReduceOp::Average});
+  EXPECT_FLOAT_EQ(values[0], float(n * (n + 1) / 2) / float(n));
+  EXPECT_FLOAT_EQ(values[1], float(3 * n * (n - 1) / 2) / float(n));
+  EXPECT_EQ(values[2], 1.0f);
+  int64_t integer = 1;
+  EXPECT_THROW(world.allreduce({&integer, 1, ScalarType::Int64, MemorySpace::Host}, {ReduceOp::Average}),
+               std::exception);
+}
+
 TEST(MpiCommunicator, AllreduceMaxMinInt64AndDouble) {
   auto& world = gan::test_support::world();
   const int n = world.worldSize(), r = world.rank();

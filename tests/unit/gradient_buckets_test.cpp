@@ -78,6 +78,7 @@ TEST(GradientBuckets, ReductionsStartDuringBackwardInOrderAndAverage) {
   for (size_t i = 0; i < ranges.size(); ++i) {
     EXPECT_EQ(comm.calls[i].data, flat.grads().data_ptr<float>() + ranges[i].first);
     EXPECT_EQ(comm.calls[i].count, size_t(ranges[i].second));
+    EXPECT_EQ(comm.calls[i].op, gan::comm::ReduceOp::Average);
   }
   buckets.finishAndAverage();
 

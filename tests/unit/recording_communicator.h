@@ -1,5 +1,6 @@
 // A single-process stand-in for a world of N identical replicas: an allreduce-sum multiplies
-// the buffer by N (what N equal contributions would sum to) and every call is recorded.
+// the buffer by N (what N equal contributions would sum to), an average divides that sum by N
+// again, and every call is recorded.
 #pragma once
 
 #include <cstring>
@@ -14,6 +15,7 @@ class RecordingCommunicator final : public comm::Communicator {
   struct Call {
     void* data;
     size_t count;
+    comm::ReduceOp op;
   };
   explicit RecordingCommunicator(int world) : world_(world) {}
 
@@ -24,10 +26,14 @@ class RecordingCommunicator final : public comm::Communicator {
   std::string backendName() const override { return "recording"; }
 
   std::shared_ptr<comm::Work> allreduceAsync(comm::BufferView buffer, comm::AllreduceOptions options) override {
-    calls.push_back({buffer.data, buffer.count});
-    if (options.op == comm::ReduceOp::Sum && buffer.type == comm::ScalarType::Float32) {
+    calls.push_back({buffer.data, buffer.count, options.op});
+    const bool sums = options.op == comm::ReduceOp::Sum || options.op == comm::ReduceOp::Average;
+    if (sums && buffer.type == comm::ScalarType::Float32) {
       auto* values = static_cast<float*>(buffer.data);
       for (size_t i = 0; i < buffer.count; ++i) values[i] *= float(world_);
+      if (options.op == comm::ReduceOp::Average) {
+        for (size_t i = 0; i < buffer.count; ++i) values[i] /= float(world_);
+      }
     }
     return std::make_shared<Done>();
   }

@@ -1,0 +1,172 @@
+#include "bench/train_benchmark.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "comm/local_communicator.h"
+#include "common/log.h"
+#include "coordinator/step_inputs.h"
+#include "data/image_dataset.h"
+#include "train/gan_trainer.h"
+
+namespace gan::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// CPU time of the calling thread. On a core shared with the communication thread, the step's
+// wall time minus this is what communication cost the training thread, overlapped or not.
+double threadCpuSeconds() {
+  timespec now;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return double(now.tv_sec) + 1e-9 * double(now.tv_nsec);
+}
+
+struct PhaseTimes {
+  double total = 0, other = 0, compute = 0, exposed = 0, collective = 0;
+  int64_t steps = 0;
+  double msPerStep(double seconds) const { return 1e3 * seconds / double(steps); }
+};
+
+PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, const data::ImageDataset& dataset,
+                     const torch::Device& device, const TrainBenchmarkOptions& options) {
+  torch::manual_seed(config.train.seed);
+  auto networks = models::buildGanNetworks(config.model, dataset.featureSize());
+  networks.generator->to(device);
+  networks.discriminator->to(device);
+  train::TrainerOptions trainer_options;
+  trainer_options.loss = train::parseGanLoss(config.train.loss);
+  trainer_options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
+  trainer_options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
+  trainer_options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
+  train::GanTrainer trainer(networks, communicator, trainer_options);
+  trainer.broadcastParameters();
+  const int64_t per_rank = config.train.batch_size;
+  data::GlobalSampleOrder order(dataset.size(), per_rank * communicator.worldSize(), config.train.seed);
+  const auto rows = data::rowsForRank(communicator.rank(), communicator.worldSize(), per_rank);
+
+  PhaseTimes times;
+  for (int64_t step = 0; step < options.warmup + options.steps; ++step) {
+    if (step == options.warmup) {
+      communicator.barrier();
+      trainer.takeCommunicationStats();
+      times = PhaseTimes();
+    }
+    const auto began = Clock::now();
+    const auto inputs = coordinator::stepInputs(dataset, order, rows, config.train.seed, step,
+                                                config.model.latent_dim, device);
+    const double other = secondsSince(began);
+    const double cpu_before = threadCpuSeconds();
+    trainer.step(inputs.real, inputs.z);
+    if (device.is_cuda()) torch::cuda::synchronize();
+    const double total = secondsSince(began);
+    const double compute = device.is_cuda() ? total - other : threadCpuSeconds() - cpu_before;
+    times.other += other;
+    times.total += total;
+    times.compute += compute;
+    times.exposed += total - other - compute;
+    times.steps += 1;
+  }
+  times.collective = trainer.takeCommunicationStats().collective_seconds;
+  return times;
+}
+
+// Linear layer shapes: forward y = x W^T, backward dx = dy W, dW = dy^T x (as autograd does).
+struct Linear {
+  int64_t in, out;
+};
+
+}  // namespace
+
+GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int repetitions) {
+  const int64_t b = config.train.batch_size, h = config.model.hidden_dim, latent = config.model.latent_dim;
+  const std::vector<Linear> g = {{latent, h}, {h, h}, {h, sample_dim}};
+  const std::vector<Linear> d = {{sample_dim, h}, {h, h}, {h, 1}};
+  struct Gemm {
+    torch::Tensor a, b, out;
+  };
+  std::vector<Gemm> gemms;
+  double flops = 0;
+  auto forward = [&](const Linear& l, int64_t n) {
+    gemms.push_back({torch::randn({n, l.in}), torch::randn({l.out, l.in}).t(), torch::empty({n, l.out})});
+    flops += 2.0 * n * l.in * l.out;
+  };
+  auto input_grad = [&](const Linear& l, int64_t n) {
+    gemms.push_back({torch::randn({n, l.out}), torch::randn({l.out, l.in}), torch::empty({n, l.in})});
+    flops += 2.0 * n * l.in * l.out;
+  };
+  auto weight_grad = [&](const Linear& l, int64_t n) {
+    gemms.push_back({torch::randn({n, l.out}).t(), torch::randn({n, l.in}), torch::empty({l.out, l.in})});
+    flops += 2.0 * n * l.in * l.out;
+  };
+  // The products our step performs (see GanTrainer::step):
+  for (const auto& l : g) forward(l, b);                      // G(z), shared by both steps
+  for (const auto& l : d) forward(l, 2 * b);                  // D on [real; fake]
+  for (const auto& l : d) weight_grad(l, 2 * b);              // D's weight gradients
+  input_grad(d[2], 2 * b), input_grad(d[1], 2 * b);           // D's inner input gradients
+  for (const auto& l : d) forward(l, b);                      // G step: D(G(z))
+  for (const auto& l : d) input_grad(l, b);                   // through D, weights frozen
+  for (const auto& l : g) weight_grad(l, b);                  // G's weight gradients
+  input_grad(g[2], b), input_grad(g[1], b);                   // G's inner input gradients
+
+  double best = 1e30;
+  for (int r = 0; r < repetitions; ++r) {
+    const auto began = Clock::now();
+    for (auto& gemm : gemms) torch::mm_out(gemm.out, gemm.a, gemm.b);
+    best = std::min(best, secondsSince(began));
+  }
+  return {best, flops};
+}
+
+void runTrainBenchmark(const Config& config, comm::Communicator& communicator, const torch::Device& device,
+                       const TrainBenchmarkOptions& options) {
+  const int world = communicator.worldSize();
+  const std::string data_dir = config.data.path.empty() ? data::defaultDataDirectory(config.data.name) : config.data.path;
+  const auto dataset = data::ImageDataset::loadMnistFormat(data_dir, "train");
+  const int64_t global_batch = config.train.batch_size * world;
+  log0f("# gan_bench train: ", world, " rank(s), backend ", communicator.backendName(), ", batch ",
+        config.train.batch_size, " per rank, ", config.train.threads, " thread(s) per rank, ", options.steps,
+        " steps after ", options.warmup, " warm-up, bucket ", config.comm.bucket_mb, " MiB");
+
+  // Every rank runs alone first, all at once: the 1-rank time under the same machine load.
+  comm::LocalCommunicator alone;
+  const auto solo = timeSteps(config, alone, dataset, device, options);
+  communicator.barrier();
+  const auto parallel = timeSteps(config, communicator, dataset, device, options);
+
+  // Rank 0 reports the slowest rank's figures: the job runs at its pace.
+  double figures[8] = {solo.msPerStep(solo.total),         parallel.msPerStep(parallel.total),
+                       parallel.msPerStep(parallel.exposed),  parallel.msPerStep(parallel.collective),
+                       parallel.msPerStep(parallel.other),    solo.msPerStep(solo.other),
+                       parallel.msPerStep(parallel.compute),  solo.msPerStep(solo.compute)};
+  communicator.allreduce({figures, 8, comm::ScalarType::Float64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
+  const double solo_ms = figures[0], step_ms = figures[1], exposed_ms = figures[2], collective_ms = figures[3],
+               other_ms = figures[4], compute_ms = figures[6];
+
+  log0("#                 ms/step  compute  exposed-comm  other  samples/s");
+  char line[256];
+  std::snprintf(line, sizeof line, "  1 rank alone  %8.3f %8.3f %13.3f %6.3f %10.0f", solo_ms, figures[7],
+                solo_ms - figures[7] - figures[5], figures[5], 1e3 * config.train.batch_size / solo_ms);
+  log0(line);
+  std::snprintf(line, sizeof line, "%3d rank(s)     %8.3f %8.3f %13.3f %6.3f %10.0f", world, step_ms, compute_ms,
+                exposed_ms, other_ms, 1e3 * global_batch / step_ms);
+  log0(line);
+  std::snprintf(line, sizeof line,
+                "weak-scaling efficiency %.3f (1-rank ms/step / %d-rank ms/step); collectives took %.3f ms/step, "
+                "the training thread lost %.3f ms/step to communication (%.0f%% of it)",
+                solo_ms / step_ms, world, collective_ms, exposed_ms,
+                collective_ms > 0 ? 100.0 * exposed_ms / collective_ms : 0.0);
+  log0(line);
+  if (config.model.arch == "mlp" && device.is_cpu()) {
+    const auto gemm = measureMlpStepGemms(config, dataset.featureSize(), 50);
+    std::snprintf(line, sizeof line,
+                  "matrix products alone: %.3f ms/step (%.0f MFLOP at %.1f GFLOP/s); 1-rank step / products = %.3f",
+                  gemm.seconds * 1e3, gemm.flops / 1e6, gemm.flops / gemm.seconds / 1e9, solo_ms / (gemm.seconds * 1e3));
+    log0(line);
+  }
+}
+
+}  // namespace gan::bench

@@ -1,0 +1,31 @@
+// gan_bench train: where a training step's time goes, and how it compares to its matrix products.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "comm/communicator.h"
+#include "common/config.h"
+
+namespace gan::bench {
+
+struct TrainBenchmarkOptions {
+  int64_t steps = 300;
+  int64_t warmup = 30;
+};
+
+// Runs the config's step on every rank twice: once with no communication (each rank alone,
+// all ranks computing at the same time) and once data-parallel, and prints ms/step split into
+// compute, exposed communication and other, samples/s, weak-scaling efficiency and, for the
+// MLP, the ratio to the time of the step's matrix products alone.
+void runTrainBenchmark(const Config& config, comm::Communicator& communicator, const torch::Device& device,
+                       const TrainBenchmarkOptions& options);
+
+// Seconds of one step's matrix products for the MLP GAN of `config` (measured by running the
+// same GEMMs, same shapes and transposes, as forward and backward), and their FLOP count.
+struct GemmBaseline {
+  double seconds = 0;
+  double flops = 0;
+};
+GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int repetitions);
+
+}  // namespace gan::bench

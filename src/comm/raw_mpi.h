@@ -1,0 +1,15 @@
+// Direct MPI calls for benchmarks that compare our communication paths against plain MPI.
+#pragma once
+
+#include <cstddef>
+
+#include "comm/communicator.h"
+
+namespace gan::comm {
+
+// Seconds per call of one blocking MPI_Allreduce (float sum, in place) of `count` floats on
+// MPI_COMM_WORLD, issued directly from the calling thread, best of `iterations`. `communicator`
+// must be an MPI-based backend with no collective in flight (it is drained first).
+double timeRawMpiAllreduce(Communicator& communicator, float* data, size_t count, int iterations);
+
+}  // namespace gan::comm
