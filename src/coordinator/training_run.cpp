@@ -117,10 +117,9 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
     }
     if (due(config.output.log_every, done, last)) {
       // Global means: each rank's value over equal-sized shards, summed then divided.
-      auto local = torch::stack({outputs.loss_d, outputs.loss_g, outputs.d_real, outputs.d_fake})
-                       .to(torch::kCPU, torch::kFloat64).contiguous();
-      communicator.allreduce({local.data_ptr(), 4, comm::ScalarType::Float64, comm::MemorySpace::Host});
-      const auto* value = local.data_ptr<double>();
+      const auto summary_values = train::summarize(outputs);
+      double value[4] = {summary_values.loss_d, summary_values.loss_g, summary_values.d_real, summary_values.d_fake};
+      communicator.allreduce({value, 4, comm::ScalarType::Float64, comm::MemorySpace::Host});
       const double now_s = std::chrono::duration<double>(Clock::now() - started).count();
       const double window_s = std::chrono::duration<double>(Clock::now() - window_start).count();
       const double samples_per_s = double(window_steps * global_batch) / window_s;

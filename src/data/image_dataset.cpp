@@ -50,7 +50,7 @@ torch::Tensor ImageDataset::batch(const std::vector<int64_t>& indices, const tor
                                 {static_cast<int64_t>(indices.size())}, torch::kInt64);
   auto rows = pixels_.index_select(0, index);
   // Convert after the (cheap) move so a GPU does the arithmetic.
-  return rows.to(device).to(torch::kFloat32).div_(127.5).sub_(1.0);
+  return rows.to(device).to(torch::kFloat32).mul_(1.0 / 127.5).sub_(1.0);
 }
 
 }  // namespace gan::data

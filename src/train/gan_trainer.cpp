@@ -68,14 +68,20 @@ StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) 
   g_buckets_->finishAndAverage();
   g_adam_->step();
 
-  {
-    torch::NoGradGuard no_grad;
-    out.loss_d = out.loss_d.detach();
-    out.loss_g = out.loss_g.detach();
-    out.d_real = torch::sigmoid(real_logits.detach()).mean();
-    out.d_fake = torch::sigmoid(fake_logits.detach()).mean();
-  }
+  out.loss_d = out.loss_d.detach();
+  out.loss_g = out.loss_g.detach();
+  out.real_logits = real_logits.detach();
+  out.fake_logits = fake_logits.detach();
   return out;
+}
+
+StepSummary summarize(const StepOutputs& outputs) {
+  torch::NoGradGuard no_grad;
+  auto values = torch::stack({outputs.loss_d.reshape({}), outputs.loss_g.reshape({}),
+                              torch::sigmoid(outputs.real_logits).mean(), torch::sigmoid(outputs.fake_logits).mean()})
+                    .to(torch::kCPU, torch::kFloat64);
+  const double* v = values.data_ptr<double>();
+  return {v[0], v[1], v[2], v[3]};
 }
 
 CommunicationStats GanTrainer::takeCommunicationStats() {

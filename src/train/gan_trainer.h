@@ -22,13 +22,20 @@ struct TrainerOptions {
   int64_t bucket_bytes = 25 << 20;
 };
 
-// This rank's view of one step; 0-dim tensors, read only when logged (a read syncs a GPU).
+// This rank's view of one step, as tensors: summaries cost kernels (and a GPU sync when read),
+// so they are computed only for the steps that are logged.
 struct StepOutputs {
-  torch::Tensor loss_d;
-  torch::Tensor loss_g;
-  torch::Tensor d_real;  // mean D(x)
-  torch::Tensor d_fake;  // mean D(G(z)) before D's update
+  torch::Tensor loss_d;       // 0-dim
+  torch::Tensor loss_g;       // 0-dim
+  torch::Tensor real_logits;  // D's logits for the real rows (D step, before D's update)
+  torch::Tensor fake_logits;  // D's logits for the generated rows (D step)
 };
+
+// Host values of a step's losses and mean D outputs (D(x), D(G(z))), in that order.
+struct StepSummary {
+  double loss_d = 0, loss_g = 0, d_real = 0, d_fake = 0;
+};
+StepSummary summarize(const StepOutputs& outputs);
 
 class GanTrainer {
  public:
