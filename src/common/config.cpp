@@ -61,14 +61,21 @@ void declareOptions(OptionTable& t, Config& c) {
         "GAN loss: nonsaturating (G maximises log D(G(z))) | minimax (G minimises log(1-D(G(z))))");
   t.add("train.seed", c.train.seed, "seed of weights, data order and noise (identical on all ranks)");
   t.add("train.threads", c.train.threads, "intra-op threads per rank; OpenBLAS is held to the same number");
+  t.add("train.max_bad_steps", c.train.max_bad_steps,
+        "abort after this many consecutive steps whose update was skipped for NaN/Inf");
   t.add("train.device", c.train.device, "auto | cpu | cuda (auto: the GPU of this rank's local rank when LibTorch has CUDA)");
   t.add("comm.backend", c.comm.backend, "auto | local | mpi | nccl (auto: nccl for GPU tensors, mpi under a launcher, else local)");
   t.add("comm.bucket_mb", c.comm.bucket_mb, "gradient bucket size in MiB; a bucket's allreduce starts during backward");
   t.add("comm.check_every", c.comm.check_every, "compare parameter/optimizer checksums across ranks every N steps (0: never)");
+  t.add("comm.timeout_s", c.comm.timeout_s,
+        "watchdog: abort the job when a step phase (D step, G step, checkpoint) takes longer (seconds)");
   t.add("output.dir", c.output.dir, "output directory (samples/, checkpoints/, metrics.jsonl)");
   t.add("output.log_every", c.output.log_every, "console + metrics.jsonl line every N steps (0: never)");
   t.add("output.sample_every", c.output.sample_every, "8x8 sample grid PNG every N steps (0: never)");
   t.add("output.checkpoint_every", c.output.checkpoint_every, "checkpoint every N steps (0: never)");
+  t.add("output.keep_last", c.output.keep_last, "keep only the newest K checkpoints (0: keep all)");
+  t.add("output.resume", c.output.resume,
+        "auto (newest good checkpoint in output.dir, if any) | never | PATH of a checkpoint directory");
 }
 
 void requirePositive(const char* name, int64_t value) {
@@ -105,14 +112,18 @@ void Config::validate() const {
   requireOneOf("train.loss", train.loss, {"nonsaturating", "minimax"});
   requireNonNegative("train.seed", train.seed);
   requirePositive("train.threads", train.threads);
+  requirePositive("train.max_bad_steps", train.max_bad_steps);
   requireOneOf("train.device", train.device, {"auto", "cpu", "cuda"});
   requireOneOf("comm.backend", comm.backend, {"auto", "local", "mpi", "nccl"});
   requirePositiveReal("comm.bucket_mb", comm.bucket_mb);
   requireNonNegative("comm.check_every", comm.check_every);
+  requirePositiveReal("comm.timeout_s", comm.timeout_s);
   GAN_CHECK(!output.dir.empty(), "--output.dir must not be empty");
   requireNonNegative("output.log_every", output.log_every);
   requireNonNegative("output.sample_every", output.sample_every);
   requireNonNegative("output.checkpoint_every", output.checkpoint_every);
+  requireNonNegative("output.keep_last", output.keep_last);
+  GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");
 }
 
 std::vector<std::pair<std::string, std::string>> Config::entries() const {

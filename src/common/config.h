@@ -31,6 +31,7 @@ struct TrainConfig {
   std::string loss = "nonsaturating";  // nonsaturating | minimax
   int64_t seed = 42;
   int threads = 1;              // intra-op threads per rank (OpenMP and OpenBLAS alike)
+  int64_t max_bad_steps = 10;   // consecutive steps with skipped (non-finite) updates before abort
   std::string device = "auto";  // auto | cpu | cuda
 };
 
@@ -38,6 +39,7 @@ struct CommConfig {
   std::string backend = "auto";  // auto | local | mpi | nccl
   double bucket_mb = 25.0;
   int64_t check_every = 500;  // replica consistency check interval in steps; 0 disables
+  double timeout_s = 600;     // watchdog: abort when one phase of a step takes longer
 };
 
 struct OutputConfig {
@@ -45,6 +47,8 @@ struct OutputConfig {
   int64_t log_every = 50;
   int64_t sample_every = 500;
   int64_t checkpoint_every = 1000;
+  int64_t keep_last = 0;          // keep only the newest K checkpoints; 0 keeps all
+  std::string resume = "auto";    // auto | never | PATH of a checkpoint directory
 };
 
 struct Config {

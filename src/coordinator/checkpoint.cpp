@@ -4,7 +4,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -101,31 +104,47 @@ void loadOptimizer(train::FlatAdam& adam, const fs::path& path) {
 
 }  // namespace
 
-std::string writeCheckpoint(const std::string& output_dir, int64_t step, train::GanTrainer& trainer,
-                            const Config& config, int world_size) {
+std::string writeCheckpoint(const std::string& output_dir, const TrainingPosition& position,
+                            train::GanTrainer& trainer, const Config& config, int kill_after_files) {
   const fs::path root = fs::path(output_dir) / "checkpoints";
   fs::create_directories(root);
-  const std::string name = stepDirectoryName(step);
+  const std::string name = stepDirectoryName(position.step);
   const fs::path temporary = root / ("." + name + ".tmp");
   const fs::path final_dir = root / name;
   fs::remove_all(temporary);
   fs::create_directories(temporary);
 
+  int files_written = 0;
+  auto wrote = [&] {
+    if (++files_written == kill_after_files) std::raise(SIGKILL);  // fault injection (tests)
+  };
   saveModule(trainer.generator(), temporary / "model_G.pt");
+  wrote();
   saveModule(trainer.discriminator(), temporary / "model_D.pt");
+  wrote();
   saveOptimizer(trainer.generatorOptimizer(), temporary / "optim_G.pt");
+  wrote();
   saveOptimizer(trainer.discriminatorOptimizer(), temporary / "optim_D.pt");
+  wrote();
 
   nlohmann::json state;
   state["format_version"] = kCheckpointFormatVersion;
-  state["step"] = step;
-  state["world_size"] = world_size;
+  state["step"] = position.step;
+  state["world_size"] = position.world_size;
+  state["global_batch"] = position.global_batch;
+  state["steps_per_epoch"] = position.steps_per_epoch;
+  state["epoch"] = position.steps_per_epoch > 0 ? position.step / position.steps_per_epoch : 0;
+  state["position_in_epoch"] = position.steps_per_epoch > 0 ? position.step % position.steps_per_epoch : 0;
+  state["seed"] = position.seed;
+  state["sample_shape"] = position.sample_shape;
+  state["rng"] = "data order = permutation(seed, epoch); noise = normal(seed, step, global row): no stored state";
   state["architecture"] = {{"generator", models::architectureSignature(trainer.generator())},
                            {"discriminator", models::architectureSignature(trainer.discriminator())}};
   nlohmann::json config_json;
   for (const auto& [key, value] : config.entries()) config_json[key] = value;
   state["config"] = config_json;
   std::ofstream(temporary / "state.json") << state.dump(2) << "\n";
+  wrote();
 
   std::ostringstream manifest;
   for (const char* file : kFiles) {
@@ -157,7 +176,35 @@ std::string latestCheckpoint(const std::string& output_dir) {
   return (link.parent_path() / fs::read_symlink(link)).string();
 }
 
-CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, train::GanTrainer& trainer) {
+std::vector<std::string> listCheckpoints(const std::string& output_dir) {
+  const fs::path root = fs::path(output_dir) / "checkpoints";
+  std::vector<std::pair<int64_t, std::string>> found;
+  if (!fs::is_directory(root)) return {};
+  for (const auto& entry : fs::directory_iterator(root)) {
+    const std::string name = entry.path().filename().string();
+    // Only renamed (complete) directories: "step_00001234"; ".step_...tmp" are unfinished.
+    if (!entry.is_directory() || entry.is_symlink() || name.rfind("step_", 0) != 0) continue;
+    char* end = nullptr;
+    const long long step = std::strtoll(name.c_str() + 5, &end, 10);
+    if (end != nullptr && *end == '\0') found.emplace_back(step, entry.path().string());
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::string> paths;
+  for (auto& item : found) paths.push_back(std::move(item.second));
+  return paths;
+}
+
+void pruneCheckpoints(const std::string& output_dir, int64_t keep_last) {
+  if (keep_last <= 0) return;
+  const auto checkpoints = listCheckpoints(output_dir);
+  const std::string latest = latestCheckpoint(output_dir);
+  for (size_t i = static_cast<size_t>(keep_last); i < checkpoints.size(); ++i) {
+    if (!latest.empty() && fs::equivalent(checkpoints[i], latest)) continue;
+    fs::remove_all(checkpoints[i]);
+  }
+}
+
+nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir) {
   const fs::path dir(checkpoint_dir);
   GAN_CHECK(fs::is_directory(dir), "checkpoint '", checkpoint_dir, "' is not a directory");
   const fs::path manifest_path = dir / "MANIFEST";
@@ -176,15 +223,29 @@ CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, train::GanT
   }
   GAN_CHECK(listed == int(std::size(kFiles)), manifest_path.string(), ": lists ", listed, " files, expected ",
             std::size(kFiles));
-
-  CheckpointContents contents;
   try {
-    contents.state = nlohmann::json::parse(readFile(dir / "state.json"));
-    const int version = contents.state.at("format_version").get<int>();
+    auto state = nlohmann::json::parse(readFile(dir / "state.json"));
+    const int version = state.at("format_version").get<int>();
     GAN_CHECK(version == kCheckpointFormatVersion, (dir / "state.json").string(), ": format version ", version,
               ", this build reads version ", kCheckpointFormatVersion);
-    contents.step = contents.state.at("step").get<int64_t>();
-    contents.world_size = contents.state.at("world_size").get<int>();
+    return state;
+  } catch (const nlohmann::json::exception& e) {
+    GAN_FAIL((dir / "state.json").string(), ": malformed (", e.what(), ")");
+  }
+}
+
+CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, train::GanTrainer& trainer) {
+  const fs::path dir(checkpoint_dir);
+  CheckpointContents contents;
+  contents.state = verifyCheckpoint(checkpoint_dir);
+  try {
+    auto& position = contents.position;
+    position.step = contents.state.at("step").get<int64_t>();
+    position.world_size = contents.state.at("world_size").get<int>();
+    position.global_batch = contents.state.at("global_batch").get<int64_t>();
+    position.steps_per_epoch = contents.state.at("steps_per_epoch").get<int64_t>();
+    position.seed = contents.state.at("seed").get<int64_t>();
+    position.sample_shape = contents.state.at("sample_shape").get<std::vector<int64_t>>();
     const auto& arch = contents.state.at("architecture");
     GAN_CHECK(arch.at("generator").get<std::string>() == models::architectureSignature(trainer.generator()),
               (dir / "state.json").string(), ": the generator's architecture differs from the configured model");

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "train/gan_trainer.h"
@@ -18,18 +19,38 @@ namespace gan::coordinator {
 
 constexpr int kCheckpointFormatVersion = 1;
 
-struct CheckpointContents {
-  int64_t step = 0;  // number of completed training steps
+// Where training stands. The data order and the noise are functions of (seed, step), so these
+// numbers are the whole RNG state: no generator state needs saving.
+struct TrainingPosition {
+  int64_t step = 0;  // completed training steps
   int world_size = 1;
+  int64_t global_batch = 0;
+  int64_t steps_per_epoch = 0;
+  int64_t seed = 0;
+  std::vector<int64_t> sample_shape;  // e.g. {28, 28}
+};
+
+struct CheckpointContents {
+  TrainingPosition position;
   nlohmann::json state;  // the parsed state.json
 };
 
-// Writes the checkpoint of `step` under `output_dir`/checkpoints; returns its directory.
-std::string writeCheckpoint(const std::string& output_dir, int64_t step, train::GanTrainer& trainer,
-                            const Config& config, int world_size);
+// Writes the checkpoint of position.step under `output_dir`/checkpoints; returns its directory.
+// kill_after_files >= 0 is fault injection: SIGKILL after that many files are written.
+std::string writeCheckpoint(const std::string& output_dir, const TrainingPosition& position,
+                            train::GanTrainer& trainer, const Config& config, int kill_after_files = -1);
 
 // Directory `latest` points to, or empty when there is none.
 std::string latestCheckpoint(const std::string& output_dir);
+
+// Complete checkpoint directories under output_dir/checkpoints, newest step first.
+std::vector<std::string> listCheckpoints(const std::string& output_dir);
+
+// Removes all but the newest `keep_last` checkpoints (0 keeps everything).
+void pruneCheckpoints(const std::string& output_dir, int64_t keep_last);
+
+// Checks MANIFEST sizes and checksums and the format version; returns the parsed state.json.
+nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir);
 
 // Verifies sizes and checksums, format version and architecture, then loads parameters and
 // optimizer state into `trainer`. Throws gan::Error naming the file or tensor that is wrong.

@@ -9,7 +9,9 @@ namespace gan::coordinator {
 
 class MetricsLog {
  public:
-  explicit MetricsLog(const std::string& path);
+  // Opens `path` for appending, first dropping every line whose "step" is past
+  // `keep_through_step`: a resumed run appends and never duplicates a step.
+  MetricsLog(const std::string& path, int64_t keep_through_step);
   void append(const nlohmann::json& record);
   const std::string& path() const { return path_; }
 

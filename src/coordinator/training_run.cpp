@@ -1,15 +1,23 @@
 #include "coordinator/training_run.h"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <csignal>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 
 #include "common/error.h"
 #include "common/log.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/fault_injection.h"
 #include "coordinator/metrics_log.h"
+#include "coordinator/resume.h"
 #include "coordinator/sample_grid.h"
 #include "coordinator/step_inputs.h"
+#include "coordinator/stop_signals.h"
+#include "coordinator/watchdog.h"
 #include "data/image_dataset.h"
 #include "data/sample_order.h"
 #include "models/gan_networks.h"
@@ -24,6 +32,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
 bool due(int64_t every, int64_t done, int64_t last) { return every > 0 && (done % every == 0 || done == last); }
 
 std::string formatDuration(double seconds) {
@@ -37,6 +47,27 @@ std::string formatDuration(double seconds) {
   return text;
 }
 
+const char* signalName(int signal_number) {
+  switch (signal_number) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGUSR1: return "SIGUSR1";
+    default: return "a signal";
+  }
+}
+
+// The step's control word, agreed by every rank with one tiny MAX allreduce: rank 0 never
+// decides alone what the others must do.
+struct StepDecisions {
+  int stop_signal = 0;  // a stop was requested on some rank (its signal number)
+};
+
+StepDecisions agreeAtStepBoundary(comm::Communicator& communicator) {
+  int64_t word[1] = {requestedStopSignal()};
+  communicator.allreduce({word, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
+  return {static_cast<int>(word[0])};
+}
+
 // The sample grid always uses the same noise, so grids of different steps are comparable.
 std::string writeSampleGrid(train::GanTrainer& trainer, const torch::Tensor& grid_noise, int64_t height,
                             int64_t width, const fs::path& path) {
@@ -44,6 +75,20 @@ std::string writeSampleGrid(train::GanTrainer& trainer, const torch::Tensor& gri
   auto samples = trainer.generator().forward(grid_noise);
   writePng(path.string(), makeSampleGrid(samples, height, width, 8, 8));
   return path.string();
+}
+
+// Per-rank batch that keeps a resumed run on the checkpoint's global batch.
+int64_t perRankBatch(const Config& config, const ResumePoint& resume, int world) {
+  if (!resume.resumed || resume.position.global_batch == config.train.batch_size * world) {
+    return config.train.batch_size;
+  }
+  const int64_t global = resume.position.global_batch;
+  GAN_CHECK(global % world == 0, "the checkpoint was trained with a global batch of ", global, " (",
+            resume.position.world_size, " ranks); ", world, " ranks cannot split it evenly. Resume on a world size that divides ",
+            global, ", or pass --output.resume=never");
+  log0f("resuming a ", resume.position.world_size, "-rank run on ", world, " ranks: ", global / world,
+        " samples per rank keep the global batch at ", global);
+  return global / world;
 }
 
 }  // namespace
@@ -62,8 +107,10 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   const int rank = communicator.rank();
   const int world = communicator.worldSize();
   const bool coordinator = rank == 0;
+  const auto faults = FaultPlan::fromEnvironment();
   RunSummary summary;
   const auto started = Clock::now();
+  installStopSignalHandlers();
 
   const std::string data_dir = config.data.path.empty() ? data::defaultDataDirectory(config.data.name)
                                                         : config.data.path;
@@ -75,70 +122,125 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   networks.generator->to(device);
   networks.discriminator->to(device);
 
+  int64_t current_step = 0;
+  Watchdog watchdog(config.comm.timeout_s, rank, [&communicator](const std::string& report) {
+    std::fprintf(stderr, "gan_dist: error on rank %d: %s\n", communicator.rank(), report.c_str());
+    std::fflush(stderr);
+    communicator.abortJob(1);
+  });
+
   train::TrainerOptions options;
   options.loss = train::parseGanLoss(config.train.loss);
   options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
   options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
   options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
+  options.on_phase = [&watchdog, &current_step](const char* phase) { watchdog.enter(phase, current_step); };
   train::GanTrainer trainer(networks, communicator, options);
   trainer.broadcastParameters();
   log0f("model: G ", trainer.generatorParameters().numel(), " parameters, D ",
         trainer.discriminatorParameters().numel(), " parameters; gradient buckets: G ",
         trainer.generatorBuckets().bucketCount(), ", D ", trainer.discriminatorBuckets().bucketCount());
 
-  const int64_t per_rank = config.train.batch_size;
+  watchdog.enter("resume", 0);
+  const ResumePoint resume = resumeIfRequested(config, trainer, communicator);
+  watchdog.idle();
+  const int64_t first_step = resume.resumed ? resume.position.step : 0;
+  if (resume.resumed) log0f("resumed from ", resume.checkpoint, " at step ", first_step);
+
+  const int64_t per_rank = perRankBatch(config, resume, world);
   const int64_t global_batch = per_rank * world;
   data::GlobalSampleOrder order(dataset.size(), global_batch, static_cast<uint64_t>(config.train.seed));
   const data::BatchRows rows = data::rowsForRank(rank, world, per_rank);
-  log0f("training: ", config.train.max_steps, " steps, global batch ", global_batch, " (", world, " x ", per_rank,
+  const int64_t last = config.train.max_steps;
+  log0f("training: steps ", first_step, " to ", last, ", global batch ", global_batch, " (", world, " x ", per_rank,
         "), ", order.stepsPerEpoch(), " steps per epoch, device ", device.str());
 
   const fs::path out_dir(config.output.dir);
   std::unique_ptr<MetricsLog> metrics;
   if (coordinator) {
     fs::create_directories(out_dir / "samples");
-    metrics = std::make_unique<MetricsLog>((out_dir / "metrics.jsonl").string());
+    metrics = std::make_unique<MetricsLog>((out_dir / "metrics.jsonl").string(), first_step);
   }
   const uint64_t seed = static_cast<uint64_t>(config.train.seed);
   const int64_t latent = config.model.latent_dim;
   const auto grid_noise = noiseTensor(seed, train::kSampleGridNoiseStep, 0, 64, latent, device);
+  TrainingPosition position{0, world, global_batch, order.stepsPerEpoch(), config.train.seed,
+                            {dataset.height(), dataset.width()}};
 
-  const int64_t last = config.train.max_steps;
+  double last_checkpoint_s = 0;
+  auto checkpoint = [&](int64_t done) {
+    watchdog.enter("checkpoint", done);
+    if (coordinator) {
+      const auto began = Clock::now();
+      position.step = done;
+      summary.last_checkpoint = writeCheckpoint(config.output.dir, position, trainer, config,
+                                                done == faults.kill_checkpoint_step ? faults.kill_after_files : -1);
+      pruneCheckpoints(config.output.dir, config.output.keep_last);
+      last_checkpoint_s = secondsSince(began);
+    }
+    watchdog.idle();
+  };
+
+  int64_t skipped_updates = 0;
+  int64_t consecutive_bad = 0;
   auto window_start = Clock::now();
   int64_t window_steps = 0;
-  for (int64_t step = 0; step < last; ++step) {
-    const auto inputs = stepInputs(dataset, order, rows, seed, step, latent, device);
+  for (int64_t step = first_step; step < last; ++step) {
+    current_step = step;
+    if (faults.hangAt(rank, step)) {
+      watchdog.enter("D step", step);
+      for (;;) pause();  // fault injection: this rank stops responding
+    }
+    auto inputs = stepInputs(dataset, order, rows, seed, step, latent, device);
+    if (faults.nanAt(rank, step)) inputs.real.fill_(std::numeric_limits<float>::quiet_NaN());
     const train::StepOutputs outputs = trainer.step(inputs.real, inputs.z);
+    watchdog.idle();
     const int64_t done = step + 1;
     ++window_steps;
+
+    // ---- Non-finite guard: every rank saw the same averaged gradients, so all agree.
+    if (outputs.d_update_skipped || outputs.g_update_skipped) {
+      ++skipped_updates;
+      ++consecutive_bad;
+      if (!outputs.local_loss_finite) logRankLine("non-finite loss on this rank at step " + std::to_string(done));
+      log0f("step ", done, ": non-finite gradients (", outputs.d_update_skipped ? "D" : "",
+            outputs.d_update_skipped && outputs.g_update_skipped ? " and " : "", outputs.g_update_skipped ? "G" : "",
+            "); update skipped on every rank (", consecutive_bad, " in a row, ", skipped_updates, " in total)");
+      GAN_CHECK(consecutive_bad < config.train.max_bad_steps, "step ", done, ": ", consecutive_bad,
+                " consecutive steps with non-finite gradients (--train.max_bad_steps=", config.train.max_bad_steps,
+                "); training diverged");
+    } else {
+      consecutive_bad = 0;
+    }
 
     if (config.comm.check_every > 0 && done % config.comm.check_every == 0) {
       train::verifyReplicasAgree(trainer, communicator, done);
     }
     if (due(config.output.log_every, done, last)) {
       // Global means: each rank's value over equal-sized shards, summed then divided.
-      const auto summary_values = train::summarize(outputs);
-      double value[4] = {summary_values.loss_d, summary_values.loss_g, summary_values.d_real, summary_values.d_fake};
-      communicator.allreduce({value, 4, comm::ScalarType::Float64, comm::MemorySpace::Host});
-      const double now_s = std::chrono::duration<double>(Clock::now() - started).count();
-      const double window_s = std::chrono::duration<double>(Clock::now() - window_start).count();
+      const auto local = train::summarize(outputs);
+      double value[4] = {local.loss_d, local.loss_g, local.d_real, local.d_fake};
+      communicator.allreduce({value, 4, comm::ScalarType::Float64, comm::MemorySpace::Host}, {comm::ReduceOp::Average});
+      const double window_s = secondsSince(window_start);
       const double samples_per_s = double(window_steps * global_batch) / window_s;
       const double eta_s = window_s / double(window_steps) * double(last - done);
       if (coordinator) {
         char line[256];
         std::snprintf(line, sizeof line,
                       "step %ld/%ld  loss_d %.4f  loss_g %.4f  D(x) %.3f  D(G(z)) %.3f  %.0f samples/s  ETA %s",
-                      long(done), long(last), value[0] / world, value[1] / world, value[2] / world,
-                      value[3] / world, samples_per_s, formatDuration(eta_s).c_str());
+                      long(done), long(last), value[0], value[1], value[2], value[3], samples_per_s,
+                      formatDuration(eta_s).c_str());
         log0(line);
         metrics->append({{"step", done},
                          {"epoch", order.epochOfStep(step)},
-                         {"loss_d", value[0] / world},
-                         {"loss_g", value[1] / world},
-                         {"d_real", value[2] / world},
-                         {"d_fake", value[3] / world},
+                         {"loss_d", value[0]},
+                         {"loss_g", value[1]},
+                         {"d_real", value[2]},
+                         {"d_fake", value[3]},
                          {"samples_per_s", samples_per_s},
-                         {"wall_time_s", now_s}});
+                         {"skipped_updates", skipped_updates},
+                         {"checkpoint_s", last_checkpoint_s},
+                         {"wall_time_s", secondsSince(started)}});
       }
       window_start = Clock::now();
       window_steps = 0;
@@ -149,12 +251,21 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
       summary.last_sample = writeSampleGrid(trainer, grid_noise, dataset.height(), dataset.width(),
                                             out_dir / "samples" / name);
     }
-    if (coordinator && due(config.output.checkpoint_every, done, last)) {
-      summary.last_checkpoint = writeCheckpoint(config.output.dir, done, trainer, config, world);
-    }
+    const bool checkpoint_due = due(config.output.checkpoint_every, done, last);
+    if (checkpoint_due) checkpoint(done);
     summary.steps = done;
+
+    // ---- The step boundary: every rank takes the same decision.
+    const auto decisions = agreeAtStepBoundary(communicator);
+    if (decisions.stop_signal != 0) {
+      log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done,
+            ": checkpoint and exit");
+      if (!checkpoint_due) checkpoint(done);
+      summary.stopped_by_signal = true;
+      break;
+    }
   }
-  summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  summary.seconds = secondsSince(started);
   return summary;
 }
 

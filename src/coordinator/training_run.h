@@ -20,6 +20,7 @@ struct RunSummary {
   std::string last_checkpoint;  // empty if none was written
   std::string last_sample;      // empty if none was written
   double seconds = 0;
+  bool stopped_by_signal = false;  // an agreed stop (SIGTERM/SIGINT/SIGUSR1) ended the run early
 };
 
 // Trains per `config` and returns what it wrote. Throws gan::Error on bad input.

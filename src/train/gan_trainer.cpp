@@ -1,5 +1,7 @@
 #include "train/gan_trainer.h"
 
+#include <cmath>
+
 #include "common/error.h"
 
 namespace gan::train {
@@ -31,6 +33,23 @@ void GanTrainer::broadcastParameters() {
   communicator_.broadcast(hostOrDeviceView(d_params_->values()), 0);
 }
 
+void GanTrainer::broadcastOptimizerState() {
+  if (communicator_.worldSize() == 1) return;
+  if (g_params_->values().is_cuda()) torch::cuda::synchronize();
+  for (FlatAdam* adam : {g_adam_.get(), d_adam_.get()}) {
+    communicator_.broadcast(hostOrDeviceView(adam->expAvg()), 0);
+    communicator_.broadcast(hostOrDeviceView(adam->expAvgSq()), 0);
+    int64_t count = adam->stepCount();
+    communicator_.broadcast({&count, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
+    adam->setStepCount(count);
+  }
+}
+
+namespace {
+// NaN and Inf survive a sum, so one reduction pass tells whether every element is finite.
+bool allFinite(const torch::Tensor& flat) { return std::isfinite(flat.sum().item<double>()); }
+}  // namespace
+
 StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) {
   GAN_CHECK(real.size(0) == z.size(0), "real batch (", real.size(0), ") and noise batch (", z.size(0),
             ") differ in size");
@@ -43,6 +62,7 @@ StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) 
   auto fake = generator.forward(z);
 
   // ---- D step: real and fake in one batch (one matrix product per layer, not two).
+  if (options_.on_phase) options_.on_phase("D step");
   d_buckets_->beginBackward();
   auto logits = discriminator.forward(torch::cat({real, fake.detach()}, 0));
   auto real_logits = logits.narrow(0, 0, b);
@@ -50,10 +70,12 @@ StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) 
   out.loss_d = discriminatorLoss(real_logits, fake_logits);
   out.loss_d.backward();  // D's hooks start the bucket reductions during this call
   d_buckets_->finishAndAverage();
-  d_adam_->step();
+  out.d_update_skipped = !allFinite(d_params_->grads());
+  if (!out.d_update_skipped) d_adam_->step();
 
   // ---- G step: D only passes gradients through; its weights get none (no wasted products,
   // nothing leaks into D's next update).
+  if (options_.on_phase) options_.on_phase("G step");
   g_buckets_->beginBackward();
   d_params_->setRequiresGrad(false);
   auto g_logits = discriminator.forward(fake);
@@ -66,10 +88,14 @@ StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) 
   }
   d_params_->setRequiresGrad(true);
   g_buckets_->finishAndAverage();
-  g_adam_->step();
+  out.g_update_skipped = !allFinite(g_params_->grads());
+  if (!out.g_update_skipped) g_adam_->step();
 
   out.loss_d = out.loss_d.detach();
   out.loss_g = out.loss_g.detach();
+  if (out.d_update_skipped || out.g_update_skipped) {
+    out.local_loss_finite = std::isfinite(out.loss_d.item<double>()) && std::isfinite(out.loss_g.item<double>());
+  }
   out.real_logits = real_logits.detach();
   out.fake_logits = fake_logits.detach();
   return out;

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 
 #include "comm/communicator.h"
@@ -20,6 +21,8 @@ struct TrainerOptions {
   AdamSettings adam_g;
   AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
+  // Told "D step" / "G step" as each phase begins (the watchdog names the phase that hangs).
+  std::function<void(const char* phase)> on_phase;
 };
 
 // This rank's view of one step, as tensors: summaries cost kernels (and a GPU sync when read),
@@ -29,6 +32,12 @@ struct StepOutputs {
   torch::Tensor loss_g;       // 0-dim
   torch::Tensor real_logits;  // D's logits for the real rows (D step, before D's update)
   torch::Tensor fake_logits;  // D's logits for the generated rows (D step)
+  // An update is skipped when its averaged gradients hold a NaN or Inf. Any rank's non-finite
+  // gradient reaches every rank through the average, so all ranks skip together, no extra
+  // collective needed.
+  bool d_update_skipped = false;
+  bool g_update_skipped = false;
+  bool local_loss_finite = true;  // this rank's own losses (names the culprit in the log)
 };
 
 // Host values of a step's losses and mean D outputs (D(x), D(G(z))), in that order.
@@ -43,6 +52,8 @@ class GanTrainer {
 
   // Rank 0's weights to everyone, so replicas start identical whatever their seeds did.
   void broadcastParameters();
+  // Rank 0's optimizer state (moments and step counts) to everyone, after a resume.
+  void broadcastOptimizerState();
 
   // real: this rank's rows of the global batch (b, sample_dim); z: its noise (b, latent_dim).
   StepOutputs step(const torch::Tensor& real, const torch::Tensor& z);

@@ -83,8 +83,8 @@ void expectCompleteRun(const std::string& out, int64_t steps, int world) {
   const auto latest = gan::coordinator::latestCheckpoint(out);
   ASSERT_FALSE(latest.empty());
   const auto loaded = gan::coordinator::loadCheckpoint(latest, trainer);
-  EXPECT_EQ(loaded.step, steps);
-  EXPECT_EQ(loaded.world_size, world);
+  EXPECT_EQ(loaded.position.step, steps);
+  EXPECT_EQ(loaded.position.world_size, world);
   EXPECT_EQ(trainer.generatorOptimizer().stepCount(), steps);
   torch::NoGradGuard no_grad;
   auto samples = trainer.generator().forward(torch::randn({4, 100}));

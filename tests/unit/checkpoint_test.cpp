@@ -27,6 +27,7 @@ struct Fixture {
     out = ::testing::TempDir() + "/ckpt_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::remove_all(out);
   }
+  gan::coordinator::TrainingPosition position(int64_t step) const { return {step, 1, 4, 10, 42, {4, 4}}; }
   void trainSteps(int n) {
     for (int i = 0; i < n; ++i) trainer->step(torch::rand({4, 16}) * 2 - 1, torch::randn({4, 8}));
   }
@@ -44,7 +45,7 @@ std::string errorLoading(const std::string& dir, gan::train::GanTrainer& trainer
 TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
   Fixture f;
   f.trainSteps(3);
-  const auto dir = gan::coordinator::writeCheckpoint(f.out, 3, *f.trainer, f.config, 1);
+  const auto dir = gan::coordinator::writeCheckpoint(f.out, f.position(3), *f.trainer, f.config);
   EXPECT_EQ(fs::path(dir).filename(), "step_00000003");
   for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json", "MANIFEST"}) {
     EXPECT_TRUE(fs::exists(fs::path(dir) / file)) << file;
@@ -55,8 +56,12 @@ TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
   ASSERT_FALSE(torch::equal(g_saved, f.trainer->generatorParameters().values()));
 
   const auto loaded = gan::coordinator::loadCheckpoint(dir, *f.trainer);
-  EXPECT_EQ(loaded.step, 3);
-  EXPECT_EQ(loaded.world_size, 1);
+  EXPECT_EQ(loaded.position.step, 3);
+  EXPECT_EQ(loaded.position.world_size, 1);
+  EXPECT_EQ(loaded.position.global_batch, 4);
+  EXPECT_EQ(loaded.position.sample_shape, (std::vector<int64_t>{4, 4}));
+  EXPECT_EQ(loaded.state["epoch"], 0);
+  EXPECT_EQ(loaded.state["position_in_epoch"], 3);
   EXPECT_TRUE(torch::equal(g_saved, f.trainer->generatorParameters().values()));
   EXPECT_TRUE(torch::equal(d_avg_saved, f.trainer->discriminatorOptimizer().expAvgSq()));
   EXPECT_EQ(f.trainer->generatorOptimizer().stepCount(), 3);
@@ -65,8 +70,8 @@ TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
 
 TEST(Checkpoint, LatestPointsAtTheNewestAndNoTemporariesRemain) {
   Fixture f;
-  gan::coordinator::writeCheckpoint(f.out, 1, *f.trainer, f.config, 1);
-  const auto second = gan::coordinator::writeCheckpoint(f.out, 2, *f.trainer, f.config, 1);
+  gan::coordinator::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
+  const auto second = gan::coordinator::writeCheckpoint(f.out, f.position(2), *f.trainer, f.config);
   EXPECT_EQ(fs::canonical(gan::coordinator::latestCheckpoint(f.out)), fs::canonical(second));
   for (const auto& entry : fs::directory_iterator(fs::path(f.out) / "checkpoints")) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
@@ -74,9 +79,22 @@ TEST(Checkpoint, LatestPointsAtTheNewestAndNoTemporariesRemain) {
   EXPECT_EQ(gan::coordinator::latestCheckpoint(f.out + "/nowhere"), "");
 }
 
+TEST(Checkpoint, ListingAndPruningKeepTheNewest) {
+  Fixture f;
+  for (int step : {5, 10, 15, 20}) gan::coordinator::writeCheckpoint(f.out, f.position(step), *f.trainer, f.config);
+  fs::create_directories(fs::path(f.out) / "checkpoints" / ".step_00000025.tmp");  // an interrupted write
+  auto listed = gan::coordinator::listCheckpoints(f.out);
+  ASSERT_EQ(listed.size(), 4u);
+  EXPECT_EQ(fs::path(listed.front()).filename(), "step_00000020");
+  gan::coordinator::pruneCheckpoints(f.out, 2);
+  listed = gan::coordinator::listCheckpoints(f.out);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(fs::path(listed.back()).filename(), "step_00000015");
+}
+
 TEST(Checkpoint, CorruptFileIsRefusedByName) {
   Fixture f;
-  const auto dir = gan::coordinator::writeCheckpoint(f.out, 1, *f.trainer, f.config, 1);
+  const auto dir = gan::coordinator::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
   {
     std::fstream file(fs::path(dir) / "model_D.pt", std::ios::in | std::ios::out | std::ios::binary);
     file.seekp(100);
@@ -88,7 +106,7 @@ TEST(Checkpoint, CorruptFileIsRefusedByName) {
 
 TEST(Checkpoint, TruncatedAndIncompleteAreRefused) {
   Fixture f;
-  const auto dir = gan::coordinator::writeCheckpoint(f.out, 1, *f.trainer, f.config, 1);
+  const auto dir = gan::coordinator::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
   fs::resize_file(fs::path(dir) / "optim_G.pt", 10);
   EXPECT_NE(errorLoading(dir, *f.trainer).find("optim_G.pt: size 10 differs from MANIFEST"), std::string::npos);
   fs::remove(fs::path(dir) / "MANIFEST");
@@ -98,7 +116,7 @@ TEST(Checkpoint, TruncatedAndIncompleteAreRefused) {
 TEST(Checkpoint, OtherArchitectureIsRefused) {
   Fixture wide(48);
   Fixture small(32);
-  const auto dir = gan::coordinator::writeCheckpoint(small.out, 1, *small.trainer, small.config, 1);
+  const auto dir = gan::coordinator::writeCheckpoint(small.out, small.position(1), *small.trainer, small.config);
   const auto error = errorLoading(dir, *wide.trainer);
   EXPECT_NE(error.find("architecture differs"), std::string::npos) << error;
 }

@@ -1,0 +1,56 @@
+#include "coordinator/watchdog.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace gan::coordinator {
+namespace {
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Watchdog::Watchdog(double timeout_s, int rank, std::function<void(const std::string&)> on_timeout)
+    : timeout_s_(timeout_s), rank_(rank), on_timeout_(std::move(on_timeout)) {
+  thread_ = std::thread([this] { watch(); });
+}
+
+Watchdog::~Watchdog() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  stop_.notify_all();
+  thread_.join();
+}
+
+void Watchdog::enter(const char* phase, int64_t step) {
+  step_.store(step);
+  phase_started_ns_.store(nowNs());
+  phase_.store(phase);
+}
+
+void Watchdog::idle() { phase_.store(nullptr); }
+
+void Watchdog::watch() {
+  // Checks a few times per timeout; a report arrives at most a quarter of it late.
+  const auto interval = std::chrono::duration<double>(std::min(1.0, timeout_s_ / 4));
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stop_.wait_for(lock, interval, [this] { return stopping_; })) {
+    const char* phase = phase_.load();
+    if (phase == nullptr) continue;
+    const double elapsed = double(nowNs() - phase_started_ns_.load()) * 1e-9;
+    if (elapsed > timeout_s_) {
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "watchdog: rank %d, step %ld: %s did not finish within %.0f s (--comm.timeout_s); a peer "
+                    "rank is likely dead or hung",
+                    rank_, long(step_.load()), phase, timeout_s_);
+      on_timeout_(line);
+      return;
+    }
+  }
+}
+
+}  // namespace gan::coordinator
