@@ -1,5 +1,5 @@
 // Fault injection for the fault-tolerance tests, driven by environment variables so a test
-// can break a real run without a special build:
+// can break a real run without a special build (steps counted from 1, as in the logs):
 //   GAN_DIST_FAULT_NAN_AT=R:S               rank R's real batch of step S becomes NaN
 //   GAN_DIST_FAULT_HANG_AT=R:S              rank R stops responding at step S
 //   GAN_DIST_FAULT_KILL_IN_CHECKPOINT=S:K   SIGKILL after the K-th file of the step-S checkpoint

@@ -186,16 +186,18 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   auto window_start = Clock::now();
   int64_t window_steps = 0;
   for (int64_t step = first_step; step < last; ++step) {
-    current_step = step;
-    if (faults.hangAt(rank, step)) {
-      watchdog.enter("D step", step);
+    // `step` counts from 0 for the data order and noise; people (logs, files, faults) count
+    // the step being run from 1, so step `done` is the one that has just completed.
+    const int64_t done = step + 1;
+    current_step = done;
+    if (faults.hangAt(rank, done)) {
+      watchdog.enter("D step", done);
       for (;;) pause();  // fault injection: this rank stops responding
     }
     auto inputs = stepInputs(dataset, order, rows, seed, step, latent, device);
-    if (faults.nanAt(rank, step)) inputs.real.fill_(std::numeric_limits<float>::quiet_NaN());
+    if (faults.nanAt(rank, done)) inputs.real.fill_(std::numeric_limits<float>::quiet_NaN());
     const train::StepOutputs outputs = trainer.step(inputs.real, inputs.z);
     watchdog.idle();
-    const int64_t done = step + 1;
     ++window_steps;
 
     // ---- Non-finite guard: every rank saw the same averaged gradients, so all agree.

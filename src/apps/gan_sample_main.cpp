@@ -1,0 +1,64 @@
+// gan_sample: images from a checkpoint's generator.
+//   gan_sample --checkpoint OUT/checkpoints/latest --n 64 --seed 1 --out grid.png
+//   gan_sample --checkpoint DIR --n 1000 --format npy --out samples.npy
+//   gan_sample --checkpoint DIR --interpolate --n 8 --out walk.png     (8 rows of 8 steps)
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "common/error.h"
+#include "common/memory_tuning.h"
+#include "coordinator/sample_grid.h"
+#include "coordinator/sampling.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  gan::keepFreedMemoryInProcess();
+  std::string checkpoint, out = "samples.png", format = "png";
+  int64_t n = 64, seed = 0;
+  bool interpolate = false;
+  po::options_description options("gan_sample options");
+  options.add_options()("help,h", "print this help")(
+      "checkpoint", po::value(&checkpoint), "checkpoint directory (e.g. OUT/checkpoints/latest)")(
+      "n", po::value(&n)->default_value(n), "number of samples (with --interpolate: rows of 8 steps)")(
+      "seed", po::value(&seed)->default_value(seed), "noise seed: the same seed gives the same images")(
+      "out", po::value(&out)->default_value(out), "output file")(
+      "format", po::value(&format)->default_value(format), "png (a grid) | npy (float32 array n x H x W in [-1, 1])")(
+      "interpolate", po::bool_switch(&interpolate), "each row walks linearly between two latent vectors");
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << options;
+      return 0;
+    }
+    GAN_CHECK(!checkpoint.empty(), "--checkpoint is required");
+    GAN_CHECK(n > 0 && n <= 100000, "--n must be in 1..100000, got ", n);
+    GAN_CHECK(format == "png" || format == "npy", "--format must be png or npy, got '", format, "'");
+
+    const auto loaded = gan::coordinator::loadGeneratorFromCheckpoint(checkpoint);
+    const int64_t columns = interpolate ? 8 : static_cast<int64_t>(std::ceil(std::sqrt(double(n))));
+    const int64_t rows = interpolate ? n : (n + columns - 1) / columns;
+    const auto z = interpolate ? gan::coordinator::interpolationNoise(seed, rows, columns, loaded.latent_dim)
+                               : gan::coordinator::samplingNoise(seed, n, loaded.latent_dim);
+    torch::NoGradGuard no_grad;
+    auto samples = loaded.generator->forward(z);
+    if (format == "npy") {
+      gan::coordinator::writeNpy(out, samples.view({samples.size(0), loaded.height, loaded.width}));
+    } else {
+      // Unfilled cells of the last row stay black.
+      auto cells = torch::full({rows * columns, samples.size(1)}, -1.0f);
+      cells.narrow(0, 0, samples.size(0)).copy_(samples);
+      gan::coordinator::writePng(out, gan::coordinator::makeSampleGrid(cells, loaded.height, loaded.width, rows, columns));
+    }
+    std::printf("gan_sample: %ld samples from step %ld of %s -> %s\n", long(samples.size(0)), long(loaded.step),
+                checkpoint.c_str(), out.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gan_sample: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,86 @@
+#include "coordinator/sampling.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "comm/local_communicator.h"
+#include "common/error.h"
+#include "coordinator/checkpoint.h"
+#include "train/latent_noise.h"
+
+namespace gan::coordinator {
+namespace {
+// Sampling noise lives on its own stream, away from the training steps' (which count from 0).
+constexpr int64_t kSamplingNoiseStep = -2;
+
+std::string configValue(const nlohmann::json& state, const std::string& key) {
+  GAN_CHECK(state.contains("config") && state["config"].contains(key), "checkpoint state.json has no config entry '",
+            key, "'");
+  return state["config"][key].get<std::string>();
+}
+}  // namespace
+
+CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir) {
+  const auto state = verifyCheckpoint(checkpoint_dir);
+  ModelConfig model;
+  model.arch = configValue(state, "model.arch");
+  model.latent_dim = std::stoll(configValue(state, "model.latent_dim"));
+  model.hidden_dim = std::stoll(configValue(state, "model.hidden_dim"));
+  GAN_CHECK(state.contains("sample_shape"), checkpoint_dir, "/state.json: no 'sample_shape' (written by an older gan_dist?)");
+  const auto shape = state["sample_shape"].get<std::vector<int64_t>>();
+  GAN_CHECK(shape.size() == 2, checkpoint_dir, "/state.json: sample_shape must be [height, width]");
+
+  // The full trainer is the one place that knows the checkpoint layout; a local one is cheap.
+  comm::LocalCommunicator local;
+  train::GanTrainer trainer(models::buildGanNetworks(model, shape[0] * shape[1]), local, train::TrainerOptions{});
+  const auto contents = loadCheckpoint(checkpoint_dir, trainer);
+  CheckpointGenerator result;
+  result.generator = std::dynamic_pointer_cast<models::Generator>(trainer.generator().shared_from_this());
+  result.latent_dim = model.latent_dim;
+  result.height = shape[0];
+  result.width = shape[1];
+  result.step = contents.position.step;
+  result.generator->eval();
+  return result;
+}
+
+torch::Tensor samplingNoise(int64_t seed, int64_t n, int64_t latent_dim) {
+  auto noise = train::latentNoiseRows(static_cast<uint64_t>(seed), kSamplingNoiseStep, 0, n, latent_dim);
+  return torch::from_blob(noise.data(), {n, latent_dim}, torch::kFloat32).clone();
+}
+
+torch::Tensor interpolationNoise(int64_t seed, int64_t rows, int64_t steps, int64_t latent_dim) {
+  auto ends = samplingNoise(seed, 2 * rows, latent_dim).view({rows, 2, latent_dim});
+  auto t = torch::linspace(0, 1, steps).view({1, steps, 1});
+  auto from = ends.select(1, 0).unsqueeze(1), to = ends.select(1, 1).unsqueeze(1);
+  return (from * (1 - t) + to * t).reshape({rows * steps, latent_dim});
+}
+
+void writeNpy(const std::string& path, const torch::Tensor& values) {
+  auto host = values.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  std::ostringstream shape;
+  shape << "(";
+  for (int64_t d = 0; d < host.dim(); ++d) shape << host.size(d) << (host.dim() == 1 || d + 1 < host.dim() ? ", " : "");
+  shape << ")";
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape.str() + ", }";
+  // Magic (6) + version (2) + length (2) + header must be a multiple of 64, ending in '\n'.
+  const size_t unpadded = 10 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header.push_back('\n');
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    GAN_CHECK(out, temporary, ": cannot open for writing");
+    out.write("\x93NUMPY\x01\x00", 8);
+    const uint16_t length = static_cast<uint16_t>(header.size());
+    const char length_bytes[2] = {char(length & 0xff), char(length >> 8)};
+    out.write(length_bytes, 2);
+    out.write(header.data(), std::streamsize(header.size()));
+    out.write(static_cast<const char*>(host.data_ptr()), std::streamsize(host.numel() * 4));
+    GAN_CHECK(out, path, ": write failed");
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+}  // namespace gan::coordinator

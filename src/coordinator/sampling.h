@@ -1,0 +1,32 @@
+// Sampling from a trained generator: what gan_sample does with a checkpoint.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "models/gan_networks.h"
+
+namespace gan::coordinator {
+
+struct CheckpointGenerator {
+  std::shared_ptr<models::Generator> generator;
+  int64_t latent_dim = 0;
+  int64_t height = 0, width = 0;
+  int64_t step = 0;
+};
+
+// Verifies the checkpoint and rebuilds its generator from the model config it records.
+CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir);
+
+// n latent vectors for `seed` (the same stream as training noise, so reproducible).
+torch::Tensor samplingNoise(int64_t seed, int64_t n, int64_t latent_dim);
+
+// rows x steps latent vectors: row r walks in `steps` equal steps from one random z to another.
+torch::Tensor interpolationNoise(int64_t seed, int64_t rows, int64_t steps, int64_t latent_dim);
+
+// Writes a float32 array as a NumPy .npy file (format 1.0), atomically.
+void writeNpy(const std::string& path, const torch::Tensor& values);
+
+}  // namespace gan::coordinator
