@@ -12,48 +12,17 @@
 #include "comm/local_communicator.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/png_writer.h"
+#include "e2e/process_helpers.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result run(const std::string& command) {
-  Result result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> chunk;
-  while (fgets(chunk.data(), chunk.size(), pipe) != nullptr) result.output += chunk.data();
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
-
-std::string mpirun(int ranks) {
-  return std::string(GAN_MPIEXEC) + " -np " + std::to_string(ranks) + " " + GAN_MPIEXEC_FLAGS + " ";
-}
-
-std::string outputDir(const std::string& name) {
-  const auto dir = fs::path(::testing::TempDir()) / ("e2e_" + name);
-  fs::remove_all(dir);
-  return dir.string();
-}
+using namespace gan::e2e;
 
 std::string trainCommand(const std::string& out, int64_t steps) {
   return std::string(GAN_DIST_BINARY) + " --config " + GAN_SOURCE_DIR + "/configs/fashion_mnist_mlp.ini" +
          " --train.max_steps=" + std::to_string(steps) + " --output.dir=" + out +
          " --output.log_every=20 --output.sample_every=30 --output.checkpoint_every=" + std::to_string(steps);
-}
-
-std::vector<nlohmann::json> metricLines(const std::string& out) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(fs::path(out) / "metrics.jsonl");
-  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-  return lines;
 }
 
 // What every successful run must leave behind.

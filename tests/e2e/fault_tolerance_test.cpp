@@ -1,0 +1,179 @@
+// Fault tolerance end to end: exact resume, interrupted checkpoints, agreed stop, fail-fast,
+// the non-finite guard and the watchdog, each provoked on the real program.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "e2e/process_helpers.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+using namespace gan::e2e;
+
+// A short job on real Fashion-MNIST; `extra` overrides options.
+std::string job(const std::string& out, int64_t steps, const std::string& extra = "", int64_t checkpoint_every = 20) {
+  return ganDist() + " --config " + GAN_SOURCE_DIR + "/configs/fashion_mnist_mlp.ini --train.max_steps=" +
+         std::to_string(steps) + " --output.dir=" + out + " --output.log_every=10 --output.sample_every=0" +
+         " --output.checkpoint_every=" + std::to_string(checkpoint_every) + " " + extra;
+}
+
+std::string checkpointFile(const std::string& out, int64_t step, const std::string& file) {
+  char name[32];
+  std::snprintf(name, sizeof name, "step_%08ld", long(step));
+  return (fs::path(out) / "checkpoints" / name / file).string();
+}
+
+// Same step, same losses and D outputs (wall-clock fields differ by nature).
+void expectSameMetrics(const std::string& a, const std::string& b) {
+  const auto left = metricLines(a), right = metricLines(b);
+  ASSERT_EQ(left.size(), right.size());
+  for (size_t i = 0; i < left.size(); ++i) {
+    for (const char* key : {"step", "loss_d", "loss_g", "d_real", "d_fake"}) {
+      EXPECT_EQ(left[i][key], right[i][key]) << key << " in line " << i;
+    }
+  }
+}
+
+void expectSameCheckpointBytes(const std::string& a, const std::string& b, int64_t step) {
+  for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt"}) {
+    EXPECT_EQ(readText(checkpointFile(a, step, file)), readText(checkpointFile(b, step, file))) << file;
+  }
+}
+
+void expectBitwiseResume(const std::string& launcher, const std::string& name) {
+  const auto straight = outputDir(name + "_straight"), resumed = outputDir(name + "_resumed");
+  ASSERT_EQ(run(launcher + job(straight, 40)).exit_code, 0);
+  ASSERT_EQ(run(launcher + job(resumed, 20)).exit_code, 0);
+  const auto second = run(launcher + job(resumed, 40));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("resumed from " + resumed + "/checkpoints/step_00000020 at step 20"), std::string::npos)
+      << second.output;
+  expectSameCheckpointBytes(straight, resumed, 40);
+  expectSameMetrics(straight, resumed);
+}
+
+TEST(FaultTolerance, ResumeIsBitwiseExactSingleProcess) { expectBitwiseResume("", "resume1"); }
+
+TEST(FaultTolerance, ResumeIsBitwiseExactTwoRanks) { expectBitwiseResume(mpirun(2), "resume2"); }
+
+TEST(FaultTolerance, ResumeOnAnotherWorldSizeContinuesTheTrajectory) {
+  // Global batch 24: 2 ranks x 12, resumed as 3 ranks x 8.
+  const auto straight = outputDir("world_straight"), moved = outputDir("world_moved");
+  ASSERT_EQ(run(mpirun(2) + job(straight, 30, "--train.batch_size=12")).exit_code, 0);
+  ASSERT_EQ(run(mpirun(2) + job(moved, 20, "--train.batch_size=12")).exit_code, 0);
+  const auto third = run(mpirun(3) + job(moved, 30, "--train.batch_size=12"));
+  ASSERT_EQ(third.exit_code, 0) << third.output;
+  EXPECT_NE(third.output.find("resuming a 2-rank run on 3 ranks: 8 samples per rank keep the global batch at 24"),
+            std::string::npos) << third.output;
+  const auto a = metricLines(straight), b = metricLines(moved);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (const char* key : {"loss_d", "loss_g"}) {
+      const double x = a[i][key].get<double>(), y = b[i][key].get<double>();
+      EXPECT_NEAR(x, y, 1e-4 * std::abs(x)) << key << " at step " << a[i]["step"];
+    }
+  }
+}
+
+TEST(FaultTolerance, KilledDuringCheckpointWriteResumesFromThePreviousOne) {
+  const auto straight = outputDir("kill_straight"), crashed = outputDir("kill_crashed");
+  ASSERT_EQ(run(job(straight, 60)).exit_code, 0);
+  // SIGKILL after the second file of the step-40 checkpoint.
+  const auto first = run("GAN_DIST_FAULT_KILL_IN_CHECKPOINT=40:2 " + job(crashed, 60));
+  EXPECT_EQ(first.exit_code, 128 + SIGKILL) << first.output;
+  EXPECT_TRUE(fs::exists(fs::path(crashed) / "checkpoints" / ".step_00000040.tmp"));
+  EXPECT_EQ(fs::read_symlink(fs::path(crashed) / "checkpoints" / "latest"), "step_00000020");
+  const auto second = run(job(crashed, 60));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("at step 20"), std::string::npos) << second.output;
+  expectSameCheckpointBytes(straight, crashed, 60);
+  expectSameMetrics(straight, crashed);  // lines of steps 30 and 40 written twice appear once
+}
+
+TEST(FaultTolerance, DamagedNewestCheckpointFallsBackToThePreviousGoodOne) {
+  const auto out = outputDir("damaged");
+  ASSERT_EQ(run(job(out, 40)).exit_code, 0);
+  fs::resize_file(checkpointFile(out, 40, "model_G.pt"), 100);
+  const auto resumed = run(job(out, 50));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("cannot resume from " + out + "/checkpoints/step_00000040: " +
+                                checkpointFile(out, 40, "model_G.pt") + ": size 100 differs from MANIFEST"),
+            std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from " + out + "/checkpoints/step_00000020 at step 20"), std::string::npos);
+}
+
+TEST(FaultTolerance, ExplicitCheckpointThatDoesNotFitIsRefused) {
+  const auto out = outputDir("explicit");
+  ASSERT_EQ(run(job(out, 20)).exit_code, 0);
+  const auto missing = run(job(outputDir("explicit2"), 30, "--output.resume=/nonexistent/step_1"));
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("checkpoint '/nonexistent/step_1' is not a directory"), std::string::npos)
+      << missing.output;
+  const auto wider = run(job(outputDir("explicit3"), 30,
+                             "--model.hidden_dim=128 --output.resume=" + checkpointFile(out, 20, "")));
+  EXPECT_NE(wider.exit_code, 0);
+  EXPECT_NE(wider.output.find("architecture differs from the configured model"), std::string::npos) << wider.output;
+}
+
+TEST(FaultTolerance, SigtermOnOneRankGivesACheckpointAndExitZero) {
+  const auto out = outputDir("sigterm");
+  BackgroundJob training(mpirun(2) + job(out, 1000000, "", 0), out + ".log");
+  ASSERT_TRUE(eventually(60, [&] { return metricLines(out).size() >= 2; })) << training.log();
+  const auto pids = rankPids(out);
+  ASSERT_EQ(pids.size(), 2u) << training.log();
+  kill(pids.back(), SIGTERM);
+  ASSERT_EQ(training.waitFor(60), 0) << training.log();
+  EXPECT_NE(training.log().find("stop requested (SIGTERM on some rank)"), std::string::npos) << training.log();
+  const auto latest = fs::path(out) / "checkpoints" / "latest";
+  ASSERT_TRUE(fs::exists(latest / "MANIFEST")) << training.log();
+}
+
+TEST(FaultTolerance, KillNineOfOneOfThreeRanksEndsTheJobPromptly) {
+  const auto out = outputDir("kill9");
+  BackgroundJob training(mpirun(3) + job(out, 1000000, "", 0), out + ".log");
+  ASSERT_TRUE(eventually(60, [&] { return metricLines(out).size() >= 1; })) << training.log();
+  const auto pids = rankPids(out);
+  ASSERT_EQ(pids.size(), 3u) << training.log();
+  kill(pids[1], SIGKILL);
+  const int code = training.waitFor(30);
+  EXPECT_NE(code, -1) << "the job was still running 30 s after a rank died";
+  EXPECT_NE(code, 0);
+}
+
+TEST(FaultTolerance, NonFiniteGradientOnOneRankIsSkippedOnAll) {
+  const auto out = outputDir("nan");
+  const auto result = run("GAN_DIST_FAULT_NAN_AT=1:15 " + mpirun(2) + "-x GAN_DIST_FAULT_NAN_AT " +
+                          job(out, 30, "--comm.check_every=10"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("[rank 1] non-finite loss on this rank at step 15"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("step 15: non-finite gradients (D); update skipped on every rank (1 in a row, 1 in total)"),
+            std::string::npos) << result.output;
+  const auto metrics = metricLines(out);
+  ASSERT_EQ(metrics.size(), 3u);
+  EXPECT_EQ(metrics[0]["skipped_updates"], 0);
+  EXPECT_EQ(metrics[2]["skipped_updates"], 1);
+  EXPECT_TRUE(std::isfinite(metrics[2]["loss_d"].get<double>()));  // training carried on, replicas agreed
+}
+
+TEST(FaultTolerance, TooManyBadStepsAbort) {
+  const auto result = run("GAN_DIST_FAULT_NAN_AT=0:5 " + job(outputDir("bad"), 30, "--train.max_bad_steps=1"));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("1 consecutive steps with non-finite gradients (--train.max_bad_steps=1)"),
+            std::string::npos) << result.output;
+}
+
+TEST(FaultTolerance, WatchdogNamesRankStepAndPhase) {
+  const auto out = outputDir("hang");
+  BackgroundJob training("GAN_DIST_FAULT_HANG_AT=1:15 " + mpirun(2) + "-x GAN_DIST_FAULT_HANG_AT " +
+                             job(out, 100, "--comm.timeout_s=3"),
+                         out + ".log");
+  const int code = training.waitFor(40);
+  EXPECT_NE(code, -1) << "hung job was not ended by the watchdog";
+  EXPECT_NE(code, 0);
+  EXPECT_NE(training.log().find("watchdog: rank 0, step 15: D step did not finish within 3 s"), std::string::npos)
+      << training.log();
+}
+
+}  // namespace

@@ -1,0 +1,124 @@
+// Running the real programs from end-to-end tests: commands with captured output, background
+// jobs that can be signalled, and the paths of what the build produced.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace gan::e2e {
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+inline Result run(const std::string& command) {
+  Result result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> chunk;
+  while (fgets(chunk.data(), chunk.size(), pipe) != nullptr) result.output += chunk.data();
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+inline std::string mpirun(int ranks) {
+  return std::string(GAN_MPIEXEC) + " -np " + std::to_string(ranks) + " " + GAN_MPIEXEC_FLAGS + " ";
+}
+
+inline std::string ganDist() { return GAN_DIST_BINARY; }
+
+inline std::string outputDir(const std::string& name) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / ("e2e_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+inline std::string readText(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+inline std::vector<nlohmann::json> metricLines(const std::string& out) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(std::filesystem::path(out) / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+// A command running in the background (its own process group) with output to a file.
+class BackgroundJob {
+ public:
+  BackgroundJob(const std::string& command, const std::string& log_path) : log_path_(log_path) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      setpgid(0, 0);
+      execl("/bin/sh", "sh", "-c", (command + " > " + log_path + " 2>&1").c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~BackgroundJob() {
+    if (pid_ > 0 && exit_code_ < 0) {
+      kill(-pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // Waits up to `seconds`; returns the exit code, or -1 if still running.
+  int waitFor(double seconds) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (exit_code_ < 0 && std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return exit_code_;
+  }
+  std::string log() const { return readText(log_path_); }
+
+ private:
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+  std::string log_path_;
+};
+
+// Pids of running gan_dist ranks whose command line mentions `marker` (e.g. the output dir).
+inline std::vector<int> rankPids(const std::string& marker) {
+  const auto listed = run("pgrep -f '^" + ganDist() + " .*" + marker + "'");
+  std::vector<int> pids;
+  std::istringstream in(listed.output);
+  for (int pid; in >> pid;) pids.push_back(pid);
+  return pids;
+}
+
+// Polls until `condition` holds or `seconds` pass.
+template <typename Condition>
+bool eventually(double seconds, Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
+}
+
+}  // namespace gan::e2e
