@@ -1,7 +1,6 @@
 #include "train/latent_noise.h"
 
 #include <cmath>
-#include <random>
 
 namespace gan::train {
 namespace {
@@ -12,10 +11,17 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Uniform in (-1, 1) from 53 random bits.
-double uniformSymmetric(std::mt19937_64& engine) {
-  return double(engine() >> 11) * (2.0 / 9007199254740992.0) - 1.0;
-}
+// A counter-based stream: the n-th draw is mix(key + n * golden), so a row needs no generator
+// state to set up (a Mersenne Twister costs more to seed than a row of noise costs to draw).
+struct RowStream {
+  uint64_t key;
+  uint64_t counter = 0;
+  // Uniform in (-1, 1) from 53 random bits.
+  double uniformSymmetric() {
+    counter += 0x9e3779b97f4a7c15ULL;
+    return double(mix(key + counter) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
+  }
+};
 }  // namespace
 
 std::vector<float> latentNoiseRows(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
@@ -24,15 +30,15 @@ std::vector<float> latentNoiseRows(uint64_t seed, int64_t step, int64_t first_ro
   for (int64_t r = 0; r < rows; ++r) {
     // Our own generator and transform: the values are the same with every library version,
     // which the cross-world-size and resume guarantees rely on.
-    std::mt19937_64 engine(mix(mix(seed) ^ mix(uint64_t(step) * 0x100000001b3ULL) ^ uint64_t(first_row + r)));
+    RowStream stream{mix(mix(seed) ^ mix(uint64_t(step) * 0x100000001b3ULL) ^ uint64_t(first_row + r))};
     float* out = &noise[static_cast<size_t>(r * latent_dim)];
     for (int64_t i = 0; i < latent_dim; i += 2) {
       // Marsaglia's polar method: two normals from a point in the unit disc, with one log and
       // one sqrt and no trigonometry (3x cheaper than Box-Muller here).
       double u, v, s;
       do {
-        u = uniformSymmetric(engine);
-        v = uniformSymmetric(engine);
+        u = stream.uniformSymmetric();
+        v = stream.uniformSymmetric();
         s = u * u + v * v;
       } while (s >= 1.0 || s == 0.0);
       const double factor = std::sqrt(-2.0 * std::log(s) / s);
