@@ -146,6 +146,14 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   watchdog.idle();
   const int64_t first_step = resume.resumed ? resume.position.step : 0;
   if (resume.resumed) log0f("resumed from ", resume.checkpoint, " at step ", first_step);
+  if (first_step >= config.train.max_steps) {
+    log0f("nothing to train: the checkpoint is at step ", first_step, " and --train.max_steps is ",
+          config.train.max_steps, " (raise it to continue, or start over with --output.resume=never or another "
+          "--output.dir)");
+    summary.steps = first_step;
+    summary.last_checkpoint = resume.checkpoint;
+    return summary;
+  }
 
   const int64_t per_rank = perRankBatch(config, resume, world);
   const int64_t global_batch = per_rank * world;
