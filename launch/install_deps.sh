@@ -13,6 +13,7 @@ packages=(
   libpng-dev zlib1g-dev
   nlohmann-json3-dev
   dataset-fashion-mnist         # real Fashion-MNIST (IDX .gz) in /usr/share/datasets/fashion-mnist
+  slurmctld slurmd slurm-client munge   # the slurm-labelled test runs the job scripts on a local Slurm
 )
 
 missing=()

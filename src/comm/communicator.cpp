@@ -45,7 +45,8 @@ bool ncclBackendCompiled() {
 #endif
 }
 
-std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu) {
+namespace {
+std::unique_ptr<Communicator> createBackend(BackendChoice choice, bool tensors_on_gpu) {
   if (choice == BackendChoice::Auto) {
     if (tensors_on_gpu && ncclBackendCompiled()) {
       choice = BackendChoice::Nccl;
@@ -77,6 +78,24 @@ std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tens
     case BackendChoice::Auto: break;
   }
   GAN_FAIL("unreachable backend choice");
+}
+}  // namespace
+
+void checkLauncherAgrees(const Communicator& communicator) {
+  // srun without PMIx starts N unrelated processes that each see "rank 0 of 1" and would each
+  // train alone, silently. Slurm's own count of the step's tasks gives it away.
+  if (const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS")) {
+    const int launched = std::atoi(tasks);
+    GAN_CHECK(!(launched > 1 && communicator.worldSize() == 1), "srun started ", launched,
+              " tasks but MPI sees a world of 1 in each: launch with srun --mpi=pmix (or set MpiDefault=pmix in "
+              "slurm.conf), with an MPI built with PMIx");
+  }
+}
+
+std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu) {
+  auto communicator = createBackend(choice, tensors_on_gpu);
+  checkLauncherAgrees(*communicator);
+  return communicator;
 }
 
 }  // namespace gan::comm

@@ -81,9 +81,12 @@ bool startedByLauncher();
 // Whether this build compiled the NCCL backend.
 bool ncclBackendCompiled();
 
+// Throws gan::Error when the launcher and MPI disagree about the job (srun without PMIx).
+void checkLauncherAgrees(const Communicator& communicator);
+
 // Creates the backend: `auto` picks NCCL when tensors live on a GPU, MPI when started by a
-// launcher, the local no-op backend otherwise. Throws gan::Error for impossible requests
-// (nccl without GPU tensors or without NCCL compiled in).
+// launcher, the local no-op backend otherwise, then checks it against the launcher. Throws
+// gan::Error for impossible requests (nccl without GPU tensors or without NCCL compiled in).
 std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu);
 
 }  // namespace gan::comm
