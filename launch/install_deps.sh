@@ -13,6 +13,8 @@ packages=(
   libpng-dev zlib1g-dev
   nlohmann-json3-dev
   dataset-fashion-mnist         # real Fashion-MNIST (IDX .gz) in /usr/share/datasets/fashion-mnist
+  protobuf-compiler libprotobuf-dev libisal-dev   # TensorBoard event files (protobuf, CRC-32C)
+  python3-crc32c chromium                          # independent checks of the event files and the report
   slurmctld slurmd slurm-client munge   # the slurm-labelled test runs the job scripts on a local Slurm
 )
 

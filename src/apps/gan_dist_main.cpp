@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
     if (!summary.last_sample.empty()) gan::log0f("samples:     ", summary.last_sample);
     if (!summary.last_checkpoint.empty()) gan::log0f("checkpoint:  ", summary.last_checkpoint);
     gan::log0f("metrics:     ", config.output.dir, "/metrics.jsonl");
+    if (!summary.tensorboard.empty()) gan::log0f("tensorboard: tensorboard --logdir ", config.output.dir, "/tb");
+    if (!summary.report.empty()) gan::log0f("report:      ", summary.report);
+    if (!summary.timeline.empty()) gan::log0f("timeline:    ", summary.timeline, " (per rank; open in ui.perfetto.dev)");
   } catch (const std::exception& e) {
     gan::apps::failJob("gan_dist", e.what(), communicator.get());
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,8 @@ class Work {
   virtual void wait() = 0;
   // Seconds the collective itself took, from start to completion (0 where not measured).
   virtual double collectiveSeconds() const { return 0.0; }
+  // When it started, in microseconds of the wall clock (0 where not measured): for timelines.
+  virtual int64_t startedAtMicros() const { return 0; }
 };
 
 class Communicator {

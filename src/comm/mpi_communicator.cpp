@@ -80,6 +80,9 @@ class MpiCommunicator::Task final : public Work {
   // Runs on the communication thread.
   void run() {
     const auto began = std::chrono::steady_clock::now();
+    const int64_t began_wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
     std::string error;
     try {
       start_();
@@ -89,6 +92,7 @@ class MpiCommunicator::Task final : public Work {
     const auto ended = std::chrono::steady_clock::now();
     std::lock_guard<std::mutex> lock(mutex_);
     seconds_ = std::chrono::duration<double>(ended - began).count();
+    started_us_ = began_wall_us;
     error_ = error;
     done_ = true;
     finished_.notify_all();
@@ -105,12 +109,18 @@ class MpiCommunicator::Task final : public Work {
     return seconds_;
   }
 
+  int64_t startedAtMicros() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return started_us_;
+  }
+
  private:
   std::function<void()> start_;
   mutable std::mutex mutex_;
   std::condition_variable finished_;
   bool done_ = false;
   double seconds_ = 0.0;
+  int64_t started_us_ = 0;
   std::string error_;
 };
 

@@ -16,7 +16,7 @@ namespace {
 template <typename T>
 std::string toText(const T& value) {
   std::ostringstream out;
-  out << value;
+  out << std::boolalpha << value;
   return out.str();
 }
 
@@ -76,6 +76,10 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("output.keep_last", c.output.keep_last, "keep only the newest K checkpoints (0: keep all)");
   t.add("output.resume", c.output.resume,
         "auto (newest good checkpoint in output.dir, if any) | never | PATH of a checkpoint directory");
+  t.add("output.tensorboard", c.output.tensorboard, "write TensorBoard event files (scalars, sample grids) under OUT/tb/");
+  t.add("output.report", c.output.report, "write OUT/report.html (curves, samples, config, throughput) at the end");
+  t.add("output.timeline", c.output.timeline,
+        "Chrome/Perfetto trace of every rank's steps, reductions and checkpoints (PATH, per rank PATH.rankR)");
 }
 
 void requirePositive(const char* name, int64_t value) {

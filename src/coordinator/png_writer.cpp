@@ -13,34 +13,49 @@ namespace {
 using FilePtr = std::unique_ptr<FILE, int (*)(FILE*)>;
 }
 
+namespace {
+void appendToString(png_structp png, png_bytep data, png_size_t length) {
+  static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<const char*>(data), length);
+}
+void noFlush(png_structp) {}
+}  // namespace
+
+std::string encodePng(const Image8& image) {
+  GAN_CHECK(image.channels == 1 || image.channels == 3, "PNG needs 1 or 3 channels, got ", image.channels);
+  GAN_CHECK(image.pixels.size() == size_t(image.width) * image.height * image.channels,
+            "pixel buffer does not match ", image.width, "x", image.height, "x", image.channels);
+  std::string bytes;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  GAN_CHECK(png && info, "libpng could not allocate its structures");
+  // libpng reports errors by longjmp; keep this frame free of objects with destructors
+  // created after this point.
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    GAN_FAIL("libpng failed while encoding");
+  }
+  png_set_write_fn(png, &bytes, appendToString, noFlush);
+  png_set_IHDR(png, info, image.width, image.height, 8,
+               image.channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  const size_t stride = size_t(image.width) * image.channels;
+  for (int y = 0; y < image.height; ++y) {
+    png_write_row(png, const_cast<png_bytep>(image.pixels.data() + y * stride));
+  }
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return bytes;
+}
+
 void writePng(const std::string& path, const Image8& image) {
-  GAN_CHECK(image.channels == 1 || image.channels == 3, path, ": PNG needs 1 or 3 channels, got ", image.channels);
-  GAN_CHECK(image.pixels.size() == size_t(image.width) * image.height * image.channels, path,
-            ": pixel buffer does not match ", image.width, "x", image.height, "x", image.channels);
+  const std::string bytes = encodePng(image);
   const std::string temporary = path + ".tmp";
   {
     FilePtr file(std::fopen(temporary.c_str(), "wb"), std::fclose);
     GAN_CHECK(file, temporary, ": cannot open for writing");
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-    png_infop info = png ? png_create_info_struct(png) : nullptr;
-    GAN_CHECK(png && info, path, ": libpng could not allocate its structures");
-    // libpng reports errors by longjmp; keep this frame free of objects with destructors.
-    if (setjmp(png_jmpbuf(png))) {
-      png_destroy_write_struct(&png, &info);
-      GAN_FAIL(path, ": libpng failed while writing");
-    }
-    png_init_io(png, file.get());
-    png_set_IHDR(png, info, image.width, image.height, 8,
-                 image.channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    const size_t stride = size_t(image.width) * image.channels;
-    for (int y = 0; y < image.height; ++y) {
-      png_write_row(png, const_cast<png_bytep>(image.pixels.data() + y * stride));
-    }
-    png_write_end(png, nullptr);
-    png_destroy_write_struct(&png, &info);
-    GAN_CHECK(std::fflush(file.get()) == 0, temporary, ": write failed");
+    GAN_CHECK(std::fwrite(bytes.data(), 1, bytes.size(), file.get()) == bytes.size() && std::fflush(file.get()) == 0,
+              temporary, ": write failed");
   }
   std::filesystem::rename(temporary, path);
 }

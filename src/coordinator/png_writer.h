@@ -15,6 +15,8 @@ struct Image8 {
 };
 
 void writePng(const std::string& path, const Image8& image);
+// The PNG file's bytes, in memory (for TensorBoard images).
+std::string encodePng(const Image8& image);
 // Reads a PNG written by writePng (tests and tools); throws gan::Error naming the file.
 Image8 readPng(const std::string& path);
 

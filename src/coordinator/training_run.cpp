@@ -14,6 +14,7 @@
 #include "coordinator/fault_injection.h"
 #include "coordinator/metrics_log.h"
 #include "coordinator/resume.h"
+#include "coordinator/run_observer.h"
 #include "coordinator/sample_grid.h"
 #include "coordinator/step_inputs.h"
 #include "coordinator/stop_signals.h"
@@ -21,6 +22,8 @@
 #include "data/image_dataset.h"
 #include "data/sample_order.h"
 #include "models/gan_networks.h"
+#include "monitoring/tensorboard_writer.h"
+#include "monitoring/training_report.h"
 #include "train/gan_trainer.h"
 #include "train/latent_noise.h"
 #include "train/replica_check.h"
@@ -69,12 +72,9 @@ StepDecisions agreeAtStepBoundary(comm::Communicator& communicator) {
 }
 
 // The sample grid always uses the same noise, so grids of different steps are comparable.
-std::string writeSampleGrid(train::GanTrainer& trainer, const torch::Tensor& grid_noise, int64_t height,
-                            int64_t width, const fs::path& path) {
+Image8 sampleGrid(train::GanTrainer& trainer, const torch::Tensor& grid_noise, int64_t height, int64_t width) {
   torch::NoGradGuard no_grad;
-  auto samples = trainer.generator().forward(grid_noise);
-  writePng(path.string(), makeSampleGrid(samples, height, width, 8, 8));
-  return path.string();
+  return makeSampleGrid(trainer.generator().forward(grid_noise), height, width, 8, 8);
 }
 
 // Per-rank batch that keeps a resumed run on the checkpoint's global batch.
@@ -122,7 +122,6 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   networks.generator->to(device);
   networks.discriminator->to(device);
 
-  int64_t current_step = 0;
   Watchdog watchdog(config.comm.timeout_s, rank, [&communicator](const std::string& report) {
     std::fprintf(stderr, "gan_dist: error on rank %d: %s\n", communicator.rank(), report.c_str());
     std::fflush(stderr);
@@ -134,16 +133,16 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
   options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
   options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
-  options.on_phase = [&watchdog, &current_step](const char* phase) { watchdog.enter(phase, current_step); };
+  RunObserver observer(watchdog, config.output.timeline, rank, world);
+  options.observer = &observer;
   train::GanTrainer trainer(networks, communicator, options);
   trainer.broadcastParameters();
   log0f("model: G ", trainer.generatorParameters().numel(), " parameters, D ",
         trainer.discriminatorParameters().numel(), " parameters; gradient buckets: G ",
         trainer.generatorBuckets().bucketCount(), ", D ", trainer.discriminatorBuckets().bucketCount());
 
-  watchdog.enter("resume", 0);
-  const ResumePoint resume = resumeIfRequested(config, trainer, communicator);
-  watchdog.idle();
+  ResumePoint resume;
+  observer.phase("resume", [&] { resume = resumeIfRequested(config, trainer, communicator); });
   const int64_t first_step = resume.resumed ? resume.position.step : 0;
   if (resume.resumed) log0f("resumed from ", resume.checkpoint, " at step ", first_step);
   if (first_step >= config.train.max_steps) {
@@ -165,9 +164,11 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
 
   const fs::path out_dir(config.output.dir);
   std::unique_ptr<MetricsLog> metrics;
+  std::unique_ptr<monitoring::TensorBoardWriter> tensorboard;
   if (coordinator) {
     fs::create_directories(out_dir / "samples");
     metrics = std::make_unique<MetricsLog>((out_dir / "metrics.jsonl").string(), first_step);
+    if (config.output.tensorboard) tensorboard = std::make_unique<monitoring::TensorBoardWriter>((out_dir / "tb").string());
   }
   const uint64_t seed = static_cast<uint64_t>(config.train.seed);
   const int64_t latent = config.model.latent_dim;
@@ -177,16 +178,15 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
 
   double last_checkpoint_s = 0;
   auto checkpoint = [&](int64_t done) {
-    watchdog.enter("checkpoint", done);
-    if (coordinator) {
+    if (!coordinator) return;
+    observer.phase("checkpoint", [&] {
       const auto began = Clock::now();
       position.step = done;
       summary.last_checkpoint = writeCheckpoint(config.output.dir, position, trainer, config,
                                                 done == faults.kill_checkpoint_step ? faults.kill_after_files : -1);
       pruneCheckpoints(config.output.dir, config.output.keep_last);
       last_checkpoint_s = secondsSince(began);
-    }
-    watchdog.idle();
+    });
   };
 
   int64_t skipped_updates = 0;
@@ -197,7 +197,7 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
     // `step` counts from 0 for the data order and noise; people (logs, files, faults) count
     // the step being run from 1, so step `done` is the one that has just completed.
     const int64_t done = step + 1;
-    current_step = done;
+    observer.setStep(done);
     if (faults.hangAt(rank, done)) {
       watchdog.enter("D step", done);
       for (;;) pause();  // fault injection: this rank stops responding
@@ -205,7 +205,6 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
     auto inputs = stepInputs(dataset, order, rows, seed, step, latent, device);
     if (faults.nanAt(rank, done)) inputs.real.fill_(std::numeric_limits<float>::quiet_NaN());
     const train::StepOutputs outputs = trainer.step(inputs.real, inputs.z);
-    watchdog.idle();
     ++window_steps;
 
     // ---- Non-finite guard: every rank saw the same averaged gradients, so all agree.
@@ -233,6 +232,7 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
       communicator.allreduce({value, 4, comm::ScalarType::Float64, comm::MemorySpace::Host}, {comm::ReduceOp::Average});
       const double window_s = secondsSince(window_start);
       const double samples_per_s = double(window_steps * global_batch) / window_s;
+      const auto communication = trainer.takeCommunicationStats();
       const double eta_s = window_s / double(window_steps) * double(last - done);
       if (coordinator) {
         char line[256];
@@ -251,22 +251,43 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
                          {"skipped_updates", skipped_updates},
                          {"checkpoint_s", last_checkpoint_s},
                          {"wall_time_s", secondsSince(started)}});
+        if (tensorboard) {
+          const double per_step_ms = 1e3 / double(window_steps);
+          tensorboard->addScalar("loss/d", done, value[0]);
+          tensorboard->addScalar("loss/g", done, value[1]);
+          tensorboard->addScalar("d_output/real", done, value[2]);
+          tensorboard->addScalar("d_output/fake", done, value[3]);
+          tensorboard->addScalar("throughput/samples_per_s", done, samples_per_s);
+          tensorboard->addScalar("time/step_ms", done, window_s * per_step_ms);
+          tensorboard->addScalar("time/collectives_ms", done, communication.collective_seconds * per_step_ms);
+          tensorboard->addScalar("time/waiting_for_collectives_ms", done, communication.exposed_seconds * per_step_ms);
+          tensorboard->addScalar("health/skipped_updates", done, double(skipped_updates));
+          tensorboard->flush();
+        }
       }
       window_start = Clock::now();
       window_steps = 0;
     }
     if (coordinator && due(config.output.sample_every, done, last)) {
-      char name[32];
-      std::snprintf(name, sizeof name, "step_%08ld.png", long(done));
-      summary.last_sample = writeSampleGrid(trainer, grid_noise, dataset.height(), dataset.width(),
-                                            out_dir / "samples" / name);
+      observer.phase("sample grid", [&] {
+        char name[32];
+        std::snprintf(name, sizeof name, "step_%08ld.png", long(done));
+        const auto grid = sampleGrid(trainer, grid_noise, dataset.height(), dataset.width());
+        summary.last_sample = (out_dir / "samples" / name).string();
+        writePng(summary.last_sample, grid);
+        if (tensorboard) {
+          tensorboard->addPng("samples", done, encodePng(grid), grid.height, grid.width, grid.channels);
+          tensorboard->flush();
+        }
+      });
     }
     const bool checkpoint_due = due(config.output.checkpoint_every, done, last);
     if (checkpoint_due) checkpoint(done);
     summary.steps = done;
 
     // ---- The step boundary: every rank takes the same decision.
-    const auto decisions = agreeAtStepBoundary(communicator);
+    StepDecisions decisions;
+    observer.phase("step boundary", [&] { decisions = agreeAtStepBoundary(communicator); });
     if (decisions.stop_signal != 0) {
       log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done,
             ": checkpoint and exit");
@@ -275,6 +296,11 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
       break;
     }
   }
+  if (coordinator && config.output.report && config.output.log_every > 0) {
+    summary.report = monitoring::writeTrainingReport(config.output.dir);
+  }
+  if (tensorboard) summary.tensorboard = tensorboard->path();
+  summary.timeline = observer.timelinePath();
   summary.seconds = secondsSince(started);
   return summary;
 }

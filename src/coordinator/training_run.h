@@ -20,7 +20,10 @@ struct RunSummary {
   std::string last_checkpoint;  // empty if none was written
   std::string last_sample;      // empty if none was written
   double seconds = 0;
-  bool stopped_by_signal = false;  // an agreed stop (SIGTERM/SIGINT/SIGUSR1) ended the run early
+  bool stopped_by_signal = false;
+  std::string report;       // OUT/report.html, when written
+  std::string tensorboard;  // the event file, when written
+  std::string timeline;     // this rank's trace, when written  // an agreed stop (SIGTERM/SIGINT/SIGUSR1) ended the run early
 };
 
 // Trains per `config` and returns what it wrote. Throws gan::Error on bad input.

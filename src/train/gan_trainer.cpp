@@ -24,6 +24,11 @@ GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communi
   d_buckets_ = std::make_unique<GradientBuckets>("D", *d_params_, communicator_, options_.bucket_bytes);
   g_adam_ = std::make_unique<FlatAdam>(g_params_->values(), g_params_->grads(), options_.adam_g);
   d_adam_ = std::make_unique<FlatAdam>(d_params_->values(), d_params_->grads(), options_.adam_d);
+  if (StepObserver* observer = options_.observer) {
+    auto forward = [observer](const BucketTiming& timing) { observer->bucketReduced(timing); };
+    g_buckets_->setTimingListener(forward);
+    d_buckets_->setTimingListener(forward);
+  }
 }
 
 void GanTrainer::broadcastParameters() {
@@ -62,7 +67,7 @@ StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) 
   auto fake = generator.forward(z);
 
   // ---- D step: real and fake in one batch (one matrix product per layer, not two).
-  if (options_.on_phase) options_.on_phase("D step");
+  if (options_.observer) options_.observer->phaseBegins("D step");
   d_buckets_->beginBackward();
   auto logits = discriminator.forward(torch::cat({real, fake.detach()}, 0));
   auto real_logits = logits.narrow(0, 0, b);
@@ -72,10 +77,11 @@ StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) 
   d_buckets_->finishAndAverage();
   out.d_update_skipped = !allFinite(d_params_->grads());
   if (!out.d_update_skipped) d_adam_->step();
+  if (options_.observer) options_.observer->phaseEnds("D step");
 
   // ---- G step: D only passes gradients through; its weights get none (no wasted products,
   // nothing leaks into D's next update).
-  if (options_.on_phase) options_.on_phase("G step");
+  if (options_.observer) options_.observer->phaseBegins("G step");
   g_buckets_->beginBackward();
   d_params_->setRequiresGrad(false);
   auto g_logits = discriminator.forward(fake);
@@ -90,6 +96,7 @@ StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) 
   g_buckets_->finishAndAverage();
   out.g_update_skipped = !allFinite(g_params_->grads());
   if (!out.g_update_skipped) g_adam_->step();
+  if (options_.observer) options_.observer->phaseEnds("G step");
 
   out.loss_d = out.loss_d.detach();
   out.loss_g = out.loss_g.detach();

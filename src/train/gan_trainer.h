@@ -16,13 +16,21 @@
 
 namespace gan::train {
 
+// Told what a step does, as it does it: the coordinator's watchdog and timeline listen.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  virtual void phaseBegins(const char* phase) = 0;  // "D step", "G step"
+  virtual void phaseEnds(const char* phase) = 0;
+  virtual void bucketReduced(const BucketTiming& timing) = 0;
+};
+
 struct TrainerOptions {
   GanLoss loss = GanLoss::Nonsaturating;
   AdamSettings adam_g;
   AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
-  // Told "D step" / "G step" as each phase begins (the watchdog names the phase that hangs).
-  std::function<void(const char* phase)> on_phase;
+  StepObserver* observer = nullptr;  // not owned; may be null
 };
 
 // This rank's view of one step, as tensors: summaries cost kernels (and a GPU sync when read),

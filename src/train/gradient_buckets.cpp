@@ -130,7 +130,14 @@ void GradientBuckets::finishAndAverage() {
   }
   for (auto& bucket : buckets_) bucket.work->wait();
   const auto waited = std::chrono::steady_clock::now();
-  for (auto& bucket : buckets_) stats_.collective_seconds += bucket.work->collectiveSeconds();
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    const auto& work = *buckets_[i].work;
+    stats_.collective_seconds += work.collectiveSeconds();
+    if (listener_) {
+      listener_({name_, i, buckets_[i].numel * parameters_.values().element_size(), work.startedAtMicros(),
+                 work.collectiveSeconds()});
+    }
+  }
   stats_.exposed_seconds += std::chrono::duration<double>(waited - began).count();
 }
 

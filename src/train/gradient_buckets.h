@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +28,15 @@ struct CommunicationStats {
   double exposed_seconds = 0;     // time the training thread waited for them after backward
   int64_t bytes = 0;
   int64_t collectives = 0;
+};
+
+// One bucket's reduction, as reported to a timing listener once it has completed.
+struct BucketTiming {
+  const std::string& network;
+  size_t bucket;
+  int64_t bytes;
+  int64_t started_at_us;  // wall clock; 0 when the backend does not measure it
+  double seconds;
 };
 
 class GradientBuckets {
@@ -47,6 +57,8 @@ class GradientBuckets {
   // Element ranges [offset, offset + numel) of the buckets, in launch order.
   std::vector<std::pair<int64_t, int64_t>> bucketRanges() const;
   CommunicationStats takeStats();
+  // Called from finishAndAverage() for every bucket once all have completed (timelines).
+  void setTimingListener(std::function<void(const BucketTiming&)> listener) { listener_ = std::move(listener); }
 
  private:
   struct Bucket {
@@ -73,6 +85,7 @@ class GradientBuckets {
   bool armed_ = false;
   size_t next_to_launch_ = 0;
   CommunicationStats stats_;
+  std::function<void(const BucketTiming&)> listener_;
 };
 
 }  // namespace gan::train

@@ -1,0 +1,34 @@
+#include "coordinator/run_observer.h"
+
+namespace gan::coordinator {
+
+RunObserver::RunObserver(Watchdog& watchdog, const std::string& timeline_path, int rank, int world_size)
+    : watchdog_(watchdog) {
+  if (!timeline_path.empty()) {
+    trace_ = std::make_unique<monitoring::ChromeTrace>(monitoring::timelinePathForRank(timeline_path, rank, world_size),
+                                                       rank);
+  }
+}
+
+void RunObserver::phaseBegins(const char* phase) {
+  watchdog_.enter(phase, step_);
+  phase_started_us_ = monitoring::wallMicros();
+}
+
+void RunObserver::phaseEnds(const char* phase) {
+  watchdog_.idle();
+  if (trace_) {
+    trace_->complete(std::string(phase) + " " + std::to_string(step_), "step", phase_started_us_,
+                     monitoring::wallMicros() - phase_started_us_);
+  }
+}
+
+void RunObserver::bucketReduced(const train::BucketTiming& timing) {
+  if (!trace_ || timing.started_at_us == 0) return;
+  trace_->complete("allreduce " + timing.network + " bucket " + std::to_string(timing.bucket) + " (" +
+                       std::to_string(timing.bytes >> 10) + " KiB)",
+                   "communication", timing.started_at_us, static_cast<int64_t>(timing.seconds * 1e6),
+                   "communication thread");
+}
+
+}  // namespace gan::coordinator

@@ -1,0 +1,41 @@
+// RunObserver: what the coordinator does with the trainer's step events. The watchdog times
+// every phase; the optional timeline records phases, bucket reductions and rank-0 duties.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "coordinator/watchdog.h"
+#include "monitoring/chrome_trace.h"
+#include "train/gan_trainer.h"
+
+namespace gan::coordinator {
+
+class RunObserver final : public train::StepObserver {
+ public:
+  // timeline_path empty: no timeline.
+  RunObserver(Watchdog& watchdog, const std::string& timeline_path, int rank, int world_size);
+
+  void setStep(int64_t step) { step_ = step; }
+  void phaseBegins(const char* phase) override;
+  void phaseEnds(const char* phase) override;
+  void bucketReduced(const train::BucketTiming& timing) override;
+
+  // Runs `work` as a named phase of its own (checkpoint, sample grid, ...): timed by the
+  // watchdog and drawn on the timeline.
+  template <typename Work>
+  void phase(const char* name, Work&& work) {
+    phaseBegins(name);
+    work();
+    phaseEnds(name);
+  }
+  const std::string timelinePath() const { return trace_ ? trace_->path() : std::string(); }
+
+ private:
+  Watchdog& watchdog_;
+  std::unique_ptr<monitoring::ChromeTrace> trace_;
+  int64_t step_ = 0;
+  int64_t phase_started_us_ = 0;
+};
+
+}  // namespace gan::coordinator

@@ -1,0 +1,259 @@
+#include "monitoring/training_report.h"
+
+#include <algorithm>
+#include <boost/archive/iterators/base64_from_binary.hpp>
+#include <boost/archive/iterators/transform_width.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
+
+#include "common/error.h"
+
+namespace fs = std::filesystem;
+
+namespace gan::monitoring {
+namespace {
+
+struct Series {
+  std::string name;
+  std::string color;
+  std::vector<std::pair<double, double>> points;
+};
+
+std::string escapeHtml(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string base64Encode(const std::string& bytes) {
+  using namespace boost::archive::iterators;
+  using Encoder = base64_from_binary<transform_width<std::string::const_iterator, 6, 8>>;
+  std::string encoded(Encoder(bytes.begin()), Encoder(bytes.end()));
+  encoded.append((3 - bytes.size() % 3) % 3, '=');
+  return encoded;
+}
+
+namespace {
+
+std::string readBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::string number(double value) {
+  char text[32];
+  if (std::abs(value) >= 1e4) {
+    std::snprintf(text, sizeof text, "%.0f", value);
+  } else {
+    std::snprintf(text, sizeof text, value != 0 && std::abs(value) < 1e-2 ? "%.3g" : "%.4g", value);
+  }
+  return text;
+}
+
+// A line chart with axes, five ticks per axis and a legend; x is the training step.
+std::string svgLinePlot(const std::string& title, const std::vector<Series>& series) {
+  constexpr double kWidth = 640, kHeight = 300, kLeft = 60, kRight = 20, kTop = 30, kBottom = 40;
+  double x_min = 1e300, x_max = -1e300, y_min = 1e300, y_max = -1e300;
+  for (const auto& s : series) {
+    for (const auto& [x, y] : s.points) {
+      if (!std::isfinite(y)) continue;
+      x_min = std::min(x_min, x), x_max = std::max(x_max, x);
+      y_min = std::min(y_min, y), y_max = std::max(y_max, y);
+    }
+  }
+  std::ostringstream svg;
+  svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << kWidth << "' height='" << kHeight
+      << "' class='plot'><text x='" << kWidth / 2 << "' y='18' text-anchor='middle' font-weight='bold'>"
+      << escapeHtml(title) << "</text>";
+  if (x_min > x_max) return svg.str() + "<text x='20' y='60'>no data</text></svg>";
+  if (x_max == x_min) x_max = x_min + 1;
+  if (y_max == y_min) y_max = y_min + 1;
+  const double pad = 0.05 * (y_max - y_min);
+  y_min -= pad, y_max += pad;
+  auto px = [&](double x) { return kLeft + (x - x_min) / (x_max - x_min) * (kWidth - kLeft - kRight); };
+  auto py = [&](double y) { return kHeight - kBottom - (y - y_min) / (y_max - y_min) * (kHeight - kTop - kBottom); };
+  svg << "<line x1='" << kLeft << "' y1='" << kHeight - kBottom << "' x2='" << kWidth - kRight << "' y2='"
+      << kHeight - kBottom << "' stroke='#333'/><line x1='" << kLeft << "' y1='" << kTop << "' x2='" << kLeft
+      << "' y2='" << kHeight - kBottom << "' stroke='#333'/>";
+  for (int i = 0; i <= 4; ++i) {
+    const double x = x_min + (x_max - x_min) * i / 4, y = y_min + (y_max - y_min) * i / 4;
+    svg << "<text x='" << px(x) << "' y='" << kHeight - kBottom + 16 << "' text-anchor='middle' font-size='11'>"
+        << number(std::round(x)) << "</text>";
+    svg << "<text x='" << kLeft - 6 << "' y='" << py(y) + 4 << "' text-anchor='end' font-size='11'>" << number(y)
+        << "</text><line x1='" << kLeft << "' y1='" << py(y) << "' x2='" << kWidth - kRight << "' y2='" << py(y)
+        << "' stroke='#eee'/>";
+  }
+  svg << "<text x='" << kWidth / 2 << "' y='" << kHeight - 6 << "' text-anchor='middle' font-size='12'>step</text>";
+  for (size_t i = 0; i < series.size(); ++i) {
+    svg << "<polyline fill='none' stroke-width='1.5' stroke='" << series[i].color << "' points='";
+    for (const auto& [x, y] : series[i].points) {
+      if (std::isfinite(y)) svg << px(x) << "," << py(y) << " ";
+    }
+    svg << "'/><rect x='" << kLeft + 10 + 120 * i << "' y='" << kTop - 4 << "' width='12' height='3' fill='"
+        << series[i].color << "'/><text x='" << kLeft + 26 + 120 * i << "' y='" << kTop << "' font-size='12'>"
+        << escapeHtml(series[i].name) << "</text>";
+  }
+  return svg.str() + "</svg>";
+}
+
+Series seriesOf(const std::vector<nlohmann::json>& metrics, const std::string& key, const std::string& name,
+                const std::string& color) {
+  Series series{name, color, {}};
+  for (const auto& record : metrics) {
+    if (record.contains(key) && record[key].is_number()) {
+      series.points.emplace_back(record["step"].get<double>(), record[key].get<double>());
+    }
+  }
+  return series;
+}
+
+nlohmann::json newestState(const fs::path& out) {
+  const fs::path latest = out / "checkpoints" / "latest" / "state.json";
+  if (!fs::exists(latest)) return nullptr;
+  try {
+    return nlohmann::json::parse(readBytes(latest));
+  } catch (const nlohmann::json::exception&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+std::string writeTrainingReport(const std::string& output_dir) {
+  const fs::path out(output_dir);
+  std::vector<nlohmann::json> metrics;
+  {
+    std::ifstream in(out / "metrics.jsonl");
+    GAN_CHECK(in, (out / "metrics.jsonl").string(), ": no metrics to report (run gan_dist with --output.log_every > 0)");
+    for (std::string line; std::getline(in, line);) {
+      try {
+        metrics.push_back(nlohmann::json::parse(line));
+      } catch (const nlohmann::json::exception&) {
+      }
+    }
+  }
+  GAN_CHECK(!metrics.empty(), (out / "metrics.jsonl").string(), ": empty, nothing to report");
+
+  std::ostringstream html;
+  html << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>gan_dist report: " << escapeHtml(output_dir)
+       << "</title><style>body{font-family:sans-serif;margin:2em;max-width:1400px}"
+          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+          ".plot{margin:8px;border:1px solid #ddd}.grid img{margin:4px;image-rendering:pixelated}"
+          ".grid figure{display:inline-block;margin:4px}</style></head><body>";
+  html << "<h1>gan_dist training report</h1><p>" << escapeHtml(fs::absolute(out).string()) << ": "
+       << metrics.size() << " metric lines, steps " << metrics.front()["step"] << " to " << metrics.back()["step"]
+       << "</p>";
+
+  html << "<h2>Curves</h2><div>";
+  html << svgLinePlot("Losses", {seriesOf(metrics, "loss_d", "loss_d", "#d62728"),
+                                 seriesOf(metrics, "loss_g", "loss_g", "#1f77b4")});
+  html << svgLinePlot("Discriminator outputs", {seriesOf(metrics, "d_real", "D(x)", "#2ca02c"),
+                                                seriesOf(metrics, "d_fake", "D(G(z))", "#9467bd")});
+  html << svgLinePlot("Throughput (samples/s, all ranks)", {seriesOf(metrics, "samples_per_s", "samples/s", "#ff7f0e")});
+  html << "</div>";
+
+  // Evaluation results, when the run computed any (keys eval_*).
+  std::map<std::string, Series> evaluations;
+  for (const auto& record : metrics) {
+    for (const auto& [key, value] : record.items()) {
+      if (key.rfind("eval_", 0) == 0 && value.is_number()) {
+        evaluations[key].name = key;
+        evaluations[key].points.emplace_back(record["step"].get<double>(), value.get<double>());
+      }
+    }
+  }
+  html << "<h2>Evaluation</h2>";
+  if (evaluations.empty()) {
+    html << "<p>No evaluation results in this run.</p>";
+  } else {
+    html << "<table><tr><th>metric</th><th>step</th><th>value</th></tr>";
+    for (auto& [key, series] : evaluations) {
+      html << "<tr><td>" << escapeHtml(key) << "</td><td>" << series.points.back().first << "</td><td>"
+           << number(series.points.back().second) << "</td></tr>";
+    }
+    html << "</table>";
+  }
+
+  // Sample grids over time: at most 12, spread evenly over the run.
+  std::vector<fs::path> grids;
+  if (fs::is_directory(out / "samples")) {
+    for (const auto& entry : fs::directory_iterator(out / "samples")) {
+      if (entry.path().extension() == ".png") grids.push_back(entry.path());
+    }
+  }
+  std::sort(grids.begin(), grids.end());
+  html << "<h2>Samples (fixed noise)</h2><div class='grid'>";
+  const size_t shown = std::min<size_t>(grids.size(), 12);
+  for (size_t i = 0; i < shown; ++i) {
+    const auto& grid = grids[shown == 1 ? 0 : i * (grids.size() - 1) / (shown - 1)];
+    html << "<figure><img width='242' alt='" << escapeHtml(grid.filename().string()) << "' src='data:image/png;base64,"
+         << base64Encode(readBytes(grid)) << "'><figcaption>" << escapeHtml(grid.stem().string()) << "</figcaption></figure>";
+  }
+  if (grids.empty()) html << "<p>No sample grids.</p>";
+  html << "</div>";
+
+  // Throughput table from the metric lines.
+  std::vector<double> rates;
+  double checkpoint_s = 0;
+  for (const auto& record : metrics) {
+    if (record.contains("samples_per_s")) rates.push_back(record["samples_per_s"].get<double>());
+    if (record.contains("checkpoint_s")) checkpoint_s = std::max(checkpoint_s, record["checkpoint_s"].get<double>());
+  }
+  std::sort(rates.begin(), rates.end());
+  html << "<h2>Throughput</h2><table>";
+  if (!rates.empty()) {
+    double mean = 0;
+    for (double r : rates) mean += r / double(rates.size());
+    html << "<tr><th>samples/s (all ranks), mean</th><td>" << number(mean) << "</td></tr>"
+         << "<tr><th>median</th><td>" << number(rates[rates.size() / 2]) << "</td></tr>"
+         << "<tr><th>min / max</th><td>" << number(rates.front()) << " / " << number(rates.back()) << "</td></tr>";
+  }
+  const auto& last = metrics.back();
+  if (last.contains("wall_time_s")) html << "<tr><th>wall time</th><td>" << number(last["wall_time_s"].get<double>()) << " s</td></tr>";
+  if (last.contains("skipped_updates")) html << "<tr><th>skipped updates</th><td>" << last["skipped_updates"] << "</td></tr>";
+  html << "<tr><th>slowest checkpoint write (as logged)</th><td>" << number(checkpoint_s) << " s</td></tr></table>";
+
+  const auto state = newestState(out);
+  html << "<h2>Configuration</h2>";
+  if (state.is_object() && state.contains("config")) {
+    html << "<p>From the newest checkpoint (step " << state.value("step", int64_t(0)) << ", " << state.value("world_size", 1)
+         << " ranks, global batch " << state.value("global_batch", int64_t(0)) << ").</p><table>";
+    for (const auto& [key, value] : state["config"].items()) {
+      html << "<tr><th>" << escapeHtml(key) << "</th><td>" << escapeHtml(value.get<std::string>()) << "</td></tr>";
+    }
+    html << "</table>";
+  } else {
+    html << "<p>No checkpoint with a recorded configuration.</p>";
+  }
+  html << "</body></html>\n";
+
+  const fs::path path = out / "report.html";
+  const fs::path temporary = out / "report.html.tmp";
+  {
+    std::ofstream file(temporary, std::ios::trunc);
+    GAN_CHECK(file, temporary.string(), ": cannot write");
+    file << html.str();
+  }
+  fs::rename(temporary, path);
+  return path.string();
+}
+
+}  // namespace gan::monitoring
