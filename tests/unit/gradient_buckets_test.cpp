@@ -121,3 +121,18 @@ TEST(GradientBuckets, TwoBackwardsInOneStepAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+TEST(BackendChoice, ImpossibleRequestsAreOneLineErrors) {
+  try {
+    gan::comm::createCommunicator(gan::comm::BackendChoice::Nccl, /*tensors_on_gpu=*/false);
+    FAIL() << "nccl without GPU tensors must be refused";
+  } catch (const gan::Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos);
+    EXPECT_NE(message.find("--comm.backend=nccl"), std::string::npos) << message;
+  }
+  EXPECT_THROW(gan::comm::parseBackendChoice("gloo"), gan::Error);
+  EXPECT_EQ(gan::comm::createCommunicator(gan::comm::BackendChoice::Auto, false)->backendName(), "local");
+}
+}  // namespace
