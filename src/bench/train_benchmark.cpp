@@ -37,12 +37,7 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
   auto networks = models::buildGanNetworks(config.model, dataset.featureSize());
   networks.generator->to(device);
   networks.discriminator->to(device);
-  train::TrainerOptions trainer_options;
-  trainer_options.loss = train::parseGanLoss(config.train.loss);
-  trainer_options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
-  trainer_options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
-  trainer_options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
-  train::GanTrainer trainer(networks, communicator, trainer_options);
+  train::GanTrainer trainer(networks, communicator, train::TrainerOptions::fromConfig(config));
   trainer.broadcastParameters();
   const int64_t per_rank = config.train.batch_size;
   data::GlobalSampleOrder order(dataset.size(), per_rank * communicator.worldSize(), config.train.seed);
@@ -124,8 +119,8 @@ GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int r
 void runTrainBenchmark(const Config& config, comm::Communicator& communicator, const torch::Device& device,
                        const TrainBenchmarkOptions& options) {
   const int world = communicator.worldSize();
-  const std::string data_dir = config.data.path.empty() ? data::defaultDataDirectory(config.data.name) : config.data.path;
-  const auto dataset = data::ImageDataset::loadMnistFormat(data_dir, "train");
+  const auto dataset =
+      data::ImageDataset::loadMnistFormat(data::dataDirectory(config.data.name, config.data.path), "train");
   const int64_t global_batch = config.train.batch_size * world;
   log0f("# gan_bench train: ", world, " rank(s), backend ", communicator.backendName(), ", batch ",
         config.train.batch_size, " per rank, ", config.train.threads, " thread(s) per rank, ", options.steps,

@@ -112,9 +112,7 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   const auto started = Clock::now();
   installStopSignalHandlers();
 
-  const std::string data_dir = config.data.path.empty() ? data::defaultDataDirectory(config.data.name)
-                                                        : config.data.path;
-  auto dataset = data::ImageDataset::loadMnistFormat(data_dir, "train");
+  auto dataset = data::ImageDataset::loadMnistFormat(data::dataDirectory(config.data.name, config.data.path), "train");
   log0f("data: ", dataset.source(), " (", dataset.size(), " images of ", dataset.height(), "x", dataset.width(), ")");
 
   torch::manual_seed(config.train.seed);
@@ -128,11 +126,7 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
     communicator.abortJob(1);
   });
 
-  train::TrainerOptions options;
-  options.loss = train::parseGanLoss(config.train.loss);
-  options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
-  options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
-  options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
+  auto options = train::TrainerOptions::fromConfig(config);
   RunObserver observer(watchdog, config.output.timeline, rank, world);
   options.observer = &observer;
   train::GanTrainer trainer(networks, communicator, options);

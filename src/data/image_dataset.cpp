@@ -13,6 +13,10 @@ std::string defaultDataDirectory(const std::string& name) {
   GAN_FAIL("--data.name '", name, "' has no default directory; set --data.path");
 }
 
+std::string dataDirectory(const std::string& name, const std::string& path) {
+  return path.empty() ? defaultDataDirectory(name) : path;
+}
+
 ImageDataset ImageDataset::loadMnistFormat(const std::string& directory, const std::string& split) {
   namespace fs = std::filesystem;
   const std::string stem = split + "-images-idx3-ubyte";

@@ -10,6 +10,8 @@ namespace gan::data {
 
 // Directory of the Debian data set package for `name` (e.g. dataset-fashion-mnist).
 std::string defaultDataDirectory(const std::string& name);
+// --data.path, or the default directory of --data.name when it is empty.
+std::string dataDirectory(const std::string& name, const std::string& path);
 
 class ImageDataset {
  public:

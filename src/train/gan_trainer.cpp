@@ -16,6 +16,15 @@ comm::BufferView hostOrDeviceView(torch::Tensor& flat) {
 }
 }  // namespace
 
+TrainerOptions TrainerOptions::fromConfig(const Config& config) {
+  TrainerOptions options;
+  options.loss = parseGanLoss(config.train.loss);
+  options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
+  options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
+  options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
+  return options;
+}
+
 GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communicator, TrainerOptions options)
     : networks_(std::move(networks)), communicator_(communicator), options_(options) {
   g_params_ = std::make_unique<FlatParameters>(*networks_.generator);

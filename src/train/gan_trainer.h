@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "comm/communicator.h"
+#include "common/config.h"
 #include "models/gan_networks.h"
 #include "train/flat_adam.h"
 #include "train/flat_parameters.h"
@@ -31,6 +32,9 @@ struct TrainerOptions {
   AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
   StepObserver* observer = nullptr;  // not owned; may be null
+
+  // Loss, both Adams and the bucket size as the configuration says.
+  static TrainerOptions fromConfig(const Config& config);
 };
 
 // This rank's view of one step, as tensors: summaries cost kernels (and a GPU sync when read),
