@@ -79,7 +79,9 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("output.tensorboard", c.output.tensorboard, "write TensorBoard event files (scalars, sample grids) under OUT/tb/");
   t.add("output.report", c.output.report, "write OUT/report.html (curves, samples, config, throughput) at the end");
   t.add("output.timeline", c.output.timeline,
-        "Chrome/Perfetto trace of every rank's steps, reductions and checkpoints (PATH, per rank PATH.rankR)");
+        "Chrome/Perfetto trace of every rank's steps, reductions and checkpoints (PATH, per rank PATH.rankR; "
+        "relative: inside output.dir)");
+  t.add("output.timeline_steps", c.output.timeline_steps, "trace only the first N steps of the run (0: all)");
 }
 
 void requirePositive(const char* name, int64_t value) {
@@ -127,6 +129,7 @@ void Config::validate() const {
   requireNonNegative("output.sample_every", output.sample_every);
   requireNonNegative("output.checkpoint_every", output.checkpoint_every);
   requireNonNegative("output.keep_last", output.keep_last);
+  requireNonNegative("output.timeline_steps", output.timeline_steps);
   GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");
 }
 

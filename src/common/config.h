@@ -52,6 +52,7 @@ struct OutputConfig {
   bool tensorboard = true;        // TensorBoard event files under OUT/tb/
   bool report = true;             // OUT/report.html at the end of training
   std::string timeline;           // Chrome trace per rank; empty: none
+  int64_t timeline_steps = 200;   // trace only the first N steps of the run; 0: all
 };
 
 struct Config {

@@ -13,10 +13,11 @@ namespace gan::coordinator {
 
 class RunObserver final : public train::StepObserver {
  public:
-  // timeline_path empty: no timeline.
-  RunObserver(Watchdog& watchdog, const std::string& timeline_path, int rank, int world_size);
+  // timeline_path empty: no timeline. Steps after the first `timeline_steps` ones (counted from
+  // `first_step`) are not traced; 0 traces all.
+  RunObserver(Watchdog& watchdog, const std::string& timeline_path, int rank, int world_size, int64_t timeline_steps);
 
-  void setStep(int64_t step) { step_ = step; }
+  void setStep(int64_t step);
   void phaseBegins(const char* phase) override;
   void phaseEnds(const char* phase) override;
   void bucketReduced(const train::BucketTiming& timing) override;
@@ -36,6 +37,9 @@ class RunObserver final : public train::StepObserver {
   std::unique_ptr<monitoring::ChromeTrace> trace_;
   int64_t step_ = 0;
   int64_t phase_started_us_ = 0;
+  int64_t timeline_steps_ = 0;
+  int64_t first_step_ = -1;
+  bool tracing_ = false;  // this step is traced
 };
 
 }  // namespace gan::coordinator

@@ -127,7 +127,12 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   });
 
   auto options = train::TrainerOptions::fromConfig(config);
-  RunObserver observer(watchdog, config.output.timeline, rank, world);
+  // A relative timeline path lives in the output directory, like everything else of the run.
+  const std::string timeline_path =
+      config.output.timeline.empty() || fs::path(config.output.timeline).is_absolute()
+          ? config.output.timeline
+          : (fs::path(config.output.dir) / config.output.timeline).string();
+  RunObserver observer(watchdog, timeline_path, rank, world, config.output.timeline_steps);
   options.observer = &observer;
   train::GanTrainer trainer(networks, communicator, options);
   trainer.broadcastParameters();

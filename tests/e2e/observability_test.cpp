@@ -21,8 +21,8 @@ const std::string& observedRun() {
     const auto dir = outputDir("observed");
     const auto result = run(mpirun(2) + ganDist() + " --config " + GAN_SOURCE_DIR +
                             "/configs/fashion_mnist_mlp.ini --train.max_steps=60 --output.log_every=20" +
-                            " --output.sample_every=30 --output.checkpoint_every=60 --output.dir=" + dir +
-                            " --output.timeline=" + dir + "/timeline.json");
+                            " --output.sample_every=30 --output.checkpoint_every=30 --output.dir=" + dir +
+                            " --output.timeline=" + dir + "/timeline.json --output.timeline_steps=45");
     EXPECT_EQ(result.exit_code, 0) << result.output;
     return dir;
   }();
@@ -96,12 +96,13 @@ TEST(Observability, TimelinePerRankIsAChromeTrace) {
         EXPECT_GE(event["dur"].get<int64_t>(), 0);
       }
     }
-    for (const char* name : {"D step 1", "G step 1", "D step 60", "step boundary 60"}) {
+    for (const char* name : {"D step 1", "G step 1", "D step 45", "step boundary 45"}) {
       EXPECT_TRUE(names.count(name)) << name << " in " << path;
     }
+    EXPECT_FALSE(names.count("D step 46")) << "--output.timeline_steps=45 traces 45 steps";
     EXPECT_TRUE(names.count("allreduce D bucket 0 (1043 KiB)")) << path;
     EXPECT_TRUE(names.count("allreduce G bucket 0 (1145 KiB)")) << path;
-    EXPECT_EQ(names.count("checkpoint 60"), rank == 0 ? 1u : 0u) << path;  // rank 0's duty
+    EXPECT_EQ(names.count("checkpoint 30"), rank == 0 ? 1u : 0u) << path;  // rank 0's duty
   }
 }
 

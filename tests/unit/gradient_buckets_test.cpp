@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "train/gan_trainer.h"
 #include "train/gradient_buckets.h"
 #include "unit/recording_communicator.h"
 
@@ -123,6 +124,33 @@ TEST(GradientBuckets, TwoBackwardsInOneStepAreRefused) {
 }  // namespace
 
 namespace {
+// The G step must not touch D's gradients: after a step, D's flat gradient buffer holds exactly
+// the D step's gradient (computed here independently on a copy of D).
+TEST(GanTrainer, GeneratorStepLeavesDiscriminatorGradientsAlone) {
+  gan::ModelConfig model;
+  model.latent_dim = 8;
+  model.hidden_dim = 16;
+  torch::manual_seed(11);
+  auto networks = gan::models::buildGanNetworks(model, 12);
+  torch::manual_seed(11);
+  auto reference = gan::models::buildGanNetworks(model, 12);  // identical weights
+  RecordingCommunicator comm(1);
+  gan::train::GanTrainer trainer(networks, comm, gan::train::TrainerOptions{});
+  auto real = torch::rand({5, 12}) * 2 - 1;
+  auto z = torch::randn({5, 8});
+  trainer.step(real, z);
+
+  auto fake = reference.generator->forward(z).detach();
+  auto logits = reference.discriminator->forward(torch::cat({real, fake}, 0));
+  gan::train::discriminatorLoss(logits.narrow(0, 0, 5), logits.narrow(0, 5, 5)).backward();
+  for (const auto& slot : trainer.discriminatorParameters().slots()) {
+    const auto expected = reference.discriminator->named_parameters()[slot.name].grad();
+    EXPECT_TRUE(torch::allclose(slot.parameter.grad(), expected, 1e-6, 1e-7)) << slot.name;
+  }
+  // And D still trains: its parameters require gradients again after the G step.
+  for (const auto& slot : trainer.discriminatorParameters().slots()) EXPECT_TRUE(slot.parameter.requires_grad());
+}
+
 TEST(BackendChoice, ImpossibleRequestsAreOneLineErrors) {
   try {
     gan::comm::createCommunicator(gan::comm::BackendChoice::Nccl, /*tensors_on_gpu=*/false);
