@@ -7,6 +7,7 @@
 
 #include "comm/local_communicator.h"
 #include "common/log.h"
+#include "coordinator/step_agreement.h"
 #include "coordinator/step_inputs.h"
 #include "data/image_dataset.h"
 #include "train/gan_trainer.h"
@@ -43,6 +44,7 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
   data::GlobalSampleOrder order(dataset.size(), per_rank * communicator.worldSize(), config.train.seed);
   const auto rows = data::rowsForRank(communicator.rank(), communicator.worldSize(), per_rank);
 
+  coordinator::StepAgreement agreement(communicator);  // the per-step control collective, as in training
   PhaseTimes times;
   for (int64_t step = 0; step < options.warmup + options.steps; ++step) {
     if (step == options.warmup) {
@@ -56,6 +58,7 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
     const double other = secondsSince(began);
     const double cpu_before = threadCpuSeconds();
     trainer.step(inputs.real, inputs.z);
+    agreement.exchange();
     if (device.is_cuda()) torch::cuda::synchronize();
     const double total = secondsSince(began);
     const double compute = device.is_cuda() ? total - other : threadCpuSeconds() - cpu_before;

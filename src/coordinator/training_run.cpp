@@ -16,6 +16,7 @@
 #include "coordinator/resume.h"
 #include "coordinator/run_observer.h"
 #include "coordinator/sample_grid.h"
+#include "coordinator/step_agreement.h"
 #include "coordinator/step_inputs.h"
 #include "coordinator/stop_signals.h"
 #include "coordinator/watchdog.h"
@@ -57,18 +58,6 @@ const char* signalName(int signal_number) {
     case SIGUSR1: return "SIGUSR1";
     default: return "a signal";
   }
-}
-
-// The step's control word, agreed by every rank with one tiny MAX allreduce: rank 0 never
-// decides alone what the others must do.
-struct StepDecisions {
-  int stop_signal = 0;  // a stop was requested on some rank (its signal number)
-};
-
-StepDecisions agreeAtStepBoundary(comm::Communicator& communicator) {
-  int64_t word[1] = {requestedStopSignal()};
-  communicator.allreduce({word, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
-  return {static_cast<int>(word[0])};
 }
 
 // The sample grid always uses the same noise, so grids of different steps are comparable.
@@ -188,6 +177,7 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
     });
   };
 
+  StepAgreement agreement(communicator);
   int64_t skipped_updates = 0;
   int64_t consecutive_bad = 0;
   auto window_start = Clock::now();
@@ -284,10 +274,11 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
     if (checkpoint_due) checkpoint(done);
     summary.steps = done;
 
-    // ---- The step boundary: every rank takes the same decision.
+    // ---- The step boundary: every rank takes the same decision (on the previous boundary's
+    // flags, reduced while this step computed).
     StepDecisions decisions;
-    observer.phase("step boundary", [&] { decisions = agreeAtStepBoundary(communicator); });
-    if (decisions.stop_signal != 0) {
+    observer.phase("step boundary", [&] { decisions = agreement.exchange(); });
+    if (decisions.stop_signal != 0 && done < last) {
       log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done,
             ": checkpoint and exit");
       if (!checkpoint_due) checkpoint(done);
