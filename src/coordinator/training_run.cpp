@@ -124,7 +124,7 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   RunObserver observer(watchdog, timeline_path, rank, world, config.output.timeline_steps);
   options.observer = &observer;
   train::GanTrainer trainer(networks, communicator, options);
-  trainer.broadcastParameters();
+  observer.phase("start-up broadcast", [&] { trainer.broadcastParameters(); });
   log0f("model: G ", trainer.generatorParameters().numel(), " parameters, D ",
         trainer.discriminatorParameters().numel(), " parameters; gradient buckets: G ",
         trainer.generatorBuckets().bucketCount(), ", D ", trainer.discriminatorBuckets().bucketCount());
@@ -212,13 +212,16 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
     }
 
     if (config.comm.check_every > 0 && done % config.comm.check_every == 0) {
-      train::verifyReplicasAgree(trainer, communicator, done);
+      observer.phase("replica check", [&] { train::verifyReplicasAgree(trainer, communicator, done); });
     }
     if (due(config.output.log_every, done, last)) {
       // Global means: each rank's value over equal-sized shards, summed then divided.
       const auto local = train::summarize(outputs);
       double value[4] = {local.loss_d, local.loss_g, local.d_real, local.d_fake};
-      communicator.allreduce({value, 4, comm::ScalarType::Float64, comm::MemorySpace::Host}, {comm::ReduceOp::Average});
+      observer.phase("metrics", [&] {
+        communicator.allreduce({value, 4, comm::ScalarType::Float64, comm::MemorySpace::Host},
+                               {comm::ReduceOp::Average});
+      });
       const double window_s = secondsSince(window_start);
       const double samples_per_s = double(window_steps * global_batch) / window_s;
       const auto communication = trainer.takeCommunicationStats();
