@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ccache pkg-config
+  build-essential cmake ccache pkg-config procps
   libtorch-dev
   libopenblas0-pthread          # without it Debian's torch uses reference BLAS (~4x slower)
   libopenmpi-dev openmpi-bin
