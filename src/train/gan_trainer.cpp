@@ -3,18 +3,9 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "train/tensor_buffer.h"
 
 namespace gan::train {
-namespace {
-comm::BufferView hostOrDeviceView(torch::Tensor& flat) {
-  comm::BufferView view;
-  view.data = flat.data_ptr();
-  view.count = static_cast<size_t>(flat.numel());
-  view.type = flat.scalar_type() == torch::kFloat64 ? comm::ScalarType::Float64 : comm::ScalarType::Float32;
-  view.space = flat.is_cuda() ? comm::MemorySpace::Cuda : comm::MemorySpace::Host;
-  return view;
-}
-}  // namespace
 
 TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   TrainerOptions options;
@@ -43,16 +34,16 @@ GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communi
 void GanTrainer::broadcastParameters() {
   if (communicator_.worldSize() == 1) return;
   if (g_params_->values().is_cuda()) torch::cuda::synchronize();
-  communicator_.broadcast(hostOrDeviceView(g_params_->values()), 0);
-  communicator_.broadcast(hostOrDeviceView(d_params_->values()), 0);
+  communicator_.broadcast(bufferViewOf(g_params_->values()), 0);
+  communicator_.broadcast(bufferViewOf(d_params_->values()), 0);
 }
 
 void GanTrainer::broadcastOptimizerState() {
   if (communicator_.worldSize() == 1) return;
   if (g_params_->values().is_cuda()) torch::cuda::synchronize();
   for (FlatAdam* adam : {g_adam_.get(), d_adam_.get()}) {
-    communicator_.broadcast(hostOrDeviceView(adam->expAvg()), 0);
-    communicator_.broadcast(hostOrDeviceView(adam->expAvgSq()), 0);
+    communicator_.broadcast(bufferViewOf(adam->expAvg()), 0);
+    communicator_.broadcast(bufferViewOf(adam->expAvgSq()), 0);
     int64_t count = adam->stepCount();
     communicator_.broadcast({&count, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
     adam->setStepCount(count);

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "common/error.h"
+#include "train/tensor_buffer.h"
 #ifdef GAN_DIST_TORCH_HAS_CUDA
 #include <c10/cuda/CUDAStream.h>
 #endif
@@ -101,19 +102,12 @@ void GradientBuckets::launchReadyBucketsLocked() {
 
 void GradientBuckets::launch(Bucket& bucket) {
   auto slice = parameters_.grads().narrow(0, bucket.offset, bucket.numel);
-  comm::BufferView view;
-  view.data = slice.data_ptr();
-  view.count = static_cast<size_t>(bucket.numel);
-  view.type = slice.scalar_type() == torch::kFloat64 ? comm::ScalarType::Float64 : comm::ScalarType::Float32;
   comm::AllreduceOptions options;
   options.op = comm::ReduceOp::Average;
-  if (slice.is_cuda()) {
-    view.space = comm::MemorySpace::Cuda;
 #ifdef GAN_DIST_TORCH_HAS_CUDA
-    options.cuda_stream = c10::cuda::getCurrentCUDAStream(slice.device().index()).stream();
+  if (slice.is_cuda()) options.cuda_stream = c10::cuda::getCurrentCUDAStream(slice.device().index()).stream();
 #endif
-  }
-  bucket.work = communicator_.allreduceAsync(view, options);
+  bucket.work = communicator_.allreduceAsync(bufferViewOf(slice), options);
   stats_.bytes += bucket.numel * slice.element_size();
   stats_.collectives += 1;
 }
