@@ -4,7 +4,6 @@
 
 #include <torch/torch.h>
 
-#include <functional>
 #include <memory>
 
 #include "comm/communicator.h"

@@ -1,13 +1,10 @@
 // End to end: the real gan_dist binary on real Fashion-MNIST, alone and under mpirun.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
 #include "comm/local_communicator.h"
 #include "coordinator/checkpoint.h"
