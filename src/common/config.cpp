@@ -58,7 +58,7 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("train.beta1", c.train.beta1, "Adam beta1 (both networks)");
   t.add("train.beta2", c.train.beta2, "Adam beta2 (both networks)");
   t.add("train.loss", c.train.loss,
-        "GAN loss: nonsaturating (G maximises log D(G(z))) | minimax (G minimises log(1-D(G(z))))");
+        "GAN loss: nonsaturating (G maximises log D(G(z))) | minimax (G minimises log(1-D(G(z)))) | hinge");
   t.add("train.seed", c.train.seed, "seed of weights, data order and noise (identical on all ranks)");
   t.add("train.threads", c.train.threads, "intra-op threads per rank; OpenBLAS is held to the same number");
   t.add("train.max_bad_steps", c.train.max_bad_steps,
@@ -115,7 +115,7 @@ void Config::validate() const {
   requirePositiveReal("train.lr_d", train.lr_d);
   GAN_CHECK(train.beta1 >= 0 && train.beta1 < 1, "--train.beta1 must be in [0, 1), got ", train.beta1);
   GAN_CHECK(train.beta2 >= 0 && train.beta2 < 1, "--train.beta2 must be in [0, 1), got ", train.beta2);
-  requireOneOf("train.loss", train.loss, {"nonsaturating", "minimax"});
+  requireOneOf("train.loss", train.loss, {"nonsaturating", "minimax", "hinge"});
   requireNonNegative("train.seed", train.seed);
   requirePositive("train.threads", train.threads);
   requirePositive("train.max_bad_steps", train.max_bad_steps);

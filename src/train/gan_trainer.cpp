@@ -72,7 +72,7 @@ StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) 
   auto logits = discriminator.forward(torch::cat({real, fake.detach()}, 0));
   auto real_logits = logits.narrow(0, 0, b);
   auto fake_logits = logits.narrow(0, b, b);
-  out.loss_d = discriminatorLoss(real_logits, fake_logits);
+  out.loss_d = discriminatorLoss(options_.loss, real_logits, fake_logits);
   out.loss_d.backward();  // D's hooks start the bucket reductions during this call
   d_buckets_->finishAndAverage();
   out.d_update_skipped = !allFinite(d_params_->grads());

@@ -7,10 +7,12 @@ namespace gan::train {
 GanLoss parseGanLoss(const std::string& name) {
   if (name == "nonsaturating") return GanLoss::Nonsaturating;
   if (name == "minimax") return GanLoss::Minimax;
-  GAN_FAIL("--train.loss must be one of nonsaturating | minimax, got '", name, "'");
+  if (name == "hinge") return GanLoss::Hinge;
+  GAN_FAIL("--train.loss must be one of nonsaturating | minimax | hinge, got '", name, "'");
 }
 
-torch::Tensor discriminatorLoss(const torch::Tensor& real_logits, const torch::Tensor& fake_logits) {
+torch::Tensor discriminatorLoss(GanLoss loss, const torch::Tensor& real_logits, const torch::Tensor& fake_logits) {
+  if (loss == GanLoss::Hinge) return torch::relu(1 - real_logits).mean() + torch::relu(1 + fake_logits).mean();
   return torch::softplus(-real_logits).mean() + torch::softplus(fake_logits).mean();
 }
 
@@ -18,6 +20,7 @@ torch::Tensor generatorLoss(GanLoss loss, const torch::Tensor& fake_logits) {
   switch (loss) {
     case GanLoss::Nonsaturating: return torch::softplus(-fake_logits).mean();   // -E[log D(G(z))]
     case GanLoss::Minimax: return -torch::softplus(fake_logits).mean();         // E[log(1 - D(G(z)))]
+    case GanLoss::Hinge: return -fake_logits.mean();
   }
   GAN_FAIL("unknown GAN loss");
 }

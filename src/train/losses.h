@@ -10,13 +10,15 @@ namespace gan::train {
 enum class GanLoss {
   Nonsaturating,  // G maximises E[log D(G(z))]   (what the seed's Keras code does)
   Minimax,        // G minimises E[log(1 - D(G(z)))] (the seed's formula as written)
+  Hinge,          // D: E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]; G: -E[D(G(z))] (logits)
 };
 
 GanLoss parseGanLoss(const std::string& name);
 
-// D maximises E[log D(x)] + E[log(1 - D(G(z)))]: returns the negation, a mean BCE.
-// log D = -softplus(-logit), log(1 - D) = -softplus(logit).
-torch::Tensor discriminatorLoss(const torch::Tensor& real_logits, const torch::Tensor& fake_logits);
+// The discriminator's loss. Minimax and nonsaturating share it: D maximises
+// E[log D(x)] + E[log(1 - D(G(z)))], so this returns the negation, a mean BCE
+// (log D = -softplus(-logit), log(1 - D) = -softplus(logit)). Hinge has its own.
+torch::Tensor discriminatorLoss(GanLoss loss, const torch::Tensor& real_logits, const torch::Tensor& fake_logits);
 
 // The generator's loss on D's logits for generated samples.
 torch::Tensor generatorLoss(GanLoss loss, const torch::Tensor& fake_logits);

@@ -142,7 +142,8 @@ TEST(GanTrainer, GeneratorStepLeavesDiscriminatorGradientsAlone) {
 
   auto fake = reference.generator->forward(z).detach();
   auto logits = reference.discriminator->forward(torch::cat({real, fake}, 0));
-  gan::train::discriminatorLoss(logits.narrow(0, 0, 5), logits.narrow(0, 5, 5)).backward();
+  gan::train::discriminatorLoss(gan::train::GanLoss::Nonsaturating, logits.narrow(0, 0, 5), logits.narrow(0, 5, 5))
+      .backward();
   for (const auto& slot : trainer.discriminatorParameters().slots()) {
     const auto expected = reference.discriminator->named_parameters()[slot.name].grad();
     EXPECT_TRUE(torch::allclose(slot.parameter.grad(), expected, 1e-6, 1e-7)) << slot.name;

@@ -11,7 +11,9 @@ TEST(Losses, DiscriminatorLossIsNegatedMinimaxObjective) {
   auto fake = torch::tensor({-3.0, 0.2, 1.0}).unsqueeze(1);
   // -(E[log D(x)] + E[log(1 - D(G(z)))])
   auto expected = -(torch::log(torch::sigmoid(real)).mean() + torch::log(1 - torch::sigmoid(fake)).mean());
-  EXPECT_NEAR(gan::train::discriminatorLoss(real, fake).item<double>(), expected.item<double>(), 1e-9);
+  for (GanLoss loss : {GanLoss::Nonsaturating, GanLoss::Minimax}) {
+    EXPECT_NEAR(gan::train::discriminatorLoss(loss, real, fake).item<double>(), expected.item<double>(), 1e-9);
+  }
 }
 
 TEST(Losses, GeneratorLosses) {
@@ -38,9 +40,22 @@ TEST(Losses, GeneratorGradientsPushFakesTowardsReal) {
   EXPECT_GT(std::abs(ns.grad().item<double>()), 100 * std::abs(mm.grad().item<double>()));
 }
 
+TEST(Losses, HingeByHand) {
+  auto real = torch::tensor({2.0, 0.5, -1.0}).unsqueeze(1);  // margins: 0, 0.5, 2
+  auto fake = torch::tensor({-3.0, 0.0, 1.0}).unsqueeze(1);  // margins: 0, 1, 2
+  EXPECT_NEAR(gan::train::discriminatorLoss(GanLoss::Hinge, real, fake).item<double>(), 2.5 / 3 + 3.0 / 3, 1e-6);  // float32
+  EXPECT_NEAR(gan::train::generatorLoss(GanLoss::Hinge, fake).item<double>(), 2.0 / 3, 1e-6);
+  // D's gradient ignores samples beyond the margin; G's pushes every fake logit up.
+  auto logits = torch::tensor({2.0, 0.0}, torch::requires_grad());
+  gan::train::discriminatorLoss(GanLoss::Hinge, logits.unsqueeze(1), torch::full({2, 1}, -5.0)).backward();
+  EXPECT_EQ(logits.grad()[0].item<double>(), 0.0);
+  EXPECT_LT(logits.grad()[1].item<double>(), 0.0);
+  EXPECT_EQ(gan::train::parseGanLoss("hinge"), GanLoss::Hinge);
+}
+
 TEST(Losses, StableForExtremeLogits) {
   auto logits = torch::tensor({-200.0f, 200.0f}).unsqueeze(1);
-  EXPECT_TRUE(std::isfinite(gan::train::discriminatorLoss(logits, logits).item<float>()));
+  EXPECT_TRUE(std::isfinite(gan::train::discriminatorLoss(GanLoss::Nonsaturating, logits, logits).item<float>()));
   EXPECT_TRUE(std::isfinite(gan::train::generatorLoss(GanLoss::Nonsaturating, logits).item<float>()));
 }
 
