@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_contents.h"
 #include "models/gan_networks.h"
 
 namespace fs = std::filesystem;
@@ -29,14 +30,6 @@ void fsyncPath(const fs::path& path) {
   const int rc = ::fsync(fd);
   ::close(fd);
   GAN_CHECK(rc == 0, path.string(), ": fsync failed");
-}
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  GAN_CHECK(in, path.string(), ": cannot open");
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
 }
 
 uint32_t crc32Of(const std::string& bytes) {
@@ -148,7 +141,7 @@ std::string writeCheckpoint(const std::string& output_dir, const TrainingPositio
 
   std::ostringstream manifest;
   for (const char* file : kFiles) {
-    const std::string bytes = readFile(temporary / file);
+    const std::string bytes = readFileContents((temporary / file).string());
     manifest << file << " " << bytes.size() << " " << std::hex << std::setw(8) << std::setfill('0')
              << crc32Of(bytes) << std::dec << "\n";
     fsyncPath(temporary / file);
@@ -209,14 +202,14 @@ nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir) {
   GAN_CHECK(fs::is_directory(dir), "checkpoint '", checkpoint_dir, "' is not a directory");
   const fs::path manifest_path = dir / "MANIFEST";
   GAN_CHECK(fs::exists(manifest_path), manifest_path.string(), ": missing (incomplete checkpoint)");
-  std::istringstream manifest(readFile(manifest_path));
+  std::istringstream manifest(readFileContents(manifest_path.string()));
   std::string file, crc_text;
   size_t size = 0;
   int listed = 0;
   while (manifest >> file >> size >> crc_text) {
     const fs::path path = dir / file;
     GAN_CHECK(fs::exists(path), path.string(), ": listed in MANIFEST but missing");
-    const std::string bytes = readFile(path);
+    const std::string bytes = readFileContents(path.string());
     GAN_CHECK(bytes.size() == size, path.string(), ": size ", bytes.size(), " differs from MANIFEST (", size, ")");
     GAN_CHECK(crc32Of(bytes) == std::stoul(crc_text, nullptr, 16), path.string(), ": checksum mismatch (corrupt file)");
     ++listed;
@@ -224,7 +217,7 @@ nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir) {
   GAN_CHECK(listed == int(std::size(kFiles)), manifest_path.string(), ": lists ", listed, " files, expected ",
             std::size(kFiles));
   try {
-    auto state = nlohmann::json::parse(readFile(dir / "state.json"));
+    auto state = nlohmann::json::parse(readFileContents((dir / "state.json").string()));
     const int version = state.at("format_version").get<int>();
     GAN_CHECK(version == kCheckpointFormatVersion, (dir / "state.json").string(), ": format version ", version,
               ", this build reads version ", kCheckpointFormatVersion);

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "common/error.h"
+#include "common/splitmix.h"
 
 namespace gan::data {
 namespace {
@@ -18,14 +19,6 @@ uint64_t uniformBelow(std::mt19937_64& engine, uint64_t bound) {
   return draw % bound;
 }
 
-// splitmix64 finaliser: decorrelates the seeds of consecutive epochs.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 }  // namespace
 
 BatchRows rowsForRank(int rank, int world_size, int64_t per_rank_batch) {
@@ -36,7 +29,7 @@ BatchRows rowsForRank(int rank, int world_size, int64_t per_rank_batch) {
 std::vector<int64_t> epochPermutation(int64_t n, uint64_t seed, int64_t epoch) {
   std::vector<int64_t> order(n);
   for (int64_t i = 0; i < n; ++i) order[i] = i;
-  std::mt19937_64 engine(mix(seed ^ mix(uint64_t(epoch) + 0x5851f42d4c957f2dULL)));
+  std::mt19937_64 engine(splitmix64(seed ^ splitmix64(uint64_t(epoch) + 0x5851f42d4c957f2dULL)));
   for (int64_t i = n - 1; i > 0; --i) {
     const int64_t j = int64_t(uniformBelow(engine, uint64_t(i) + 1));
     std::swap(order[i], order[j]);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/file_contents.h"
 
 namespace fs = std::filesystem;
 
@@ -50,13 +51,6 @@ std::string base64Encode(const std::string& bytes) {
 }
 
 namespace {
-
-std::string readBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
 
 std::string number(double value) {
   char text[32];
@@ -129,7 +123,7 @@ nlohmann::json newestState(const fs::path& out) {
   const fs::path latest = out / "checkpoints" / "latest" / "state.json";
   if (!fs::exists(latest)) return nullptr;
   try {
-    return nlohmann::json::parse(readBytes(latest));
+    return nlohmann::json::parse(readFileContents(latest.string()));
   } catch (const nlohmann::json::exception&) {
     return nullptr;
   }
@@ -205,7 +199,7 @@ std::string writeTrainingReport(const std::string& output_dir) {
   for (size_t i = 0; i < shown; ++i) {
     const auto& grid = grids[shown == 1 ? 0 : i * (grids.size() - 1) / (shown - 1)];
     html << "<figure><img width='242' alt='" << escapeHtml(grid.filename().string()) << "' src='data:image/png;base64,"
-         << base64Encode(readBytes(grid)) << "'><figcaption>" << escapeHtml(grid.stem().string()) << "</figcaption></figure>";
+         << base64Encode(readFileContents(grid.string())) << "'><figcaption>" << escapeHtml(grid.stem().string()) << "</figcaption></figure>";
   }
   if (grids.empty()) html << "<p>No sample grids.</p>";
   html << "</div>";

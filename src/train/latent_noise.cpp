@@ -2,24 +2,19 @@
 
 #include <cmath>
 
+#include "common/splitmix.h"
+
 namespace gan::train {
 namespace {
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// A counter-based stream: the n-th draw is mix(key + n * golden), so a row needs no generator
-// state to set up (a Mersenne Twister costs more to seed than a row of noise costs to draw).
+// A counter-based stream: the n-th draw is splitmix64(key + n * golden), so a row needs no
+// generator state to set up (a Mersenne Twister costs more to seed than a row of noise costs to draw).
 struct RowStream {
   uint64_t key;
   uint64_t counter = 0;
   // Uniform in (-1, 1) from 53 random bits.
   double uniformSymmetric() {
     counter += 0x9e3779b97f4a7c15ULL;
-    return double(mix(key + counter) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
+    return double(splitmix64(key + counter) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
   }
 };
 }  // namespace
@@ -30,7 +25,8 @@ std::vector<float> latentNoiseRows(uint64_t seed, int64_t step, int64_t first_ro
   for (int64_t r = 0; r < rows; ++r) {
     // Our own generator and transform: the values are the same with every library version,
     // which the cross-world-size and resume guarantees rely on.
-    RowStream stream{mix(mix(seed) ^ mix(uint64_t(step) * 0x100000001b3ULL) ^ uint64_t(first_row + r))};
+    RowStream stream{
+        splitmix64(splitmix64(seed) ^ splitmix64(uint64_t(step) * 0x100000001b3ULL) ^ uint64_t(first_row + r))};
     float* out = &noise[static_cast<size_t>(r * latent_dim)];
     for (int64_t i = 0; i < latent_dim; i += 2) {
       // Marsaglia's polar method: two normals from a point in the unit disc, with one log and
