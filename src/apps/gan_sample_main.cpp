@@ -11,6 +11,8 @@
 #include "common/memory_tuning.h"
 #include "coordinator/sample_grid.h"
 #include "coordinator/sampling.h"
+#include "coordinator/scatter_plot.h"
+#include "data/gaussian_mixture.h"
 
 namespace po = boost::program_options;
 
@@ -25,7 +27,7 @@ int main(int argc, char** argv) {
       "n", po::value(&n)->default_value(n), "number of samples (with --interpolate: rows of 8 steps)")(
       "seed", po::value(&seed)->default_value(seed), "noise seed: the same seed gives the same images")(
       "out", po::value(&out)->default_value(out), "output file")(
-      "format", po::value(&format)->default_value(format), "png (a grid) | npy (float32 array n x H x W in [-1, 1])")(
+      "format", po::value(&format)->default_value(format), "png (a grid of images, or a scatter plot of 2-D points) | npy (float32 array n x C x H x W, or n x 2)")(
       "interpolate", po::bool_switch(&interpolate), "each row walks linearly between two latent vectors");
   try {
     po::variables_map vm;
@@ -44,18 +46,25 @@ int main(int argc, char** argv) {
     const int64_t rows = interpolate ? n : (n + columns - 1) / columns;
     const auto z = interpolate ? gan::coordinator::interpolationNoise(seed, rows, columns, loaded.latent_dim)
                                : gan::coordinator::samplingNoise(seed, n, loaded.latent_dim);
-    torch::NoGradGuard no_grad;
-    auto samples = loaded.generator->forward(z);
+    auto samples = gan::models::generateSamples(*loaded.generator, z);
+    std::vector<int64_t> array_shape{samples.size(0)};
+    for (int64_t d : loaded.sample_shape) array_shape.push_back(d);
     if (format == "npy") {
-      gan::coordinator::writeNpy(out, samples.view({samples.size(0), loaded.height, loaded.width}));
+      gan::coordinator::writeNpy(out, samples.view(array_shape));
+    } else if (loaded.sample_shape.size() != 3) {
+      // 2-D points: a scatter plot over the modes of the data set the run trained on.
+      GAN_CHECK(!interpolate, "--interpolate needs image samples; this checkpoint generates 2-D points");
+      const auto mixture = gan::data::GaussianMixtureDataset::named(loaded.config.data.name);
+      const double extent = mixture.modes().abs().max().item<double>() + 1.0;
+      gan::coordinator::writePng(out, gan::coordinator::makeScatterPlot(samples, mixture.modes(), mixture.sigma(), extent));
     } else {
       // Unfilled cells of the last row stay black.
       auto cells = torch::full({rows * columns, samples.size(1)}, -1.0f);
       cells.narrow(0, 0, samples.size(0)).copy_(samples);
-      gan::coordinator::writePng(out, gan::coordinator::makeSampleGrid(cells, loaded.height, loaded.width, rows, columns));
+      gan::coordinator::writePng(out, gan::coordinator::makeSampleGrid(cells, loaded.sample_shape, rows, columns));
     }
-    std::printf("gan_sample: %ld samples from step %ld of %s -> %s\n", long(samples.size(0)), long(loaded.step),
-                checkpoint.c_str(), out.c_str());
+    std::printf("gan_sample: %ld samples from step %ld of %s%s -> %s\n", long(samples.size(0)), long(loaded.step),
+                checkpoint.c_str(), loaded.from_ema ? " (EMA of G)" : "", out.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gan_sample: error: %s\n", e.what());
     return 1;

@@ -9,7 +9,8 @@
 #include "common/log.h"
 #include "coordinator/step_agreement.h"
 #include "coordinator/step_inputs.h"
-#include "data/image_dataset.h"
+#include "coordinator/trainer_setup.h"
+#include "data/dataset.h"
 #include "train/gan_trainer.h"
 
 namespace gan::bench {
@@ -32,18 +33,16 @@ struct PhaseTimes {
   double msPerStep(double seconds) const { return 1e3 * seconds / double(steps); }
 };
 
-PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, const data::ImageDataset& dataset,
+PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, const data::Dataset& dataset,
                      const torch::Device& device, const TrainBenchmarkOptions& options) {
-  torch::manual_seed(config.train.seed);
-  auto networks = models::buildGanNetworks(config.model, dataset.featureSize());
-  networks.generator->to(device);
-  networks.discriminator->to(device);
-  train::GanTrainer trainer(networks, communicator, train::TrainerOptions::fromConfig(config));
+  auto trainer_owner = coordinator::buildTrainer(config, dataset.sampleShape(), communicator, device);
+  train::GanTrainer& trainer = *trainer_owner;
   trainer.broadcastParameters();
   const int64_t per_rank = config.train.batch_size;
   data::GlobalSampleOrder order(dataset.size(), per_rank * communicator.worldSize(), config.train.seed);
   const auto rows = data::rowsForRank(communicator.rank(), communicator.worldSize(), per_rank);
 
+  const auto recipe = coordinator::StepRecipe::fromConfig(config);
   coordinator::StepAgreement agreement(communicator);  // the per-step control collective, as in training
   PhaseTimes times;
   for (int64_t step = 0; step < options.warmup + options.steps; ++step) {
@@ -53,11 +52,10 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
       times = PhaseTimes();
     }
     const auto began = Clock::now();
-    const auto inputs = coordinator::stepInputs(dataset, order, rows, config.train.seed, step,
-                                                config.model.latent_dim, device);
+    const auto inputs = coordinator::stepInputs(dataset, order, rows, recipe, step, device);
     const double other = secondsSince(began);
     const double cpu_before = threadCpuSeconds();
-    trainer.step(inputs.real, inputs.z);
+    trainer.step(inputs, step);
     agreement.exchange();
     if (device.is_cuda()) torch::cuda::synchronize();
     const double total = secondsSince(began);
@@ -122,8 +120,8 @@ GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int r
 void runTrainBenchmark(const Config& config, comm::Communicator& communicator, const torch::Device& device,
                        const TrainBenchmarkOptions& options) {
   const int world = communicator.worldSize();
-  const auto dataset =
-      data::ImageDataset::loadMnistFormat(data::dataDirectory(config.data.name, config.data.path), "train");
+  const auto dataset_owner = data::openDataset(config.data);
+  const data::Dataset& dataset = *dataset_owner;
   const int64_t global_batch = config.train.batch_size * world;
   log0f("# gan_bench train: ", world, " rank(s), backend ", communicator.backendName(), ", batch ",
         config.train.batch_size, " per rank, ", config.train.threads, " thread(s) per rank, ", options.steps,

@@ -45,12 +45,20 @@ class OptionTable {
 };
 
 void declareOptions(OptionTable& t, Config& c) {
-  t.add("data.name", c.data.name, "data set: fashion_mnist | mnist (MNIST-format IDX files)");
+  t.add("data.name", c.data.name,
+        "data set: fashion_mnist | mnist (MNIST-format IDX files) | cifar10 (binary version, --data.path) | "
+        "ring8 | grid25 (2-D Gaussian mixtures, generated)");
   t.add("data.path", c.data.path,
-        "directory with train-images-idx3-ubyte[.gz]; empty = /usr/share/datasets/<name>");
-  t.add("model.arch", c.model.arch, "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1)");
+        "directory of the data files (train-images-idx3-ubyte[.gz] or data_batch_N.bin); empty = "
+        "/usr/share/datasets/<name> for the MNIST formats");
+  t.add("model.arch", c.model.arch,
+        "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1) | mlp2d (3 hidden layers, for "
+        "2-D points) | dcgan (convolutional, square images)");
   t.add("model.latent_dim", c.model.latent_dim, "size of the generator's noise input z");
-  t.add("model.hidden_dim", c.model.hidden_dim, "width of the two hidden layers of G and D");
+  t.add("model.hidden_dim", c.model.hidden_dim, "mlp, mlp2d: width of the hidden layers of G and D");
+  t.add("model.width", c.model.width, "dcgan: channels next to the image (doubling at each smaller stage)");
+  t.add("model.batchnorm", c.model.batchnorm,
+        "batch norm in G and D: none | local (each rank's rows) | sync (the global batch, world-size invariant)");
   t.add("train.batch_size", c.train.batch_size, "samples per rank per step (global batch = ranks x this)");
   t.add("train.max_steps", c.train.max_steps, "number of training steps (one D step + one G step each)");
   t.add("train.lr_g", c.train.lr_g, "Adam learning rate of the generator");
@@ -58,7 +66,15 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("train.beta1", c.train.beta1, "Adam beta1 (both networks)");
   t.add("train.beta2", c.train.beta2, "Adam beta2 (both networks)");
   t.add("train.loss", c.train.loss,
-        "GAN loss: nonsaturating (G maximises log D(G(z))) | minimax (G minimises log(1-D(G(z)))) | hinge");
+        "GAN loss: nonsaturating (G maximises log D(G(z))) | minimax (G minimises log(1-D(G(z)))) | hinge | "
+        "wgan-gp (Wasserstein critic with gradient penalty)");
+  t.add("train.gp_weight", c.train.gp_weight, "wgan-gp: weight lambda of the gradient penalty");
+  t.add("train.r1_gamma", c.train.r1_gamma, "R1 penalty (gamma/2) E||grad D(x)||^2 on real data (0: off)");
+  t.add("train.r1_interval", c.train.r1_interval, "apply R1 every N steps, scaled by N (lazy regularisation)");
+  t.add("train.d_steps", c.train.d_steps, "discriminator (critic) updates per generator update");
+  t.add("train.ema_halflife_k", c.train.ema_halflife_k,
+        "exponential moving average of G's weights with this half-life in thousands of images, used for "
+        "samples and evaluation (0: off)");
   t.add("train.seed", c.train.seed, "seed of weights, data order and noise (identical on all ranks)");
   t.add("train.threads", c.train.threads, "intra-op threads per rank; OpenBLAS is held to the same number");
   t.add("train.max_bad_steps", c.train.max_bad_steps,
@@ -82,6 +98,10 @@ void declareOptions(OptionTable& t, Config& c) {
         "Chrome/Perfetto trace of every rank's steps, reductions and checkpoints (PATH, per rank PATH.rankR; "
         "relative: inside output.dir)");
   t.add("output.timeline_steps", c.output.timeline_steps, "trace only the first N steps of the run (0: all)");
+  t.add("eval.every", c.eval.every, "evaluate sample quality every N steps into metrics.jsonl (0: never)");
+  t.add("eval.samples", c.eval.samples, "generated samples per evaluation (0: 2500 for 2-D data, 10000 for images)");
+  t.add("eval.classifier", c.eval.classifier,
+        "images: feature network written by `gan_eval train-classifier` (needed when eval.every > 0)");
 }
 
 void requirePositive(const char* name, int64_t value) {
@@ -105,17 +125,28 @@ void requireOneOf(const char* name, const std::string& value, std::initializer_l
 }  // namespace
 
 void Config::validate() const {
-  requireOneOf("data.name", data.name, {"fashion_mnist", "mnist"});
-  requireOneOf("model.arch", model.arch, {"mlp"});
+  requireOneOf("data.name", data.name, {"fashion_mnist", "mnist", "cifar10", "ring8", "grid25"});
+  requireOneOf("model.arch", model.arch, {"mlp", "mlp2d", "dcgan"});
   requirePositive("model.latent_dim", model.latent_dim);
   requirePositive("model.hidden_dim", model.hidden_dim);
+  requirePositive("model.width", model.width);
+  requireOneOf("model.batchnorm", model.batchnorm, {"none", "local", "sync"});
+  const bool points = data.name == "ring8" || data.name == "grid25";
+  GAN_CHECK(!(points && model.arch == "dcgan"), "--model.arch=dcgan needs images; --data.name=", data.name,
+            " is 2-D points (use --model.arch=mlp2d)");
   requirePositive("train.batch_size", train.batch_size);
   requirePositive("train.max_steps", train.max_steps);
   requirePositiveReal("train.lr_g", train.lr_g);
   requirePositiveReal("train.lr_d", train.lr_d);
   GAN_CHECK(train.beta1 >= 0 && train.beta1 < 1, "--train.beta1 must be in [0, 1), got ", train.beta1);
   GAN_CHECK(train.beta2 >= 0 && train.beta2 < 1, "--train.beta2 must be in [0, 1), got ", train.beta2);
-  requireOneOf("train.loss", train.loss, {"nonsaturating", "minimax", "hinge"});
+  requireOneOf("train.loss", train.loss, {"nonsaturating", "minimax", "hinge", "wgan-gp"});
+  GAN_CHECK(train.gp_weight >= 0 && std::isfinite(train.gp_weight), "--train.gp_weight must be >= 0, got ", train.gp_weight);
+  GAN_CHECK(train.r1_gamma >= 0 && std::isfinite(train.r1_gamma), "--train.r1_gamma must be >= 0 (0: off), got ", train.r1_gamma);
+  requirePositive("train.r1_interval", train.r1_interval);
+  requirePositive("train.d_steps", train.d_steps);
+  GAN_CHECK(train.ema_halflife_k >= 0 && std::isfinite(train.ema_halflife_k),
+            "--train.ema_halflife_k must be >= 0 (0: off), got ", train.ema_halflife_k);
   requireNonNegative("train.seed", train.seed);
   requirePositive("train.threads", train.threads);
   requirePositive("train.max_bad_steps", train.max_bad_steps);
@@ -131,6 +162,11 @@ void Config::validate() const {
   requireNonNegative("output.keep_last", output.keep_last);
   requireNonNegative("output.timeline_steps", output.timeline_steps);
   GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");
+  requireNonNegative("eval.every", eval.every);
+  requireNonNegative("eval.samples", eval.samples);
+  GAN_CHECK(eval.every == 0 || points || !eval.classifier.empty(),
+            "--eval.classifier: evaluating images (--eval.every=", eval.every,
+            ") needs the feature network; train one with `gan_eval train-classifier --out FILE`");
 }
 
 std::vector<std::pair<std::string, std::string>> Config::entries() const {

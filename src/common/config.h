@@ -11,14 +11,16 @@
 namespace gan {
 
 struct DataConfig {
-  std::string name = "fashion_mnist";  // fashion_mnist | mnist
+  std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | ring8 | grid25
   std::string path;                    // empty: the Debian data set's directory for `name`
 };
 
 struct ModelConfig {
-  std::string arch = "mlp";
+  std::string arch = "mlp";  // mlp | mlp2d | dcgan
   int64_t latent_dim = 100;
-  int64_t hidden_dim = 256;
+  int64_t hidden_dim = 256;           // mlp, mlp2d: width of the hidden layers
+  int64_t width = 64;                 // dcgan: channels of the stage next to the image (then 2x, 4x)
+  std::string batchnorm = "none";     // none | local | sync
 };
 
 struct TrainConfig {
@@ -28,7 +30,12 @@ struct TrainConfig {
   double lr_d = 2e-4;
   double beta1 = 0.5;
   double beta2 = 0.999;
-  std::string loss = "nonsaturating";  // nonsaturating | minimax
+  std::string loss = "nonsaturating";  // nonsaturating | minimax | hinge | wgan-gp
+  double gp_weight = 10.0;             // wgan-gp: lambda of the gradient penalty
+  double r1_gamma = 0.0;               // R1 penalty weight on real data (0: off)
+  int64_t r1_interval = 16;            // R1 every N steps (lazy regularisation), scaled by N
+  int64_t d_steps = 1;                 // discriminator updates per generator update
+  double ema_halflife_k = 0.0;         // EMA of G: half-life in thousands of images (0: off)
   int64_t seed = 42;
   int threads = 1;              // intra-op threads per rank (OpenMP and OpenBLAS alike)
   int64_t max_bad_steps = 10;   // consecutive steps with skipped (non-finite) updates before abort
@@ -55,6 +62,12 @@ struct OutputConfig {
   int64_t timeline_steps = 200;   // trace only the first N steps of the run; 0: all
 };
 
+struct EvalConfig {
+  int64_t every = 0;       // evaluate every N steps (0: never)
+  int64_t samples = 0;     // generated samples per evaluation (0: 2,500 for 2-D data, 10,000 for images)
+  std::string classifier;  // images: the feature network from `gan_eval train-classifier`
+};
+
 struct Config {
   std::string config_file;  // the .ini it was read from, empty when none
   DataConfig data;
@@ -62,6 +75,7 @@ struct Config {
   TrainConfig train;
   CommConfig comm;
   OutputConfig output;
+  EvalConfig eval;
 
   // Checks every value; throws gan::Error naming the first bad option.
   void validate() const;

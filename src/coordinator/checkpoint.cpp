@@ -22,7 +22,9 @@ namespace fs = std::filesystem;
 namespace gan::coordinator {
 namespace {
 
-const char* const kFiles[] = {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json"};
+// Every checkpoint has these; ema_G.pt joins them when the run keeps an EMA of G.
+const char* const kRequiredFiles[] = {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json"};
+const char* const kEmaFile = "ema_G.pt";
 
 void fsyncPath(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
@@ -119,6 +121,11 @@ std::string writeCheckpoint(const std::string& output_dir, const TrainingPositio
   wrote();
   saveOptimizer(trainer.discriminatorOptimizer(), temporary / "optim_D.pt");
   wrote();
+  std::vector<std::string> files(std::begin(kRequiredFiles), std::end(kRequiredFiles));
+  if (trainer.hasEma()) {
+    saveModule(trainer.samplingGenerator(), temporary / kEmaFile);
+    files.push_back(kEmaFile);
+  }
 
   nlohmann::json state;
   state["format_version"] = kCheckpointFormatVersion;
@@ -140,7 +147,7 @@ std::string writeCheckpoint(const std::string& output_dir, const TrainingPositio
   wrote();
 
   std::ostringstream manifest;
-  for (const char* file : kFiles) {
+  for (const std::string& file : files) {
     const std::string bytes = readFileContents((temporary / file).string());
     manifest << file << " " << bytes.size() << " " << std::hex << std::setw(8) << std::setfill('0')
              << crc32Of(bytes) << std::dec << "\n";
@@ -205,22 +212,24 @@ nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir) {
   std::istringstream manifest(readFileContents(manifest_path.string()));
   std::string file, crc_text;
   size_t size = 0;
-  int listed = 0;
+  std::vector<std::string> listed;
   while (manifest >> file >> size >> crc_text) {
     const fs::path path = dir / file;
     GAN_CHECK(fs::exists(path), path.string(), ": listed in MANIFEST but missing");
     const std::string bytes = readFileContents(path.string());
     GAN_CHECK(bytes.size() == size, path.string(), ": size ", bytes.size(), " differs from MANIFEST (", size, ")");
     GAN_CHECK(crc32Of(bytes) == std::stoul(crc_text, nullptr, 16), path.string(), ": checksum mismatch (corrupt file)");
-    ++listed;
+    listed.push_back(file);
   }
-  GAN_CHECK(listed == int(std::size(kFiles)), manifest_path.string(), ": lists ", listed, " files, expected ",
-            std::size(kFiles));
+  for (const char* required : kRequiredFiles) {
+    GAN_CHECK(std::find(listed.begin(), listed.end(), required) != listed.end(), manifest_path.string(),
+              ": does not list ", required, " (incomplete checkpoint)");
+  }
   try {
     auto state = nlohmann::json::parse(readFileContents((dir / "state.json").string()));
     const int version = state.at("format_version").get<int>();
-    GAN_CHECK(version == kCheckpointFormatVersion, (dir / "state.json").string(), ": format version ", version,
-              ", this build reads version ", kCheckpointFormatVersion);
+    GAN_CHECK(version >= 1 && version <= kCheckpointFormatVersion, (dir / "state.json").string(), ": format version ",
+              version, ", this build reads versions 1 to ", kCheckpointFormatVersion);
     return state;
   } catch (const nlohmann::json::exception& e) {
     GAN_FAIL((dir / "state.json").string(), ": malformed (", e.what(), ")");
@@ -251,6 +260,14 @@ CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, train::GanT
   loadParameters(trainer.discriminatorParameters(), dir / "model_D.pt");
   loadOptimizer(trainer.generatorOptimizer(), dir / "optim_G.pt");
   loadOptimizer(trainer.discriminatorOptimizer(), dir / "optim_D.pt");
+  if (trainer.hasEma()) {
+    contents.ema_restored = fs::exists(dir / kEmaFile);
+    if (contents.ema_restored) {
+      loadParameters(trainer.emaParameters(), dir / kEmaFile);
+    } else {
+      trainer.resetEmaToGenerator();  // the checkpoint's run kept no EMA: start one here
+    }
+  }
   return contents;
 }
 

@@ -1,6 +1,6 @@
 // Checkpoints: everything to continue training, written atomically by rank 0.
 //
-//   OUT/checkpoints/step_00001234/  model_G.pt model_D.pt optim_G.pt optim_D.pt state.json MANIFEST
+//   OUT/checkpoints/step_00001234/  model_G.pt model_D.pt optim_G.pt optim_D.pt [ema_G.pt] state.json MANIFEST
 //   OUT/checkpoints/latest -> step_00001234   (replaced last, after fsync + rename)
 //
 // Files are written into a hidden temporary directory, flushed, and the directory is renamed
@@ -17,7 +17,9 @@
 
 namespace gan::coordinator {
 
-constexpr int kCheckpointFormatVersion = 1;
+// 2: optional ema_G.pt; sample_shape is {channels, height, width} or {features}. Version 1
+// ({height, width}, no EMA) is still read.
+constexpr int kCheckpointFormatVersion = 2;
 
 // Where training stands. The data order and the noise are functions of (seed, step), so these
 // numbers are the whole RNG state: no generator state needs saving.
@@ -27,12 +29,13 @@ struct TrainingPosition {
   int64_t global_batch = 0;
   int64_t steps_per_epoch = 0;
   int64_t seed = 0;
-  std::vector<int64_t> sample_shape;  // e.g. {28, 28}
+  std::vector<int64_t> sample_shape;  // e.g. {1, 28, 28}; {2} for points
 };
 
 struct CheckpointContents {
   TrainingPosition position;
   nlohmann::json state;  // the parsed state.json
+  bool ema_restored = false;  // the trainer keeps an EMA and the checkpoint held one
 };
 
 // Writes the checkpoint of position.step under `output_dir`/checkpoints; returns its directory.

@@ -25,6 +25,7 @@ ResumePoint loadOnCoordinator(const Config& config, train::GanTrainer& trainer) 
       point.resumed = true;
       point.position = contents.position;
       point.checkpoint = candidate;
+      point.ema_restored = contents.ema_restored;
       return point;
     } catch (const Error& e) {
       if (mode != "auto") throw;

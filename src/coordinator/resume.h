@@ -14,6 +14,7 @@ struct ResumePoint {
   bool resumed = false;
   TrainingPosition position;  // valid when resumed
   std::string checkpoint;     // the directory it came from
+  bool ema_restored = false;  // rank 0 only: the checkpoint held the EMA of G
 };
 
 // A collective. Rank 0 picks the checkpoint (auto: the newest good one in output.dir, falling

@@ -7,6 +7,7 @@
 #include "comm/local_communicator.h"
 #include "common/error.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/trainer_setup.h"
 #include "train/latent_noise.h"
 
 namespace gan::coordinator {
@@ -14,34 +15,40 @@ namespace {
 // Sampling noise lives on its own stream, away from the training steps' (which count from 0).
 constexpr int64_t kSamplingNoiseStep = -2;
 
-std::string configValue(const nlohmann::json& state, const std::string& key) {
-  GAN_CHECK(state.contains("config") && state["config"].contains(key), "checkpoint state.json has no config entry '",
-            key, "'");
-  return state["config"][key].get<std::string>();
-}
 }  // namespace
+
+Config configFromCheckpointState(const nlohmann::json& state, const std::string& checkpoint_dir) {
+  GAN_CHECK(state.contains("config") && state["config"].is_object(), checkpoint_dir, "/state.json: no 'config' object");
+  std::vector<std::string> arguments{"gan_sample"};
+  for (const auto& [key, value] : state["config"].items()) {
+    if (key == "config") continue;  // the .ini it was read from; its values are all listed here
+    arguments.push_back("--" + key + "=" + value.get<std::string>());
+  }
+  std::vector<const char*> argv;
+  for (const auto& argument : arguments) argv.push_back(argument.c_str());
+  try {
+    return parseCommandLine(static_cast<int>(argv.size()), argv.data()).config;
+  } catch (const Error& e) {
+    GAN_FAIL(checkpoint_dir, "/state.json: recorded configuration does not parse: ", e.what());
+  }
+}
 
 CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir) {
   const auto state = verifyCheckpoint(checkpoint_dir);
-  ModelConfig model;
-  model.arch = configValue(state, "model.arch");
-  model.latent_dim = std::stoll(configValue(state, "model.latent_dim"));
-  model.hidden_dim = std::stoll(configValue(state, "model.hidden_dim"));
+  CheckpointGenerator result;
+  result.config = configFromCheckpointState(state, checkpoint_dir);
   GAN_CHECK(state.contains("sample_shape"), checkpoint_dir, "/state.json: no 'sample_shape' (written by an older gan_dist?)");
-  const auto shape = state["sample_shape"].get<std::vector<int64_t>>();
-  GAN_CHECK(shape.size() == 2, checkpoint_dir, "/state.json: sample_shape must be [height, width]");
+  result.sample_shape = state["sample_shape"].get<std::vector<int64_t>>();
+  if (result.sample_shape.size() == 2) result.sample_shape.insert(result.sample_shape.begin(), 1);  // version 1: gray {H, W}
 
   // The full trainer is the one place that knows the checkpoint layout; a local one is cheap.
   comm::LocalCommunicator local;
-  train::GanTrainer trainer(models::buildGanNetworks(model, shape[0] * shape[1]), local, train::TrainerOptions{});
-  const auto contents = loadCheckpoint(checkpoint_dir, trainer);
-  CheckpointGenerator result;
-  result.generator = std::dynamic_pointer_cast<models::Generator>(trainer.generator().shared_from_this());
-  result.latent_dim = model.latent_dim;
-  result.height = shape[0];
-  result.width = shape[1];
+  auto trainer = buildTrainer(result.config, result.sample_shape, local, torch::kCPU);
+  const auto contents = loadCheckpoint(checkpoint_dir, *trainer);
+  result.from_ema = trainer->hasEma() && contents.ema_restored;
+  result.generator = std::dynamic_pointer_cast<models::Generator>(trainer->samplingGenerator().shared_from_this());
+  result.latent_dim = result.config.model.latent_dim;
   result.step = contents.position.step;
-  result.generator->eval();
   return result;
 }
 

@@ -6,18 +6,26 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "common/config.h"
 #include "models/gan_networks.h"
 
 namespace gan::coordinator {
 
 struct CheckpointGenerator {
-  std::shared_ptr<models::Generator> generator;
+  std::shared_ptr<models::Generator> generator;  // the EMA of G when the run kept one
+  bool from_ema = false;
+  Config config;                      // the run's configuration, as the checkpoint records it
+  std::vector<int64_t> sample_shape;  // {C, H, W} or {features}
   int64_t latent_dim = 0;
-  int64_t height = 0, width = 0;
   int64_t step = 0;
 };
 
-// Verifies the checkpoint and rebuilds its generator from the model config it records.
+// The configuration recorded in a checkpoint's state.json, parsed as this build parses options.
+Config configFromCheckpointState(const nlohmann::json& state, const std::string& checkpoint_dir);
+
+// Verifies the checkpoint and rebuilds its generator (the EMA when present) from its config.
 CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir);
 
 // n latent vectors for `seed` (the same stream as training noise, so reproducible).

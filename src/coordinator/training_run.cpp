@@ -17,10 +17,14 @@
 #include "coordinator/run_observer.h"
 #include "coordinator/sample_grid.h"
 #include "coordinator/step_agreement.h"
+#include "coordinator/scatter_plot.h"
 #include "coordinator/step_inputs.h"
 #include "coordinator/stop_signals.h"
+#include "coordinator/trainer_setup.h"
 #include "coordinator/watchdog.h"
-#include "data/image_dataset.h"
+#include "data/dataset.h"
+#include "data/gaussian_mixture.h"
+#include "eval/quality_evaluator.h"
 #include "data/sample_order.h"
 #include "models/gan_networks.h"
 #include "monitoring/tensorboard_writer.h"
@@ -60,10 +64,14 @@ const char* signalName(int signal_number) {
   }
 }
 
-// The sample grid always uses the same noise, so grids of different steps are comparable.
-Image8 sampleGrid(train::GanTrainer& trainer, const torch::Tensor& grid_noise, int64_t height, int64_t width) {
-  torch::NoGradGuard no_grad;
-  return makeSampleGrid(trainer.generator().forward(grid_noise), height, width, 8, 8);
+// The progress picture always uses the same noise, so pictures of different steps compare:
+// an 8x8 grid for images, a scatter plot over the true modes for 2-D points.
+Image8 progressPicture(train::GanTrainer& trainer, const data::Dataset& dataset, const torch::Tensor& noise) {
+  const auto samples = models::generateSamples(trainer.samplingGenerator(), noise);
+  if (dataset.isImage()) return makeSampleGrid(samples, dataset.sampleShape(), 8, 8);
+  const auto& mixture = dynamic_cast<const data::GaussianMixtureDataset&>(dataset);
+  const double extent = mixture.modes().abs().max().item<double>() + 1.0;
+  return makeScatterPlot(samples, mixture.modes(), mixture.sigma(), extent);
 }
 
 // Per-rank batch that keeps a resumed run on the checkpoint's global batch.
@@ -101,13 +109,9 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   const auto started = Clock::now();
   installStopSignalHandlers();
 
-  auto dataset = data::ImageDataset::loadMnistFormat(data::dataDirectory(config.data.name, config.data.path), "train");
-  log0f("data: ", dataset.source(), " (", dataset.size(), " images of ", dataset.height(), "x", dataset.width(), ")");
-
-  torch::manual_seed(config.train.seed);
-  auto networks = models::buildGanNetworks(config.model, dataset.featureSize());
-  networks.generator->to(device);
-  networks.discriminator->to(device);
+  const auto dataset_owner = data::openDataset(config.data, "train");
+  const data::Dataset& dataset = *dataset_owner;
+  log0f("data: ", dataset.description());
 
   Watchdog watchdog(config.comm.timeout_s, rank, [&communicator](const std::string& report) {
     std::fprintf(stderr, "gan_dist: error on rank %d: %s\n", communicator.rank(), report.c_str());
@@ -115,24 +119,27 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
     communicator.abortJob(1);
   });
 
-  auto options = train::TrainerOptions::fromConfig(config);
   // A relative timeline path lives in the output directory, like everything else of the run.
   const std::string timeline_path =
       config.output.timeline.empty() || fs::path(config.output.timeline).is_absolute()
           ? config.output.timeline
           : (fs::path(config.output.dir) / config.output.timeline).string();
   RunObserver observer(watchdog, timeline_path, rank, world, config.output.timeline_steps);
-  options.observer = &observer;
-  train::GanTrainer trainer(networks, communicator, options);
+  const auto trainer_owner = buildTrainer(config, dataset.sampleShape(), communicator, device, &observer);
+  train::GanTrainer& trainer = *trainer_owner;
   observer.phase("start-up broadcast", [&] { trainer.broadcastParameters(); });
   log0f("model: G ", trainer.generatorParameters().numel(), " parameters, D ",
         trainer.discriminatorParameters().numel(), " parameters; gradient buckets: G ",
-        trainer.generatorBuckets().bucketCount(), ", D ", trainer.discriminatorBuckets().bucketCount());
+        trainer.generatorBuckets().bucketCount(), ", D ", trainer.discriminatorBuckets().bucketCount(),
+        trainer.hasEma() ? "; samples and evaluations use the EMA of G" : "");
 
   ResumePoint resume;
   observer.phase("resume", [&] { resume = resumeIfRequested(config, trainer, communicator); });
   const int64_t first_step = resume.resumed ? resume.position.step : 0;
   if (resume.resumed) log0f("resumed from ", resume.checkpoint, " at step ", first_step);
+  if (resume.resumed && trainer.hasEma() && !resume.ema_restored) {
+    log0f("the checkpoint holds no EMA of G: the average restarts from G's weights");
+  }
   if (first_step >= config.train.max_steps) {
     log0f("nothing to train: the checkpoint is at step ", first_step, " and --train.max_steps is ",
           config.train.max_steps, " (raise it to continue, or start over with --output.resume=never or another "
@@ -145,10 +152,20 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   const int64_t per_rank = perRankBatch(config, resume, world);
   const int64_t global_batch = per_rank * world;
   data::GlobalSampleOrder order(dataset.size(), global_batch, static_cast<uint64_t>(config.train.seed));
+  const auto recipe = StepRecipe::fromConfig(config);
   const data::BatchRows rows = data::rowsForRank(rank, world, per_rank);
   const int64_t last = config.train.max_steps;
   log0f("training: steps ", first_step, " to ", last, ", global batch ", global_batch, " (", world, " x ", per_rank,
-        "), ", order.stepsPerEpoch(), " steps per epoch, device ", device.str());
+        "), ", order.stepsPerEpoch() / config.train.d_steps, " steps per epoch, device ", device.str());
+
+  std::unique_ptr<eval::QualityEvaluator> evaluator;
+  if (config.eval.every > 0) {
+    observer.phase("evaluation set-up", [&] { evaluator = eval::createEvaluator(config, communicator, device); });
+    std::string references;
+    for (const auto& [name, value] : evaluator->references()) references += " " + name + "=" + std::to_string(value);
+    log0f("evaluation every ", config.eval.every, " steps on ", evaluator->sampleCount(), " samples; references:",
+          references);
+  }
 
   const fs::path out_dir(config.output.dir);
   std::unique_ptr<MetricsLog> metrics;
@@ -160,9 +177,10 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   }
   const uint64_t seed = static_cast<uint64_t>(config.train.seed);
   const int64_t latent = config.model.latent_dim;
-  const auto grid_noise = noiseTensor(seed, train::kSampleGridNoiseStep, 0, 64, latent, device);
-  TrainingPosition position{0, world, global_batch, order.stepsPerEpoch(), config.train.seed,
-                            {dataset.height(), dataset.width()}};
+  const auto grid_noise =
+      noiseTensor(seed, train::kSampleGridNoiseStep, 0, dataset.isImage() ? 64 : 1000, latent, device);
+  TrainingPosition position{0, world, global_batch, order.stepsPerEpoch() / config.train.d_steps, config.train.seed,
+                            dataset.sampleShape()};
 
   double last_checkpoint_s = 0;
   auto checkpoint = [&](int64_t done) {
@@ -191,9 +209,9 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
       watchdog.enter("D step", done);
       for (;;) pause();  // fault injection: this rank stops responding
     }
-    auto inputs = stepInputs(dataset, order, rows, seed, step, latent, device);
-    if (faults.nanAt(rank, done)) inputs.real.fill_(std::numeric_limits<float>::quiet_NaN());
-    const train::StepOutputs outputs = trainer.step(inputs.real, inputs.z);
+    auto inputs = stepInputs(dataset, order, rows, recipe, step, device);
+    if (faults.nanAt(rank, done)) inputs.front().real.fill_(std::numeric_limits<float>::quiet_NaN());
+    const train::StepOutputs outputs = trainer.step(inputs, step);
     ++window_steps;
 
     // ---- Non-finite guard: every rank saw the same averaged gradients, so all agree.
@@ -234,7 +252,7 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
                       formatDuration(eta_s).c_str());
         log0(line);
         metrics->append({{"step", done},
-                         {"epoch", order.epochOfStep(step)},
+                         {"epoch", order.epochOfStep(step * config.train.d_steps)},
                          {"loss_d", value[0]},
                          {"loss_g", value[1]},
                          {"d_real", value[2]},
@@ -264,7 +282,7 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
       observer.phase("sample grid", [&] {
         char name[32];
         std::snprintf(name, sizeof name, "step_%08ld.png", long(done));
-        const auto grid = sampleGrid(trainer, grid_noise, dataset.height(), dataset.width());
+        const auto grid = progressPicture(trainer, dataset, grid_noise);
         summary.last_sample = (out_dir / "samples" / name).string();
         writePng(summary.last_sample, grid);
         if (tensorboard) {
@@ -272,6 +290,23 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
           tensorboard->flush();
         }
       });
+    }
+    if (evaluator && due(config.eval.every, done, last)) {
+      eval::Measurements measurements;
+      observer.phase("evaluation", [&] { measurements = evaluator->evaluate(trainer.samplingGenerator(), latent, seed); });
+      if (coordinator) {
+        nlohmann::json line{{"step", done}};
+        std::string text;
+        for (const auto& [name, value] : measurements) {
+          line[name] = value;
+          text += "  " + name + " " + std::to_string(value);
+          if (tensorboard) tensorboard->addScalar("eval/" + name.substr(5), done, value);
+        }
+        for (const auto& [name, value] : evaluator->references()) line[name] = value;
+        metrics->append(line);
+        if (tensorboard) tensorboard->flush();
+        log0f("step ", done, " evaluation:", text);
+      }
     }
     const bool checkpoint_due = due(config.output.checkpoint_every, done, last);
     if (checkpoint_due) checkpoint(done);

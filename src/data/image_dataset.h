@@ -1,10 +1,13 @@
-// An in-memory image data set read from MNIST-format IDX files, served as float batches.
+// An in-memory image data set (MNIST-format IDX files or CIFAR-10 binaries), served as float
+// batches. Pixels stay uint8 in memory (4x smaller) and are converted per batch.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <string>
 #include <vector>
+
+#include "data/dataset.h"
 
 namespace gan::data {
 
@@ -13,26 +16,31 @@ std::string defaultDataDirectory(const std::string& name);
 // --data.path, or the default directory of --data.name when it is empty.
 std::string dataDirectory(const std::string& name, const std::string& path);
 
-class ImageDataset {
+class ImageDataset final : public Dataset {
  public:
-  // Reads `<directory>/<split>-images-idx3-ubyte[.gz]` (split: "train" or "t10k").
-  static ImageDataset loadMnistFormat(const std::string& directory, const std::string& split = "train");
-  // Wraps uint8 pixels of shape (N, H, W); used by tests and generated data.
-  ImageDataset(torch::Tensor pixels_u8, int64_t height, int64_t width);
+  // Reads `<directory>/<split>-images-idx3-ubyte[.gz]` (split: "train" or "t10k"/"test") and,
+  // when `with_labels`, the matching labels file.
+  static ImageDataset loadMnistFormat(const std::string& directory, const std::string& split = "train",
+                                      bool with_labels = false);
+  // Wraps uint8 pixels of shape (N, C, H, W) or (N, H, W); labels optional (N) int64.
+  ImageDataset(torch::Tensor pixels_u8, int64_t channels, int64_t height, int64_t width,
+               torch::Tensor labels = {}, std::string source = "memory");
 
-  int64_t size() const { return pixels_.size(0); }
+  int64_t size() const override { return pixels_.size(0); }
+  std::vector<int64_t> sampleShape() const override { return {channels_, height_, width_}; }
+  torch::Tensor batch(const std::vector<int64_t>& indices, const torch::Device& device) const override;
+  std::string description() const override;
+
+  int64_t channels() const { return channels_; }
   int64_t height() const { return height_; }
   int64_t width() const { return width_; }
-  int64_t featureSize() const { return height_ * width_; }
-  const std::string& source() const { return source_; }
-
-  // Rows `indices` as float (n, H*W) scaled from [0, 255] to [-1, 1], on `device`.
-  torch::Tensor batch(const std::vector<int64_t>& indices, const torch::Device& device) const;
+  bool hasLabels() const { return labels_.defined(); }
+  const torch::Tensor& labels() const { return labels_; }  // int64 (N), when hasLabels()
 
  private:
-  torch::Tensor pixels_;  // uint8 (N, H*W), kept compact; converted per batch
-  int64_t height_ = 0;
-  int64_t width_ = 0;
+  torch::Tensor pixels_;  // uint8 (N, C*H*W)
+  torch::Tensor labels_;
+  int64_t channels_ = 1, height_ = 0, width_ = 0;
   std::string source_;
 };
 

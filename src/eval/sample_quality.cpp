@@ -32,22 +32,30 @@ double frechetDistance(const torch::Tensor& real_features, const torch::Tensor& 
   return frechetDistance(fitGaussian(real_features), fitGaussian(generated_features));
 }
 
-ModeCoverage modeCoverage(const torch::Tensor& samples, const torch::Tensor& modes, double sigma) {
+torch::Tensor highQualityCountsPerMode(const torch::Tensor& samples, const torch::Tensor& modes, double sigma) {
   GAN_CHECK(samples.dim() == 2 && samples.size(1) == 2 && modes.dim() == 2 && modes.size(1) == 2,
             "mode coverage needs (n, 2) samples and (k, 2) modes");
   GAN_CHECK(sigma > 0, "mode coverage needs sigma > 0");
   auto x = samples.to(torch::kCPU, torch::kFloat64);
   auto m = modes.to(torch::kCPU, torch::kFloat64);
-  auto distances = torch::cdist(x, m);  // (n, k)
-  auto [nearest_distance, nearest_mode] = distances.min(1);
+  auto counts = torch::zeros({m.size(0)}, torch::kFloat64);
+  if (x.size(0) == 0) return counts;
+  auto [nearest_distance, nearest_mode] = torch::cdist(x, m).min(1);
   auto high_quality = nearest_distance.le(3 * sigma);
+  counts.index_add_(0, nearest_mode, high_quality.to(torch::kFloat64));
+  return counts;
+}
+
+ModeCoverage coverageFromCounts(const torch::Tensor& counts_per_mode, int64_t samples) {
   ModeCoverage coverage;
-  coverage.modes_total = m.size(0);
-  coverage.high_quality_fraction = x.size(0) > 0 ? high_quality.to(torch::kFloat64).mean().item<double>() : 0.0;
-  auto covered = torch::zeros({m.size(0)}, torch::kBool);
-  if (high_quality.any().item<bool>()) covered.index_put_({nearest_mode.masked_select(high_quality)}, true);
-  coverage.modes_covered = covered.sum().item<int64_t>();
+  coverage.modes_total = counts_per_mode.numel();
+  coverage.modes_covered = counts_per_mode.gt(0).sum().item<int64_t>();
+  coverage.high_quality_fraction = samples > 0 ? counts_per_mode.sum().item<double>() / double(samples) : 0.0;
   return coverage;
+}
+
+ModeCoverage modeCoverage(const torch::Tensor& samples, const torch::Tensor& modes, double sigma) {
+  return coverageFromCounts(highQualityCountsPerMode(samples, modes, sigma), samples.size(0));
 }
 
 }  // namespace gan::eval

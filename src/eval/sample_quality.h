@@ -28,4 +28,9 @@ struct ModeCoverage {
 // samples (n, 2); modes (k, 2); sigma: the standard deviation of each mixture component.
 ModeCoverage modeCoverage(const torch::Tensor& samples, const torch::Tensor& modes, double sigma);
 
+// The counts behind modeCoverage, which add up across subsets of the samples (so ranks can
+// count their own samples and sum): high-quality samples nearest to each mode (k), float64.
+torch::Tensor highQualityCountsPerMode(const torch::Tensor& samples, const torch::Tensor& modes, double sigma);
+ModeCoverage coverageFromCounts(const torch::Tensor& counts_per_mode, int64_t samples);
+
 }  // namespace gan::eval

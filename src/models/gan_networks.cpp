@@ -3,18 +3,92 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "models/dcgan_networks.h"
 #include "models/mlp_networks.h"
 
 namespace gan::models {
+namespace {
+
+int64_t featureCount(const std::vector<int64_t>& shape) {
+  GAN_CHECK(!shape.empty(), "networks need a sample shape");
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+MlpShape mlpShape(const ModelConfig& config, const NetworkInputs& inputs, BatchNormPolicy batchnorm) {
+  MlpShape shape;
+  shape.hidden_dim = config.hidden_dim;
+  shape.hidden_layers = config.arch == "mlp2d" ? 3 : 2;
+  shape.tanh_output = config.arch == "mlp";
+  shape.batchnorm = batchnorm;
+  shape.communicator = inputs.communicator;
+  return shape;
+}
+
+DcganShape dcganShape(const ModelConfig& config, const NetworkInputs& inputs, BatchNormPolicy batchnorm) {
+  const auto& s = inputs.sample_shape;
+  GAN_CHECK(s.size() == 3 && s[1] == s[2], "--model.arch=dcgan needs square images; this data set's samples have shape [",
+            s.size() == 3 ? std::to_string(s[0]) + "," + std::to_string(s[1]) + "," + std::to_string(s[2])
+                          : std::to_string(featureCount(s)),
+            "] (use --model.arch=mlp2d for 2-D points)");
+  DcganShape shape;
+  shape.channels = s[0];
+  shape.side = s[1];
+  shape.width = config.width;
+  shape.batchnorm = batchnorm;
+  shape.communicator = inputs.communicator;
+  return shape;
+}
+
+BatchNormPolicy policyFor(const ModelConfig& config, const NetworkInputs& inputs) {
+  const auto policy = parseBatchNormPolicy(config.batchnorm);
+  GAN_CHECK(policy != BatchNormPolicy::Sync || inputs.communicator != nullptr,
+            "--model.batchnorm=sync needs the job's communicator");
+  return policy;
+}
+
+void checkArch(const ModelConfig& config) {
+  GAN_CHECK(config.arch == "mlp" || config.arch == "mlp2d" || config.arch == "dcgan",
+            "--model.arch must be one of mlp | mlp2d | dcgan, got '", config.arch, "'");
+}
+
+}  // namespace
+
+std::shared_ptr<Generator> buildGenerator(const ModelConfig& config, const NetworkInputs& inputs) {
+  checkArch(config);
+  const auto policy = policyFor(config, inputs);
+  if (config.arch == "dcgan") return std::make_shared<DcganGenerator>(config.latent_dim, dcganShape(config, inputs, policy));
+  return std::make_shared<MlpGenerator>(config.latent_dim, featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));
+}
+
+std::shared_ptr<Discriminator> buildDiscriminator(const ModelConfig& config, const NetworkInputs& inputs) {
+  checkArch(config);
+  const auto policy = inputs.gradient_penalty ? BatchNormPolicy::None : policyFor(config, inputs);
+  if (config.arch == "dcgan") return std::make_shared<DcganDiscriminator>(dcganShape(config, inputs, policy));
+  return std::make_shared<MlpDiscriminator>(featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));
+}
+
+GanNetworks buildGanNetworks(const ModelConfig& config, const NetworkInputs& inputs) {
+  GanNetworks networks;
+  networks.generator = buildGenerator(config, inputs);
+  networks.discriminator = buildDiscriminator(config, inputs);
+  return networks;
+}
 
 GanNetworks buildGanNetworks(const ModelConfig& config, int64_t sample_dim) {
-  if (config.arch == "mlp") {
-    GanNetworks networks;
-    networks.generator = std::make_shared<MlpGenerator>(config.latent_dim, config.hidden_dim, sample_dim);
-    networks.discriminator = std::make_shared<MlpDiscriminator>(sample_dim, config.hidden_dim);
-    return networks;
-  }
-  GAN_FAIL("--model.arch must be one of mlp, got '", config.arch, "'");
+  NetworkInputs inputs;
+  inputs.sample_shape = {sample_dim};
+  return buildGanNetworks(config, inputs);
+}
+
+torch::Tensor generateSamples(Generator& generator, const torch::Tensor& z) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = generator.is_training();
+  generator.eval();
+  auto samples = generator.forward(z);
+  if (was_training) generator.train();
+  return samples;
 }
 
 std::string architectureSignature(torch::nn::Module& module) {

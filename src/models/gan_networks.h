@@ -1,33 +1,55 @@
 // Generator and discriminator interfaces, and the factory that builds them from the config.
+// Samples travel as flat rows (n, features) everywhere; convolutional models reshape inside.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <memory>
+#include <vector>
 
+#include "comm/communicator.h"
 #include "common/config.h"
 
 namespace gan::models {
 
-// Maps noise z (n, latent_dim) to samples (n, sample_dim) in [-1, 1].
+// Maps noise z (n, latent_dim) to samples (n, features).
 class Generator : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& z) = 0;
 };
 
-// Maps samples (n, sample_dim) to one logit each (n, 1); the sigmoid lives in the loss.
+// Maps samples (n, features) to one logit each (n, 1); the sigmoid lives in the loss.
 class Discriminator : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  // True when one row's output depends on the other rows of its batch (batch norm): then real
+  // and generated rows must pass in separate batches, as the G step sees generated rows alone.
+  virtual bool usesBatchStatistics() const { return false; }
 };
+
+// Generates samples outside training: no autograd, and batch norm uses this batch's own
+// statistics (no communication), so any one rank can sample alone.
+torch::Tensor generateSamples(Generator& generator, const torch::Tensor& z);
 
 struct GanNetworks {
   std::shared_ptr<Generator> generator;
   std::shared_ptr<Discriminator> discriminator;
 };
 
-// Builds both networks for samples of `sample_dim` features. Initial weights come from torch's
-// global generator, so seed it first for reproducible weights.
+// What the builders need beyond the model config.
+struct NetworkInputs {
+  std::vector<int64_t> sample_shape;           // {channels, height, width} or {features}
+  comm::Communicator* communicator = nullptr;  // needed by --model.batchnorm=sync; must outlive the networks
+  // A gradient penalty (WGAN-GP, R1) is a per-sample gradient, which batch norm couples across
+  // the batch, so with one D is built without batch norm (as the WGAN-GP paper prescribes).
+  bool gradient_penalty = false;
+};
+
+// Initial weights come from torch's global generator, so seed it first for reproducible weights.
+std::shared_ptr<Generator> buildGenerator(const ModelConfig& config, const NetworkInputs& inputs);
+std::shared_ptr<Discriminator> buildDiscriminator(const ModelConfig& config, const NetworkInputs& inputs);
+GanNetworks buildGanNetworks(const ModelConfig& config, const NetworkInputs& inputs);
+// For flat samples of `sample_dim` features, no batch norm communication.
 GanNetworks buildGanNetworks(const ModelConfig& config, int64_t sample_dim);
 
 // A short text that changes whenever the architecture (layer names and shapes) changes.

@@ -1,29 +1,63 @@
 #include "models/mlp_networks.h"
 
 namespace gan::models {
+namespace {
 
-MlpGenerator::MlpGenerator(int64_t latent_dim, int64_t hidden_dim, int64_t sample_dim) {
-  fc1_ = register_module("fc1", torch::nn::Linear(latent_dim, hidden_dim));
-  fc2_ = register_module("fc2", torch::nn::Linear(hidden_dim, hidden_dim));
-  fc3_ = register_module("fc3", torch::nn::Linear(hidden_dim, sample_dim));
+// fc1 .. fcN for in -> hidden x layers -> out.
+std::vector<torch::nn::Linear> registerLayers(torch::nn::Module& module, int64_t in, int64_t out,
+                                              const MlpShape& shape) {
+  std::vector<torch::nn::Linear> layers;
+  int64_t width = in;
+  for (int64_t i = 0; i <= shape.hidden_layers; ++i) {
+    const int64_t next = i == shape.hidden_layers ? out : shape.hidden_dim;
+    layers.push_back(module.register_module("fc" + std::to_string(i + 1), torch::nn::Linear(width, next)));
+    width = next;
+  }
+  return layers;
+}
+
+}  // namespace
+
+MlpGenerator::MlpGenerator(int64_t latent_dim, int64_t sample_dim, const MlpShape& shape)
+    : tanh_output_(shape.tanh_output) {
+  layers_ = registerLayers(*this, latent_dim, sample_dim, shape);
+  if (shape.batchnorm != BatchNormPolicy::None) {
+    for (int64_t i = 0; i < shape.hidden_layers; ++i) {
+      norms_.push_back(register_module("bn" + std::to_string(i + 1),
+                                       BatchNorm(shape.hidden_dim, shape.batchnorm, shape.communicator)));
+    }
+  }
 }
 
 torch::Tensor MlpGenerator::forward(const torch::Tensor& z) {
-  auto h = torch::relu(fc1_->forward(z));
-  h = torch::relu(fc2_->forward(h));
-  return torch::tanh(fc3_->forward(h));
+  auto h = z;
+  for (size_t i = 0; i + 1 < layers_.size(); ++i) {
+    h = layers_[i]->forward(h);
+    if (!norms_.empty()) h = norms_[i]->forward(h);
+    h = torch::relu(h);
+  }
+  h = layers_.back()->forward(h);
+  return tanh_output_ ? torch::tanh(h) : h;
 }
 
-MlpDiscriminator::MlpDiscriminator(int64_t sample_dim, int64_t hidden_dim) {
-  fc1_ = register_module("fc1", torch::nn::Linear(sample_dim, hidden_dim));
-  fc2_ = register_module("fc2", torch::nn::Linear(hidden_dim, hidden_dim));
-  fc3_ = register_module("fc3", torch::nn::Linear(hidden_dim, 1));
+MlpDiscriminator::MlpDiscriminator(int64_t sample_dim, const MlpShape& shape) {
+  layers_ = registerLayers(*this, sample_dim, 1, shape);
+  if (shape.batchnorm != BatchNormPolicy::None) {
+    for (int64_t i = 1; i < shape.hidden_layers; ++i) {
+      norms_.push_back(register_module("bn" + std::to_string(i + 1),
+                                       BatchNorm(shape.hidden_dim, shape.batchnorm, shape.communicator)));
+    }
+  }
 }
 
 torch::Tensor MlpDiscriminator::forward(const torch::Tensor& x) {
-  auto h = torch::relu(fc1_->forward(x));
-  h = torch::relu(fc2_->forward(h));
-  return fc3_->forward(h);
+  auto h = x;
+  for (size_t i = 0; i + 1 < layers_.size(); ++i) {
+    h = layers_[i]->forward(h);
+    if (i >= 1 && !norms_.empty()) h = norms_[i - 1]->forward(h);
+    h = torch::relu(h);
+  }
+  return layers_.back()->forward(h);
 }
 
 }  // namespace gan::models

@@ -1,26 +1,42 @@
-// The reference model of the seed design: G latent->h->h->out (ReLU, tanh), D in->h->h->1 (ReLU).
+// Fully connected G and D. `mlp` is the reference model of the seed design (G latent->h->h->out
+// with ReLU and tanh, D in->h->h->1 with ReLU); `mlp2d` is the small MLP for 2-D point data
+// (three hidden layers, unbounded output so it reaches every mode). With batch norm, it follows
+// each hidden layer of G and each hidden layer of D but the first (as in DCGAN).
 #pragma once
 
+#include "models/batch_norm.h"
 #include "models/gan_networks.h"
 
 namespace gan::models {
 
+struct MlpShape {
+  int64_t hidden_dim = 256;
+  int64_t hidden_layers = 2;
+  bool tanh_output = true;  // generator only
+  BatchNormPolicy batchnorm = BatchNormPolicy::None;
+  comm::Communicator* communicator = nullptr;  // for BatchNormPolicy::Sync
+};
+
 class MlpGenerator final : public Generator {
  public:
-  MlpGenerator(int64_t latent_dim, int64_t hidden_dim, int64_t sample_dim);
+  MlpGenerator(int64_t latent_dim, int64_t sample_dim, const MlpShape& shape);
   torch::Tensor forward(const torch::Tensor& z) override;
 
  private:
-  torch::nn::Linear fc1_{nullptr}, fc2_{nullptr}, fc3_{nullptr};
+  std::vector<torch::nn::Linear> layers_;  // fc1 .. fcN
+  std::vector<BatchNorm> norms_;           // after each hidden layer, when enabled
+  bool tanh_output_;
 };
 
 class MlpDiscriminator final : public Discriminator {
  public:
-  MlpDiscriminator(int64_t sample_dim, int64_t hidden_dim);
+  MlpDiscriminator(int64_t sample_dim, const MlpShape& shape);
   torch::Tensor forward(const torch::Tensor& x) override;
+  bool usesBatchStatistics() const override { return !norms_.empty(); }
 
  private:
-  torch::nn::Linear fc1_{nullptr}, fc2_{nullptr}, fc3_{nullptr};
+  std::vector<torch::nn::Linear> layers_;
+  std::vector<BatchNorm> norms_;  // after hidden layers 2.., when enabled
 };
 
 }  // namespace gan::models

@@ -3,20 +3,25 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "train/tensor_buffer.h"
+#include "comm/tensor_buffer.h"
 
 namespace gan::train {
 
 TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   TrainerOptions options;
   options.loss = parseGanLoss(config.train.loss);
+  options.gp_weight = config.train.gp_weight;
+  options.r1_gamma = config.train.r1_gamma;
+  options.r1_interval = config.train.r1_interval;
+  options.ema_halflife_images = config.train.ema_halflife_k * 1000.0;
   options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
   options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
   options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
   return options;
 }
 
-GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communicator, TrainerOptions options)
+GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communicator, TrainerOptions options,
+                       std::shared_ptr<models::Generator> ema_generator)
     : networks_(std::move(networks)), communicator_(communicator), options_(options) {
   g_params_ = std::make_unique<FlatParameters>(*networks_.generator);
   d_params_ = std::make_unique<FlatParameters>(*networks_.discriminator);
@@ -24,6 +29,15 @@ GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communi
   d_buckets_ = std::make_unique<GradientBuckets>("D", *d_params_, communicator_, options_.bucket_bytes);
   g_adam_ = std::make_unique<FlatAdam>(g_params_->values(), g_params_->grads(), options_.adam_g);
   d_adam_ = std::make_unique<FlatAdam>(d_params_->values(), d_params_->grads(), options_.adam_d);
+  if (options_.ema_halflife_images > 0) {
+    GAN_CHECK(ema_generator != nullptr, "the EMA of G needs a second generator of the same architecture");
+    ema_generator_ = std::move(ema_generator);
+    ema_generator_->eval();  // never trained: it normalises like a sampler
+    ema_params_ = std::make_unique<FlatParameters>(*ema_generator_);
+    ema_params_->setRequiresGrad(false);
+    GAN_CHECK(ema_params_->numel() == g_params_->numel(), "the EMA generator differs from G in size");
+    resetEmaToGenerator();
+  }
   if (StepObserver* observer = options_.observer) {
     auto forward = [observer](const BucketTiming& timing) { observer->bucketReduced(timing); };
     g_buckets_->setTimingListener(forward);
@@ -31,19 +45,26 @@ GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communi
   }
 }
 
+void GanTrainer::resetEmaToGenerator() {
+  if (!ema_params_) return;
+  torch::NoGradGuard no_grad;
+  ema_params_->values().copy_(g_params_->values());
+}
+
 void GanTrainer::broadcastParameters() {
   if (communicator_.worldSize() == 1) return;
   if (g_params_->values().is_cuda()) torch::cuda::synchronize();
-  communicator_.broadcast(bufferViewOf(g_params_->values()), 0);
-  communicator_.broadcast(bufferViewOf(d_params_->values()), 0);
+  communicator_.broadcast(comm::bufferViewOf(g_params_->values()), 0);
+  communicator_.broadcast(comm::bufferViewOf(d_params_->values()), 0);
+  if (ema_params_) communicator_.broadcast(comm::bufferViewOf(ema_params_->values()), 0);
 }
 
 void GanTrainer::broadcastOptimizerState() {
   if (communicator_.worldSize() == 1) return;
   if (g_params_->values().is_cuda()) torch::cuda::synchronize();
   for (FlatAdam* adam : {g_adam_.get(), d_adam_.get()}) {
-    communicator_.broadcast(bufferViewOf(adam->expAvg()), 0);
-    communicator_.broadcast(bufferViewOf(adam->expAvgSq()), 0);
+    communicator_.broadcast(comm::bufferViewOf(adam->expAvg()), 0);
+    communicator_.broadcast(comm::bufferViewOf(adam->expAvgSq()), 0);
     int64_t count = adam->stepCount();
     communicator_.broadcast({&count, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
     adam->setStepCount(count);
@@ -55,39 +76,56 @@ namespace {
 bool allFinite(const torch::Tensor& flat) { return std::isfinite(flat.sum().item<double>()); }
 }  // namespace
 
-StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) {
-  GAN_CHECK(real.size(0) == z.size(0), "real batch (", real.size(0), ") and noise batch (", z.size(0),
-            ") differ in size");
-  const int64_t b = real.size(0);
-  auto& generator = *networks_.generator;
+void GanTrainer::discriminatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, bool apply_r1,
+                                     StepOutputs& out) {
   auto& discriminator = *networks_.discriminator;
-  StepOutputs out;
-
-  // One generator forward serves both steps: D trains on it detached, G trains through it.
-  auto fake = generator.forward(z);
-
-  // ---- D step: real and fake in one batch (one matrix product per layer, not two).
+  const int64_t b = batch.real.size(0);
+  const bool wgan_gp = options_.loss == GanLoss::WganGp;
   if (options_.observer) options_.observer->phaseBegins("D step");
   d_buckets_->beginBackward();
-  auto logits = discriminator.forward(torch::cat({real, fake.detach()}, 0));
-  auto real_logits = logits.narrow(0, 0, b);
-  auto fake_logits = logits.narrow(0, b, b);
-  out.loss_d = discriminatorLoss(options_.loss, real_logits, fake_logits);
-  out.loss_d.backward();  // D's hooks start the bucket reductions during this call
+  auto real = apply_r1 ? batch.real.detach().requires_grad_(true) : batch.real;
+  torch::Tensor real_logits, fake_logits, interpolated, interpolated_logits;
+  if (discriminator.usesBatchStatistics()) {
+    // Batch norm: real and generated rows in separate batches (the G step sees generated alone).
+    real_logits = discriminator.forward(real);
+    fake_logits = discriminator.forward(fake.detach());
+  } else {
+    // Rows are independent: one batch, one matrix product per layer instead of two or three.
+    std::vector<torch::Tensor> rows{real, fake.detach()};
+    if (wgan_gp) {
+      GAN_CHECK(batch.mixing.defined(), "wgan-gp needs the per-row mixing weights");
+      interpolated = interpolateRealFake(batch.real, fake, batch.mixing);
+      rows.push_back(interpolated);
+    }
+    auto logits = discriminator.forward(torch::cat(rows, 0));
+    real_logits = logits.narrow(0, 0, b);
+    fake_logits = logits.narrow(0, b, b);
+    if (wgan_gp) interpolated_logits = logits.narrow(0, 2 * b, b);
+  }
+  auto loss = discriminatorLoss(options_.loss, real_logits, fake_logits);
+  if (wgan_gp) loss = loss + wganGradientPenalty(interpolated_logits, interpolated, options_.gp_weight);
+  // Lazy R1: every r1_interval steps, weighted by the interval so its average strength holds.
+  if (apply_r1) loss = loss + r1Penalty(real_logits, real, options_.r1_gamma * double(options_.r1_interval));
+  loss.backward();  // D's hooks start the bucket reductions during this call
   d_buckets_->finishAndAverage();
-  out.d_update_skipped = !allFinite(d_params_->grads());
-  if (!out.d_update_skipped) d_adam_->step();
+  const bool skipped = !allFinite(d_params_->grads());
+  if (!skipped) d_adam_->step();
+  out.d_update_skipped = out.d_update_skipped || skipped;
   if (options_.observer) options_.observer->phaseEnds("D step");
+  out.loss_d = loss.detach();
+  out.real_logits = real_logits.detach();
+  out.fake_logits = fake_logits.detach();
+}
 
-  // ---- G step: D only passes gradients through; its weights get none (no wasted products,
-  // nothing leaks into D's next update).
+void GanTrainer::generatorUpdate(const torch::Tensor& fake, StepOutputs& out) {
+  // D only passes gradients through; its weights get none (no wasted products, nothing leaks
+  // into D's next update).
   if (options_.observer) options_.observer->phaseBegins("G step");
   g_buckets_->beginBackward();
   d_params_->setRequiresGrad(false);
-  auto g_logits = discriminator.forward(fake);
-  out.loss_g = generatorLoss(options_.loss, g_logits);
+  auto loss = generatorLoss(options_.loss, networks_.discriminator->forward(fake));
   try {
-    out.loss_g.backward();
+    loss.backward();
   } catch (...) {
     d_params_->setRequiresGrad(true);
     throw;
@@ -95,17 +133,49 @@ StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) 
   d_params_->setRequiresGrad(true);
   g_buckets_->finishAndAverage();
   out.g_update_skipped = !allFinite(g_params_->grads());
-  if (!out.g_update_skipped) g_adam_->step();
+  if (!out.g_update_skipped) {
+    g_adam_->step();
+    if (ema_params_) {
+      torch::NoGradGuard no_grad;
+      const double images = double(fake.size(0)) * communicator_.worldSize();
+      const double keep = std::pow(0.5, images / options_.ema_halflife_images);
+      ema_params_->values().lerp_(g_params_->values(), 1.0 - keep);
+    }
+  }
   if (options_.observer) options_.observer->phaseEnds("G step");
+  out.loss_g = loss.detach();
+}
 
-  out.loss_d = out.loss_d.detach();
-  out.loss_g = out.loss_g.detach();
+StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int64_t step_index) {
+  GAN_CHECK(!batches.empty(), "a training step needs at least one discriminator batch");
+  for (const auto& batch : batches) {
+    GAN_CHECK(batch.real.size(0) == batch.z.size(0), "real batch (", batch.real.size(0), ") and noise batch (",
+              batch.z.size(0), ") differ in size");
+  }
+  auto& generator = *networks_.generator;
+  const bool apply_r1 = options_.r1_gamma > 0 && step_index % options_.r1_interval == 0;
+  StepOutputs out;
+  torch::Tensor fake;
+  for (size_t k = 0; k < batches.size(); ++k) {
+    if (k + 1 < batches.size()) {
+      torch::NoGradGuard no_grad;  // only D learns from these
+      fake = generator.forward(batches[k].z);
+    } else {
+      // The last batch's generator forward serves both updates: D trains on it detached, G
+      // trains through it.
+      fake = generator.forward(batches[k].z);
+    }
+    discriminatorUpdate(batches[k], fake, apply_r1 && k == 0, out);
+  }
+  generatorUpdate(fake, out);
   if (out.d_update_skipped || out.g_update_skipped) {
     out.local_loss_finite = std::isfinite(out.loss_d.item<double>()) && std::isfinite(out.loss_g.item<double>());
   }
-  out.real_logits = real_logits.detach();
-  out.fake_logits = fake_logits.detach();
   return out;
+}
+
+StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) {
+  return step({DiscriminatorBatch{real, z, {}}}, 0);
 }
 
 StepSummary summarize(const StepOutputs& outputs) {

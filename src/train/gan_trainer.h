@@ -12,6 +12,7 @@
 #include "train/flat_adam.h"
 #include "train/flat_parameters.h"
 #include "train/gradient_buckets.h"
+#include "train/gradient_penalties.h"
 #include "train/losses.h"
 
 namespace gan::train {
@@ -27,13 +28,27 @@ class StepObserver {
 
 struct TrainerOptions {
   GanLoss loss = GanLoss::Nonsaturating;
+  double gp_weight = 10.0;     // WGAN-GP lambda
+  double r1_gamma = 0.0;       // R1 weight (0: off)
+  int64_t r1_interval = 1;     // R1 on steps where step % interval == 0, scaled by interval
+  // EMA of G: half-life in images (0: off). Per step the average moves by 1 - 0.5^(B / half-life)
+  // towards G, B the global batch, so the half-life does not change with the world size.
+  double ema_halflife_images = 0.0;
   AdamSettings adam_g;
   AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
   StepObserver* observer = nullptr;  // not owned; may be null
 
-  // Loss, both Adams and the bucket size as the configuration says.
+  // Loss, penalties, EMA, both Adams and the bucket size as the configuration says.
   static TrainerOptions fromConfig(const Config& config);
+  bool gradientPenalty() const { return loss == GanLoss::WganGp || r1_gamma > 0; }
+};
+
+// What one discriminator update consumes: this rank's rows of one global batch.
+struct DiscriminatorBatch {
+  torch::Tensor real;    // (b, features) in the data's range
+  torch::Tensor z;       // (b, latent_dim)
+  torch::Tensor mixing;  // (b) uniform [0, 1): WGAN-GP's real/fake interpolation weights; else undefined
 };
 
 // This rank's view of one step, as tensors: summaries cost kernels (and a GPU sync when read),
@@ -59,17 +74,30 @@ StepSummary summarize(const StepOutputs& outputs);
 
 class GanTrainer {
  public:
-  GanTrainer(models::GanNetworks networks, comm::Communicator& communicator, TrainerOptions options);
+  // ema_generator: a second G of the same architecture, required when options enable the EMA.
+  GanTrainer(models::GanNetworks networks, comm::Communicator& communicator, TrainerOptions options,
+             std::shared_ptr<models::Generator> ema_generator = nullptr);
 
-  // Rank 0's weights to everyone, so replicas start identical whatever their seeds did.
+  // Rank 0's weights (G, D and the EMA of G) to everyone, so replicas start identical whatever
+  // their seeds did.
   void broadcastParameters();
   // Rank 0's optimizer state (moments and step counts) to everyone, after a resume.
   void broadcastOptimizerState();
 
-  // real: this rank's rows of the global batch (b, sample_dim); z: its noise (b, latent_dim).
+  // One training step: a D update per batch (d_steps of them), then one G update on the fake
+  // rows of the last batch. `step_index` (from 0) times the lazy R1 penalty.
+  StepOutputs step(const std::vector<DiscriminatorBatch>& batches, int64_t step_index);
+  // One D update and one G update on `real` (b, features) and its noise `z` (b, latent_dim).
   StepOutputs step(const torch::Tensor& real, const torch::Tensor& z);
 
   models::Generator& generator() { return *networks_.generator; }
+  // The generator samples and evaluations use: the EMA of G when enabled, else G itself.
+  models::Generator& samplingGenerator() { return ema_generator_ ? *ema_generator_ : *networks_.generator; }
+  bool hasEma() const { return ema_generator_ != nullptr; }
+  // The EMA's flat parameters (only with hasEma()).
+  FlatParameters& emaParameters() { return *ema_params_; }
+  // Restarts the EMA at G's current weights (start of training; resume without a stored EMA).
+  void resetEmaToGenerator();
   models::Discriminator& discriminator() { return *networks_.discriminator; }
   FlatParameters& generatorParameters() { return *g_params_; }
   FlatParameters& discriminatorParameters() { return *d_params_; }
@@ -87,6 +115,14 @@ class GanTrainer {
   std::unique_ptr<FlatParameters> g_params_, d_params_;
   std::unique_ptr<GradientBuckets> g_buckets_, d_buckets_;
   std::unique_ptr<FlatAdam> g_adam_, d_adam_;
+  std::shared_ptr<models::Generator> ema_generator_;
+  std::unique_ptr<FlatParameters> ema_params_;
+
+  // One D update on `batch` against `fake` (detached here); fills the D fields of `out`.
+  void discriminatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, bool apply_r1,
+                           StepOutputs& out);
+  // One G update through D on `fake`; fills the G fields of `out`.
+  void generatorUpdate(const torch::Tensor& fake, StepOutputs& out);
 };
 
 }  // namespace gan::train

@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "common/error.h"
-#include "train/tensor_buffer.h"
+#include "comm/tensor_buffer.h"
 #ifdef GAN_DIST_TORCH_HAS_CUDA
 #include <c10/cuda/CUDAStream.h>
 #endif
@@ -107,7 +107,7 @@ void GradientBuckets::launch(Bucket& bucket) {
 #ifdef GAN_DIST_TORCH_HAS_CUDA
   if (slice.is_cuda()) options.cuda_stream = c10::cuda::getCurrentCUDAStream(slice.device().index()).stream();
 #endif
-  bucket.work = communicator_.allreduceAsync(bufferViewOf(slice), options);
+  bucket.work = communicator_.allreduceAsync(comm::bufferViewOf(slice), options);
   stats_.bytes += bucket.numel * slice.element_size();
   stats_.collectives += 1;
 }

@@ -8,11 +8,13 @@ GanLoss parseGanLoss(const std::string& name) {
   if (name == "nonsaturating") return GanLoss::Nonsaturating;
   if (name == "minimax") return GanLoss::Minimax;
   if (name == "hinge") return GanLoss::Hinge;
-  GAN_FAIL("--train.loss must be one of nonsaturating | minimax | hinge, got '", name, "'");
+  if (name == "wgan-gp") return GanLoss::WganGp;
+  GAN_FAIL("--train.loss must be one of nonsaturating | minimax | hinge | wgan-gp, got '", name, "'");
 }
 
 torch::Tensor discriminatorLoss(GanLoss loss, const torch::Tensor& real_logits, const torch::Tensor& fake_logits) {
   if (loss == GanLoss::Hinge) return torch::relu(1 - real_logits).mean() + torch::relu(1 + fake_logits).mean();
+  if (loss == GanLoss::WganGp) return fake_logits.mean() - real_logits.mean();
   return torch::softplus(-real_logits).mean() + torch::softplus(fake_logits).mean();
 }
 
@@ -20,7 +22,8 @@ torch::Tensor generatorLoss(GanLoss loss, const torch::Tensor& fake_logits) {
   switch (loss) {
     case GanLoss::Nonsaturating: return torch::softplus(-fake_logits).mean();   // -E[log D(G(z))]
     case GanLoss::Minimax: return -torch::softplus(fake_logits).mean();         // E[log(1 - D(G(z)))]
-    case GanLoss::Hinge: return -fake_logits.mean();
+    case GanLoss::Hinge:
+    case GanLoss::WganGp: return -fake_logits.mean();
   }
   GAN_FAIL("unknown GAN loss");
 }

@@ -11,13 +11,14 @@ enum class GanLoss {
   Nonsaturating,  // G maximises E[log D(G(z))]   (what the seed's Keras code does)
   Minimax,        // G minimises E[log(1 - D(G(z)))] (the seed's formula as written)
   Hinge,          // D: E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]; G: -E[D(G(z))] (logits)
+  WganGp,         // critic: E[D(G(z))] - E[D(x)] (+ the gradient penalty, see gradient_penalties.h); G: -E[D(G(z))]
 };
 
 GanLoss parseGanLoss(const std::string& name);
 
 // The discriminator's loss. Minimax and nonsaturating share it: D maximises
 // E[log D(x)] + E[log(1 - D(G(z)))], so this returns the negation, a mean BCE
-// (log D = -softplus(-logit), log(1 - D) = -softplus(logit)). Hinge has its own.
+// (log D = -softplus(-logit), log(1 - D) = -softplus(logit)). Hinge and WGAN have their own.
 torch::Tensor discriminatorLoss(GanLoss loss, const torch::Tensor& real_logits, const torch::Tensor& fake_logits);
 
 // The generator's loss on D's logits for generated samples.

@@ -48,7 +48,7 @@ TEST(Sampling, NpyHoldsFloatImagesInRange) {
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
   const size_t header = 10 + (uint8_t(bytes[8]) | (uint8_t(bytes[9]) << 8));
   EXPECT_EQ(header % 64, 0u);
-  EXPECT_NE(bytes.find("'shape': (5, 28, 28)"), std::string::npos);
+  EXPECT_NE(bytes.find("'shape': (5, 1, 28, 28)"), std::string::npos);
   ASSERT_EQ(bytes.size(), header + 5 * 28 * 28 * 4);
   const float* values = reinterpret_cast<const float*>(bytes.data() + header);
   for (size_t i = 0; i < 5 * 28 * 28; ++i) {

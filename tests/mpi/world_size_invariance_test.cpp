@@ -13,6 +13,9 @@
 
 #include "comm/local_communicator.h"
 #include "coordinator/step_inputs.h"
+#include "coordinator/trainer_setup.h"
+#include "data/gaussian_mixture.h"
+#include "data/image_dataset.h"
 #include "mpi/test_world.h"
 #include "train/gan_trainer.h"
 
@@ -22,42 +25,52 @@ using namespace gan;
 constexpr uint64_t kSeed = 1234;
 
 // Real Fashion-MNIST: the invariance is asserted on the data the product trains on.
-const data::ImageDataset& fashionMnist() {
+const data::Dataset& fashionMnist() {
   static const auto dataset = data::ImageDataset::loadMnistFormat(data::defaultDataDirectory("fashion_mnist"));
   return dataset;
 }
 
 struct Trajectory {
   std::vector<double> loss_d, loss_g;  // global means per step
-  torch::Tensor g_values, d_values;
+  torch::Tensor g_values, d_values, ema_values;
 };
 
-Trajectory train(comm::Communicator& communicator, int64_t per_rank, int64_t steps, int64_t bucket_bytes,
-                 torch::Dtype dtype) {
-  const auto& dataset = fashionMnist();
-  ModelConfig model;                                // the reference MLP
-  torch::manual_seed(kSeed + communicator.rank());  // different per rank: the broadcast must fix it
-  auto networks = models::buildGanNetworks(model, 784);
-  networks.generator->to(dtype);
-  networks.discriminator->to(dtype);
-  train::TrainerOptions options;
-  options.bucket_bytes = bucket_bytes;
-  train::GanTrainer trainer(networks, communicator, options);
-  trainer.broadcastParameters();
+// Parameters are created in `dtype` (the default dtype while the trainer is built).
+std::unique_ptr<train::GanTrainer> buildIn(torch::Dtype dtype, const Config& config, const data::Dataset& dataset,
+                                           comm::Communicator& communicator) {
+  const auto previous = torch::get_default_dtype();
+  torch::set_default_dtype(caffe2::TypeMeta::fromScalarType(dtype));
+  auto trainer = coordinator::buildTrainer(config, dataset.sampleShape(), communicator, torch::kCPU);
+  torch::set_default_dtype(previous);
+  return trainer;
+}
+
+Trajectory train(comm::Communicator& communicator, Config config, const data::Dataset& dataset, int64_t per_rank,
+                 int64_t steps, torch::Dtype dtype) {
+  config.train.seed = int64_t(kSeed) + communicator.rank();  // weights differ per rank: the broadcast must fix them
+  auto trainer = buildIn(dtype, config, dataset, communicator);
+  trainer->broadcastParameters();
+  config.train.seed = int64_t(kSeed);  // the data order and the noise are the job's
+  const auto recipe = coordinator::StepRecipe::fromConfig(config);
   const int world = communicator.worldSize();
   data::GlobalSampleOrder order(dataset.size(), per_rank * world, kSeed);
   const auto rows = data::rowsForRank(communicator.rank(), world, per_rank);
   Trajectory trajectory;
   for (int64_t step = 0; step < steps; ++step) {
-    const auto in = coordinator::stepInputs(dataset, order, rows, kSeed, step, model.latent_dim, torch::kCPU);
-    const auto out = trainer.step(in.real.to(dtype), in.z.to(dtype));
+    auto batches = coordinator::stepInputs(dataset, order, rows, recipe, step, torch::kCPU);
+    for (auto& batch : batches) {
+      batch.real = batch.real.to(dtype);
+      batch.z = batch.z.to(dtype);
+    }
+    const auto out = trainer->step(batches, step);
     double losses[2] = {out.loss_d.item<double>(), out.loss_g.item<double>()};
     communicator.allreduce({losses, 2, comm::ScalarType::Float64, comm::MemorySpace::Host});
     trajectory.loss_d.push_back(losses[0] / world);
     trajectory.loss_g.push_back(losses[1] / world);
   }
-  trajectory.g_values = trainer.generatorParameters().values().clone();
-  trajectory.d_values = trainer.discriminatorParameters().values().clone();
+  trajectory.g_values = trainer->generatorParameters().values().clone();
+  trajectory.d_values = trainer->discriminatorParameters().values().clone();
+  if (trainer->hasEma()) trajectory.ema_values = trainer->emaParameters().values().clone();
   return trajectory;
 }
 
@@ -65,31 +78,102 @@ double relativeDifference(const torch::Tensor& a, const torch::Tensor& b) {
   return ((a - b).norm() / b.norm()).item<double>();
 }
 
-void expectInvariance(int64_t per_rank, int64_t steps, torch::Dtype dtype, double tolerance) {
+Config referenceConfig(double bucket_mb) {
+  Config config;  // the reference MLP, nonsaturating loss
+  config.comm.bucket_mb = bucket_mb;
+  return config;
+}
+
+void expectInvariance(const Config& config, const data::Dataset& dataset, int64_t per_rank, int64_t steps,
+                      torch::Dtype dtype, double tolerance) {
   auto& world = test_support::world();
   // Small buckets: several reductions per backward, launched from the hooks.
-  const auto distributed = train(world, per_rank, steps, 64 * 1024, dtype);
+  Config distributed_config = config;
+  distributed_config.comm.bucket_mb = 1.0 / 16;
+  const auto distributed = train(world, distributed_config, dataset, per_rank, steps, dtype);
   if (world.rank() != 0) return;
   comm::LocalCommunicator alone;
-  const auto single = train(alone, per_rank * world.worldSize(), steps, 25 << 20, dtype);
+  const auto single = train(alone, config, dataset, per_rank * world.worldSize(), steps, dtype);
   for (int64_t s = 0; s < steps; ++s) {
     ASSERT_NEAR(distributed.loss_d[s], single.loss_d[s], tolerance * std::abs(single.loss_d[s])) << "loss_d, step " << s;
     ASSERT_NEAR(distributed.loss_g[s], single.loss_g[s], tolerance * std::abs(single.loss_g[s])) << "loss_g, step " << s;
   }
   EXPECT_LT(relativeDifference(distributed.g_values, single.g_values), tolerance);
   EXPECT_LT(relativeDifference(distributed.d_values, single.d_values), tolerance);
+  if (single.ema_values.defined()) EXPECT_LT(relativeDifference(distributed.ema_values, single.ema_values), tolerance);
   // The trajectory did move: the comparison is not between two untrained models.
   EXPECT_NE(single.loss_d.front(), single.loss_d.back());
 }
 
-TEST(WorldSizeInvariance, Float64FiftyStepsAgreeToRounding) { expectInvariance(8, 50, torch::kFloat64, 1e-9); }
+TEST(WorldSizeInvariance, Float64FiftyStepsAgreeToRounding) {
+  expectInvariance(referenceConfig(25), fashionMnist(), 8, 50, torch::kFloat64, 1e-9);
+}
 
-TEST(WorldSizeInvariance, Float32TenStepsAgreeWithinTolerance) { expectInvariance(64, 10, torch::kFloat32, 1e-4); }
+TEST(WorldSizeInvariance, Float32TenStepsAgreeWithinTolerance) {
+  expectInvariance(referenceConfig(25), fashionMnist(), 64, 10, torch::kFloat32, 1e-4);
+}
+
+// The gradient penalty is a double backward computed on each rank's own rows; averaging its
+// weight gradients must give what one process computes on the whole batch.
+TEST(WorldSizeInvariance, WganGradientPenaltyMatchesOneProcess) {
+  Config config = referenceConfig(25);
+  config.model.hidden_dim = 64;
+  config.train.loss = "wgan-gp";
+  config.train.d_steps = 2;
+  expectInvariance(config, fashionMnist(), 6, 15, torch::kFloat64, 1e-9);
+}
+
+// Synchronised batch norm: statistics and their gradients over the global batch, so N ranks
+// follow one process exactly (and the EMA of G with them).
+TEST(WorldSizeInvariance, SyncBatchNormMatchesOneProcess) {
+  Config config = referenceConfig(25);
+  config.model.hidden_dim = 64;
+  config.model.batchnorm = "sync";
+  config.train.ema_halflife_k = 0.5;
+  expectInvariance(config, fashionMnist(), 6, 15, torch::kFloat64, 1e-9);
+}
+
+TEST(WorldSizeInvariance, ConvolutionalSyncBatchNormMatchesOneProcess) {
+  Config config = referenceConfig(25);
+  config.model.arch = "dcgan";
+  config.model.width = 4;
+  config.model.latent_dim = 16;
+  config.model.batchnorm = "sync";
+  expectInvariance(config, fashionMnist(), 4, 6, torch::kFloat64, 1e-9);
+}
+
+// Lazy R1 (a double backward on real rows) and several critic steps per G step, on 2-D points.
+TEST(WorldSizeInvariance, R1AndCriticStepsOnPointsMatchOneProcess) {
+  static const auto ring = data::GaussianMixtureDataset::named("ring8");
+  Config config = referenceConfig(25);
+  config.data.name = "ring8";
+  config.model.arch = "mlp2d";
+  config.model.hidden_dim = 32;
+  config.model.latent_dim = 8;
+  config.train.r1_gamma = 1.0;
+  config.train.r1_interval = 4;
+  config.train.d_steps = 3;
+  expectInvariance(config, ring, 8, 20, torch::kFloat64, 1e-9);
+}
+
+// Local batch norm normalises each rank's rows alone: what it costs is exactly this invariance.
+TEST(WorldSizeInvariance, LocalBatchNormDependsOnTheWorldSize) {
+  auto& world = test_support::world();
+  if (world.worldSize() == 1) GTEST_SKIP() << "needs 2 or more ranks";
+  Config config = referenceConfig(25);
+  config.model.hidden_dim = 64;
+  config.model.batchnorm = "local";
+  const auto distributed = train(world, config, fashionMnist(), 6, 3, torch::kFloat64);
+  if (world.rank() != 0) return;
+  comm::LocalCommunicator alone;
+  const auto single = train(alone, config, fashionMnist(), 6 * world.worldSize(), 3, torch::kFloat64);
+  EXPECT_GT(relativeDifference(distributed.g_values, single.g_values), 1e-6);
+}
 
 TEST(WorldSizeInvariance, BucketSizeChangesAtMostRounding) {
   auto& world = test_support::world();
-  const auto small = train(world, 8, 20, 16 * 1024, torch::kFloat32);
-  const auto large = train(world, 8, 20, 64 << 20, torch::kFloat32);
+  const auto small = train(world, referenceConfig(1.0 / 64), fashionMnist(), 8, 20, torch::kFloat32);
+  const auto large = train(world, referenceConfig(64), fashionMnist(), 8, 20, torch::kFloat32);
   // MPI picks its allreduce algorithm by message size, so with 3 ranks the order of the
   // per-element sums (and only that) can change with the bucket boundaries.
   EXPECT_LT(relativeDifference(small.g_values, large.g_values), 1e-5);

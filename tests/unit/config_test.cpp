@@ -64,7 +64,7 @@ TEST(Config, CommandLineOverridesTheFile) {
 TEST(Config, ValidationNamesTheOption) {
   EXPECT_EQ(errorOf({"--train.batch_size=0"}), "--train.batch_size must be a positive integer, got 0");
   EXPECT_EQ(errorOf({"--train.loss=wasserstein"}),
-            "--train.loss must be one of nonsaturating | minimax | hinge, got 'wasserstein'");
+            "--train.loss must be one of nonsaturating | minimax | hinge | wgan-gp, got 'wasserstein'");
   EXPECT_NE(errorOf({"--train.lr_g=-1"}).find("--train.lr_g must be a positive number"), std::string::npos);
   EXPECT_NE(errorOf({"--comm.backend=gloo"}).find("--comm.backend must be one of"), std::string::npos);
   EXPECT_NE(errorOf({"--output.log_every=-5"}).find("--output.log_every must be a non-negative"), std::string::npos);

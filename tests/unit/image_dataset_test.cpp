@@ -13,7 +13,7 @@ TEST(ImageDataset, BatchesAreScaledToMinusOneOne) {
   auto pixels = torch::zeros({3, 2, 2}, torch::kUInt8);
   pixels[1].fill_(255);
   pixels[2].fill_(51);
-  gan::data::ImageDataset dataset(pixels, 2, 2);
+  gan::data::ImageDataset dataset(pixels, 1, 2, 2);
   auto batch = dataset.batch({1, 0, 2}, torch::kCPU);
   EXPECT_EQ(batch.sizes(), (std::vector<int64_t>{3, 4}));
   EXPECT_FLOAT_EQ(batch[0][0].item<float>(), 1.0f);

@@ -60,3 +60,64 @@ TEST(Losses, StableForExtremeLogits) {
 }
 
 }  // namespace
+
+#include "train/gradient_penalties.h"
+
+namespace {
+
+TEST(Losses, WassersteinCriticAndGenerator) {
+  auto real = torch::tensor({2.0, -1.0, 0.5}).unsqueeze(1).requires_grad_(true);
+  auto fake = torch::tensor({-3.0, 0.2, 1.0}).unsqueeze(1).requires_grad_(true);
+  auto critic = gan::train::discriminatorLoss(GanLoss::WganGp, real, fake);
+  EXPECT_NEAR(critic.item<double>(), (-1.8 / 3) - (1.5 / 3), 1e-6);
+  critic.backward();
+  // The critic raises real scores and lowers fake ones, by 1/b each.
+  EXPECT_TRUE(torch::allclose(real.grad(), torch::full({3, 1}, -1.0 / 3)));
+  EXPECT_TRUE(torch::allclose(fake.grad(), torch::full({3, 1}, 1.0 / 3)));
+  EXPECT_NEAR(gan::train::generatorLoss(GanLoss::WganGp, fake).item<double>(), 1.8 / 3, 1e-6);
+  EXPECT_EQ(gan::train::parseGanLoss("wgan-gp"), GanLoss::WganGp);
+}
+
+// A linear critic D(x) = w.x + b has input gradient w everywhere, so both penalties have closed
+// forms, and so do their gradients in w (what the double backward must deliver).
+struct LinearCritic {
+  torch::nn::Linear layer{torch::nn::LinearOptions(3, 1)};
+  LinearCritic() {
+    torch::NoGradGuard no_grad;
+    layer->weight.copy_(torch::tensor({{0.6, -1.2, 2.0}}));
+    layer->bias.fill_(0.3);
+  }
+};
+
+TEST(GradientPenalties, WganPenaltyIsLambdaTimesSquaredNormExcess) {
+  LinearCritic critic;
+  auto real = torch::randn({4, 3}), fake = torch::randn({4, 3});
+  auto mixed = gan::train::interpolateRealFake(real, fake, torch::rand({4}));
+  ASSERT_TRUE(mixed.requires_grad());
+  auto penalty = gan::train::wganGradientPenalty(critic.layer->forward(mixed), mixed, 10.0);
+  const double norm = critic.layer->weight.norm().item<double>();
+  EXPECT_NEAR(penalty.item<double>(), 10.0 * (norm - 1) * (norm - 1), 1e-4);
+  penalty.backward();
+  // d/dw lambda (|w| - 1)^2 = 2 lambda (|w| - 1) w / |w|: the penalty shrinks a too-steep critic.
+  auto expected = 2 * 10.0 * (norm - 1) * critic.layer->weight / norm;
+  EXPECT_TRUE(torch::allclose(critic.layer->weight.grad(), expected, 1e-4, 1e-4));
+  EXPECT_FALSE(critic.layer->bias.grad().defined() && critic.layer->bias.grad().abs().sum().item<double>() > 0);
+}
+
+TEST(GradientPenalties, InterpolationMixesEachRowByItsWeight) {
+  auto real = torch::ones({2, 3}), fake = torch::zeros({2, 3});
+  auto mixed = gan::train::interpolateRealFake(real, fake, torch::tensor({0.25f, 1.0f}));
+  EXPECT_TRUE(torch::allclose(mixed, torch::tensor({{0.25f, 0.25f, 0.25f}, {1.0f, 1.0f, 1.0f}})));
+}
+
+TEST(GradientPenalties, R1IsHalfGammaSquaredGradientNorm) {
+  LinearCritic critic;
+  auto real = torch::randn({5, 3}).requires_grad_(true);
+  auto penalty = gan::train::r1Penalty(critic.layer->forward(real), real, 2.0);
+  const double squared = critic.layer->weight.pow(2).sum().item<double>();
+  EXPECT_NEAR(penalty.item<double>(), squared, 1e-5);  // gamma/2 = 1
+  penalty.backward();
+  EXPECT_TRUE(torch::allclose(critic.layer->weight.grad(), 2.0 * critic.layer->weight, 1e-5, 1e-5));
+}
+
+}  // namespace

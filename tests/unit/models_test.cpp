@@ -48,3 +48,105 @@ TEST(Models, UnknownArchitectureIsAnError) {
 }
 
 }  // namespace
+
+namespace {
+using gan::models::NetworkInputs;
+
+NetworkInputs imageInputs(int64_t channels, int64_t side) {
+  NetworkInputs inputs;
+  inputs.sample_shape = {channels, side, side};
+  return inputs;
+}
+
+int64_t countOf(torch::nn::Module& module, const std::string& fragment) {
+  int64_t n = 0;
+  for (const auto& item : module.named_parameters()) n += item.key().find(fragment) != std::string::npos;
+  return n;
+}
+
+TEST(Models, DcganFor28x28GrayAnd32x32Rgb) {
+  gan::ModelConfig config;
+  config.arch = "dcgan";
+  config.width = 8;
+  for (auto [channels, side] : {std::pair<int64_t, int64_t>{1, 28}, {3, 32}}) {
+    auto nets = gan::models::buildGanNetworks(config, imageInputs(channels, side));
+    auto samples = nets.generator->forward(torch::randn({3, 100}));
+    EXPECT_EQ(samples.sizes(), (std::vector<int64_t>{3, channels * side * side}));
+    EXPECT_LE(samples.abs().max().item<float>(), 1.0f);
+    EXPECT_EQ(nets.discriminator->forward(samples).sizes(), (std::vector<int64_t>{3, 1}));
+    EXPECT_FALSE(nets.discriminator->usesBatchStatistics());
+  }
+  // 28 = 7 x 2 x 2: two upsampling stages; 32 = 4 x 2 x 2 x 2: three.
+  EXPECT_EQ(countOf(*gan::models::buildGenerator(config, imageInputs(1, 28)), "up"), 4);
+  EXPECT_EQ(countOf(*gan::models::buildGenerator(config, imageInputs(3, 32)), "up"), 6);
+}
+
+TEST(Models, WidthScalesTheChannels) {
+  gan::ModelConfig narrow, wide;
+  narrow.arch = wide.arch = "dcgan";
+  narrow.width = 4;
+  wide.width = 16;
+  auto count = [](const std::shared_ptr<gan::models::Discriminator>& d) {
+    int64_t n = 0;
+    for (const auto& p : d->parameters()) n += p.numel();
+    return n;
+  };
+  EXPECT_GT(count(gan::models::buildDiscriminator(wide, imageInputs(1, 28))),
+            4 * count(gan::models::buildDiscriminator(narrow, imageInputs(1, 28))));
+}
+
+TEST(Models, BatchNormPolicyAddsNormalisationExceptUnderAGradientPenalty) {
+  gan::ModelConfig config;
+  config.arch = "dcgan";
+  config.width = 4;
+  config.batchnorm = "local";
+  auto inputs = imageInputs(1, 28);
+  auto nets = gan::models::buildGanNetworks(config, inputs);
+  EXPECT_GT(countOf(*nets.generator, "bn"), 0);
+  EXPECT_GT(countOf(*nets.discriminator, "bn"), 0);
+  EXPECT_TRUE(nets.discriminator->usesBatchStatistics());
+  inputs.gradient_penalty = true;
+  auto penalised = gan::models::buildGanNetworks(config, inputs);
+  EXPECT_GT(countOf(*penalised.generator, "bn"), 0);
+  EXPECT_EQ(countOf(*penalised.discriminator, "bn"), 0);
+  EXPECT_FALSE(penalised.discriminator->usesBatchStatistics());
+  config.batchnorm = "sync";  // needs a communicator
+  EXPECT_THROW(gan::models::buildGanNetworks(config, imageInputs(1, 28)), gan::Error);
+}
+
+TEST(Models, Mlp2dHasThreeHiddenLayersAndAnUnboundedOutput) {
+  gan::ModelConfig config;
+  config.arch = "mlp2d";
+  config.hidden_dim = 16;
+  config.latent_dim = 4;
+  auto nets = gan::models::buildGanNetworks(config, 2);
+  EXPECT_EQ(countOf(*nets.generator, "weight"), 4);
+  EXPECT_EQ(countOf(*nets.discriminator, "weight"), 4);
+  // A linear output layer reaches the grid's outer modes at +-4.
+  auto fc4 = nets.generator->named_parameters()["fc4.bias"];
+  torch::NoGradGuard no_grad;
+  fc4.fill_(10.0);
+  EXPECT_GT(nets.generator->forward(torch::zeros({1, 4})).min().item<float>(), 4.0f);
+}
+
+TEST(Models, DcganRejectsPointsAndOddShapes) {
+  gan::ModelConfig config;
+  config.arch = "dcgan";
+  NetworkInputs points;
+  points.sample_shape = {2};
+  EXPECT_THROW(gan::models::buildGanNetworks(config, points), gan::Error);
+  EXPECT_THROW(gan::models::buildGanNetworks(config, imageInputs(1, 6)), gan::Error);
+}
+
+TEST(Models, SamplingLeavesTrainingModeAndGradientsAlone) {
+  gan::ModelConfig config;
+  config.arch = "dcgan";
+  config.width = 4;
+  config.batchnorm = "local";
+  auto nets = gan::models::buildGanNetworks(config, imageInputs(1, 28));
+  const auto samples = gan::models::generateSamples(*nets.generator, torch::randn({4, 100}));
+  EXPECT_FALSE(samples.requires_grad());
+  EXPECT_TRUE(nets.generator->is_training());
+}
+
+}  // namespace

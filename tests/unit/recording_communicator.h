@@ -28,13 +28,8 @@ class RecordingCommunicator final : public comm::Communicator {
   std::shared_ptr<comm::Work> allreduceAsync(comm::BufferView buffer, comm::AllreduceOptions options) override {
     calls.push_back({buffer.data, buffer.count, options.op});
     const bool sums = options.op == comm::ReduceOp::Sum || options.op == comm::ReduceOp::Average;
-    if (sums && buffer.type == comm::ScalarType::Float32) {
-      auto* values = static_cast<float*>(buffer.data);
-      for (size_t i = 0; i < buffer.count; ++i) values[i] *= float(world_);
-      if (options.op == comm::ReduceOp::Average) {
-        for (size_t i = 0; i < buffer.count; ++i) values[i] /= float(world_);
-      }
-    }
+    if (sums && buffer.type == comm::ScalarType::Float32) scale(static_cast<float*>(buffer.data), buffer.count, options.op);
+    if (sums && buffer.type == comm::ScalarType::Float64) scale(static_cast<double*>(buffer.data), buffer.count, options.op);
     return std::make_shared<Done>();
   }
   void broadcast(comm::BufferView, int) override {}
@@ -44,6 +39,13 @@ class RecordingCommunicator final : public comm::Communicator {
   std::vector<Call> calls;
 
  private:
+  template <typename T>
+  void scale(T* values, size_t count, comm::ReduceOp op) const {
+    for (size_t i = 0; i < count; ++i) values[i] *= T(world_);
+    if (op == comm::ReduceOp::Average) {
+      for (size_t i = 0; i < count; ++i) values[i] /= T(world_);
+    }
+  }
   struct Done final : comm::Work {
     void wait() override {}
   };

@@ -1,0 +1,138 @@
+// gan_eval: sample quality as numbers.
+//   gan_eval train-classifier --out runs/classifier.pt           (Fashion-MNIST feature network)
+//   gan_eval checkpoint --checkpoint OUT/checkpoints/latest [--classifier runs/classifier.pt]
+//   mpirun -np 4 gan_eval checkpoint ...                          (the work is split across ranks)
+// Results are printed as name=value lines, with the names metrics.jsonl uses.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "apps/process_setup.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "coordinator/checkpoint.h"
+#include "coordinator/sampling.h"
+#include "eval/feature_classifier.h"
+#include "eval/quality_evaluator.h"
+#include "train/compute_threads.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+const char* const kUsage =
+    "usage: gan_eval train-classifier --out FILE [options]\n"
+    "       gan_eval checkpoint --checkpoint DIR [--classifier FILE] [options]   (also under mpirun)\n";
+
+void trainClassifierCommand(const po::variables_map& vm) {
+  gan::DataConfig data;
+  data.name = vm["data.name"].as<std::string>();
+  data.path = vm["data.path"].as<std::string>();
+  const std::string out = vm["out"].as<std::string>();
+  GAN_CHECK(!out.empty(), "--out is required: where to write the classifier");
+  gan::eval::ClassifierTraining settings;
+  settings.epochs = vm["epochs"].as<int64_t>();
+  settings.seed = vm["seed"].as<uint64_t>();
+  GAN_CHECK(settings.epochs > 0, "--epochs must be positive");
+  const double minimum = vm["min-accuracy"].as<double>();
+  std::printf("%s\n", gan::train::configureComputeThreads(vm["threads"].as<int>()).summary.c_str());
+
+  auto train_set = gan::data::openDataset(data, "train");
+  auto test_set = gan::data::openDataset(data, "test");
+  auto* train_images = dynamic_cast<gan::data::ImageDataset*>(train_set.get());
+  auto* test_images = dynamic_cast<gan::data::ImageDataset*>(test_set.get());
+  GAN_CHECK(train_images && test_images && train_images->hasLabels(), "--data.name=", data.name,
+            ": the classifier needs a labelled image data set");
+  std::printf("training the feature classifier on %s\n", train_set->description().c_str());
+  std::fflush(stdout);
+  auto classifier = gan::eval::trainClassifier(*train_images, settings, [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  });
+  const double accuracy = gan::eval::classifierAccuracy(classifier, *test_images);
+  std::printf("classifier_test_accuracy=%.4f\n", accuracy);
+  std::fflush(stdout);
+  GAN_CHECK(accuracy >= minimum, "test accuracy ", accuracy, " is below --min-accuracy=", minimum,
+            "; the classifier was not saved (train longer with --epochs)");
+  gan::eval::saveClassifier(classifier, out);
+  std::printf("classifier written to %s\n", out.c_str());
+}
+
+void checkpointCommand(const po::variables_map& vm) {
+  const std::string checkpoint = vm["checkpoint"].as<std::string>();
+  GAN_CHECK(!checkpoint.empty(), "--checkpoint is required");
+  gan::Config config = gan::coordinator::configFromCheckpointState(gan::coordinator::verifyCheckpoint(checkpoint),
+                                                                   checkpoint);
+  if (!vm["classifier"].as<std::string>().empty()) config.eval.classifier = vm["classifier"].as<std::string>();
+  if (vm["samples"].as<int64_t>() > 0) config.eval.samples = vm["samples"].as<int64_t>();
+  if (!vm["data.path"].as<std::string>().empty()) config.data.path = vm["data.path"].as<std::string>();
+  config.train.threads = vm["threads"].as<int>();
+  config.train.device = "cpu";  // the checkpoint's generator is rebuilt on the CPU
+
+  std::unique_ptr<gan::comm::Communicator> communicator;
+  try {
+    auto setup = gan::apps::setUpProcess(config);
+    communicator = std::move(setup.communicator);
+    const auto loaded = gan::coordinator::loadGeneratorFromCheckpoint(checkpoint);
+    auto evaluator = gan::eval::createEvaluator(config, *communicator, setup.device, {/*noise_reference=*/true});
+    const uint64_t seed = vm.count("seed") && !vm["seed"].defaulted() ? vm["seed"].as<uint64_t>()
+                                                                       : static_cast<uint64_t>(config.train.seed);
+    const auto measurements = evaluator->evaluate(*loaded.generator, loaded.latent_dim, seed);
+    if (communicator->rank() == 0) {
+      std::printf("checkpoint=%s\nstep=%ld\nema=%d\nsamples=%ld\n", checkpoint.c_str(), long(loaded.step),
+                  int(loaded.from_ema), long(evaluator->sampleCount()));
+      for (const auto& [name, value] : measurements) std::printf("%s=%.6g\n", name.c_str(), value);
+      for (const auto& [name, value] : evaluator->references()) std::printf("%s=%.6g\n", name.c_str(), value);
+      std::fflush(stdout);
+    }
+  } catch (const std::exception& e) {
+    gan::apps::failJob("gan_eval", e.what(), communicator.get());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gan::keepFreedMemoryInProcess();
+  po::options_description options("gan_eval options");
+  options.add_options()("help,h", "print this help")(
+      "out", po::value<std::string>()->default_value(""), "train-classifier: the file to write")(
+      "data.name", po::value<std::string>()->default_value("fashion_mnist"), "train-classifier: fashion_mnist | mnist | cifar10")(
+      "data.path", po::value<std::string>()->default_value(""), "data directory (default: the Debian data set's)")(
+      "epochs", po::value<int64_t>()->default_value(4), "train-classifier: passes over the training set")(
+      "min-accuracy", po::value<double>()->default_value(0.90),
+      "train-classifier: refuse to save a classifier below this test accuracy")(
+      "checkpoint", po::value<std::string>()->default_value(""), "checkpoint: the checkpoint directory to evaluate")(
+      "classifier", po::value<std::string>()->default_value(""),
+      "checkpoint: feature network for images (default: the run's --eval.classifier)")(
+      "samples", po::value<int64_t>()->default_value(0), "checkpoint: generated samples (0: the run's --eval.samples or the default)")(
+      "seed", po::value<uint64_t>()->default_value(7), "train-classifier: initialisation and order; checkpoint: noise (default: the run's seed)")(
+      "threads", po::value<int>()->default_value(1), "compute threads per process");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>());
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("command", 1);
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+    if (vm.count("help") || !vm.count("command")) {
+      std::cout << kUsage << "\n" << options;
+      return vm.count("help") ? 0 : 2;
+    }
+    const std::string command = vm["command"].as<std::string>();
+    if (command == "train-classifier") {
+      trainClassifierCommand(vm);
+    } else if (command == "checkpoint") {
+      checkpointCommand(vm);
+    } else {
+      GAN_FAIL("unknown command '", command, "' (train-classifier | checkpoint)");
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gan_eval: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,15 @@
+// The progress picture of 2-D data: generated points over the true modes.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "coordinator/png_writer.h"
+
+namespace gan::coordinator {
+
+// samples (n, 2) as dark dots, modes (k, 2) as red rings of radius 3 sigma (the high-quality
+// zone of the evaluation), on white; the view is the square [-extent, extent]^2, `size` pixels.
+Image8 makeScatterPlot(const torch::Tensor& samples, const torch::Tensor& modes, double sigma, double extent,
+                       int size = 400);
+
+}  // namespace gan::coordinator

@@ -1,0 +1,26 @@
+#include "coordinator/trainer_setup.h"
+
+namespace gan::coordinator {
+
+std::unique_ptr<train::GanTrainer> buildTrainer(const Config& config, const std::vector<int64_t>& sample_shape,
+                                                comm::Communicator& communicator, const torch::Device& device,
+                                                train::StepObserver* observer) {
+  auto options = train::TrainerOptions::fromConfig(config);
+  options.observer = observer;
+  models::NetworkInputs inputs;
+  inputs.sample_shape = sample_shape;
+  inputs.communicator = &communicator;
+  inputs.gradient_penalty = options.gradientPenalty();
+  torch::manual_seed(config.train.seed);
+  auto networks = models::buildGanNetworks(config.model, inputs);
+  networks.generator->to(device);
+  networks.discriminator->to(device);
+  std::shared_ptr<models::Generator> ema;
+  if (options.ema_halflife_images > 0) {
+    ema = models::buildGenerator(config.model, inputs);
+    ema->to(device);
+  }
+  return std::make_unique<train::GanTrainer>(networks, communicator, options, ema);
+}
+
+}  // namespace gan::coordinator

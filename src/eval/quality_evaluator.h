@@ -1,0 +1,51 @@
+// QualityEvaluator: the numbers that say how well a generator has learnt its data set, computed
+// by all ranks together. Each rank generates and measures its share of the samples; what is
+// reduced are sums (moments of classifier features, per-mode counts), so the result does not
+// depend on the world size beyond rounding, and no rank ever holds all samples.
+//
+//   2-D mixtures: eval_modes (modes covered), eval_high_quality (fraction within 3 sigma of a mode)
+//   images:       eval_fd (Fréchet distance to the test split in classifier features),
+//                 eval_classifier_score (exp E KL(p(y|x) || p(y))), and eval_fd_real_floor
+//                 (the same distance between training and test images: what a perfect generator
+//                 would score with this many samples)
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "comm/communicator.h"
+#include "common/config.h"
+#include "models/gan_networks.h"
+
+namespace gan::eval {
+
+using Measurements = std::vector<std::pair<std::string, double>>;
+
+class QualityEvaluator {
+ public:
+  virtual ~QualityEvaluator() = default;
+  // Every rank calls this together and receives the same values. `generator` is sampled
+  // outside training mode on a fixed noise stream of `seed`.
+  virtual Measurements evaluate(models::Generator& generator, int64_t latent_dim, uint64_t seed) = 0;
+  // Values that do not depend on the generator (the real-vs-real floor, the noise reference).
+  virtual Measurements references() const = 0;
+  virtual int64_t sampleCount() const = 0;
+};
+
+struct EvaluatorOptions {
+  bool noise_reference = false;  // images: also measure uniform noise (eval_fd_noise, eval_classifier_score_noise)
+};
+
+// The evaluator for `config`'s data set (--eval.samples, --eval.classifier). Collective: every
+// rank constructs it together (image references are measured across ranks).
+std::unique_ptr<QualityEvaluator> createEvaluator(const Config& config, comm::Communicator& communicator,
+                                                  const torch::Device& device, EvaluatorOptions options = {});
+
+// Default generated samples per evaluation: 2,500 for 2-D data, 10,000 for images.
+int64_t defaultEvaluationSamples(const std::string& data_name);
+
+}  // namespace gan::eval

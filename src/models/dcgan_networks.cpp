@@ -1,0 +1,81 @@
+#include "models/dcgan_networks.h"
+
+#include "common/error.h"
+
+namespace gan::models {
+
+int64_t DcganShape::stages() const {
+  int64_t n = 0;
+  while (side % (int64_t(2) << n) == 0 && (side >> (n + 1)) >= 4) ++n;
+  return n;
+}
+
+namespace {
+void checkShape(const DcganShape& shape) {
+  GAN_CHECK(shape.stages() >= 1, "--model.arch=dcgan needs square images whose side halves at least once to >= 4 "
+                                 "(28, 32, 64, ...), got side ", shape.side);
+  GAN_CHECK(shape.width > 0, "--model.width must be positive");
+}
+}  // namespace
+
+DcganGenerator::DcganGenerator(int64_t latent_dim, const DcganShape& shape) : shape_(shape) {
+  checkShape(shape);
+  const int64_t n = shape.stages();
+  const int64_t base = shape.baseSide();
+  const bool normalise = shape.batchnorm != BatchNormPolicy::None;
+  project_ = register_module("project", torch::nn::Linear(latent_dim, shape.channelsAtStage(n - 1) * base * base));
+  if (normalise) norms_.push_back(register_module("bn0", BatchNorm(shape.channelsAtStage(n - 1), shape.batchnorm, shape.communicator)));
+  for (int64_t i = n - 1; i >= 0; --i) {
+    const int64_t out = i == 0 ? shape.channels : shape.channelsAtStage(i - 1);
+    const std::string suffix = std::to_string(n - i);
+    upsample_.push_back(register_module(
+        "up" + suffix,
+        torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(shape.channelsAtStage(i), out, 4).stride(2).padding(1))));
+    if (normalise && i > 0) norms_.push_back(register_module("bn" + suffix, BatchNorm(out, shape.batchnorm, shape.communicator)));
+  }
+}
+
+torch::Tensor DcganGenerator::forward(const torch::Tensor& z) {
+  const int64_t base = shape_.baseSide();
+  auto h = project_->forward(z).view({z.size(0), shape_.channelsAtStage(shape_.stages() - 1), base, base});
+  size_t norm = 0;
+  if (!norms_.empty()) h = norms_[norm++]->forward(h);
+  h = torch::relu(h);
+  for (size_t i = 0; i < upsample_.size(); ++i) {
+    h = upsample_[i]->forward(h);
+    if (i + 1 == upsample_.size()) break;
+    if (!norms_.empty()) h = norms_[norm++]->forward(h);
+    h = torch::relu(h);
+  }
+  return torch::tanh(h).view({z.size(0), -1});
+}
+
+DcganDiscriminator::DcganDiscriminator(const DcganShape& shape) : shape_(shape) {
+  checkShape(shape);
+  const int64_t n = shape.stages();
+  int64_t in = shape.channels;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t out = shape.channelsAtStage(i);
+    const std::string suffix = std::to_string(i + 1);
+    downsample_.push_back(register_module(
+        "down" + suffix, torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 4).stride(2).padding(1))));
+    if (shape.batchnorm != BatchNormPolicy::None && i > 0) {
+      norms_.push_back(register_module("bn" + suffix, BatchNorm(out, shape.batchnorm, shape.communicator)));
+    }
+    in = out;
+  }
+  const int64_t base = shape.baseSide();
+  head_ = register_module("head", torch::nn::Linear(in * base * base, 1));
+}
+
+torch::Tensor DcganDiscriminator::forward(const torch::Tensor& x) {
+  auto h = x.view({x.size(0), shape_.channels, shape_.side, shape_.side});
+  for (size_t i = 0; i < downsample_.size(); ++i) {
+    h = downsample_[i]->forward(h);
+    if (i > 0 && !norms_.empty()) h = norms_[i - 1]->forward(h);
+    h = torch::leaky_relu(h, 0.2);
+  }
+  return head_->forward(h.flatten(1));
+}
+
+}  // namespace gan::models

@@ -1,0 +1,98 @@
+// The CIFAR-10 binary reader on files generated here in that format, and on broken ones.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/error.h"
+#include "data/cifar10_reader.h"
+#include "data/dataset.h"
+
+namespace {
+namespace fs = std::filesystem;
+
+// Record r of a generated file: label (r % 10), pixel p of channel c = (r + 7 c + p) mod 256.
+std::string records(int count, int first_record = 0) {
+  std::string bytes;
+  for (int r = first_record; r < first_record + count; ++r) {
+    bytes.push_back(char(r % 10));
+    for (int c = 0; c < 3; ++c) {
+      for (int p = 0; p < 1024; ++p) bytes.push_back(char((r + 7 * c + p) % 256));
+    }
+  }
+  return bytes;
+}
+
+void write(const fs::path& path, const std::string& bytes) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string freshDir(const std::string& name) {
+  const auto dir = fs::path(::testing::TempDir()) / ("cifar_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+std::string errorOf(const std::string& dir, const std::string& split = "train") {
+  try {
+    gan::data::loadCifar10(dir, split);
+  } catch (const gan::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Cifar10Reader, ReadsEveryTrainingBatchInOrder) {
+  const auto dir = freshDir("good");
+  write(fs::path(dir) / "data_batch_1.bin", records(3, 0));
+  write(fs::path(dir) / "data_batch_2.bin", records(2, 3));
+  write(fs::path(dir) / "test_batch.bin", records(4, 100));
+  const auto train = gan::data::loadCifar10(dir, "train");
+  EXPECT_EQ(train.size(), 5);
+  EXPECT_EQ(train.sampleShape(), (std::vector<int64_t>{3, 32, 32}));
+  EXPECT_EQ(train.labels()[4].item<int64_t>(), 4);
+  // Channel-major rows: record 4, channel 2 (blue), pixel 5 -> (4 + 14 + 5) = 23 -> 23/127.5 - 1.
+  const auto row = train.batch({4}, torch::kCPU);
+  EXPECT_NEAR(row[0][2 * 1024 + 5].item<float>(), 23 / 127.5 - 1, 1e-6);
+  EXPECT_EQ(gan::data::loadCifar10(dir, "test").size(), 4);
+}
+
+TEST(Cifar10Reader, AcceptsTheFolderHoldingTheArchiveDirectory) {
+  const auto dir = freshDir("nested");
+  write(fs::path(dir) / "cifar-10-batches-bin" / "data_batch_1.bin", records(2));
+  EXPECT_EQ(gan::data::loadCifar10(dir).size(), 2);
+  gan::DataConfig config;
+  config.name = "cifar10";
+  config.path = dir;
+  EXPECT_EQ(gan::data::openDataset(config)->featureSize(), 3 * 32 * 32);
+}
+
+TEST(Cifar10Reader, TruncatedFileNamesItselfAndTheRecordSize) {
+  const auto dir = freshDir("truncated");
+  write(fs::path(dir) / "data_batch_1.bin", records(2).substr(0, 5000));
+  const auto message = errorOf(dir);
+  EXPECT_NE(message.find("data_batch_1.bin"), std::string::npos) << message;
+  EXPECT_NE(message.find("3073"), std::string::npos) << message;
+}
+
+TEST(Cifar10Reader, BadLabelIsReportedWithItsRecord) {
+  const auto dir = freshDir("label");
+  auto bytes = records(3);
+  bytes[2 * 3073] = char(42);
+  write(fs::path(dir) / "data_batch_1.bin", bytes);
+  const auto message = errorOf(dir);
+  EXPECT_NE(message.find("record 2 has label 42"), std::string::npos) << message;
+}
+
+TEST(Cifar10Reader, MissingAndEmptyFilesAreErrors) {
+  const auto dir = freshDir("missing");
+  EXPECT_NE(errorOf(dir).find("no data_batch_1.bin"), std::string::npos);
+  EXPECT_NE(errorOf(dir, "test").find("test_batch.bin is missing"), std::string::npos);
+  write(fs::path(dir) / "data_batch_1.bin", "");
+  EXPECT_NE(errorOf(dir).find("empty file"), std::string::npos);
+  EXPECT_NE(errorOf("").find("--data.path"), std::string::npos);
+}
+
+}  // namespace
