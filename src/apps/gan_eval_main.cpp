@@ -33,6 +33,7 @@ void trainClassifierCommand(const po::variables_map& vm) {
   gan::eval::ClassifierTraining settings;
   settings.epochs = vm["epochs"].as<int64_t>();
   settings.seed = vm["seed"].as<uint64_t>();
+  settings.decay_per_epoch = vm["lr-decay"].as<double>();
   GAN_CHECK(settings.epochs > 0, "--epochs must be positive");
   const double minimum = vm["min-accuracy"].as<double>();
   std::printf("%s\n", gan::train::configureComputeThreads(vm["threads"].as<int>()).summary.c_str());
@@ -71,7 +72,7 @@ void checkpointCommand(const po::variables_map& vm) {
 
   std::unique_ptr<gan::comm::Communicator> communicator;
   try {
-    auto setup = gan::apps::setUpProcess(config);
+    auto setup = gan::apps::setUpProcess(config, "gan_eval");
     communicator = std::move(setup.communicator);
     const auto loaded = gan::coordinator::loadGeneratorFromCheckpoint(checkpoint);
     auto evaluator = gan::eval::createEvaluator(config, *communicator, setup.device, {/*noise_reference=*/true});
@@ -99,7 +100,8 @@ int main(int argc, char** argv) {
       "out", po::value<std::string>()->default_value(""), "train-classifier: the file to write")(
       "data.name", po::value<std::string>()->default_value("fashion_mnist"), "train-classifier: fashion_mnist | mnist | cifar10")(
       "data.path", po::value<std::string>()->default_value(""), "data directory (default: the Debian data set's)")(
-      "epochs", po::value<int64_t>()->default_value(4), "train-classifier: passes over the training set")(
+      "epochs", po::value<int64_t>()->default_value(6), "train-classifier: passes over the training set")(
+      "lr-decay", po::value<double>()->default_value(0.75), "train-classifier: learning rate factor per epoch (Adam, from 1e-3)")(
       "min-accuracy", po::value<double>()->default_value(0.90),
       "train-classifier: refuse to save a classifier below this test accuracy")(
       "checkpoint", po::value<std::string>()->default_value(""), "checkpoint: the checkpoint directory to evaluate")(

@@ -28,7 +28,7 @@ bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& 
   }
 }
 
-ProcessSetup setUpProcess(const Config& config) {
+ProcessSetup setUpProcess(const Config& config, const char* program) {
   ProcessSetup setup;
   const auto threads = train::configureComputeThreads(config.train.threads);
   // The device decides the backend (auto: NCCL for GPU tensors), so pick it before MPI is up;
@@ -37,7 +37,7 @@ ProcessSetup setUpProcess(const Config& config) {
   setup.communicator = comm::createCommunicator(comm::parseBackendChoice(config.comm.backend), gpu);
   setLogRank(setup.communicator->rank(), setup.communicator->worldSize());
   setup.device = coordinator::chooseDevice(config.train.device, setup.communicator->localRank());
-  log0f("gan_dist: ", setup.communicator->worldSize(), " rank(s), backend ", setup.communicator->backendName(),
+  log0f(program, ": ", setup.communicator->worldSize(), " rank(s), backend ", setup.communicator->backendName(),
         ", device ", setup.device.str());
   log0(threads.summary);
   if (!threads.blas_is_openblas) {

@@ -22,7 +22,7 @@ struct ProcessSetup {
 };
 
 // Compute threads, device, communicator and rank-aware logging, with the start-up lines.
-ProcessSetup setUpProcess(const Config& config);
+ProcessSetup setUpProcess(const Config& config, const char* program = "gan_dist");
 
 // Prints "program: error on rank R: message" and ends the whole job (MPI_Abort under a
 // launcher) so no peer waits in a collective for a rank that is gone.

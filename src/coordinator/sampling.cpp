@@ -22,6 +22,8 @@ Config configFromCheckpointState(const nlohmann::json& state, const std::string&
   std::vector<std::string> arguments{"gan_sample"};
   for (const auto& [key, value] : state["config"].items()) {
     if (key == "config") continue;  // the .ini it was read from; its values are all listed here
+    // Boost refuses "--key=" with nothing after it; every option that may be empty defaults to empty.
+    if (value.get<std::string>().empty()) continue;
     arguments.push_back("--" + key + "=" + value.get<std::string>());
   }
   std::vector<const char*> argv;

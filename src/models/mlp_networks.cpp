@@ -16,17 +16,23 @@ std::vector<torch::nn::Linear> registerLayers(torch::nn::Module& module, int64_t
   return layers;
 }
 
+// bn<first+1> .. bn<hidden_layers>, one per hidden layer from `first`, when batch norm is on.
+std::vector<BatchNorm> registerNorms(torch::nn::Module& module, int64_t first, const MlpShape& shape) {
+  std::vector<BatchNorm> norms;
+  if (shape.batchnorm == BatchNormPolicy::None) return norms;
+  for (int64_t i = first; i < shape.hidden_layers; ++i) {
+    norms.push_back(module.register_module("bn" + std::to_string(i + 1),
+                                           BatchNorm(shape.hidden_dim, shape.batchnorm, shape.communicator)));
+  }
+  return norms;
+}
+
 }  // namespace
 
 MlpGenerator::MlpGenerator(int64_t latent_dim, int64_t sample_dim, const MlpShape& shape)
     : tanh_output_(shape.tanh_output) {
   layers_ = registerLayers(*this, latent_dim, sample_dim, shape);
-  if (shape.batchnorm != BatchNormPolicy::None) {
-    for (int64_t i = 0; i < shape.hidden_layers; ++i) {
-      norms_.push_back(register_module("bn" + std::to_string(i + 1),
-                                       BatchNorm(shape.hidden_dim, shape.batchnorm, shape.communicator)));
-    }
-  }
+  norms_ = registerNorms(*this, 0, shape);
 }
 
 torch::Tensor MlpGenerator::forward(const torch::Tensor& z) {
@@ -42,12 +48,7 @@ torch::Tensor MlpGenerator::forward(const torch::Tensor& z) {
 
 MlpDiscriminator::MlpDiscriminator(int64_t sample_dim, const MlpShape& shape) {
   layers_ = registerLayers(*this, sample_dim, 1, shape);
-  if (shape.batchnorm != BatchNormPolicy::None) {
-    for (int64_t i = 1; i < shape.hidden_layers; ++i) {
-      norms_.push_back(register_module("bn" + std::to_string(i + 1),
-                                       BatchNorm(shape.hidden_dim, shape.batchnorm, shape.communicator)));
-    }
-  }
+  norms_ = registerNorms(*this, 1, shape);
 }
 
 torch::Tensor MlpDiscriminator::forward(const torch::Tensor& x) {

@@ -170,6 +170,7 @@ std::string writeTrainingReport(const std::string& output_dir) {
     for (const auto& [key, value] : record.items()) {
       if (key.rfind("eval_", 0) == 0 && value.is_number()) {
         evaluations[key].name = key;
+        evaluations[key].color = "#8c564b";
         evaluations[key].points.emplace_back(record["step"].get<double>(), value.get<double>());
       }
     }
@@ -183,7 +184,14 @@ std::string writeTrainingReport(const std::string& output_dir) {
       html << "<tr><td>" << escapeHtml(key) << "</td><td>" << series.points.back().first << "</td><td>"
            << number(series.points.back().second) << "</td></tr>";
     }
-    html << "</table>";
+    html << "</table><div>";
+    // Curves of the measurements that change (references such as eval_fd_real_floor do not).
+    for (auto& [key, series] : evaluations) {
+      const bool varies = std::any_of(series.points.begin(), series.points.end(),
+                                      [&](const auto& p) { return p.second != series.points.front().second; });
+      if (series.points.size() > 1 && varies) html << svgLinePlot(key, {series});
+    }
+    html << "</div>";
   }
 
   // Sample grids over time: at most 12, spread evenly over the run.
@@ -220,7 +228,11 @@ std::string writeTrainingReport(const std::string& output_dir) {
          << "<tr><th>median</th><td>" << number(rates[rates.size() / 2]) << "</td></tr>"
          << "<tr><th>min / max</th><td>" << number(rates.front()) << " / " << number(rates.back()) << "</td></tr>";
   }
-  const auto& last = metrics.back();
+  // The last training line (evaluation lines carry only step and eval_* values).
+  nlohmann::json last = metrics.back();
+  for (const auto& record : metrics) {
+    if (record.contains("wall_time_s")) last = record;
+  }
   if (last.contains("wall_time_s")) html << "<tr><th>wall time</th><td>" << number(last["wall_time_s"].get<double>()) << " s</td></tr>";
   if (last.contains("skipped_updates")) html << "<tr><th>skipped updates</th><td>" << last["skipped_updates"] << "</td></tr>";
   html << "<tr><th>slowest checkpoint write (as logged)</th><td>" << number(checkpoint_s) << " s</td></tr></table>";

@@ -88,7 +88,7 @@ TEST(EndToEnd, BadConfigExitsNonZeroWithOneLine) {
 
   const auto under_mpi = run(mpirun(2) + GAN_DIST_BINARY + " --train.loss=bogus");
   EXPECT_NE(under_mpi.exit_code, 0);
-  EXPECT_NE(under_mpi.output.find("--train.loss must be one of nonsaturating | minimax | hinge, got 'bogus'"),
+  EXPECT_NE(under_mpi.output.find("--train.loss must be one of nonsaturating | minimax | hinge | wgan-gp, got 'bogus'"),
             std::string::npos) << under_mpi.output;
 }
 

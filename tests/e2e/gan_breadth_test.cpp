@@ -1,0 +1,156 @@
+// End to end: the models, data sets and evaluation of the breadth issue, through the real
+// programs: ring8 on 2 ranks finds the modes, CIFAR-10-format data trains a 3-channel DCGAN,
+// and the Fashion-MNIST classifier makes the Fréchet distance a number that gan_eval reproduces.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "coordinator/png_writer.h"
+#include "e2e/process_helpers.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+using namespace gan::e2e;
+
+std::string config(const std::string& name) { return std::string(GAN_SOURCE_DIR) + "/configs/" + name; }
+
+// The last metrics line that carries `key`.
+nlohmann::json lastWith(const std::string& out, const std::string& key) {
+  nlohmann::json found;
+  for (const auto& line : metricLines(out)) {
+    if (line.contains(key)) found = line;
+  }
+  return found;
+}
+
+// name=value lines of a gan_eval run.
+std::map<std::string, double> valuesOf(const std::string& output) {
+  std::map<std::string, double> values;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    const auto equals = line.find('=');
+    if (equals == std::string::npos || line.rfind("eval_", 0) != 0) continue;
+    values[line.substr(0, equals)] = std::stod(line.substr(equals + 1));
+  }
+  return values;
+}
+
+TEST(GanBreadth, Ring8OnTwoRanksFindsTheModes) {
+  const auto out = outputDir("ring8");
+  const auto result = run(mpirun(2) + ganDist() + " --config " + config("ring8_mlp.ini") + " --output.dir=" + out +
+                          " --train.max_steps=6000 --eval.every=3000 --output.sample_every=6000");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto evaluation = lastWith(out, "eval_modes");
+  ASSERT_FALSE(evaluation.is_null()) << result.output;
+  EXPECT_EQ(evaluation["step"], 6000);
+  EXPECT_GE(evaluation["eval_modes"].get<double>(), 7) << evaluation.dump();
+  EXPECT_GT(evaluation["eval_high_quality"].get<double>(), 0.3) << evaluation.dump();
+  // The progress picture of points is a scatter plot over the modes (RGB).
+  const auto plot = gan::coordinator::readPng(out + "/samples/step_00006000.png");
+  EXPECT_EQ(plot.channels, 3);
+  EXPECT_EQ(plot.width, 400);
+  // The EMA of G is part of the checkpoint, and gan_sample draws points from it.
+  EXPECT_TRUE(fs::exists(out + "/checkpoints/latest/ema_G.pt"));
+  const auto sampled = run(std::string(GAN_SAMPLE_BINARY) + " --checkpoint " + out +
+                           "/checkpoints/latest --n 100 --format npy --out " + out + "/points.npy");
+  ASSERT_EQ(sampled.exit_code, 0) << sampled.output;
+  EXPECT_NE(sampled.output.find("(EMA of G)"), std::string::npos) << sampled.output;
+  EXPECT_NE(readText(out + "/points.npy").find("'shape': (100, 2)"), std::string::npos);
+  // Evaluation reaches TensorBoard too.
+  EXPECT_FALSE(fs::is_empty(out + "/tb"));
+}
+
+// A CIFAR-10 binary directory written here: 96 training records over two files, 20 test ones.
+std::string writeCifarDirectory(const std::string& dir) {
+  fs::create_directories(dir);
+  auto write = [&](const std::string& name, int first, int count) {
+    std::ofstream file(fs::path(dir) / name, std::ios::binary);
+    for (int r = first; r < first + count; ++r) {
+      file.put(char(r % 10));
+      for (int p = 0; p < 3072; ++p) file.put(char((r * 31 + p * (1 + p / 1024)) % 256));
+    }
+  };
+  write("data_batch_1.bin", 0, 64);
+  write("data_batch_2.bin", 64, 32);
+  write("test_batch.bin", 1000, 20);
+  return dir;
+}
+
+TEST(GanBreadth, Cifar10FormatTrainsAColourDcgan) {
+  const auto out = outputDir("cifar10");
+  const auto data = writeCifarDirectory(out + "_data");
+  const auto result = run(mpirun(2) + ganDist() + " --config " + config("cifar10_dcgan.ini") + " --data.path=" + data +
+                          " --output.dir=" + out +
+                          " --model.width=8 --train.batch_size=8 --train.max_steps=6 --output.log_every=3"
+                          " --output.sample_every=6 --output.checkpoint_every=6");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("96 images of 3x32x32"), std::string::npos) << result.output;
+  const auto grid = gan::coordinator::readPng(out + "/samples/step_00000006.png");
+  EXPECT_EQ(grid.channels, 3);
+  EXPECT_EQ(grid.width, 8 * 32 + 9 * 2);
+  const auto sampled = run(std::string(GAN_SAMPLE_BINARY) + " --checkpoint " + out +
+                           "/checkpoints/latest --n 3 --format npy --out " + out + "/images.npy");
+  ASSERT_EQ(sampled.exit_code, 0) << sampled.output;
+  EXPECT_NE(readText(out + "/images.npy").find("'shape': (3, 3, 32, 32)"), std::string::npos);
+
+  // A damaged file stops the job with the file's name, on every rank, promptly.
+  std::ofstream(data + "/data_batch_2.bin", std::ios::app) << "xyz";
+  const auto broken = run(mpirun(2) + ganDist() + " --config " + config("cifar10_dcgan.ini") + " --data.path=" + data +
+                          " --output.dir=" + out + "_broken --train.max_steps=2");
+  EXPECT_NE(broken.exit_code, 0);
+  EXPECT_NE(broken.output.find("data_batch_2.bin"), std::string::npos) << broken.output;
+}
+
+// The image evaluation path: train the feature classifier (must reach 90% on the test split),
+// evaluate during training on 2 ranks, then reproduce the number with gan_eval on 1.
+TEST(GanBreadth, FashionMnistFrechetDistanceFromTrainingAndFromGanEval) {
+  const auto out = outputDir("fashion_eval");
+  fs::create_directories(out);
+  const std::string classifier = out + "/classifier.pt";
+  const auto trained = run(std::string(GAN_EVAL_BINARY) + " train-classifier --out " + classifier);
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const auto accuracy_at = trained.output.find("classifier_test_accuracy=");
+  ASSERT_NE(accuracy_at, std::string::npos) << trained.output;
+  EXPECT_GE(std::stod(trained.output.substr(accuracy_at + 25)), 0.90);
+
+  const auto run_dir = out + "/run";
+  const auto training = run(mpirun(2) + ganDist() + " --config " + config("fashion_mnist_mlp.ini") +
+                            " --output.dir=" + run_dir +
+                            " --train.max_steps=2500 --output.log_every=500 --eval.every=2500 --eval.samples=2000"
+                            " --eval.classifier=" + classifier);
+  ASSERT_EQ(training.exit_code, 0) << training.output;
+  const auto evaluation = lastWith(run_dir, "eval_fd");
+  ASSERT_FALSE(evaluation.is_null()) << training.output;
+  const double fd = evaluation["eval_fd"].get<double>();
+  const double floor = evaluation["eval_fd_real_floor"].get<double>();
+  EXPECT_GT(fd, floor);
+  EXPECT_GT(evaluation["eval_classifier_score"].get<double>(), 1.0);
+
+  const auto evaluated = run(std::string(GAN_EVAL_BINARY) + " checkpoint --samples 2000 --checkpoint " + run_dir +
+                             "/checkpoints/latest --classifier " + classifier);
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  const auto values = valuesOf(evaluated.output);
+  // Same generator, same noise, work done by 1 rank instead of split over 2: the same distance.
+  EXPECT_NEAR(values.at("eval_fd"), fd, 1e-3 * fd);
+  EXPECT_NEAR(values.at("eval_fd_real_floor"), floor, 1e-3 * floor);
+  // Uniform noise is further from the test images than 2,500 steps of training, which are
+  // further than real training images.
+  EXPECT_GT(values.at("eval_fd_noise"), fd);
+  EXPECT_LT(values.at("eval_classifier_score_noise"), evaluation["eval_classifier_score"].get<double>());
+}
+
+TEST(GanBreadth, BadClassifierFileIsAOneLineError) {
+  const auto out = outputDir("bad_classifier");
+  fs::create_directories(out);
+  std::ofstream(out + "/not_a_classifier.pt") << "garbage";
+  const auto result = run(ganDist() + " --config " + config("fashion_mnist_mlp.ini") + " --output.dir=" + out +
+                          "/run --train.max_steps=10 --eval.every=5 --eval.classifier=" + out + "/not_a_classifier.pt");
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("not_a_classifier.pt: cannot read the classifier"), std::string::npos) << result.output;
+}
+
+}  // namespace
