@@ -23,6 +23,9 @@ TrainerOptions TrainerOptions::fromConfig(const Config& config) {
 GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communicator, TrainerOptions options,
                        std::shared_ptr<models::Generator> ema_generator)
     : networks_(std::move(networks)), communicator_(communicator), options_(options) {
+  GAN_CHECK(!(options_.gradientPenalty() && networks_.discriminator->usesBatchStatistics()),
+            "a gradient penalty (wgan-gp, R1) needs a discriminator without batch norm: each row's input gradient "
+            "must be its own");
   g_params_ = std::make_unique<FlatParameters>(*networks_.generator);
   d_params_ = std::make_unique<FlatParameters>(*networks_.discriminator);
   g_buckets_ = std::make_unique<GradientBuckets>("G", *g_params_, communicator_, options_.bucket_bytes);

@@ -78,3 +78,23 @@ TEST(TrainerFeatures, LazyR1AddsToTheLossOnlyOnItsSteps) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TrainerFeatures, GradientPenaltyRefusesABatchNormalisedDiscriminator) {
+  gan::comm::LocalCommunicator alone;
+  gan::ModelConfig model;
+  model.arch = "mlp2d";
+  model.hidden_dim = 8;
+  model.batchnorm = "local";
+  gan::models::NetworkInputs inputs;
+  inputs.sample_shape = {2};
+  gan::train::TrainerOptions options;
+  options.loss = gan::train::GanLoss::WganGp;
+  EXPECT_THROW(gan::train::GanTrainer(gan::models::buildGanNetworks(model, inputs), alone, options), gan::Error);
+  // Built for a penalty (what buildTrainer does), D leaves batch norm out and training proceeds.
+  inputs.gradient_penalty = true;
+  EXPECT_NO_THROW(gan::train::GanTrainer(gan::models::buildGanNetworks(model, inputs), alone, options));
+}
+
+}  // namespace
