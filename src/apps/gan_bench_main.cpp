@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<gan::comm::Communicator> communicator;
   int exit_code = 0;
   try {
-    auto setup = gan::apps::setUpProcess(parsed.config);
+    auto setup = gan::apps::setUpProcess(parsed.config, "gan_bench");
     communicator = std::move(setup.communicator);
     if (mode == "allreduce") {
       exit_code = gan::bench::runAllreduceBenchmark(*communicator, allreduce) == 0 ? 0 : 1;
