@@ -60,8 +60,11 @@ TEST(GanBreadth, Ring8OnTwoRanksFindsTheModes) {
   ASSERT_EQ(sampled.exit_code, 0) << sampled.output;
   EXPECT_NE(sampled.output.find("(EMA of G)"), std::string::npos) << sampled.output;
   EXPECT_NE(readText(out + "/points.npy").find("'shape': (100, 2)"), std::string::npos);
-  // Evaluation reaches TensorBoard too.
-  EXPECT_FALSE(fs::is_empty(out + "/tb"));
+  // Evaluation reaches TensorBoard and the report too.
+  EXPECT_NE(readText(fs::directory_iterator(out + "/tb")->path().string()).find("eval/modes"), std::string::npos);
+  const auto report = readText(out + "/report.html");
+  EXPECT_NE(report.find("eval_high_quality"), std::string::npos);
+  EXPECT_NE(report.find("<svg"), std::string::npos);
 }
 
 // A CIFAR-10 binary directory written here: 96 training records over two files, 20 test ones.
