@@ -60,6 +60,12 @@ TEST(GanBreadth, Ring8OnTwoRanksFindsTheModes) {
   ASSERT_EQ(sampled.exit_code, 0) << sampled.output;
   EXPECT_NE(sampled.output.find("(EMA of G)"), std::string::npos) << sampled.output;
   EXPECT_NE(readText(out + "/points.npy").find("'shape': (100, 2)"), std::string::npos);
+  // gan_eval on the final checkpoint measures the same generator (its EMA) on the same noise.
+  const auto evaluated = run(std::string(GAN_EVAL_BINARY) + " checkpoint --checkpoint " + out + "/checkpoints/latest");
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  EXPECT_NE(evaluated.output.find("ema=1"), std::string::npos) << evaluated.output;
+  EXPECT_EQ(valuesOf(evaluated.output).at("eval_modes"), evaluation["eval_modes"].get<double>());
+  EXPECT_NEAR(valuesOf(evaluated.output).at("eval_high_quality"), evaluation["eval_high_quality"].get<double>(), 1e-6);
   // Evaluation reaches TensorBoard and the report too.
   EXPECT_NE(readText(fs::directory_iterator(out + "/tb")->path().string()).find("eval/modes"), std::string::npos);
   const auto report = readText(out + "/report.html");
