@@ -55,8 +55,7 @@ int main(int argc, char** argv) {
       // 2-D points: a scatter plot over the modes of the data set the run trained on.
       GAN_CHECK(!interpolate, "--interpolate needs image samples; this checkpoint generates 2-D points");
       const auto mixture = gan::data::GaussianMixtureDataset::named(loaded.config.data.name);
-      const double extent = mixture.modes().abs().max().item<double>() + 1.0;
-      gan::coordinator::writePng(out, gan::coordinator::makeScatterPlot(samples, mixture.modes(), mixture.sigma(), extent));
+      gan::coordinator::writePng(out, gan::coordinator::makeScatterPlot(samples, mixture));
     } else {
       // Unfilled cells of the last row stay black.
       auto cells = torch::full({rows * columns, samples.size(1)}, -1.0f);

@@ -47,4 +47,9 @@ Image8 makeScatterPlot(const torch::Tensor& samples, const torch::Tensor& modes,
   return image;
 }
 
+Image8 makeScatterPlot(const torch::Tensor& samples, const data::GaussianMixtureDataset& mixture) {
+  const double extent = mixture.modes().abs().max().item<double>() + 1.0;
+  return makeScatterPlot(samples, mixture.modes(), mixture.sigma(), extent);
+}
+
 }  // namespace gan::coordinator

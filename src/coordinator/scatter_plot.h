@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "coordinator/png_writer.h"
+#include "data/gaussian_mixture.h"
 
 namespace gan::coordinator {
 
@@ -11,5 +12,7 @@ namespace gan::coordinator {
 // zone of the evaluation), on white; the view is the square [-extent, extent]^2, `size` pixels.
 Image8 makeScatterPlot(const torch::Tensor& samples, const torch::Tensor& modes, double sigma, double extent,
                        int size = 400);
+// The same over `mixture`'s modes, with a margin of 1 around the outermost.
+Image8 makeScatterPlot(const torch::Tensor& samples, const data::GaussianMixtureDataset& mixture);
 
 }  // namespace gan::coordinator

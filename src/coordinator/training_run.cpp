@@ -69,9 +69,7 @@ const char* signalName(int signal_number) {
 Image8 progressPicture(train::GanTrainer& trainer, const data::Dataset& dataset, const torch::Tensor& noise) {
   const auto samples = models::generateSamples(trainer.samplingGenerator(), noise);
   if (dataset.isImage()) return makeSampleGrid(samples, dataset.sampleShape(), 8, 8);
-  const auto& mixture = dynamic_cast<const data::GaussianMixtureDataset&>(dataset);
-  const double extent = mixture.modes().abs().max().item<double>() + 1.0;
-  return makeScatterPlot(samples, mixture.modes(), mixture.sigma(), extent);
+  return makeScatterPlot(samples, dynamic_cast<const data::GaussianMixtureDataset&>(dataset));
 }
 
 // Per-rank batch that keeps a resumed run on the checkpoint's global batch.

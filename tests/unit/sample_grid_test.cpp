@@ -37,3 +37,37 @@ TEST(SampleGrid, WrongCountIsAnError) {
 }
 
 }  // namespace
+
+#include "coordinator/scatter_plot.h"
+
+namespace {
+
+TEST(SampleGrid, ColourImagesAreInterleavedFromChannelMajorRows) {
+  // One 2x2 RGB image, channel-major: red plane all white, green mid, blue black.
+  auto sample = torch::cat({torch::full({4}, 1.0f), torch::zeros({4}), torch::full({4}, -1.0f)}).unsqueeze(0);
+  const auto image = gan::coordinator::makeSampleGrid(sample, {3, 2, 2}, 1, 1);
+  EXPECT_EQ(image.channels, 3);
+  const size_t first = size_t((2 * image.width + 2) * 3);  // first pixel of the cell, past the gutter
+  EXPECT_EQ(image.pixels[first], 255);
+  EXPECT_EQ(image.pixels[first + 1], 128);
+  EXPECT_EQ(image.pixels[first + 2], 0);
+  EXPECT_THROW(gan::coordinator::makeSampleGrid(sample, {2, 2, 3}, 1, 1), gan::Error);
+}
+
+TEST(ScatterPlot, PointsAreDarkAndModesRingedInRed) {
+  const auto ring = gan::data::GaussianMixtureDataset::named("ring8");
+  // One sample at the origin; the view is [-3, 3]^2 on 400 pixels.
+  const auto image = gan::coordinator::makeScatterPlot(torch::zeros({1, 2}), ring);
+  ASSERT_EQ(image.channels, 3);
+  const auto pixel = [&](int x, int y) { return &image.pixels[size_t((y * image.width + x) * 3)]; };
+  const int centre = 200;  // (0 + 3) * 399 / 6 = 199.5, drawn at 200 and 201
+  EXPECT_LT(pixel(centre, centre)[0], 50);
+  EXPECT_EQ(pixel(5, 5)[0], 255);  // background
+  // The mode at (2, 0): its ring (radius 3 sigma) crosses the horizontal through its centre.
+  const double scale = 399.0 / 6, centre_x = 5.0 * scale, centre_y = 3.0 * scale;
+  const int ring_x = int(std::lround(centre_x + 3 * 0.02 * scale)), ring_y = int(std::lround(centre_y));
+  EXPECT_EQ(pixel(ring_x, ring_y)[0], 220);
+  EXPECT_EQ(pixel(ring_x, ring_y)[1], 30);
+}
+
+}  // namespace
