@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
       "out", po::value<std::string>()->default_value(""), "train-classifier: the file to write")(
       "data.name", po::value<std::string>()->default_value("fashion_mnist"), "train-classifier: fashion_mnist | mnist | cifar10")(
       "data.path", po::value<std::string>()->default_value(""), "data directory (default: the Debian data set's)")(
-      "epochs", po::value<int64_t>()->default_value(6), "train-classifier: passes over the training set")(
+      "epochs", po::value<int64_t>()->default_value(8), "train-classifier: passes over the training set")(
       "lr-decay", po::value<double>()->default_value(0.75), "train-classifier: learning rate factor per epoch (Adam, from 1e-3)")(
       "min-accuracy", po::value<double>()->default_value(0.90),
       "train-classifier: refuse to save a classifier below this test accuracy")(

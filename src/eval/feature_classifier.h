@@ -38,7 +38,7 @@ class FeatureClassifierImpl : public torch::nn::Module {
 TORCH_MODULE(FeatureClassifier);
 
 struct ClassifierTraining {
-  int64_t epochs = 6;
+  int64_t epochs = 8;
   int64_t batch_size = 128;
   double learning_rate = 1e-3;
   double decay_per_epoch = 0.75;  // the learning rate of epoch e is learning_rate * decay^e
