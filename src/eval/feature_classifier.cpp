@@ -1,5 +1,6 @@
 #include "eval/feature_classifier.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -32,7 +33,9 @@ FeatureClassifier trainClassifier(const data::ImageDataset& train_set, const Cla
   torch::manual_seed(settings.seed);
   FeatureClassifier classifier(train_set.sampleShape(), classes);
   torch::optim::Adam optimizer(classifier->parameters(), torch::optim::AdamOptions(settings.learning_rate));
-  data::GlobalSampleOrder order(train_set.size(), settings.batch_size, settings.seed);
+  // A data set smaller than a batch (a test's handful of images) trains on whole-set batches.
+  const int64_t batch_size = std::min(settings.batch_size, train_set.size());
+  data::GlobalSampleOrder order(train_set.size(), batch_size, settings.seed);
   const torch::Device cpu(torch::kCPU);
   for (int64_t epoch = 0; epoch < settings.epochs; ++epoch) {
     // A decaying step size settles the weights: a few tenths of a point of test accuracy.
@@ -43,7 +46,7 @@ FeatureClassifier trainClassifier(const data::ImageDataset& train_set, const Cla
     double loss_sum = 0;
     for (int64_t i = 0; i < order.stepsPerEpoch(); ++i) {
       const int64_t step = epoch * order.stepsPerEpoch() + i;
-      const auto indices = order.indicesForStep(step, {0, settings.batch_size});
+      const auto indices = order.indicesForStep(step, {0, batch_size});
       auto images = train_set.batch(indices, cpu);
       auto labels = train_set.labels().index_select(
           0, torch::from_blob(const_cast<int64_t*>(indices.data()), {int64_t(indices.size())}, torch::kInt64));

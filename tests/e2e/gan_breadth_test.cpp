@@ -106,6 +106,21 @@ TEST(GanBreadth, Cifar10FormatTrainsAColourDcgan) {
   ASSERT_EQ(sampled.exit_code, 0) << sampled.output;
   EXPECT_NE(readText(out + "/images.npy").find("'shape': (3, 3, 32, 32)"), std::string::npos);
 
+  // The colour path of the evaluation: a classifier on these files (no accuracy bar for noise
+  // images) and periodic evaluation of the colour DCGAN against their test split.
+  const auto classifier = out + "/cifar_classifier.pt";
+  const auto trained = run(std::string(GAN_EVAL_BINARY) + " train-classifier --data.name cifar10 --data.path " + data +
+                           " --epochs 1 --min-accuracy 0 --out " + classifier);
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const auto evaluated = run(mpirun(2) + ganDist() + " --config " + config("cifar10_dcgan.ini") + " --data.path=" +
+                             data + " --output.dir=" + out + "_eval --model.width=8 --train.batch_size=8" +
+                             " --train.max_steps=4 --eval.every=4 --eval.samples=40 --eval.classifier=" + classifier);
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  const auto evaluation = lastWith(out + "_eval", "eval_fd");
+  ASSERT_FALSE(evaluation.is_null()) << evaluated.output;
+  EXPECT_TRUE(std::isfinite(evaluation["eval_fd"].get<double>()));
+  EXPECT_GE(evaluation["eval_classifier_score"].get<double>(), 1.0);
+
   // A damaged file stops the job with the file's name, on every rank, promptly.
   std::ofstream(data + "/data_batch_2.bin", std::ios::app) << "xyz";
   const auto broken = run(mpirun(2) + ganDist() + " --config " + config("cifar10_dcgan.ini") + " --data.path=" + data +
