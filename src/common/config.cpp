@@ -134,6 +134,8 @@ void Config::validate() const {
   const bool points = data.name == "ring8" || data.name == "grid25";
   GAN_CHECK(!(points && model.arch == "dcgan"), "--model.arch=dcgan needs images; --data.name=", data.name,
             " is 2-D points (use --model.arch=mlp2d)");
+  GAN_CHECK(!(points && model.arch == "mlp"), "--model.arch=mlp ends in tanh (outputs in [-1, 1]) but --data.name=",
+            data.name, " has modes out to ", data.name == "ring8" ? "2" : "4", " (use --model.arch=mlp2d)");
   requirePositive("train.batch_size", train.batch_size);
   requirePositive("train.max_steps", train.max_steps);
   requirePositiveReal("train.lr_g", train.lr_g);

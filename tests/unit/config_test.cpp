@@ -67,6 +67,14 @@ TEST(Config, ValidationNamesTheOption) {
             "--train.loss must be one of nonsaturating | minimax | hinge | wgan-gp, got 'wasserstein'");
   EXPECT_NE(errorOf({"--train.lr_g=-1"}).find("--train.lr_g must be a positive number"), std::string::npos);
   EXPECT_NE(errorOf({"--comm.backend=gloo"}).find("--comm.backend must be one of"), std::string::npos);
+  EXPECT_NE(errorOf({"--model.batchnorm=group"}).find("--model.batchnorm must be one of none | local | sync"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--data.name=ring8", "--model.arch=dcgan"}).find("use --model.arch=mlp2d"), std::string::npos);
+  EXPECT_NE(errorOf({"--data.name=grid25"}).find("--model.arch=mlp ends in tanh"), std::string::npos);
+  EXPECT_NE(errorOf({"--eval.every=100"}).find("--eval.classifier"), std::string::npos);
+  EXPECT_EQ(errorOf({"--data.name=ring8", "--model.arch=mlp2d", "--eval.every=100"}), "");  // 2-D needs no classifier
+  EXPECT_NE(errorOf({"--train.d_steps=0"}).find("--train.d_steps must be a positive integer"), std::string::npos);
+  EXPECT_NE(errorOf({"--train.ema_halflife_k=-1"}).find("--train.ema_halflife_k must be >= 0"), std::string::npos);
   EXPECT_NE(errorOf({"--output.log_every=-5"}).find("--output.log_every must be a non-negative"), std::string::npos);
 }
 
