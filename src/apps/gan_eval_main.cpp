@@ -10,7 +10,6 @@
 #include "apps/process_setup.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "coordinator/checkpoint.h"
 #include "coordinator/sampling.h"
 #include "eval/feature_classifier.h"
 #include "eval/quality_evaluator.h"
@@ -62,8 +61,9 @@ void trainClassifierCommand(const po::variables_map& vm) {
 void checkpointCommand(const po::variables_map& vm) {
   const std::string checkpoint = vm["checkpoint"].as<std::string>();
   GAN_CHECK(!checkpoint.empty(), "--checkpoint is required");
-  gan::Config config = gan::coordinator::configFromCheckpointState(gan::coordinator::verifyCheckpoint(checkpoint),
-                                                                   checkpoint);
+  // The generator comes with the run's configuration; the options below adjust only evaluation.
+  const auto loaded = gan::coordinator::loadGeneratorFromCheckpoint(checkpoint);
+  gan::Config config = loaded.config;
   if (!vm["classifier"].as<std::string>().empty()) config.eval.classifier = vm["classifier"].as<std::string>();
   if (vm["samples"].as<int64_t>() > 0) config.eval.samples = vm["samples"].as<int64_t>();
   if (!vm["data.path"].as<std::string>().empty()) config.data.path = vm["data.path"].as<std::string>();
@@ -74,7 +74,6 @@ void checkpointCommand(const po::variables_map& vm) {
   try {
     auto setup = gan::apps::setUpProcess(config, "gan_eval");
     communicator = std::move(setup.communicator);
-    const auto loaded = gan::coordinator::loadGeneratorFromCheckpoint(checkpoint);
     auto evaluator = gan::eval::createEvaluator(config, *communicator, setup.device, {/*noise_reference=*/true});
     const uint64_t seed = vm.count("seed") && !vm["seed"].defaulted() ? vm["seed"].as<uint64_t>()
                                                                        : static_cast<uint64_t>(config.train.seed);

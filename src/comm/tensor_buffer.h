@@ -21,4 +21,12 @@ inline BufferView bufferViewOf(const torch::Tensor& tensor) {
   return view;
 }
 
+// Sums a small contiguous tensor across ranks in place, blocking until the result is there
+// (batch-norm statistics, evaluation sums). A GPU tensor is first made final on its device.
+inline void sumAcrossRanks(const torch::Tensor& values, Communicator& communicator) {
+  if (communicator.worldSize() == 1) return;
+  if (values.is_cuda()) torch::cuda::synchronize();
+  communicator.allreduce(bufferViewOf(values), {ReduceOp::Sum});
+}
+
 }  // namespace gan::comm

@@ -113,6 +113,10 @@ void requireNonNegative(const char* name, int64_t value) {
 void requirePositiveReal(const char* name, double value) {
   GAN_CHECK(value > 0 && std::isfinite(value), "--", name, " must be a positive number, got ", value);
 }
+// `note` follows ">= 0" in the message, e.g. " (0: off)".
+void requireNonNegativeReal(const char* name, double value, const char* note = "") {
+  GAN_CHECK(value >= 0 && std::isfinite(value), "--", name, " must be >= 0", note, ", got ", value);
+}
 void requireOneOf(const char* name, const std::string& value, std::initializer_list<const char*> allowed) {
   std::string list;
   for (const char* a : allowed) {
@@ -143,12 +147,11 @@ void Config::validate() const {
   GAN_CHECK(train.beta1 >= 0 && train.beta1 < 1, "--train.beta1 must be in [0, 1), got ", train.beta1);
   GAN_CHECK(train.beta2 >= 0 && train.beta2 < 1, "--train.beta2 must be in [0, 1), got ", train.beta2);
   requireOneOf("train.loss", train.loss, {"nonsaturating", "minimax", "hinge", "wgan-gp"});
-  GAN_CHECK(train.gp_weight >= 0 && std::isfinite(train.gp_weight), "--train.gp_weight must be >= 0, got ", train.gp_weight);
-  GAN_CHECK(train.r1_gamma >= 0 && std::isfinite(train.r1_gamma), "--train.r1_gamma must be >= 0 (0: off), got ", train.r1_gamma);
+  requireNonNegativeReal("train.gp_weight", train.gp_weight);
+  requireNonNegativeReal("train.r1_gamma", train.r1_gamma, " (0: off)");
   requirePositive("train.r1_interval", train.r1_interval);
   requirePositive("train.d_steps", train.d_steps);
-  GAN_CHECK(train.ema_halflife_k >= 0 && std::isfinite(train.ema_halflife_k),
-            "--train.ema_halflife_k must be >= 0 (0: off), got ", train.ema_halflife_k);
+  requireNonNegativeReal("train.ema_halflife_k", train.ema_halflife_k, " (0: off)");
   requireNonNegative("train.seed", train.seed);
   requirePositive("train.threads", train.threads);
   requirePositive("train.max_bad_steps", train.max_bad_steps);

@@ -237,9 +237,14 @@ nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir) {
 }
 
 CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, train::GanTrainer& trainer) {
+  return loadCheckpoint(checkpoint_dir, verifyCheckpoint(checkpoint_dir), trainer);
+}
+
+CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, const nlohmann::json& verified_state,
+                                  train::GanTrainer& trainer) {
   const fs::path dir(checkpoint_dir);
   CheckpointContents contents;
-  contents.state = verifyCheckpoint(checkpoint_dir);
+  contents.state = verified_state;
   try {
     auto& position = contents.position;
     position.step = contents.state.at("step").get<int64_t>();

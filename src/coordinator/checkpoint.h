@@ -58,5 +58,9 @@ nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir);
 // Verifies sizes and checksums, format version and architecture, then loads parameters and
 // optimizer state into `trainer`. Throws gan::Error naming the file or tensor that is wrong.
 CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, train::GanTrainer& trainer);
+// The same for a checkpoint whose files verifyCheckpoint() has just checked (`verified_state`
+// is what it returned), so they are not read and checksummed twice.
+CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, const nlohmann::json& verified_state,
+                                  train::GanTrainer& trainer);
 
 }  // namespace gan::coordinator

@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/trainer_setup.h"
-#include "train/latent_noise.h"
+#include "train/noise_tensors.h"
 
 namespace gan::coordinator {
 namespace {
@@ -46,7 +46,7 @@ CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_di
   // The full trainer is the one place that knows the checkpoint layout; a local one is cheap.
   comm::LocalCommunicator local;
   auto trainer = buildTrainer(result.config, result.sample_shape, local, torch::kCPU);
-  const auto contents = loadCheckpoint(checkpoint_dir, *trainer);
+  const auto contents = loadCheckpoint(checkpoint_dir, state, *trainer);
   result.from_ema = trainer->hasEma() && contents.ema_restored;
   result.generator = std::dynamic_pointer_cast<models::Generator>(trainer->samplingGenerator().shared_from_this());
   result.latent_dim = result.config.model.latent_dim;
@@ -55,8 +55,7 @@ CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_di
 }
 
 torch::Tensor samplingNoise(int64_t seed, int64_t n, int64_t latent_dim) {
-  auto noise = train::latentNoiseRows(static_cast<uint64_t>(seed), kSamplingNoiseStep, 0, n, latent_dim);
-  return torch::from_blob(noise.data(), {n, latent_dim}, torch::kFloat32).clone();
+  return train::latentNoiseTensor(static_cast<uint64_t>(seed), kSamplingNoiseStep, 0, n, latent_dim);
 }
 
 torch::Tensor interpolationNoise(int64_t seed, int64_t rows, int64_t steps, int64_t latent_dim) {

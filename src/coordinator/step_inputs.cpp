@@ -1,6 +1,6 @@
 #include "coordinator/step_inputs.h"
 
-#include "train/latent_noise.h"
+#include "train/noise_tensors.h"
 
 namespace gan::coordinator {
 
@@ -13,14 +13,6 @@ StepRecipe StepRecipe::fromConfig(const Config& config) {
   return recipe;
 }
 
-torch::Tensor noiseTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows, int64_t latent_dim,
-                          const torch::Device& device) {
-  auto noise = train::latentNoiseRows(seed, step, first_row, rows, latent_dim);
-  // copy=true: the tensor must own its memory once `noise` goes out of scope.
-  return torch::from_blob(noise.data(), {rows, latent_dim}, torch::kFloat32)
-      .to(device, /*non_blocking=*/false, /*copy=*/true);
-}
-
 std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, data::GlobalSampleOrder& order,
                                                   data::BatchRows rows, const StepRecipe& recipe, int64_t step,
                                                   const torch::Device& device) {
@@ -29,10 +21,9 @@ std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, 
     const int64_t batch_number = step * recipe.d_steps + k;
     train::DiscriminatorBatch batch;
     batch.real = dataset.batch(order.indicesForStep(batch_number, rows), device);
-    batch.z = noiseTensor(recipe.seed, batch_number, rows.first, rows.count, recipe.latent_dim, device);
+    batch.z = train::latentNoiseTensor(recipe.seed, batch_number, rows.first, rows.count, recipe.latent_dim, device);
     if (recipe.mixing_weights) {
-      auto weights = train::mixingWeightRows(recipe.seed, batch_number, rows.first, rows.count);
-      batch.mixing = torch::from_blob(weights.data(), {rows.count}, torch::kFloat32).to(device, false, true);
+      batch.mixing = train::mixingWeightTensor(recipe.seed, batch_number, rows.first, rows.count, device);
     }
     batches.push_back(std::move(batch));
   }

@@ -29,8 +29,4 @@ std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, 
                                                   data::BatchRows rows, const StepRecipe& recipe, int64_t step,
                                                   const torch::Device& device);
 
-// Noise rows as a tensor on `device` (see train::latentNoiseRows).
-torch::Tensor noiseTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows, int64_t latent_dim,
-                          const torch::Device& device);
-
 }  // namespace gan::coordinator

@@ -31,6 +31,7 @@
 #include "monitoring/training_report.h"
 #include "train/gan_trainer.h"
 #include "train/latent_noise.h"
+#include "train/noise_tensors.h"
 #include "train/replica_check.h"
 
 namespace fs = std::filesystem;
@@ -151,10 +152,12 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   const int64_t global_batch = per_rank * world;
   data::GlobalSampleOrder order(dataset.size(), global_batch, static_cast<uint64_t>(config.train.seed));
   const auto recipe = StepRecipe::fromConfig(config);
+  // The sample order counts discriminator batches; a step consumes d_steps of them.
+  const int64_t steps_per_epoch = order.stepsPerEpoch() / config.train.d_steps;
   const data::BatchRows rows = data::rowsForRank(rank, world, per_rank);
   const int64_t last = config.train.max_steps;
   log0f("training: steps ", first_step, " to ", last, ", global batch ", global_batch, " (", world, " x ", per_rank,
-        "), ", order.stepsPerEpoch() / config.train.d_steps, " steps per epoch, device ", device.str());
+        "), ", steps_per_epoch, " steps per epoch, device ", device.str());
 
   std::unique_ptr<eval::QualityEvaluator> evaluator;
   if (config.eval.every > 0) {
@@ -176,9 +179,8 @@ RunSummary runTraining(const Config& config, comm::Communicator& communicator, c
   const uint64_t seed = static_cast<uint64_t>(config.train.seed);
   const int64_t latent = config.model.latent_dim;
   const auto grid_noise =
-      noiseTensor(seed, train::kSampleGridNoiseStep, 0, dataset.isImage() ? 64 : 1000, latent, device);
-  TrainingPosition position{0, world, global_batch, order.stepsPerEpoch() / config.train.d_steps, config.train.seed,
-                            dataset.sampleShape()};
+      train::latentNoiseTensor(seed, train::kSampleGridNoiseStep, 0, dataset.isImage() ? 64 : 1000, latent, device);
+  TrainingPosition position{0, world, global_batch, steps_per_epoch, config.train.seed, dataset.sampleShape()};
 
   double last_checkpoint_s = 0;
   auto checkpoint = [&](int64_t done) {

@@ -27,6 +27,10 @@ fs::path findIdxFile(const std::string& directory, const std::string& stem) {
   GAN_FAIL("--data.path '", directory, "': no ", stem, ".gz or ", stem,
            " found (expected an MNIST-format directory; Debian's data set: apt-get install dataset-fashion-mnist)");
 }
+// A view of `indices` as an int64 tensor (valid while `indices` lives).
+torch::Tensor indexTensor(const std::vector<int64_t>& indices) {
+  return torch::from_blob(const_cast<int64_t*>(indices.data()), {static_cast<int64_t>(indices.size())}, torch::kInt64);
+}
 }  // namespace
 
 ImageDataset ImageDataset::loadMnistFormat(const std::string& directory, const std::string& split, bool with_labels) {
@@ -61,11 +65,14 @@ ImageDataset::ImageDataset(torch::Tensor pixels_u8, int64_t channels, int64_t he
 }
 
 torch::Tensor ImageDataset::batch(const std::vector<int64_t>& indices, const torch::Device& device) const {
-  auto index = torch::from_blob(const_cast<int64_t*>(indices.data()), {static_cast<int64_t>(indices.size())},
-                                torch::kInt64);
-  auto rows = pixels_.index_select(0, index);
+  auto rows = pixels_.index_select(0, indexTensor(indices));
   // Convert after the (cheap) move so a GPU does the arithmetic.
   return rows.to(device).to(torch::kFloat32).mul_(1.0 / 127.5).sub_(1.0);
+}
+
+torch::Tensor ImageDataset::labelsOf(const std::vector<int64_t>& indices) const {
+  GAN_CHECK(hasLabels(), source_, ": this data set has no labels");
+  return labels_.index_select(0, indexTensor(indices));
 }
 
 std::string ImageDataset::description() const {

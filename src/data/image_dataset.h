@@ -36,6 +36,8 @@ class ImageDataset final : public Dataset {
   int64_t width() const { return width_; }
   bool hasLabels() const { return labels_.defined(); }
   const torch::Tensor& labels() const { return labels_; }  // int64 (N), when hasLabels()
+  // Labels of rows `indices` (int64, on the CPU), when hasLabels().
+  torch::Tensor labelsOf(const std::vector<int64_t>& indices) const;
 
  private:
   torch::Tensor pixels_;  // uint8 (N, C*H*W)

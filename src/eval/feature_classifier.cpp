@@ -48,8 +48,7 @@ FeatureClassifier trainClassifier(const data::ImageDataset& train_set, const Cla
       const int64_t step = epoch * order.stepsPerEpoch() + i;
       const auto indices = order.indicesForStep(step, {0, batch_size});
       auto images = train_set.batch(indices, cpu);
-      auto labels = train_set.labels().index_select(
-          0, torch::from_blob(const_cast<int64_t*>(indices.data()), {int64_t(indices.size())}, torch::kInt64));
+      auto labels = train_set.labelsOf(indices);
       optimizer.zero_grad();
       auto loss = torch::cross_entropy_loss(classifier->forward(images), labels);
       loss.backward();

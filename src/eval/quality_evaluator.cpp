@@ -2,12 +2,14 @@
 
 #include <functional>
 
+#include "comm/tensor_buffer.h"
 #include "common/error.h"
 #include "data/gaussian_mixture.h"
 #include "data/image_dataset.h"
 #include "eval/feature_classifier.h"
 #include "eval/sample_quality.h"
 #include "train/latent_noise.h"
+#include "train/noise_tensors.h"
 
 namespace gan::eval {
 namespace {
@@ -21,20 +23,13 @@ std::pair<int64_t, int64_t> shareOf(int64_t n, const comm::Communicator& communi
   return {first, n * (rank + 1) / world - first};
 }
 
-void sumAcrossRanks(torch::Tensor& values, comm::Communicator& communicator) {
-  if (communicator.worldSize() == 1) return;
-  communicator.allreduce({values.data_ptr<double>(), size_t(values.numel()), comm::ScalarType::Float64,
-                          comm::MemorySpace::Host});
-}
-
 // Rows [first, first + count) of the evaluation noise, in chunks, through the generator.
 using RowSource = std::function<torch::Tensor(int64_t first, int64_t count)>;
 
 RowSource generatedRows(models::Generator& generator, int64_t latent_dim, uint64_t seed, const torch::Device& device) {
   return [&generator, latent_dim, seed, device](int64_t first, int64_t count) {
-    auto noise = train::latentNoiseRows(seed, train::kEvaluationNoiseStep, first, count, latent_dim);
-    auto z = torch::from_blob(noise.data(), {count, latent_dim}, torch::kFloat32).to(device, false, true);
-    return models::generateSamples(generator, z);
+    return models::generateSamples(
+        generator, train::latentNoiseTensor(seed, train::kEvaluationNoiseStep, first, count, latent_dim, device));
   };
 }
 
@@ -53,7 +48,7 @@ class MixtureEvaluator final : public QualityEvaluator {
     for (int64_t done = 0; done < count; done += kChunk) {
       counts += highQualityCountsPerMode(source(first + done, std::min(kChunk, count - done)), modes_, sigma_);
     }
-    sumAcrossRanks(counts, communicator_);
+    comm::sumAcrossRanks(counts, communicator_);
     const auto coverage = coverageFromCounts(counts, samples_);
     return {{"eval_modes", double(coverage.modes_covered)}, {"eval_high_quality", coverage.high_quality_fraction}};
   }
@@ -135,8 +130,8 @@ class ImageEvaluator final : public QualityEvaluator {
   RowSource uniformNoiseRows(int64_t features) const {
     return [features, device = device_](int64_t first, int64_t count) {
       // Row-keyed like everything else: the same noise whatever the world size.
-      auto values = train::mixingWeightRows(0x6e6f697365ULL, 0, first * features, count * features);
-      return (torch::from_blob(values.data(), {count, features}, torch::kFloat32).to(device, false, true) * 2 - 1);
+      return train::mixingWeightTensor(0x6e6f697365ULL, 0, first * features, count * features, device)
+                 .view({count, features}) * 2 - 1;
     };
   }
 
@@ -162,7 +157,7 @@ class ImageEvaluator final : public QualityEvaluator {
     }
     packed[0] = double(count);
     packed[packed.numel() - 1] = p_log_p;
-    sumAcrossRanks(packed, communicator_);
+    comm::sumAcrossRanks(packed, communicator_);
     FeatureMoments result;
     result.count = packed[0].item<double>();
     result.feature_sum = feature_sum.clone();

@@ -27,12 +27,6 @@ torch::Tensor perChannel(const torch::Tensor& values, const torch::Tensor& x) {
   return values.view(shape);
 }
 
-void sumAcrossRanks(torch::Tensor& values, comm::Communicator& communicator) {
-  if (communicator.worldSize() == 1) return;
-  if (values.is_cuda()) torch::cuda::synchronize();  // the default stream produced them
-  communicator.allreduce(comm::bufferViewOf(values), {comm::ReduceOp::Sum});
-}
-
 // Batch norm over the global batch. Forward: the mean, then the centred second moment, each
 // summed across ranks (two passes: exact where E[x^2] - E[x]^2 would cancel). Backward: the two
 // per-channel sums the input gradient needs are summed across ranks as well; the weight and bias
@@ -44,12 +38,12 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     const auto dims = dimsExceptChannel(x);
     const int64_t channels = x.size(1);
     auto sums = torch::cat({x.sum(dims), torch::full({1}, double(x.numel() / channels), x.options())});
-    sumAcrossRanks(sums, communicator);
+    comm::sumAcrossRanks(sums, communicator);
     const double count = sums[channels].item<double>();
     auto mean = sums.narrow(0, 0, channels) / count;
     auto centred = x - perChannel(mean, x);
     auto squares = centred.pow(2).sum(dims).contiguous();
-    sumAcrossRanks(squares, communicator);
+    comm::sumAcrossRanks(squares, communicator);
     auto inverse_std = (squares / count + kBatchNormEpsilon).rsqrt();
     auto normalised = centred * perChannel(inverse_std, x);
     ctx->save_for_backward({normalised, weight, inverse_std});
@@ -72,7 +66,7 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     auto grad_bias = grad.sum(dims);
     auto grad_weight = (grad * normalised).sum(dims);
     auto sums = torch::cat({grad_bias, grad_weight});
-    sumAcrossRanks(sums, communicator);
+    comm::sumAcrossRanks(sums, communicator);
     auto mean_grad = sums.narrow(0, 0, channels) / count;
     auto mean_grad_normalised = sums.narrow(0, channels, channels) / count;
     auto grad_x = perChannel(weight * inverse_std, grad) *

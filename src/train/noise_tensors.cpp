@@ -1,0 +1,25 @@
+#include "train/noise_tensors.h"
+
+#include "train/latent_noise.h"
+
+namespace gan::train {
+namespace {
+// copy=true: the tensor must own its memory once `values` goes out of scope.
+torch::Tensor ownedTensor(std::vector<float>& values, torch::IntArrayRef shape, const torch::Device& device) {
+  return torch::from_blob(values.data(), shape, torch::kFloat32).to(device, /*non_blocking=*/false, /*copy=*/true);
+}
+}  // namespace
+
+torch::Tensor latentNoiseTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows, int64_t latent_dim,
+                                const torch::Device& device) {
+  auto noise = latentNoiseRows(seed, step, first_row, rows, latent_dim);
+  return ownedTensor(noise, {rows, latent_dim}, device);
+}
+
+torch::Tensor mixingWeightTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
+                                 const torch::Device& device) {
+  auto weights = mixingWeightRows(seed, step, first_row, rows);
+  return ownedTensor(weights, {rows}, device);
+}
+
+}  // namespace gan::train

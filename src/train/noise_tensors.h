@@ -1,0 +1,19 @@
+// The noise streams of latent_noise.h as tensors that own their memory, on `device`: the one
+// conversion training, sampling and evaluation all use.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace gan::train {
+
+// (rows, latent_dim) standard normals: latentNoiseRows(seed, step, first_row, rows, latent_dim).
+torch::Tensor latentNoiseTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows, int64_t latent_dim,
+                                const torch::Device& device = torch::kCPU);
+
+// (rows) uniform [0, 1) values: mixingWeightRows(seed, step, first_row, rows).
+torch::Tensor mixingWeightTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
+                                 const torch::Device& device = torch::kCPU);
+
+}  // namespace gan::train
