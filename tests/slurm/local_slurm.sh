@@ -4,9 +4,12 @@
 # Facts it relies on (checked on our Debian 12 machines): munged must run as the munge user;
 # there are no cgroups, so proctrack/linuxproc and task/none; no accounting daemon, so
 # jobcomp/filetxt stands in for sacct; config_overrides lets CPUs=8 give 8 slots on 2 cores;
-# cred_expire=10 lets a requeued job start again in ~30 s instead of ~2 min.
+# cred_expire=10 lets a requeued job start again in ~30 s instead of ~2 min. munged's own
+# directory lives under /tmp, not in WORKDIR: the munge user must traverse every parent of its
+# files, and a build tree may sit below a directory only root can enter (mktemp -d, /root).
 
 slurm_work=""
+munge_dir=""
 
 slurm_down() {
   [[ -n ${slurm_work} ]] || return 0
@@ -19,23 +22,25 @@ slurm_down() {
     for _ in $(seq 50); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.1; done
     kill -9 "${pid}" 2>/dev/null || true
   done
+  [[ -z ${munge_dir} ]] || rm -rf "${munge_dir}"
 }
 
 slurm_up() {
   slurm_work=$1
-  mkdir -p "${slurm_work}"/{state,spool,munge}
+  mkdir -p "${slurm_work}"/{state,spool}
   chmod 755 "${slurm_work}"
-  chown munge:munge "${slurm_work}/munge"
-  chmod 700 "${slurm_work}/munge"
-  cp /etc/munge/munge.key "${slurm_work}/munge/munge.key"
-  chown munge:munge "${slurm_work}/munge/munge.key"
-  chmod 400 "${slurm_work}/munge/munge.key"
+  munge_dir=$(mktemp -d /tmp/gan_dist_munge.XXXXXX)
+  chown munge:munge "${munge_dir}"
+  chmod 700 "${munge_dir}"
+  cp /etc/munge/munge.key "${munge_dir}/munge.key"
+  chown munge:munge "${munge_dir}/munge.key"
+  chmod 400 "${munge_dir}/munge.key"
 
-  runuser -u munge -- /usr/sbin/munged --force --key-file="${slurm_work}/munge/munge.key" \
-    --socket="${slurm_work}/munge/munge.socket" --pid-file="${slurm_work}/munge/munged.pid" \
-    --log-file="${slurm_work}/munge/munged.log" --seed-file="${slurm_work}/munge/munged.seed"
-  for _ in $(seq 50); do [[ -S ${slurm_work}/munge/munge.socket ]] && break; sleep 0.1; done
-  cp "${slurm_work}/munge/munged.pid" "${slurm_work}/munged.pid"
+  runuser -u munge -- /usr/sbin/munged --force --key-file="${munge_dir}/munge.key" \
+    --socket="${munge_dir}/munge.socket" --pid-file="${munge_dir}/munged.pid" \
+    --log-file="${munge_dir}/munged.log" --seed-file="${munge_dir}/munged.seed"
+  for _ in $(seq 50); do [[ -S ${munge_dir}/munge.socket ]] && break; sleep 0.1; done
+  cp "${munge_dir}/munged.pid" "${slurm_work}/munged.pid"
 
   local host port
   host=$(hostname -s)
@@ -47,7 +52,7 @@ SlurmUser=root
 SlurmctldPort=${port}
 SlurmdPort=$((port + 1))
 AuthType=auth/munge
-AuthInfo=socket=${slurm_work}/munge/munge.socket,cred_expire=10
+AuthInfo=socket=${munge_dir}/munge.socket,cred_expire=10
 CredType=cred/munge
 StateSaveLocation=${slurm_work}/state
 SlurmdSpoolDir=${slurm_work}/spool
@@ -79,6 +84,6 @@ CONF
     sleep 0.2
   done
   echo "local Slurm did not come up; logs:" >&2
-  tail -n 20 "${slurm_work}"/*.log "${slurm_work}/munge/munged.log" >&2 || true
+  tail -n 20 "${slurm_work}"/*.log "${munge_dir}/munged.log" >&2 || true
   return 1
 }
