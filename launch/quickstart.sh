@@ -12,13 +12,15 @@ if [[ "$mode" != train && "$mode" != test ]]; then
 fi
 
 launch/install_deps.sh
-launch/build.sh
 
 if [[ "$mode" == test ]]; then
+  launch/build.sh all
   # All labels run; a CPU-only machine skips the gpu-labelled tests inside the binaries.
   cd build && exec ctest --output-on-failure --timeout 900
 fi
 
+# Training needs the programs only; the test suites are most of a fresh build's time.
+launch/build.sh programs
 mpi_flags=()
 [[ $(id -u) -eq 0 ]] && mpi_flags+=(--allow-run-as-root)   # Open MPI refuses root otherwise
 exec mpirun "${mpi_flags[@]}" -np 2 build/gan_dist --config configs/fashion_mnist_mlp.ini
