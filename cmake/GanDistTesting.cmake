@@ -1,19 +1,31 @@
 # Test registration helpers. Labels: unit (single process, fast), mpi (several ranks),
-# e2e (whole training runs), gpu (needs a GPU; skips with a message otherwise).
+# e2e (whole training runs), slurm (a local Slurm), gpu (needs a GPU; skips with a message otherwise).
+include(GoogleTest)
 
+# More ranks than the machine's cores is normal in tests.
 set(GAN_MPIEXEC_FLAGS --oversubscribe)
-# CI and our machines run as root; Open MPI refuses that without these flags.
-execute_process(COMMAND id -u OUTPUT_VARIABLE _gan_uid OUTPUT_STRIP_TRAILING_WHITESPACE)
-if(_gan_uid STREQUAL "0")
-  list(APPEND GAN_MPIEXEC_FLAGS --allow-run-as-root)
-endif()
+# Open MPI refuses to run as root (CI and our machines) unless told it is fine. Set per test as
+# environment, not baked into the command line, so the same build runs for root and non-root.
+set(GAN_MPI_TEST_ENVIRONMENT OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
 
-# gan_add_unit_test(name sources... LIBS libs...)
+# gan_add_test_executable(name SOURCES sources... LIBS libs...)
 function(gan_add_test_executable name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest)
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} gan_test_support GTest::gtest)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+endfunction()
+
+# gan_discover_tests(target PREFIX p LABELS ... TIMEOUT s [PROCESSORS n]): one CTest entry per
+# GoogleTest case, so a failure names its test and a long binary shows progress.
+function(gan_discover_tests target)
+  cmake_parse_arguments(ARG "" "PREFIX;TIMEOUT;PROCESSORS" "LABELS" ${ARGN})
+  if(NOT ARG_PROCESSORS)
+    set(ARG_PROCESSORS 1)
+  endif()
+  gtest_discover_tests(${target} TEST_PREFIX "${ARG_PREFIX}." DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${ARG_PROCESSORS}
+                                  ENVIRONMENT "${GAN_MPI_TEST_ENVIRONMENT}")
 endfunction()
 
 # gan_add_mpi_test(name RANKS 1 2 3 LABELS ... TIMEOUT s): registers name_npN for each N.
@@ -28,6 +40,6 @@ function(gan_add_mpi_test name)
              COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} ${GAN_MPIEXEC_FLAGS}
                      $<TARGET_FILE:${name}> ${ARG_ARGS})
     set_tests_properties(${name}_np${n} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}"
-                         PROCESSORS ${n})
+                         PROCESSORS ${n} ENVIRONMENT "${GAN_MPI_TEST_ENVIRONMENT}")
   endforeach()
 endfunction()

@@ -2,9 +2,10 @@
 //   gan_bench allreduce [--min-bytes N] [--max-bytes N] [--iters N] [--comm.bucket_mb MB]
 //   gan_bench train [--steps N] [--warmup N] [gan_dist options, e.g. --config FILE.ini]
 // Run under mpirun for several ranks; the rank count comes from the launcher, never a flag.
+#include <boost/program_options.hpp>
 #include <cstdio>
-#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "apps/process_setup.h"
@@ -25,33 +26,38 @@ const char* const kUsage =
     "  --warmup     untimed steps first (default 30)\n"
     "  the bucket size is --comm.bucket_mb; the rank count comes from mpirun.\n";
 
-// Takes gan_bench's own flags (--name N or --name=N) out of argv; the rest are gan_dist options.
-std::map<std::string, int64_t> takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest) {
-  std::map<std::string, int64_t> flags = {
-      {"min-bytes", 4 << 10}, {"max-bytes", 256 << 20}, {"iters", 20}, {"steps", 300}, {"warmup", 30}};
-  for (int i = 2; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string name = arg.rfind("--", 0) == 0 ? arg.substr(2) : "";
-    std::string value;
-    if (const auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    if (!flags.count(name)) {
-      rest.push_back(arg);
-      continue;
-    }
-    if (value.empty()) {
-      GAN_CHECK(i + 1 < argc, "--", name, " needs a value");
-      value = argv[++i];
-    }
-    try {
-      size_t used = 0;
-      flags[name] = std::stoll(value, &used);
-      GAN_CHECK(used == value.size() && flags[name] > 0, "");
-    } catch (const std::exception&) {
-      GAN_FAIL("--", name, " must be a positive integer, got '", value, "'");
-    }
+struct BenchFlags {
+  int64_t min_bytes = 4 << 10;
+  int64_t max_bytes = 256 << 20;
+  int64_t iters = 20;
+  int64_t steps = 300;
+  int64_t warmup = 30;
+};
+
+// Takes gan_bench's own flags out of argv (after the mode); what is left are gan_dist options,
+// which the shared command-line parser reads.
+BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest) {
+  namespace po = boost::program_options;
+  BenchFlags flags;
+  po::options_description own("gan_bench");
+  own.add_options()("min-bytes", po::value(&flags.min_bytes))("max-bytes", po::value(&flags.max_bytes))(
+      "iters", po::value(&flags.iters))("steps", po::value(&flags.steps))("warmup", po::value(&flags.warmup));
+  try {
+    const std::vector<std::string> arguments(argv + 2, argv + argc);
+    const auto parsed = po::command_line_parser(arguments).options(own).allow_unregistered().run();
+    po::variables_map values;
+    po::store(parsed, values);
+    po::notify(values);
+    rest = po::collect_unrecognized(parsed.options, po::include_positional);
+  } catch (const po::error& e) {
+    GAN_FAIL("command line: ", e.what());
+  }
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"min-bytes", flags.min_bytes},
+                                    {"max-bytes", flags.max_bytes},
+                                    {"iters", flags.iters},
+                                    {"steps", flags.steps},
+                                    {"warmup", flags.warmup}}) {
+    GAN_CHECK(value > 0, "--", name, " must be a positive integer, got ", value);
   }
   return flags;
 }
@@ -66,7 +72,7 @@ int main(int argc, char** argv) {
     return mode == "--help" || mode == "-h" ? 0 : 2;
   }
   std::vector<std::string> rest;
-  std::map<std::string, int64_t> flags;
+  BenchFlags flags;
   try {
     flags = takeBenchFlags(argc, argv, rest);
   } catch (const std::exception& e) {
@@ -74,12 +80,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   gan::bench::AllreduceBenchmarkOptions allreduce;
-  allreduce.min_bytes = flags["min-bytes"];
-  allreduce.max_bytes = flags["max-bytes"];
-  allreduce.iterations = static_cast<int>(flags["iters"]);
+  allreduce.min_bytes = flags.min_bytes;
+  allreduce.max_bytes = flags.max_bytes;
+  allreduce.iterations = static_cast<int>(flags.iters);
   gan::bench::TrainBenchmarkOptions train;
-  train.steps = flags["steps"];
-  train.warmup = flags["warmup"];
+  train.steps = flags.steps;
+  train.warmup = flags.warmup;
 
   std::vector<const char*> forwarded = {argv[0]};
   for (const auto& arg : rest) forwarded.push_back(arg.c_str());

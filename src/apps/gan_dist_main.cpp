@@ -7,6 +7,8 @@
 #include "apps/process_setup.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/run_directory.h"
+#include "coordinator/stop_signals.h"
 #include "coordinator/training_run.h"
 
 int main(int argc, char** argv) {
@@ -25,12 +27,17 @@ int main(int argc, char** argv) {
     communicator = std::move(setup.communicator);
     gan::log0(memory_note);
     gan::log0(gan::formatConfigTable(config));
-    const auto summary = gan::coordinator::runTraining(config, *communicator, setup.device);
+    gan::coordinator::RunWiring wiring;
+    gan::coordinator::installStopSignalHandlers();
+    wiring.stop_request = gan::coordinator::requestedStopSignal;
+    wiring.faults = gan::coordinator::FaultPlan::fromEnvironment();
+    const auto summary = gan::coordinator::runTraining(config, *communicator, setup.device, wiring);
     gan::log0f("done: ", summary.steps, " steps in ", summary.seconds, " s");
     if (!summary.last_sample.empty()) gan::log0f("samples:     ", summary.last_sample);
     if (!summary.last_checkpoint.empty()) gan::log0f("checkpoint:  ", summary.last_checkpoint);
-    gan::log0f("metrics:     ", config.output.dir, "/metrics.jsonl");
-    if (!summary.tensorboard.empty()) gan::log0f("tensorboard: tensorboard --logdir ", config.output.dir, "/tb");
+    const gan::RunDirectory run(config.output.dir);
+    gan::log0f("metrics:     ", run.metrics().string());
+    if (!summary.tensorboard.empty()) gan::log0f("tensorboard: tensorboard --logdir ", run.tensorboard().string());
     if (!summary.report.empty()) gan::log0f("report:      ", summary.report);
     if (!summary.timeline.empty()) gan::log0f("timeline:    ", summary.timeline, " (per rank; open in ui.perfetto.dev)");
   } catch (const std::exception& e) {

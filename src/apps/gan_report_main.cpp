@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "monitoring/training_report.h"
+#include "coordinator/run_report.h"
 
 int main(int argc, char** argv) {
   if (argc != 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     return argc == 2 ? 0 : 2;
   }
   try {
-    std::printf("gan_report: %s\n", gan::monitoring::writeTrainingReport(argv[1]).c_str());
+    std::printf("gan_report: %s\n", gan::coordinator::writeRunReport(gan::RunDirectory(argv[1])).c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gan_report: error: %s\n", e.what());
     return 1;

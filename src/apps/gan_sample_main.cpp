@@ -9,10 +9,12 @@
 
 #include "common/error.h"
 #include "common/memory_tuning.h"
-#include "coordinator/sample_grid.h"
 #include "coordinator/sampling.h"
-#include "coordinator/scatter_plot.h"
 #include "data/gaussian_mixture.h"
+#include "outputs/npy_writer.h"
+#include "outputs/png_writer.h"
+#include "outputs/sample_grid.h"
+#include "outputs/scatter_plot.h"
 
 namespace po = boost::program_options;
 
@@ -50,17 +52,17 @@ int main(int argc, char** argv) {
     std::vector<int64_t> array_shape{samples.size(0)};
     for (int64_t d : loaded.sample_shape) array_shape.push_back(d);
     if (format == "npy") {
-      gan::coordinator::writeNpy(out, samples.view(array_shape));
+      gan::outputs::writeNpy(out, samples.view(array_shape));
     } else if (loaded.sample_shape.size() != 3) {
       // 2-D points: a scatter plot over the modes of the data set the run trained on.
       GAN_CHECK(!interpolate, "--interpolate needs image samples; this checkpoint generates 2-D points");
       const auto mixture = gan::data::GaussianMixtureDataset::named(loaded.config.data.name);
-      gan::coordinator::writePng(out, gan::coordinator::makeScatterPlot(samples, mixture));
+      gan::outputs::writePng(out, gan::outputs::makeScatterPlot(samples, mixture));
     } else {
       // Unfilled cells of the last row stay black.
       auto cells = torch::full({rows * columns, samples.size(1)}, -1.0f);
       cells.narrow(0, 0, samples.size(0)).copy_(samples);
-      gan::coordinator::writePng(out, gan::coordinator::makeSampleGrid(cells, loaded.sample_shape, rows, columns));
+      gan::outputs::writePng(out, gan::outputs::makeSampleGrid(cells, loaded.sample_shape, rows, columns));
     }
     std::printf("gan_sample: %ld samples from step %ld of %s%s -> %s\n", long(samples.size(0)), long(loaded.step),
                 checkpoint.c_str(), loaded.from_ema ? " (EMA of G)" : "", out.c_str());

@@ -8,22 +8,13 @@
 #include "train/compute_threads.h"
 
 namespace gan::apps {
-namespace {
-// The launcher's rank before MPI is up, so only one process reports a bad command line.
-int launcherRank() {
-  for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
-    if (const char* value = std::getenv(variable)) return std::atoi(value);
-  }
-  return 0;
-}
-}  // namespace
-
 bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& parsed) {
   try {
     parsed = parseCommandLine(argc, argv);
     return true;
   } catch (const std::exception& e) {
-    if (launcherRank() == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    // MPI is not up yet: the launcher's numbering lets one process report a bad command line.
+    if (comm::launcherRank() == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
     return false;
   }
 }

@@ -37,13 +37,14 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
                      const torch::Device& device, const TrainBenchmarkOptions& options) {
   auto trainer_owner = coordinator::buildTrainer(config, dataset.sampleShape(), communicator, device);
   train::GanTrainer& trainer = *trainer_owner;
-  trainer.broadcastParameters();
+  trainer.broadcastState();
   const int64_t per_rank = config.train.batch_size;
   data::GlobalSampleOrder order(dataset.size(), per_rank * communicator.worldSize(), config.train.seed);
   const auto rows = data::rowsForRank(communicator.rank(), communicator.worldSize(), per_rank);
 
   const auto recipe = coordinator::StepRecipe::fromConfig(config);
-  coordinator::StepAgreement agreement(communicator);  // the per-step control collective, as in training
+  // The per-step control collective, as in training (nothing asks a benchmark to stop).
+  coordinator::StepAgreement agreement(communicator, [] { return 0; });
   PhaseTimes times;
   for (int64_t step = 0; step < options.warmup + options.steps; ++step) {
     if (step == options.warmup) {

@@ -1,6 +1,5 @@
 #include "comm/communicator.h"
 
-#include <cstdlib>
 
 #include "comm/local_communicator.h"
 #include "comm/mpi_communicator.h"
@@ -29,14 +28,6 @@ BackendChoice parseBackendChoice(const std::string& name) {
   GAN_FAIL("--comm.backend must be one of auto | local | mpi | nccl, got '", name, "'");
 }
 
-bool startedByLauncher() {
-  // Open MPI's mpirun, PMIx (srun --mpi=pmix, prterun) and PMI-1/2 process managers.
-  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
-    if (std::getenv(variable) != nullptr) return true;
-  }
-  return false;
-}
-
 bool ncclBackendCompiled() {
 #ifdef GAN_DIST_HAVE_NCCL
   return true;
@@ -56,8 +47,7 @@ std::unique_ptr<Communicator> createBackend(BackendChoice choice, bool tensors_o
   }
   switch (choice) {
     case BackendChoice::Local:
-      GAN_CHECK(!startedByLauncher() || std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr ||
-                    std::string(std::getenv("OMPI_COMM_WORLD_SIZE")) == "1",
+      GAN_CHECK(!startedByLauncher() || launcherWorldSize() == 1,
                 "--comm.backend=local under a multi-process launch: every rank would train alone; "
                 "use --comm.backend=mpi (or auto)");
       return std::make_unique<LocalCommunicator>();
@@ -84,8 +74,7 @@ std::unique_ptr<Communicator> createBackend(BackendChoice choice, bool tensors_o
 void checkLauncherAgrees(const Communicator& communicator) {
   // srun without PMIx starts N unrelated processes that each see "rank 0 of 1" and would each
   // train alone, silently. Slurm's own count of the step's tasks gives it away.
-  if (const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS")) {
-    const int launched = std::atoi(tasks);
+  if (const int launched = slurmStepTasks(); launched > 0) {
     GAN_CHECK(!(launched > 1 && communicator.worldSize() == 1), "srun started ", launched,
               " tasks but MPI sees a world of 1 in each: launch with srun --mpi=pmix (or set MpiDefault=pmix in "
               "slurm.conf), with an MPI built with PMIx");

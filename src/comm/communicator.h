@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "comm/launcher_environment.h"
+
 namespace gan::comm {
 
 enum class ScalarType { Float32, Float64, Int64, UInt8 };
@@ -77,9 +79,6 @@ class Communicator {
 
 enum class BackendChoice { Auto, Local, Mpi, Nccl };
 BackendChoice parseBackendChoice(const std::string& name);
-
-// True when this process was started by mpirun/srun (a process manager set its variables).
-bool startedByLauncher();
 
 // Whether this build compiled the NCCL backend.
 bool ncclBackendCompiled();

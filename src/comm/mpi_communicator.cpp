@@ -72,7 +72,8 @@ int checkedCount(const BufferView& buffer) {
 
 }  // namespace
 
-// One queued collective: started on the communication thread, then polled to completion.
+// One queued collective: run to completion (a blocking MPI call) on the communication thread,
+// while the training thread goes on until it waits for the result.
 class MpiCommunicator::Task final : public Work {
  public:
   explicit Task(std::function<void()> start) : start_(std::move(start)) {}

@@ -11,12 +11,15 @@ namespace gan::comm {
 
 inline BufferView bufferViewOf(const torch::Tensor& tensor) {
   GAN_CHECK(tensor.is_contiguous(), "collectives need contiguous tensors");
-  GAN_CHECK(tensor.scalar_type() == torch::kFloat32 || tensor.scalar_type() == torch::kFloat64,
-            "collectives on tensors support float32 and float64, got ", tensor.scalar_type());
   BufferView view;
+  switch (tensor.scalar_type()) {
+    case torch::kFloat32: view.type = ScalarType::Float32; break;
+    case torch::kFloat64: view.type = ScalarType::Float64; break;
+    case torch::kInt64: view.type = ScalarType::Int64; break;  // counters (Adam's step count)
+    default: GAN_FAIL("collectives on tensors support float32, float64 and int64, got ", tensor.scalar_type());
+  }
   view.data = tensor.data_ptr();
   view.count = static_cast<size_t>(tensor.numel());
-  view.type = tensor.scalar_type() == torch::kFloat64 ? ScalarType::Float64 : ScalarType::Float32;
   view.space = tensor.is_cuda() ? MemorySpace::Cuda : MemorySpace::Host;
   return view;
 }

@@ -23,8 +23,17 @@ namespace gan::coordinator {
 namespace {
 
 // Every checkpoint has these; ema_G.pt joins them when the run keeps an EMA of G.
-const char* const kRequiredFiles[] = {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json"};
-const char* const kEmaFile = "ema_G.pt";
+const char* const kRequiredFiles[] = {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", CheckpointFiles::kState};
+
+// The file that holds one part of one network's state: model_G.pt, optim_D.pt, ema_G.pt.
+std::string fileOf(const train::NetworkState& network, train::StatePart part) {
+  switch (part) {
+    case train::StatePart::Parameters: return "model_" + network.name() + ".pt";
+    case train::StatePart::Optimizer: return "optim_" + network.name() + ".pt";
+    case train::StatePart::Ema: return "ema_" + network.name() + ".pt";
+  }
+  GAN_FAIL("unknown state part");
+}
 
 void fsyncPath(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
@@ -38,23 +47,21 @@ uint32_t crc32Of(const std::string& bytes) {
   return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
 }
 
-std::string stepDirectoryName(int64_t step) {
-  std::ostringstream name;
-  name << "step_" << std::setw(8) << std::setfill('0') << step;
-  return name.str();
-}
-
 void saveModule(torch::nn::Module& module, const fs::path& path) {
   torch::serialize::OutputArchive archive;
   module.save(archive);
   archive.save_to(path.string());
 }
 
-void saveOptimizer(train::FlatAdam& adam, const fs::path& path) {
+// One part of a network's state as one file: the module archives keep torch::save(module)'s
+// layout (readable by LibTorch users); the optimizer's tensors go in by name.
+void savePart(train::NetworkState& network, train::StatePart part, const fs::path& path) {
+  if (part == train::StatePart::Parameters) return saveModule(network.module(), path);
+  if (part == train::StatePart::Ema) return saveModule(network.emaModule(), path);
   torch::serialize::OutputArchive archive;
-  archive.write("exp_avg", adam.expAvg().detach().cpu());
-  archive.write("exp_avg_sq", adam.expAvgSq().detach().cpu());
-  archive.write("step", torch::tensor(adam.stepCount(), torch::kInt64));
+  for (const auto& entry : network.replicatedTensors()) {
+    if (entry.part == part) archive.write(entry.name, entry.tensor.detach().cpu());
+  }
   archive.save_to(path.string());
 }
 
@@ -80,51 +87,46 @@ void loadInto(torch::Tensor& destination, const torch::Tensor& stored, const std
   destination.copy_(stored);
 }
 
-void loadParameters(train::FlatParameters& parameters, const fs::path& path) {
+// Loads every tensor of `part` from `path` into the live state of `network`.
+void loadPart(train::NetworkState& network, train::StatePart part, const fs::path& path) {
   torch::serialize::InputArchive archive;
   archive.load_from(path.string());
-  for (auto& slot : parameters.slots()) {
-    auto destination = slot.parameter;
-    loadInto(destination, readNested(archive, slot.name, path.string()), path.string() + ": tensor '" + slot.name + "'");
+  for (auto& entry : network.replicatedTensors()) {
+    if (entry.part != part) continue;
+    loadInto(entry.tensor, readNested(archive, entry.name, path.string()), path.string() + ": tensor '" + entry.name + "'");
   }
-}
-
-void loadOptimizer(train::FlatAdam& adam, const fs::path& path) {
-  torch::serialize::InputArchive archive;
-  archive.load_from(path.string());
-  loadInto(adam.expAvg(), readNested(archive, "exp_avg", path.string()), path.string() + ": tensor 'exp_avg'");
-  loadInto(adam.expAvgSq(), readNested(archive, "exp_avg_sq", path.string()), path.string() + ": tensor 'exp_avg_sq'");
-  adam.setStepCount(readNested(archive, "step", path.string()).item<int64_t>());
 }
 
 }  // namespace
 
-std::string writeCheckpoint(const std::string& output_dir, const TrainingPosition& position,
-                            train::GanTrainer& trainer, const Config& config, int kill_after_files) {
-  const fs::path root = fs::path(output_dir) / "checkpoints";
+std::string writeCheckpoint(const RunDirectory& run, const TrainingPosition& position, train::GanTrainer& trainer,
+                            const Config& config, const std::function<void()>& after_each_file) {
+  const fs::path root = run.checkpoints();
   fs::create_directories(root);
-  const std::string name = stepDirectoryName(position.step);
+  const fs::path final_dir = run.checkpoint(position.step);
+  const std::string name = final_dir.filename().string();
   const fs::path temporary = root / ("." + name + ".tmp");
-  const fs::path final_dir = root / name;
   fs::remove_all(temporary);
   fs::create_directories(temporary);
 
-  int files_written = 0;
   auto wrote = [&] {
-    if (++files_written == kill_after_files) std::raise(SIGKILL);  // fault injection (tests)
+    if (after_each_file) after_each_file();
   };
-  saveModule(trainer.generator(), temporary / "model_G.pt");
-  wrote();
-  saveModule(trainer.discriminator(), temporary / "model_D.pt");
-  wrote();
-  saveOptimizer(trainer.generatorOptimizer(), temporary / "optim_G.pt");
-  wrote();
-  saveOptimizer(trainer.discriminatorOptimizer(), temporary / "optim_D.pt");
-  wrote();
-  std::vector<std::string> files(std::begin(kRequiredFiles), std::end(kRequiredFiles));
-  if (trainer.hasEma()) {
-    saveModule(trainer.samplingGenerator(), temporary / kEmaFile);
-    files.push_back(kEmaFile);
+  // Weights and optimizer state of every network, then state.json, then the EMAs: the MANIFEST
+  // lists them in this order.
+  std::vector<std::string> files;
+  for (const auto part : {train::StatePart::Parameters, train::StatePart::Optimizer}) {
+    for (train::NetworkState* network : trainer.networkStates()) {
+      files.push_back(fileOf(*network, part));
+      savePart(*network, part, temporary / files.back());
+      wrote();
+    }
+  }
+  files.push_back(CheckpointFiles::kState);
+  for (train::NetworkState* network : trainer.networkStates()) {
+    if (!network->hasEma()) continue;
+    files.push_back(fileOf(*network, train::StatePart::Ema));
+    savePart(*network, train::StatePart::Ema, temporary / files.back());
   }
 
   nlohmann::json state;
@@ -143,7 +145,7 @@ std::string writeCheckpoint(const std::string& output_dir, const TrainingPositio
   nlohmann::json config_json;
   for (const auto& [key, value] : config.entries()) config_json[key] = value;
   state["config"] = config_json;
-  std::ofstream(temporary / "state.json") << state.dump(2) << "\n";
+  std::ofstream(temporary / CheckpointFiles::kState) << state.dump(2) << "\n";
   wrote();
 
   std::ostringstream manifest;
@@ -153,8 +155,8 @@ std::string writeCheckpoint(const std::string& output_dir, const TrainingPositio
              << crc32Of(bytes) << std::dec << "\n";
     fsyncPath(temporary / file);
   }
-  std::ofstream(temporary / "MANIFEST") << manifest.str();
-  fsyncPath(temporary / "MANIFEST");
+  std::ofstream(temporary / CheckpointFiles::kManifest) << manifest.str();
+  fsyncPath(temporary / CheckpointFiles::kManifest);
   fsyncPath(temporary);
 
   fs::remove_all(final_dir);
@@ -165,28 +167,26 @@ std::string writeCheckpoint(const std::string& output_dir, const TrainingPositio
   const fs::path link_temporary = root / ".latest.tmp";
   fs::remove(link_temporary);
   fs::create_directory_symlink(name, link_temporary);
-  fs::rename(link_temporary, root / "latest");
+  fs::rename(link_temporary, run.latestCheckpointLink());
   fsyncPath(root);
   return final_dir.string();
 }
 
-std::string latestCheckpoint(const std::string& output_dir) {
-  const fs::path link = fs::path(output_dir) / "checkpoints" / "latest";
+std::string latestCheckpoint(const RunDirectory& run) {
+  const fs::path link = run.latestCheckpointLink();
   if (!fs::is_symlink(link)) return {};
   return (link.parent_path() / fs::read_symlink(link)).string();
 }
 
-std::vector<std::string> listCheckpoints(const std::string& output_dir) {
-  const fs::path root = fs::path(output_dir) / "checkpoints";
+std::vector<std::string> listCheckpoints(const RunDirectory& run) {
+  const fs::path root = run.checkpoints();
   std::vector<std::pair<int64_t, std::string>> found;
   if (!fs::is_directory(root)) return {};
   for (const auto& entry : fs::directory_iterator(root)) {
     const std::string name = entry.path().filename().string();
     // Only renamed (complete) directories: "step_00001234"; ".step_...tmp" are unfinished.
-    if (!entry.is_directory() || entry.is_symlink() || name.rfind("step_", 0) != 0) continue;
-    char* end = nullptr;
-    const long long step = std::strtoll(name.c_str() + 5, &end, 10);
-    if (end != nullptr && *end == '\0') found.emplace_back(step, entry.path().string());
+    const int64_t step = RunDirectory::stepOfName(name);
+    if (entry.is_directory() && !entry.is_symlink() && step >= 0) found.emplace_back(step, entry.path().string());
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<std::string> paths;
@@ -194,10 +194,10 @@ std::vector<std::string> listCheckpoints(const std::string& output_dir) {
   return paths;
 }
 
-void pruneCheckpoints(const std::string& output_dir, int64_t keep_last) {
+void pruneCheckpoints(const RunDirectory& run, int64_t keep_last) {
   if (keep_last <= 0) return;
-  const auto checkpoints = listCheckpoints(output_dir);
-  const std::string latest = latestCheckpoint(output_dir);
+  const auto checkpoints = listCheckpoints(run);
+  const std::string latest = latestCheckpoint(run);
   for (size_t i = static_cast<size_t>(keep_last); i < checkpoints.size(); ++i) {
     if (!latest.empty() && fs::equivalent(checkpoints[i], latest)) continue;
     fs::remove_all(checkpoints[i]);
@@ -207,7 +207,7 @@ void pruneCheckpoints(const std::string& output_dir, int64_t keep_last) {
 nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir) {
   const fs::path dir(checkpoint_dir);
   GAN_CHECK(fs::is_directory(dir), "checkpoint '", checkpoint_dir, "' is not a directory");
-  const fs::path manifest_path = dir / "MANIFEST";
+  const fs::path manifest_path = dir / CheckpointFiles::kManifest;
   GAN_CHECK(fs::exists(manifest_path), manifest_path.string(), ": missing (incomplete checkpoint)");
   std::istringstream manifest(readFileContents(manifest_path.string()));
   std::string file, crc_text;
@@ -226,13 +226,13 @@ nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir) {
               ": does not list ", required, " (incomplete checkpoint)");
   }
   try {
-    auto state = nlohmann::json::parse(readFileContents((dir / "state.json").string()));
+    auto state = nlohmann::json::parse(readFileContents(CheckpointFiles::stateOf(dir).string()));
     const int version = state.at("format_version").get<int>();
-    GAN_CHECK(version >= 1 && version <= kCheckpointFormatVersion, (dir / "state.json").string(), ": format version ",
+    GAN_CHECK(version >= 1 && version <= kCheckpointFormatVersion, CheckpointFiles::stateOf(dir).string(), ": format version ",
               version, ", this build reads versions 1 to ", kCheckpointFormatVersion);
     return state;
   } catch (const nlohmann::json::exception& e) {
-    GAN_FAIL((dir / "state.json").string(), ": malformed (", e.what(), ")");
+    GAN_FAIL(CheckpointFiles::stateOf(dir).string(), ": malformed (", e.what(), ")");
   }
 }
 
@@ -255,22 +255,22 @@ CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, const nlohm
     position.sample_shape = contents.state.at("sample_shape").get<std::vector<int64_t>>();
     const auto& arch = contents.state.at("architecture");
     GAN_CHECK(arch.at("generator").get<std::string>() == models::architectureSignature(trainer.generator()),
-              (dir / "state.json").string(), ": the generator's architecture differs from the configured model");
+              CheckpointFiles::stateOf(dir).string(), ": the generator's architecture differs from the configured model");
     GAN_CHECK(arch.at("discriminator").get<std::string>() == models::architectureSignature(trainer.discriminator()),
-              (dir / "state.json").string(), ": the discriminator's architecture differs from the configured model");
+              CheckpointFiles::stateOf(dir).string(), ": the discriminator's architecture differs from the configured model");
   } catch (const nlohmann::json::exception& e) {
-    GAN_FAIL((dir / "state.json").string(), ": malformed (", e.what(), ")");
+    GAN_FAIL(CheckpointFiles::stateOf(dir).string(), ": malformed (", e.what(), ")");
   }
-  loadParameters(trainer.generatorParameters(), dir / "model_G.pt");
-  loadParameters(trainer.discriminatorParameters(), dir / "model_D.pt");
-  loadOptimizer(trainer.generatorOptimizer(), dir / "optim_G.pt");
-  loadOptimizer(trainer.discriminatorOptimizer(), dir / "optim_D.pt");
-  if (trainer.hasEma()) {
-    contents.ema_restored = fs::exists(dir / kEmaFile);
+  for (train::NetworkState* network : trainer.networkStates()) {
+    loadPart(*network, train::StatePart::Parameters, dir / fileOf(*network, train::StatePart::Parameters));
+    loadPart(*network, train::StatePart::Optimizer, dir / fileOf(*network, train::StatePart::Optimizer));
+    if (!network->hasEma()) continue;
+    const fs::path ema_file = dir / fileOf(*network, train::StatePart::Ema);
+    contents.ema_restored = fs::exists(ema_file);
     if (contents.ema_restored) {
-      loadParameters(trainer.emaParameters(), dir / kEmaFile);
+      loadPart(*network, train::StatePart::Ema, ema_file);
     } else {
-      trainer.resetEmaToGenerator();  // the checkpoint's run kept no EMA: start one here
+      network->resetEma();  // the checkpoint's run kept no EMA: start one here
     }
   }
   return contents;

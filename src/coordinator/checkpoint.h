@@ -5,14 +5,17 @@
 //
 // Files are written into a hidden temporary directory, flushed, and the directory is renamed
 // into place; a crash at any point leaves either the old or the new checkpoint, never half.
-// model_*.pt are LibTorch archives in torch::save(module) layout.
+// model_*.pt and ema_*.pt are LibTorch archives in torch::save(module) layout; optim_*.pt hold
+// Adam's moments and step count. Which tensors each file holds is NetworkState's list.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "common/config.h"
+#include "common/run_directory.h"
 #include "train/gan_trainer.h"
 
 namespace gan::coordinator {
@@ -38,19 +41,20 @@ struct CheckpointContents {
   bool ema_restored = false;  // the trainer keeps an EMA and the checkpoint held one
 };
 
-// Writes the checkpoint of position.step under `output_dir`/checkpoints; returns its directory.
-// kill_after_files >= 0 is fault injection: SIGKILL after that many files are written.
-std::string writeCheckpoint(const std::string& output_dir, const TrainingPosition& position,
-                            train::GanTrainer& trainer, const Config& config, int kill_after_files = -1);
+// Writes the checkpoint of position.step into the run directory; returns its directory.
+// `after_each_file`, when set, is called each time one file of the checkpoint is complete
+// (the fault-injection tests kill the process there).
+std::string writeCheckpoint(const RunDirectory& run, const TrainingPosition& position, train::GanTrainer& trainer,
+                            const Config& config, const std::function<void()>& after_each_file = {});
 
 // Directory `latest` points to, or empty when there is none.
-std::string latestCheckpoint(const std::string& output_dir);
+std::string latestCheckpoint(const RunDirectory& run);
 
-// Complete checkpoint directories under output_dir/checkpoints, newest step first.
-std::vector<std::string> listCheckpoints(const std::string& output_dir);
+// Complete checkpoint directories of the run, newest step first.
+std::vector<std::string> listCheckpoints(const RunDirectory& run);
 
 // Removes all but the newest `keep_last` checkpoints (0 keeps everything).
-void pruneCheckpoints(const std::string& output_dir, int64_t keep_last);
+void pruneCheckpoints(const RunDirectory& run, int64_t keep_last);
 
 // Checks MANIFEST sizes and checksums and the format version; returns the parsed state.json.
 nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir);

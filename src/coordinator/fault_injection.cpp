@@ -1,6 +1,8 @@
 #include "coordinator/fault_injection.h"
 
+#include <csignal>
 #include <cstdio>
+#include <memory>
 #include <cstdlib>
 
 #include "common/error.h"
@@ -31,6 +33,14 @@ FaultPlan FaultPlan::fromEnvironment() {
   readPair("GAN_DIST_FAULT_KILL_IN_CHECKPOINT", a, b);
   plan.kill_checkpoint_step = a, plan.kill_after_files = int(b);
   return plan;
+}
+
+std::function<void()> FaultPlan::checkpointFileHook(int64_t step) const {
+  if (step != kill_checkpoint_step || kill_after_files < 0) return {};
+  auto files_written = std::make_shared<int>(0);
+  return [files_written, kill_after = kill_after_files] {
+    if (++*files_written == kill_after) std::raise(SIGKILL);
+  };
 }
 
 }  // namespace gan::coordinator

@@ -1,5 +1,6 @@
 // Fault injection for the fault-tolerance tests, driven by environment variables so a test
-// can break a real run without a special build (steps counted from 1, as in the logs):
+// can break a real run without a special build (steps counted from 1, as in the logs). main()
+// reads the plan and hands it to the run; nothing deeper reads the environment.
 //   GAN_DIST_FAULT_NAN_AT=R:S               rank R's real batch of step S becomes NaN
 //   GAN_DIST_FAULT_HANG_AT=R:S              rank R stops responding at step S
 //   GAN_DIST_FAULT_KILL_IN_CHECKPOINT=S:K   SIGKILL after the K-th file of the step-S checkpoint
@@ -7,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 namespace gan::coordinator {
 
@@ -21,6 +23,9 @@ struct FaultPlan {
   static FaultPlan fromEnvironment();
   bool nanAt(int rank, int64_t step) const { return rank == nan_rank && step == nan_step; }
   bool hangAt(int rank, int64_t step) const { return rank == hang_rank && step == hang_step; }
+  // For writeCheckpoint at `step`: SIGKILL once the planned number of files is written; empty
+  // when no kill is planned for that step.
+  std::function<void()> checkpointFileHook(int64_t step) const;
 };
 
 }  // namespace gan::coordinator

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace gan::coordinator {
 
@@ -19,5 +20,8 @@ class MetricsLog {
   std::string path_;
   std::ofstream out_;
 };
+
+// The lines of a metrics log that parse (a torn last line from a crash is skipped), in order.
+std::vector<nlohmann::json> readMetricsLines(const std::string& path);
 
 }  // namespace gan::coordinator

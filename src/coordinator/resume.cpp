@@ -13,7 +13,7 @@ ResumePoint loadOnCoordinator(const Config& config, train::GanTrainer& trainer) 
   if (mode == "never") return point;
   std::vector<std::string> candidates;
   if (mode == "auto") {
-    candidates = listCheckpoints(config.output.dir);
+    candidates = listCheckpoints(RunDirectory(config.output.dir));
     if (candidates.empty()) return point;
   } else {
     candidates = {mode};
@@ -50,8 +50,7 @@ ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, 
   point.position.step = header[1];
   point.position.global_batch = header[2];
   point.position.world_size = static_cast<int>(header[3]);
-  trainer.broadcastParameters();
-  trainer.broadcastOptimizerState();
+  trainer.broadcastState();
   return point;
 }
 

@@ -1,22 +1,14 @@
 #include "coordinator/sampling.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "comm/local_communicator.h"
 #include "common/error.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/trainer_setup.h"
-#include "train/noise_tensors.h"
+#include "data/latent_noise.h"
+#include "data/noise_tensors.h"
 
 namespace gan::coordinator {
-namespace {
-// Sampling noise lives on its own stream, away from the training steps' (which count from 0).
-constexpr int64_t kSamplingNoiseStep = -2;
-
-}  // namespace
-
 Config configFromCheckpointState(const nlohmann::json& state, const std::string& checkpoint_dir) {
   GAN_CHECK(state.contains("config") && state["config"].is_object(), checkpoint_dir, "/state.json: no 'config' object");
   std::vector<std::string> arguments{"gan_sample"};
@@ -55,7 +47,7 @@ CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_di
 }
 
 torch::Tensor samplingNoise(int64_t seed, int64_t n, int64_t latent_dim) {
-  return train::latentNoiseTensor(static_cast<uint64_t>(seed), kSamplingNoiseStep, 0, n, latent_dim);
+  return data::latentNoiseTensor(static_cast<uint64_t>(seed), data::kSamplingNoiseStep, 0, n, latent_dim);
 }
 
 torch::Tensor interpolationNoise(int64_t seed, int64_t rows, int64_t steps, int64_t latent_dim) {
@@ -63,32 +55,6 @@ torch::Tensor interpolationNoise(int64_t seed, int64_t rows, int64_t steps, int6
   auto t = torch::linspace(0, 1, steps).view({1, steps, 1});
   auto from = ends.select(1, 0).unsqueeze(1), to = ends.select(1, 1).unsqueeze(1);
   return (from * (1 - t) + to * t).reshape({rows * steps, latent_dim});
-}
-
-void writeNpy(const std::string& path, const torch::Tensor& values) {
-  auto host = values.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-  std::ostringstream shape;
-  shape << "(";
-  for (int64_t d = 0; d < host.dim(); ++d) shape << host.size(d) << (host.dim() == 1 || d + 1 < host.dim() ? ", " : "");
-  shape << ")";
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape.str() + ", }";
-  // Magic (6) + version (2) + length (2) + header must be a multiple of 64, ending in '\n'.
-  const size_t unpadded = 10 + header.size() + 1;
-  header.append((64 - unpadded % 64) % 64, ' ');
-  header.push_back('\n');
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    GAN_CHECK(out, temporary, ": cannot open for writing");
-    out.write("\x93NUMPY\x01\x00", 8);
-    const uint16_t length = static_cast<uint16_t>(header.size());
-    const char length_bytes[2] = {char(length & 0xff), char(length >> 8)};
-    out.write(length_bytes, 2);
-    out.write(header.data(), std::streamsize(header.size()));
-    out.write(static_cast<const char*>(host.data_ptr()), std::streamsize(host.numel() * 4));
-    GAN_CHECK(out, path, ": write failed");
-  }
-  std::filesystem::rename(temporary, path);
 }
 
 }  // namespace gan::coordinator

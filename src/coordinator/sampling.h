@@ -34,7 +34,4 @@ torch::Tensor samplingNoise(int64_t seed, int64_t n, int64_t latent_dim);
 // rows x steps latent vectors: row r walks in `steps` equal steps from one random z to another.
 torch::Tensor interpolationNoise(int64_t seed, int64_t rows, int64_t steps, int64_t latent_dim);
 
-// Writes a float32 array as a NumPy .npy file (format 1.0), atomically.
-void writeNpy(const std::string& path, const torch::Tensor& values);
-
 }  // namespace gan::coordinator

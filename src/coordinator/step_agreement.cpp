@@ -1,7 +1,5 @@
 #include "coordinator/step_agreement.h"
 
-#include "coordinator/stop_signals.h"
-
 namespace gan::coordinator {
 
 StepAgreement::~StepAgreement() {
@@ -21,7 +19,7 @@ StepDecisions StepAgreement::exchange() {
     decisions.stop_signal = static_cast<int>(words_[current_][0]);
     current_ ^= 1;
   }
-  words_[current_][0] = requestedStopSignal();
+  words_[current_][0] = local_stop_request_ ? local_stop_request_() : 0;
   in_flight_ = communicator_.allreduceAsync({words_[current_], 1, comm::ScalarType::Int64, comm::MemorySpace::Host},
                                             {comm::ReduceOp::Max});
   return decisions;

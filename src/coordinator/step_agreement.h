@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "comm/communicator.h"
@@ -19,7 +20,10 @@ struct StepDecisions {
 
 class StepAgreement {
  public:
-  explicit StepAgreement(comm::Communicator& communicator) : communicator_(communicator) {}
+  // `local_stop_request` tells this rank's contribution: the signal that asked it to stop, or 0
+  // (training passes stop_signals.h's requestedStopSignal).
+  StepAgreement(comm::Communicator& communicator, std::function<int()> local_stop_request)
+      : communicator_(communicator), local_stop_request_(std::move(local_stop_request)) {}
   ~StepAgreement();
   StepAgreement(const StepAgreement&) = delete;
   StepAgreement& operator=(const StepAgreement&) = delete;
@@ -30,6 +34,7 @@ class StepAgreement {
 
  private:
   comm::Communicator& communicator_;
+  std::function<int()> local_stop_request_;
   int64_t words_[2][1] = {{0}, {0}};  // double-buffered: one in flight, one being read
   int current_ = 0;
   std::shared_ptr<comm::Work> in_flight_;

@@ -1,6 +1,6 @@
 #include "coordinator/step_inputs.h"
 
-#include "train/noise_tensors.h"
+#include "data/noise_tensors.h"
 
 namespace gan::coordinator {
 
@@ -21,9 +21,9 @@ std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, 
     const int64_t batch_number = step * recipe.d_steps + k;
     train::DiscriminatorBatch batch;
     batch.real = dataset.batch(order.indicesForStep(batch_number, rows), device);
-    batch.z = train::latentNoiseTensor(recipe.seed, batch_number, rows.first, rows.count, recipe.latent_dim, device);
+    batch.z = data::latentNoiseTensor(recipe.seed, batch_number, rows.first, rows.count, recipe.latent_dim, device);
     if (recipe.mixing_weights) {
-      batch.mixing = train::mixingWeightTensor(recipe.seed, batch_number, rows.first, rows.count, device);
+      batch.mixing = data::mixingWeightTensor(recipe.seed, batch_number, rows.first, rows.count, device);
     }
     batches.push_back(std::move(batch));
   }

@@ -3,10 +3,8 @@
 namespace gan::coordinator {
 
 std::unique_ptr<train::GanTrainer> buildTrainer(const Config& config, const std::vector<int64_t>& sample_shape,
-                                                comm::Communicator& communicator, const torch::Device& device,
-                                                train::StepObserver* observer) {
-  auto options = train::TrainerOptions::fromConfig(config);
-  options.observer = observer;
+                                                comm::Communicator& communicator, const torch::Device& device) {
+  const auto options = train::TrainerOptions::fromConfig(config);
   models::NetworkInputs inputs;
   inputs.sample_shape = sample_shape;
   inputs.communicator = &communicator;

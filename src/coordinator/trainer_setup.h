@@ -12,7 +12,6 @@
 namespace gan::coordinator {
 
 std::unique_ptr<train::GanTrainer> buildTrainer(const Config& config, const std::vector<int64_t>& sample_shape,
-                                                comm::Communicator& communicator, const torch::Device& device,
-                                                train::StepObserver* observer = nullptr);
+                                                comm::Communicator& communicator, const torch::Device& device);
 
 }  // namespace gan::coordinator

@@ -1,32 +1,42 @@
-// TrainingRun: the lifecycle of one training job on one rank. Every rank runs the same loop;
-// rank 0 additionally writes metrics, sample grids and checkpoints.
+// runTraining: the lifecycle of one training job on one rank. Every rank runs the same loop;
+// rank 0 additionally records metrics, progress pictures and checkpoints.
 #pragma once
 
 #include <torch/torch.h>
 
-#include <memory>
+#include <functional>
 #include <string>
 
 #include "comm/communicator.h"
 #include "common/config.h"
+#include "coordinator/fault_injection.h"
 
 namespace gan::coordinator {
 
 // The device this rank trains on: `auto` picks this rank's GPU when LibTorch has CUDA.
 torch::Device chooseDevice(const std::string& device_option, int local_rank);
 
+// What a run is connected to besides its options: where stop requests come from and which
+// faults to inject. main() fills it from the signal handlers and the environment.
+struct RunWiring {
+  // The signal that asked this rank to stop, or 0 (stop_signals.h's requestedStopSignal).
+  std::function<int()> stop_request;
+  FaultPlan faults;  // none unless a test asks for some
+};
+
 struct RunSummary {
   int64_t steps = 0;
   std::string last_checkpoint;  // empty if none was written
   std::string last_sample;      // empty if none was written
   double seconds = 0;
-  bool stopped_by_signal = false;
+  bool stopped_by_signal = false;  // an agreed stop (SIGTERM/SIGINT/SIGUSR1) ended the run early
   std::string report;       // OUT/report.html, when written
   std::string tensorboard;  // the event file, when written
-  std::string timeline;     // this rank's trace, when written  // an agreed stop (SIGTERM/SIGINT/SIGUSR1) ended the run early
+  std::string timeline;     // this rank's trace, when written
 };
 
 // Trains per `config` and returns what it wrote. Throws gan::Error on bad input.
-RunSummary runTraining(const Config& config, comm::Communicator& communicator, const torch::Device& device);
+RunSummary runTraining(const Config& config, comm::Communicator& communicator, const torch::Device& device,
+                       const RunWiring& wiring = {});
 
 }  // namespace gan::coordinator

@@ -8,8 +8,8 @@
 #include "data/image_dataset.h"
 #include "eval/feature_classifier.h"
 #include "eval/sample_quality.h"
-#include "train/latent_noise.h"
-#include "train/noise_tensors.h"
+#include "data/latent_noise.h"
+#include "data/noise_tensors.h"
 
 namespace gan::eval {
 namespace {
@@ -29,7 +29,7 @@ using RowSource = std::function<torch::Tensor(int64_t first, int64_t count)>;
 RowSource generatedRows(models::Generator& generator, int64_t latent_dim, uint64_t seed, const torch::Device& device) {
   return [&generator, latent_dim, seed, device](int64_t first, int64_t count) {
     return models::generateSamples(
-        generator, train::latentNoiseTensor(seed, train::kEvaluationNoiseStep, first, count, latent_dim, device));
+        generator, data::latentNoiseTensor(seed, data::kEvaluationNoiseStep, first, count, latent_dim, device));
   };
 }
 
@@ -130,7 +130,7 @@ class ImageEvaluator final : public QualityEvaluator {
   RowSource uniformNoiseRows(int64_t features) const {
     return [features, device = device_](int64_t first, int64_t count) {
       // Row-keyed like everything else: the same noise whatever the world size.
-      return train::mixingWeightTensor(0x6e6f697365ULL, 0, first * features, count * features, device)
+      return data::mixingWeightTensor(data::kNoiseReferenceSeed, 0, first * features, count * features, device)
                  .view({count, features}) * 2 - 1;
     };
   }

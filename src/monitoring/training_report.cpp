@@ -5,17 +5,11 @@
 #include <boost/archive/iterators/transform_width.hpp>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
-#include "common/error.h"
-#include "common/file_contents.h"
-
-namespace fs = std::filesystem;
+#include "monitoring/step_metrics.h"
 
 namespace gan::monitoring {
 namespace {
@@ -113,65 +107,50 @@ Series seriesOf(const std::vector<nlohmann::json>& metrics, const std::string& k
   Series series{name, color, {}};
   for (const auto& record : metrics) {
     if (record.contains(key) && record[key].is_number()) {
-      series.points.emplace_back(record["step"].get<double>(), record[key].get<double>());
+      series.points.emplace_back(record[metric_keys::kStep].get<double>(), record[key].get<double>());
     }
   }
   return series;
 }
 
-nlohmann::json newestState(const fs::path& out) {
-  const fs::path latest = out / "checkpoints" / "latest" / "state.json";
-  if (!fs::exists(latest)) return nullptr;
-  try {
-    return nlohmann::json::parse(readFileContents(latest.string()));
-  } catch (const nlohmann::json::exception&) {
-    return nullptr;
-  }
-}
-
 }  // namespace
 
-std::string writeTrainingReport(const std::string& output_dir) {
-  const fs::path out(output_dir);
-  std::vector<nlohmann::json> metrics;
-  {
-    std::ifstream in(out / "metrics.jsonl");
-    GAN_CHECK(in, (out / "metrics.jsonl").string(), ": no metrics to report (run gan_dist with --output.log_every > 0)");
-    for (std::string line; std::getline(in, line);) {
-      try {
-        metrics.push_back(nlohmann::json::parse(line));
-      } catch (const nlohmann::json::exception&) {
-      }
-    }
-  }
-  GAN_CHECK(!metrics.empty(), (out / "metrics.jsonl").string(), ": empty, nothing to report");
+std::vector<size_t> spreadEvenly(size_t total, size_t count) {
+  const size_t shown = std::min(total, count);
+  std::vector<size_t> indices;
+  for (size_t i = 0; i < shown; ++i) indices.push_back(shown == 1 ? 0 : i * (total - 1) / (shown - 1));
+  return indices;
+}
 
+std::string renderTrainingReport(const ReportInputs& inputs) {
+  using namespace metric_keys;
+  const auto& metrics = inputs.metrics;
   std::ostringstream html;
-  html << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>gan_dist report: " << escapeHtml(output_dir)
+  html << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>gan_dist report: " << escapeHtml(inputs.run_directory)
        << "</title><style>body{font-family:sans-serif;margin:2em;max-width:1400px}"
           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
           ".plot{margin:8px;border:1px solid #ddd}.grid img{margin:4px;image-rendering:pixelated}"
           ".grid figure{display:inline-block;margin:4px}</style></head><body>";
-  html << "<h1>gan_dist training report</h1><p>" << escapeHtml(fs::absolute(out).string()) << ": "
-       << metrics.size() << " metric lines, steps " << metrics.front()["step"] << " to " << metrics.back()["step"]
+  html << "<h1>gan_dist training report</h1><p>" << escapeHtml(inputs.run_directory_absolute) << ": "
+       << metrics.size() << " metric lines, steps " << metrics.front()[kStep] << " to " << metrics.back()[kStep]
        << "</p>";
 
   html << "<h2>Curves</h2><div>";
-  html << svgLinePlot("Losses", {seriesOf(metrics, "loss_d", "loss_d", "#d62728"),
-                                 seriesOf(metrics, "loss_g", "loss_g", "#1f77b4")});
-  html << svgLinePlot("Discriminator outputs", {seriesOf(metrics, "d_real", "D(x)", "#2ca02c"),
-                                                seriesOf(metrics, "d_fake", "D(G(z))", "#9467bd")});
-  html << svgLinePlot("Throughput (samples/s, all ranks)", {seriesOf(metrics, "samples_per_s", "samples/s", "#ff7f0e")});
+  html << svgLinePlot("Losses", {seriesOf(metrics, kLossD, "loss_d", "#d62728"),
+                                 seriesOf(metrics, kLossG, "loss_g", "#1f77b4")});
+  html << svgLinePlot("Discriminator outputs", {seriesOf(metrics, kDReal, "D(x)", "#2ca02c"),
+                                                seriesOf(metrics, kDFake, "D(G(z))", "#9467bd")});
+  html << svgLinePlot("Throughput (samples/s, all ranks)", {seriesOf(metrics, kSamplesPerS, "samples/s", "#ff7f0e")});
   html << "</div>";
 
   // Evaluation results, when the run computed any (keys eval_*).
   std::map<std::string, Series> evaluations;
   for (const auto& record : metrics) {
     for (const auto& [key, value] : record.items()) {
-      if (key.rfind("eval_", 0) == 0 && value.is_number()) {
+      if (key.rfind(kEvaluationPrefix, 0) == 0 && value.is_number()) {
         evaluations[key].name = key;
         evaluations[key].color = "#8c564b";
-        evaluations[key].points.emplace_back(record["step"].get<double>(), value.get<double>());
+        evaluations[key].points.emplace_back(record[kStep].get<double>(), value.get<double>());
       }
     }
   }
@@ -194,30 +173,22 @@ std::string writeTrainingReport(const std::string& output_dir) {
     html << "</div>";
   }
 
-  // Sample grids over time: at most 12, spread evenly over the run.
-  std::vector<fs::path> grids;
-  if (fs::is_directory(out / "samples")) {
-    for (const auto& entry : fs::directory_iterator(out / "samples")) {
-      if (entry.path().extension() == ".png") grids.push_back(entry.path());
-    }
-  }
-  std::sort(grids.begin(), grids.end());
+  // Sample grids over time (the coordinator picked at most a dozen, spread over the run).
   html << "<h2>Samples (fixed noise)</h2><div class='grid'>";
-  const size_t shown = std::min<size_t>(grids.size(), 12);
-  for (size_t i = 0; i < shown; ++i) {
-    const auto& grid = grids[shown == 1 ? 0 : i * (grids.size() - 1) / (shown - 1)];
-    html << "<figure><img width='242' alt='" << escapeHtml(grid.filename().string()) << "' src='data:image/png;base64,"
-         << base64Encode(readFileContents(grid.string())) << "'><figcaption>" << escapeHtml(grid.stem().string()) << "</figcaption></figure>";
+  for (const auto& grid : inputs.sample_grids) {
+    const std::string stem = grid.name.substr(0, grid.name.rfind('.'));
+    html << "<figure><img width='242' alt='" << escapeHtml(grid.name) << "' src='data:image/png;base64,"
+         << base64Encode(grid.png) << "'><figcaption>" << escapeHtml(stem) << "</figcaption></figure>";
   }
-  if (grids.empty()) html << "<p>No sample grids.</p>";
+  if (inputs.sample_grids.empty()) html << "<p>No sample grids.</p>";
   html << "</div>";
 
   // Throughput table from the metric lines.
   std::vector<double> rates;
   double checkpoint_s = 0;
   for (const auto& record : metrics) {
-    if (record.contains("samples_per_s")) rates.push_back(record["samples_per_s"].get<double>());
-    if (record.contains("checkpoint_s")) checkpoint_s = std::max(checkpoint_s, record["checkpoint_s"].get<double>());
+    if (record.contains(kSamplesPerS)) rates.push_back(record[kSamplesPerS].get<double>());
+    if (record.contains(kCheckpointS)) checkpoint_s = std::max(checkpoint_s, record[kCheckpointS].get<double>());
   }
   std::sort(rates.begin(), rates.end());
   html << "<h2>Throughput</h2><table>";
@@ -231,35 +202,25 @@ std::string writeTrainingReport(const std::string& output_dir) {
   // The last training line (evaluation lines carry only step and eval_* values).
   nlohmann::json last = metrics.back();
   for (const auto& record : metrics) {
-    if (record.contains("wall_time_s")) last = record;
+    if (record.contains(kWallTimeS)) last = record;
   }
-  if (last.contains("wall_time_s")) html << "<tr><th>wall time</th><td>" << number(last["wall_time_s"].get<double>()) << " s</td></tr>";
-  if (last.contains("skipped_updates")) html << "<tr><th>skipped updates</th><td>" << last["skipped_updates"] << "</td></tr>";
+  if (last.contains(kWallTimeS)) html << "<tr><th>wall time</th><td>" << number(last[kWallTimeS].get<double>()) << " s</td></tr>";
+  if (last.contains(kSkippedUpdates)) html << "<tr><th>skipped updates</th><td>" << last[kSkippedUpdates] << "</td></tr>";
   html << "<tr><th>slowest checkpoint write (as logged)</th><td>" << number(checkpoint_s) << " s</td></tr></table>";
 
-  const auto state = newestState(out);
   html << "<h2>Configuration</h2>";
-  if (state.is_object() && state.contains("config")) {
-    html << "<p>From the newest checkpoint (step " << state.value("step", int64_t(0)) << ", " << state.value("world_size", 1)
-         << " ranks, global batch " << state.value("global_batch", int64_t(0)) << ").</p><table>";
-    for (const auto& [key, value] : state["config"].items()) {
-      html << "<tr><th>" << escapeHtml(key) << "</th><td>" << escapeHtml(value.get<std::string>()) << "</td></tr>";
+  if (const auto& recorded = inputs.configuration) {
+    html << "<p>From the newest checkpoint (step " << recorded->step << ", " << recorded->world_size
+         << " ranks, global batch " << recorded->global_batch << ").</p><table>";
+    for (const auto& [key, value] : recorded->options) {
+      html << "<tr><th>" << escapeHtml(key) << "</th><td>" << escapeHtml(value) << "</td></tr>";
     }
     html << "</table>";
   } else {
     html << "<p>No checkpoint with a recorded configuration.</p>";
   }
   html << "</body></html>\n";
-
-  const fs::path path = out / "report.html";
-  const fs::path temporary = out / "report.html.tmp";
-  {
-    std::ofstream file(temporary, std::ios::trunc);
-    GAN_CHECK(file, temporary.string(), ": cannot write");
-    file << html.str();
-  }
-  fs::rename(temporary, path);
-  return path.string();
+  return html.str();
 }
 
 }  // namespace gan::monitoring

@@ -1,14 +1,41 @@
-// gan_report: one HTML file a person can open (OUT/report.html): loss and D-output curves as
-// SVG, the sample grids over time, evaluation numbers, the effective config and throughput.
+// The training report (OUT/report.html) as one HTML page a person can open: loss and D-output
+// curves as SVG, the sample grids over time, evaluation numbers, throughput and the effective
+// config. This renders what the coordinator collected (coordinator/run_report.h); it reads no
+// files itself.
 #pragma once
 
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gan::monitoring {
 
-// Reads OUT/metrics.jsonl, OUT/samples/*.png and the newest checkpoint's state.json; writes
-// OUT/report.html (atomically) and returns its path. Throws gan::Error when there are no metrics.
-std::string writeTrainingReport(const std::string& output_dir);
+struct ReportInputs {
+  std::string run_directory;             // as the user named it (the page title)
+  std::string run_directory_absolute;    // the same, absolute (the heading)
+  std::vector<nlohmann::json> metrics;   // the lines of metrics.jsonl, in order; not empty
+  struct SampleGrid {
+    std::string name;  // file name, e.g. step_00000500.png
+    std::string png;   // its bytes
+  };
+  std::vector<SampleGrid> sample_grids;  // oldest first
+  struct RecordedConfig {
+    int64_t step = 0;
+    int world_size = 1;
+    int64_t global_batch = 0;
+    std::vector<std::pair<std::string, std::string>> options;  // (name, value), in recorded order
+  };
+  std::optional<RecordedConfig> configuration;  // from the newest checkpoint, when there is one
+};
+
+// At most `count` of `total` items spread evenly over them, first and last included: indices.
+std::vector<size_t> spreadEvenly(size_t total, size_t count);
+
+// The page's HTML.
+std::string renderTrainingReport(const ReportInputs& inputs);
 
 // RFC 4648 base64 (for the images embedded in the report as data: URIs).
 std::string base64Encode(const std::string& bytes);

@@ -15,9 +15,9 @@ FlatAdam::FlatAdam(torch::Tensor values, torch::Tensor grads, AdamSettings setti
 
 void FlatAdam::step() {
   torch::NoGradGuard no_grad;
-  ++step_count_;
-  const double bias_correction1 = 1.0 - std::pow(settings_.beta1, double(step_count_));
-  const double bias_correction2 = 1.0 - std::pow(settings_.beta2, double(step_count_));
+  const int64_t count = ++*step_count_.data_ptr<int64_t>();
+  const double bias_correction1 = 1.0 - std::pow(settings_.beta1, double(count));
+  const double bias_correction2 = 1.0 - std::pow(settings_.beta2, double(count));
   if (values_.is_cpu() && values_.scalar_type() == torch::kFloat32) {
     // One pass over memory instead of eight: the update is memory-bound, and on the CPU the
     // separate kernels cost more than the network's smaller matrix products.

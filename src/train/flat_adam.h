@@ -20,10 +20,12 @@ class FlatAdam {
 
   void step();
 
-  int64_t stepCount() const { return step_count_; }
-  void setStepCount(int64_t count) { step_count_ = count; }
+  int64_t stepCount() const { return step_count_.item<int64_t>(); }
+  void setStepCount(int64_t count) { step_count_.fill_(count); }
   torch::Tensor& expAvg() { return exp_avg_; }
   torch::Tensor& expAvgSq() { return exp_avg_sq_; }
+  // The number of updates taken, as a 0-dim int64 host tensor: replicated state like the moments.
+  torch::Tensor& stepCountTensor() { return step_count_; }
   const AdamSettings& settings() const { return settings_; }
 
  private:
@@ -33,7 +35,7 @@ class FlatAdam {
   torch::Tensor exp_avg_;
   torch::Tensor exp_avg_sq_;
   torch::Tensor denom_;  // scratch, reused every step
-  int64_t step_count_ = 0;
+  torch::Tensor step_count_ = torch::zeros({}, torch::kInt64);
 };
 
 }  // namespace gan::train

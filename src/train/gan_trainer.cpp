@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "comm/tensor_buffer.h"
 
 namespace gan::train {
 
@@ -26,52 +25,25 @@ GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communi
   GAN_CHECK(!(options_.gradientPenalty() && networks_.discriminator->usesBatchStatistics()),
             "a gradient penalty (wgan-gp, R1) needs a discriminator without batch norm: each row's input gradient "
             "must be its own");
-  g_params_ = std::make_unique<FlatParameters>(*networks_.generator);
-  d_params_ = std::make_unique<FlatParameters>(*networks_.discriminator);
-  g_buckets_ = std::make_unique<GradientBuckets>("G", *g_params_, communicator_, options_.bucket_bytes);
-  d_buckets_ = std::make_unique<GradientBuckets>("D", *d_params_, communicator_, options_.bucket_bytes);
-  g_adam_ = std::make_unique<FlatAdam>(g_params_->values(), g_params_->grads(), options_.adam_g);
-  d_adam_ = std::make_unique<FlatAdam>(d_params_->values(), d_params_->grads(), options_.adam_d);
   if (options_.ema_halflife_images > 0) {
     GAN_CHECK(ema_generator != nullptr, "the EMA of G needs a second generator of the same architecture");
     ema_generator_ = std::move(ema_generator);
-    ema_generator_->eval();  // never trained: it normalises like a sampler
-    ema_params_ = std::make_unique<FlatParameters>(*ema_generator_);
-    ema_params_->setRequiresGrad(false);
-    GAN_CHECK(ema_params_->numel() == g_params_->numel(), "the EMA generator differs from G in size");
-    resetEmaToGenerator();
   }
-  if (StepObserver* observer = options_.observer) {
-    auto forward = [observer](const BucketTiming& timing) { observer->bucketReduced(timing); };
-    g_buckets_->setTimingListener(forward);
-    d_buckets_->setTimingListener(forward);
-  }
+  g_ = std::make_unique<NetworkState>("G", networks_.generator, communicator_, options_.adam_g, options_.bucket_bytes,
+                                      ema_generator_);
+  d_ = std::make_unique<NetworkState>("D", networks_.discriminator, communicator_, options_.adam_d,
+                                      options_.bucket_bytes);
 }
 
-void GanTrainer::resetEmaToGenerator() {
-  if (!ema_params_) return;
-  torch::NoGradGuard no_grad;
-  ema_params_->values().copy_(g_params_->values());
+void GanTrainer::setObserver(StepObserver* observer) {
+  observer_ = observer;
+  std::function<void(const BucketTiming&)> forward;
+  if (observer != nullptr) forward = [observer](const BucketTiming& timing) { observer->bucketReduced(timing); };
+  for (NetworkState* network : networkStates()) network->buckets().setTimingListener(forward);
 }
 
-void GanTrainer::broadcastParameters() {
-  if (communicator_.worldSize() == 1) return;
-  if (g_params_->values().is_cuda()) torch::cuda::synchronize();
-  communicator_.broadcast(comm::bufferViewOf(g_params_->values()), 0);
-  communicator_.broadcast(comm::bufferViewOf(d_params_->values()), 0);
-  if (ema_params_) communicator_.broadcast(comm::bufferViewOf(ema_params_->values()), 0);
-}
-
-void GanTrainer::broadcastOptimizerState() {
-  if (communicator_.worldSize() == 1) return;
-  if (g_params_->values().is_cuda()) torch::cuda::synchronize();
-  for (FlatAdam* adam : {g_adam_.get(), d_adam_.get()}) {
-    communicator_.broadcast(comm::bufferViewOf(adam->expAvg()), 0);
-    communicator_.broadcast(comm::bufferViewOf(adam->expAvgSq()), 0);
-    int64_t count = adam->stepCount();
-    communicator_.broadcast({&count, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
-    adam->setStepCount(count);
-  }
+void GanTrainer::broadcastState() {
+  for (NetworkState* network : networkStates()) network->broadcastFromRank0(communicator_);
 }
 
 namespace {
@@ -84,8 +56,8 @@ void GanTrainer::discriminatorUpdate(const DiscriminatorBatch& batch, const torc
   auto& discriminator = *networks_.discriminator;
   const int64_t b = batch.real.size(0);
   const bool wgan_gp = options_.loss == GanLoss::WganGp;
-  if (options_.observer) options_.observer->phaseBegins("D step");
-  d_buckets_->beginBackward();
+  if (observer_) observer_->phaseBegins("D step");
+  d_->buckets().beginBackward();
   auto real = apply_r1 ? batch.real.detach().requires_grad_(true) : batch.real;
   torch::Tensor real_logits, fake_logits, interpolated, interpolated_logits;
   if (discriminator.usesBatchStatistics()) {
@@ -110,11 +82,11 @@ void GanTrainer::discriminatorUpdate(const DiscriminatorBatch& batch, const torc
   // Lazy R1: every r1_interval steps, weighted by the interval so its average strength holds.
   if (apply_r1) loss = loss + r1Penalty(real_logits, real, options_.r1_gamma * double(options_.r1_interval));
   loss.backward();  // D's hooks start the bucket reductions during this call
-  d_buckets_->finishAndAverage();
-  const bool skipped = !allFinite(d_params_->grads());
-  if (!skipped) d_adam_->step();
+  d_->buckets().finishAndAverage();
+  const bool skipped = !allFinite(d_->parameters().grads());
+  if (!skipped) d_->optimizer().step();
   out.d_update_skipped = out.d_update_skipped || skipped;
-  if (options_.observer) options_.observer->phaseEnds("D step");
+  if (observer_) observer_->phaseEnds("D step");
   out.loss_d = loss.detach();
   out.real_logits = real_logits.detach();
   out.fake_logits = fake_logits.detach();
@@ -123,29 +95,27 @@ void GanTrainer::discriminatorUpdate(const DiscriminatorBatch& batch, const torc
 void GanTrainer::generatorUpdate(const torch::Tensor& fake, StepOutputs& out) {
   // D only passes gradients through; its weights get none (no wasted products, nothing leaks
   // into D's next update).
-  if (options_.observer) options_.observer->phaseBegins("G step");
-  g_buckets_->beginBackward();
-  d_params_->setRequiresGrad(false);
+  if (observer_) observer_->phaseBegins("G step");
+  g_->buckets().beginBackward();
+  d_->parameters().setRequiresGrad(false);
   auto loss = generatorLoss(options_.loss, networks_.discriminator->forward(fake));
   try {
     loss.backward();
   } catch (...) {
-    d_params_->setRequiresGrad(true);
+    d_->parameters().setRequiresGrad(true);
     throw;
   }
-  d_params_->setRequiresGrad(true);
-  g_buckets_->finishAndAverage();
-  out.g_update_skipped = !allFinite(g_params_->grads());
+  d_->parameters().setRequiresGrad(true);
+  g_->buckets().finishAndAverage();
+  out.g_update_skipped = !allFinite(g_->parameters().grads());
   if (!out.g_update_skipped) {
-    g_adam_->step();
-    if (ema_params_) {
-      torch::NoGradGuard no_grad;
+    g_->optimizer().step();
+    if (g_->hasEma()) {
       const double images = double(fake.size(0)) * communicator_.worldSize();
-      const double keep = std::pow(0.5, images / options_.ema_halflife_images);
-      ema_params_->values().lerp_(g_params_->values(), 1.0 - keep);
+      g_->updateEma(std::pow(0.5, images / options_.ema_halflife_images));
     }
   }
-  if (options_.observer) options_.observer->phaseEnds("G step");
+  if (observer_) observer_->phaseEnds("G step");
   out.loss_g = loss.detach();
 }
 
@@ -191,8 +161,8 @@ StepSummary summarize(const StepOutputs& outputs) {
 }
 
 CommunicationStats GanTrainer::takeCommunicationStats() {
-  auto g = g_buckets_->takeStats();
-  auto d = d_buckets_->takeStats();
+  auto g = g_->buckets().takeStats();
+  auto d = d_->buckets().takeStats();
   return {g.collective_seconds + d.collective_seconds, g.exposed_seconds + d.exposed_seconds,
           g.bytes + d.bytes, g.collectives + d.collectives};
 }

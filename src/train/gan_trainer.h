@@ -10,10 +10,10 @@
 #include "common/config.h"
 #include "models/gan_networks.h"
 #include "train/flat_adam.h"
-#include "train/flat_parameters.h"
 #include "train/gradient_buckets.h"
 #include "train/gradient_penalties.h"
 #include "train/losses.h"
+#include "train/network_state.h"
 
 namespace gan::train {
 
@@ -37,7 +37,6 @@ struct TrainerOptions {
   AdamSettings adam_g;
   AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
-  StepObserver* observer = nullptr;  // not owned; may be null
 
   // Loss, penalties, EMA, both Adams and the bucket size as the configuration says.
   static TrainerOptions fromConfig(const Config& config);
@@ -78,11 +77,13 @@ class GanTrainer {
   GanTrainer(models::GanNetworks networks, comm::Communicator& communicator, TrainerOptions options,
              std::shared_ptr<models::Generator> ema_generator = nullptr);
 
-  // Rank 0's weights (G, D and the EMA of G) to everyone, so replicas start identical whatever
-  // their seeds did.
-  void broadcastParameters();
-  // Rank 0's optimizer state (moments and step counts) to everyone, after a resume.
-  void broadcastOptimizerState();
+  // Who is told of each phase and bucket reduction (the coordinator's watchdog and timeline);
+  // not owned, may be null.
+  void setObserver(StepObserver* observer);
+
+  // Rank 0's replicated state of both networks (weights, optimizer state, EMA) to everyone:
+  // at start-up, so replicas start identical whatever their seeds did, and after a resume.
+  void broadcastState();
 
   // One training step: a D update per batch (d_steps of them), then one G update on the fake
   // rows of the last batch. `step_index` (from 0) times the lazy R1 penalty.
@@ -91,20 +92,16 @@ class GanTrainer {
   StepOutputs step(const torch::Tensor& real, const torch::Tensor& z);
 
   models::Generator& generator() { return *networks_.generator; }
+  models::Discriminator& discriminator() { return *networks_.discriminator; }
   // The generator samples and evaluations use: the EMA of G when enabled, else G itself.
   models::Generator& samplingGenerator() { return ema_generator_ ? *ema_generator_ : *networks_.generator; }
   bool hasEma() const { return ema_generator_ != nullptr; }
-  // The EMA's flat parameters (only with hasEma()).
-  FlatParameters& emaParameters() { return *ema_params_; }
-  // Restarts the EMA at G's current weights (start of training; resume without a stored EMA).
-  void resetEmaToGenerator();
-  models::Discriminator& discriminator() { return *networks_.discriminator; }
-  FlatParameters& generatorParameters() { return *g_params_; }
-  FlatParameters& discriminatorParameters() { return *d_params_; }
-  FlatAdam& generatorOptimizer() { return *g_adam_; }
-  FlatAdam& discriminatorOptimizer() { return *d_adam_; }
-  GradientBuckets& generatorBuckets() { return *g_buckets_; }
-  GradientBuckets& discriminatorBuckets() { return *d_buckets_; }
+
+  // Each network's replicated state: G (with its EMA when enabled), then D.
+  NetworkState& generatorState() { return *g_; }
+  NetworkState& discriminatorState() { return *d_; }
+  std::vector<NetworkState*> networkStates() { return {g_.get(), d_.get()}; }
+
   // Both networks' communication since the last call.
   CommunicationStats takeCommunicationStats();
 
@@ -112,11 +109,9 @@ class GanTrainer {
   models::GanNetworks networks_;
   comm::Communicator& communicator_;
   TrainerOptions options_;
-  std::unique_ptr<FlatParameters> g_params_, d_params_;
-  std::unique_ptr<GradientBuckets> g_buckets_, d_buckets_;
-  std::unique_ptr<FlatAdam> g_adam_, d_adam_;
   std::shared_ptr<models::Generator> ema_generator_;
-  std::unique_ptr<FlatParameters> ema_params_;
+  std::unique_ptr<NetworkState> g_, d_;
+  StepObserver* observer_ = nullptr;
 
   // One D update on `batch` against `fake` (detached here); fills the D fields of `out`.
   void discriminatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, bool apply_r1,

@@ -4,7 +4,7 @@
 // on each parameter's gradient accumulator counts it in; when a bucket is complete its
 // allreduce starts at once, while backward goes on with earlier layers. Buckets are launched
 // strictly in index order so every rank issues the same collectives in the same order.
-// finish() launches what is left and waits. Each bucket is averaged by the backend (sum, then
+// finishAndAverage() launches what is left and waits. Each bucket is averaged by the backend (sum, then
 // one division by the world size) right after its reduction, while it is still in cache.
 // Knows nothing about GANs.
 #pragma once

@@ -3,25 +3,6 @@
 #include "common/error.h"
 
 namespace gan::train {
-namespace {
-
-struct NamedTensor {
-  std::string name;
-  torch::Tensor tensor;
-};
-
-std::vector<NamedTensor> replicatedState(GanTrainer& trainer) {
-  std::vector<NamedTensor> state;
-  for (const auto& slot : trainer.generatorParameters().slots()) state.push_back({"G." + slot.name, slot.parameter});
-  for (const auto& slot : trainer.discriminatorParameters().slots()) state.push_back({"D." + slot.name, slot.parameter});
-  state.push_back({"G.adam.exp_avg", trainer.generatorOptimizer().expAvg()});
-  state.push_back({"G.adam.exp_avg_sq", trainer.generatorOptimizer().expAvgSq()});
-  state.push_back({"D.adam.exp_avg", trainer.discriminatorOptimizer().expAvg()});
-  state.push_back({"D.adam.exp_avg_sq", trainer.discriminatorOptimizer().expAvgSq()});
-  return state;
-}
-
-}  // namespace
 
 uint64_t tensorFingerprint(const torch::Tensor& tensor) {
   auto host = tensor.detach().to(torch::kCPU).contiguous();
@@ -36,7 +17,10 @@ uint64_t tensorFingerprint(const torch::Tensor& tensor) {
 }
 
 void verifyReplicasAgree(GanTrainer& trainer, comm::Communicator& communicator, int64_t step) {
-  const auto state = replicatedState(trainer);
+  std::vector<StateTensor> state;
+  for (NetworkState* network : trainer.networkStates()) {
+    for (auto& entry : network->replicatedTensors()) state.push_back(std::move(entry));
+  }
   std::vector<int64_t> low(state.size()), high(state.size());
   for (size_t i = 0; i < state.size(); ++i) {
     low[i] = high[i] = static_cast<int64_t>(tensorFingerprint(state[i].tensor));
@@ -46,7 +30,7 @@ void verifyReplicasAgree(GanTrainer& trainer, comm::Communicator& communicator, 
   communicator.allreduce({high.data(), high.size(), comm::ScalarType::Int64, comm::MemorySpace::Host},
                          {comm::ReduceOp::Max});
   for (size_t i = 0; i < state.size(); ++i) {
-    GAN_CHECK(low[i] == high[i], "replica consistency check at step ", step, ": tensor '", state[i].name,
+    GAN_CHECK(low[i] == high[i], "replica consistency check at step ", step, ": tensor '", state[i].qualified,
               "' differs between ranks (replicas drifted; check that every rank runs the same build and config)");
   }
 }

@@ -8,8 +8,9 @@
 #include <fstream>
 #include <map>
 
-#include "coordinator/png_writer.h"
+#include "outputs/png_writer.h"
 #include "e2e/process_helpers.h"
+#include "support/synthetic_data.h"
 
 namespace fs = std::filesystem;
 
@@ -50,7 +51,7 @@ TEST(GanBreadth, Ring8OnTwoRanksFindsTheModes) {
   EXPECT_GE(evaluation["eval_modes"].get<double>(), 7) << evaluation.dump();
   EXPECT_GT(evaluation["eval_high_quality"].get<double>(), 0.3) << evaluation.dump();
   // The progress picture of points is a scatter plot over the modes (RGB).
-  const auto plot = gan::coordinator::readPng(out + "/samples/step_00006000.png");
+  const auto plot = gan::outputs::readPng(out + "/samples/step_00006000.png");
   EXPECT_EQ(plot.channels, 3);
   EXPECT_EQ(plot.width, 400);
   // The EMA of G is part of the checkpoint, and gan_sample draws points from it.
@@ -73,32 +74,16 @@ TEST(GanBreadth, Ring8OnTwoRanksFindsTheModes) {
   EXPECT_NE(report.find("<svg"), std::string::npos);
 }
 
-// A CIFAR-10 binary directory written here: 96 training records over two files, 20 test ones.
-std::string writeCifarDirectory(const std::string& dir) {
-  fs::create_directories(dir);
-  auto write = [&](const std::string& name, int first, int count) {
-    std::ofstream file(fs::path(dir) / name, std::ios::binary);
-    for (int r = first; r < first + count; ++r) {
-      file.put(char(r % 10));
-      for (int p = 0; p < 3072; ++p) file.put(char((r * 31 + p * (1 + p / 1024)) % 256));
-    }
-  };
-  write("data_batch_1.bin", 0, 64);
-  write("data_batch_2.bin", 64, 32);
-  write("test_batch.bin", 1000, 20);
-  return dir;
-}
-
 TEST(GanBreadth, Cifar10FormatTrainsAColourDcgan) {
   const auto out = outputDir("cifar10");
-  const auto data = writeCifarDirectory(out + "_data");
+  const auto data = gan::test_support::writeCifarDirectory(gan::test_support::freshTempDir("e2e_cifar10_data"));
   const auto result = run(mpirun(2) + ganDist() + " --config " + config("cifar10_dcgan.ini") + " --data.path=" + data +
                           " --output.dir=" + out +
                           " --model.width=8 --train.batch_size=8 --train.max_steps=6 --output.log_every=3"
                           " --output.sample_every=6 --output.checkpoint_every=6");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("96 images of 3x32x32"), std::string::npos) << result.output;
-  const auto grid = gan::coordinator::readPng(out + "/samples/step_00000006.png");
+  const auto grid = gan::outputs::readPng(out + "/samples/step_00000006.png");
   EXPECT_EQ(grid.channels, 3);
   EXPECT_EQ(grid.width, 8 * 32 + 9 * 2);
   const auto sampled = run(std::string(GAN_SAMPLE_BINARY) + " --checkpoint " + out +

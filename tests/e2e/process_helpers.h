@@ -19,6 +19,9 @@
 
 #include <gtest/gtest.h>
 
+#include "common/run_directory.h"
+#include "support/test_files.h"
+
 namespace gan::e2e {
 
 struct Result {
@@ -43,22 +46,14 @@ inline std::string mpirun(int ranks) {
 
 inline std::string ganDist() { return GAN_DIST_BINARY; }
 
-inline std::string outputDir(const std::string& name) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / ("e2e_" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+// A fresh output directory for one test's run.
+inline std::string outputDir(const std::string& name) { return test_support::freshTempDir("e2e_" + name); }
 
-inline std::string readText(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test_support::readText;
 
 inline std::vector<nlohmann::json> metricLines(const std::string& out) {
   std::vector<nlohmann::json> lines;
-  std::ifstream in(std::filesystem::path(out) / "metrics.jsonl");
+  std::ifstream in(RunDirectory(out).metrics());
   for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
   return lines;
 }

@@ -8,7 +8,7 @@
 
 #include "comm/local_communicator.h"
 #include "coordinator/checkpoint.h"
-#include "coordinator/png_writer.h"
+#include "outputs/png_writer.h"
 #include "e2e/process_helpers.h"
 
 namespace fs = std::filesystem;
@@ -36,9 +36,8 @@ void expectCompleteRun(const std::string& out, int64_t steps, int world) {
   }
   EXPECT_EQ(metrics.back()["step"].get<int64_t>(), steps);
 
-  char name[32];
-  std::snprintf(name, sizeof name, "step_%08ld.png", long(steps));
-  const auto grid = gan::coordinator::readPng((fs::path(out) / "samples" / name).string());
+  const gan::RunDirectory run(out);
+  const auto grid = gan::outputs::readPng(run.sampleGrid(steps).string());
   EXPECT_EQ(grid.width, 8 * 28 + 9 * 2);
   EXPECT_EQ(grid.height, 8 * 28 + 9 * 2);
 
@@ -46,12 +45,12 @@ void expectCompleteRun(const std::string& out, int64_t steps, int world) {
   gan::Config config;
   gan::comm::LocalCommunicator local;
   gan::train::GanTrainer trainer(gan::models::buildGanNetworks(config.model, 784), local, {});
-  const auto latest = gan::coordinator::latestCheckpoint(out);
+  const auto latest = gan::coordinator::latestCheckpoint(run);
   ASSERT_FALSE(latest.empty());
   const auto loaded = gan::coordinator::loadCheckpoint(latest, trainer);
   EXPECT_EQ(loaded.position.step, steps);
   EXPECT_EQ(loaded.position.world_size, world);
-  EXPECT_EQ(trainer.generatorOptimizer().stepCount(), steps);
+  EXPECT_EQ(trainer.generatorState().optimizer().stepCount(), steps);
   torch::NoGradGuard no_grad;
   auto samples = trainer.generator().forward(torch::randn({4, 100}));
   EXPECT_TRUE(torch::isfinite(samples).all().item<bool>());

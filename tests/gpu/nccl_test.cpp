@@ -48,7 +48,7 @@ TEST(Nccl, TrainingStepsOnTheGpuKeepReplicasIdentical) {
   networks.generator->to(device);
   networks.discriminator->to(device);
   train::GanTrainer trainer(networks, world, train::TrainerOptions{});
-  trainer.broadcastParameters();
+  trainer.broadcastState();
   for (int step = 0; step < 5; ++step) {
     torch::manual_seed(100 * step + world.rank());  // each rank its own data, as in training
     auto out = trainer.step(torch::rand({64, 784}, device) * 2 - 1, torch::randn({64, 100}, device));

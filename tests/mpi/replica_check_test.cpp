@@ -3,6 +3,8 @@
 
 #include "common/error.h"
 #include "mpi/test_world.h"
+#include "support/error_message.h"
+#include "support/small_trainer.h"
 #include "train/replica_check.h"
 
 namespace {
@@ -15,7 +17,7 @@ std::unique_ptr<train::GanTrainer> makeTrainer(comm::Communicator& communicator)
   torch::manual_seed(100 + communicator.rank());
   auto trainer = std::make_unique<train::GanTrainer>(models::buildGanNetworks(model, 12), communicator,
                                                      train::TrainerOptions{});
-  trainer->broadcastParameters();
+  trainer->broadcastState();
   return trainer;
 }
 
@@ -31,7 +33,7 @@ TEST(ReplicaCheck, DriftNamesTheFirstDifferingTensor) {
   auto trainer = makeTrainer(world);
   if (world.rank() == world.worldSize() - 1) {
     torch::NoGradGuard no_grad;
-    for (auto& slot : trainer->discriminatorParameters().slots()) {
+    for (auto& slot : trainer->discriminatorState().parameters().slots()) {
       if (slot.name == "fc2.weight") slot.parameter.view(-1)[3] += 1e-3;
     }
   }
@@ -39,13 +41,8 @@ TEST(ReplicaCheck, DriftNamesTheFirstDifferingTensor) {
     EXPECT_NO_THROW(train::verifyReplicasAgree(*trainer, world, 7));  // nobody to disagree with
     return;
   }
-  try {
-    train::verifyReplicasAgree(*trainer, world, 7);
-    FAIL() << "drift not detected";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("step 7: tensor 'D.fc2.weight' differs between ranks"), std::string::npos)
-        << e.what();
-  }
+  const auto error = gan::test_support::errorMessageOf([&] { train::verifyReplicasAgree(*trainer, world, 7); });
+  EXPECT_NE(error.find("step 7: tensor 'D.fc2.weight' differs between ranks"), std::string::npos) << error;
 }
 
 TEST(ReplicaCheck, FingerprintSeesOneBit) {
@@ -54,6 +51,25 @@ TEST(ReplicaCheck, FingerprintSeesOneBit) {
   EXPECT_EQ(train::tensorFingerprint(a), train::tensorFingerprint(b));
   b[50] = std::nextafter(b[50].item<float>(), 2.0f);
   EXPECT_NE(train::tensorFingerprint(a), train::tensorFingerprint(b));
+}
+
+// Drift in state beyond the weights is caught too: Adam's step count and the EMA of G.
+TEST(ReplicaCheck, DriftInOptimizerStepCountOrEmaIsNamed) {
+  auto& world = test_support::world();
+  if (world.worldSize() == 1) GTEST_SKIP() << "needs a second rank to disagree with";
+  Config config = test_support::smallTrainerConfig();
+  config.train.ema_halflife_k = 1;
+  auto trainer = test_support::buildSmallTrainer(config, world);
+  trainer->broadcastState();
+  const bool drifts = world.rank() == world.worldSize() - 1;
+  if (drifts) trainer->generatorState().optimizer().setStepCount(5);
+  auto error = gan::test_support::errorMessageOf([&] { train::verifyReplicasAgree(*trainer, world, 3); });
+  EXPECT_NE(error.find("tensor 'G.adam.step' differs"), std::string::npos) << error;
+
+  trainer->broadcastState();  // agree again
+  if (drifts) trainer->generatorState().emaParameters().values()[0] += 1.0f;
+  error = gan::test_support::errorMessageOf([&] { train::verifyReplicasAgree(*trainer, world, 4); });
+  EXPECT_NE(error.find("tensor 'G.ema."), std::string::npos) << error;
 }
 
 }  // namespace

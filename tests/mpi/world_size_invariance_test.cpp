@@ -49,7 +49,7 @@ Trajectory train(comm::Communicator& communicator, Config config, const data::Da
                  int64_t steps, torch::Dtype dtype) {
   config.train.seed = int64_t(kSeed) + communicator.rank();  // weights differ per rank: the broadcast must fix them
   auto trainer = buildIn(dtype, config, dataset, communicator);
-  trainer->broadcastParameters();
+  trainer->broadcastState();
   config.train.seed = int64_t(kSeed);  // the data order and the noise are the job's
   const auto recipe = coordinator::StepRecipe::fromConfig(config);
   const int world = communicator.worldSize();
@@ -68,9 +68,9 @@ Trajectory train(comm::Communicator& communicator, Config config, const data::Da
     trajectory.loss_d.push_back(losses[0] / world);
     trajectory.loss_g.push_back(losses[1] / world);
   }
-  trajectory.g_values = trainer->generatorParameters().values().clone();
-  trajectory.d_values = trainer->discriminatorParameters().values().clone();
-  if (trainer->hasEma()) trajectory.ema_values = trainer->emaParameters().values().clone();
+  trajectory.g_values = trainer->generatorState().parameters().values().clone();
+  trajectory.d_values = trainer->discriminatorState().parameters().values().clone();
+  if (trainer->hasEma()) trajectory.ema_values = trainer->generatorState().emaParameters().values().clone();
   return trajectory;
 }
 

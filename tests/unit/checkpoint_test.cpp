@@ -7,6 +7,8 @@
 #include "comm/local_communicator.h"
 #include "common/error.h"
 #include "coordinator/checkpoint.h"
+#include "support/error_message.h"
+#include "support/test_files.h"
 
 namespace fs = std::filesystem;
 
@@ -16,7 +18,7 @@ struct Fixture {
   gan::Config config;
   gan::comm::LocalCommunicator comm;
   std::unique_ptr<gan::train::GanTrainer> trainer;
-  std::string out;
+  gan::RunDirectory out{""};
 
   explicit Fixture(int64_t hidden = 32) {
     config.model.hidden_dim = hidden;
@@ -24,8 +26,8 @@ struct Fixture {
     torch::manual_seed(1);
     trainer = std::make_unique<gan::train::GanTrainer>(gan::models::buildGanNetworks(config.model, 16), comm,
                                                        gan::train::TrainerOptions{});
-    out = ::testing::TempDir() + "/ckpt_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(out);
+    out = gan::RunDirectory(gan::test_support::freshTempDir(std::string("ckpt_") +
+                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name()));
   }
   gan::coordinator::TrainingPosition position(int64_t step) const { return {step, 1, 4, 10, 42, {4, 4}}; }
   void trainSteps(int n) {
@@ -34,12 +36,7 @@ struct Fixture {
 };
 
 std::string errorLoading(const std::string& dir, gan::train::GanTrainer& trainer) {
-  try {
-    gan::coordinator::loadCheckpoint(dir, trainer);
-  } catch (const gan::Error& e) {
-    return e.what();
-  }
-  return "";
+  return gan::test_support::errorMessageOf([&] { gan::coordinator::loadCheckpoint(dir, trainer); });
 }
 
 TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
@@ -50,10 +47,10 @@ TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
   for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json", "MANIFEST"}) {
     EXPECT_TRUE(fs::exists(fs::path(dir) / file)) << file;
   }
-  const auto g_saved = f.trainer->generatorParameters().values().clone();
-  const auto d_avg_saved = f.trainer->discriminatorOptimizer().expAvgSq().clone();
+  const auto g_saved = f.trainer->generatorState().parameters().values().clone();
+  const auto d_avg_saved = f.trainer->discriminatorState().optimizer().expAvgSq().clone();
   f.trainSteps(2);
-  ASSERT_FALSE(torch::equal(g_saved, f.trainer->generatorParameters().values()));
+  ASSERT_FALSE(torch::equal(g_saved, f.trainer->generatorState().parameters().values()));
 
   const auto loaded = gan::coordinator::loadCheckpoint(dir, *f.trainer);
   EXPECT_EQ(loaded.position.step, 3);
@@ -62,9 +59,9 @@ TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
   EXPECT_EQ(loaded.position.sample_shape, (std::vector<int64_t>{4, 4}));
   EXPECT_EQ(loaded.state["epoch"], 0);
   EXPECT_EQ(loaded.state["position_in_epoch"], 3);
-  EXPECT_TRUE(torch::equal(g_saved, f.trainer->generatorParameters().values()));
-  EXPECT_TRUE(torch::equal(d_avg_saved, f.trainer->discriminatorOptimizer().expAvgSq()));
-  EXPECT_EQ(f.trainer->generatorOptimizer().stepCount(), 3);
+  EXPECT_TRUE(torch::equal(g_saved, f.trainer->generatorState().parameters().values()));
+  EXPECT_TRUE(torch::equal(d_avg_saved, f.trainer->discriminatorState().optimizer().expAvgSq()));
+  EXPECT_EQ(f.trainer->generatorState().optimizer().stepCount(), 3);
   EXPECT_EQ(loaded.state["config"]["model.hidden_dim"], "32");
 }
 
@@ -73,16 +70,16 @@ TEST(Checkpoint, LatestPointsAtTheNewestAndNoTemporariesRemain) {
   gan::coordinator::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
   const auto second = gan::coordinator::writeCheckpoint(f.out, f.position(2), *f.trainer, f.config);
   EXPECT_EQ(fs::canonical(gan::coordinator::latestCheckpoint(f.out)), fs::canonical(second));
-  for (const auto& entry : fs::directory_iterator(fs::path(f.out) / "checkpoints")) {
+  for (const auto& entry : fs::directory_iterator(f.out.checkpoints())) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
   }
-  EXPECT_EQ(gan::coordinator::latestCheckpoint(f.out + "/nowhere"), "");
+  EXPECT_EQ(gan::coordinator::latestCheckpoint(gan::RunDirectory(f.out.root() / "nowhere")), "");
 }
 
 TEST(Checkpoint, ListingAndPruningKeepTheNewest) {
   Fixture f;
   for (int step : {5, 10, 15, 20}) gan::coordinator::writeCheckpoint(f.out, f.position(step), *f.trainer, f.config);
-  fs::create_directories(fs::path(f.out) / "checkpoints" / ".step_00000025.tmp");  // an interrupted write
+  fs::create_directories(f.out.checkpoints() / ".step_00000025.tmp");  // an interrupted write
   auto listed = gan::coordinator::listCheckpoints(f.out);
   ASSERT_EQ(listed.size(), 4u);
   EXPECT_EQ(fs::path(listed.front()).filename(), "step_00000020");
@@ -124,17 +121,14 @@ TEST(Checkpoint, OtherArchitectureIsRefused) {
 }  // namespace
 
 #include "coordinator/sampling.h"
-#include "coordinator/trainer_setup.h"
+#include "support/small_trainer.h"
 
 namespace {
 
 std::unique_ptr<gan::train::GanTrainer> emaTrainer(gan::Config& config, gan::comm::Communicator& comm, double halflife) {
-  config.model.arch = "mlp2d";
-  config.model.hidden_dim = 8;
-  config.model.latent_dim = 3;
-  config.data.name = "ring8";
+  config = gan::test_support::smallTrainerConfig();
   config.train.ema_halflife_k = halflife;
-  return gan::coordinator::buildTrainer(config, {2}, comm, torch::kCPU);
+  return gan::test_support::buildSmallTrainer(config, comm);
 }
 
 TEST(Checkpoint, EmaOfGIsSavedRestoredAndSampledFrom) {
@@ -142,17 +136,16 @@ TEST(Checkpoint, EmaOfGIsSavedRestoredAndSampledFrom) {
   gan::comm::LocalCommunicator comm;
   auto trainer = emaTrainer(config, comm, 0.01);
   for (int i = 0; i < 3; ++i) trainer->step(torch::randn({4, 2}), torch::randn({4, 3}));
-  const auto out = ::testing::TempDir() + "/ckpt_ema";
-  fs::remove_all(out);
+  const gan::RunDirectory out(gan::test_support::freshTempDir("ckpt_ema"));
   const auto dir = gan::coordinator::writeCheckpoint(out, {3, 1, 4, 10, 42, {2}}, *trainer, config);
   ASSERT_TRUE(fs::exists(fs::path(dir) / "ema_G.pt"));
-  const auto ema_saved = trainer->emaParameters().values().clone();
-  ASSERT_FALSE(torch::equal(ema_saved, trainer->generatorParameters().values()));
+  const auto ema_saved = trainer->generatorState().emaParameters().values().clone();
+  ASSERT_FALSE(torch::equal(ema_saved, trainer->generatorState().parameters().values()));
 
   auto fresh = emaTrainer(config, comm, 0.01);
   const auto loaded = gan::coordinator::loadCheckpoint(dir, *fresh);
   EXPECT_TRUE(loaded.ema_restored);
-  EXPECT_TRUE(torch::equal(fresh->emaParameters().values(), ema_saved));
+  EXPECT_TRUE(torch::equal(fresh->generatorState().emaParameters().values(), ema_saved));
 
   // gan_sample's path: the generator it rebuilds is the average, not G.
   const auto sampler = gan::coordinator::loadGeneratorFromCheckpoint(dir);
@@ -168,11 +161,11 @@ TEST(Checkpoint, EmaOfGIsSavedRestoredAndSampledFrom) {
   auto plain = emaTrainer(plain_config, comm, 0);
   EXPECT_FALSE(plain->hasEma());
   gan::coordinator::loadCheckpoint(dir, *plain);
-  const auto plain_dir = gan::coordinator::writeCheckpoint(out + "_plain", {3, 1, 4, 10, 42, {2}}, *plain, plain_config);
+  const auto plain_dir = gan::coordinator::writeCheckpoint(gan::RunDirectory(out.root().string() + "_plain"), {3, 1, 4, 10, 42, {2}}, *plain, plain_config);
   EXPECT_FALSE(fs::exists(fs::path(plain_dir) / "ema_G.pt"));
   auto restarted = emaTrainer(config, comm, 0.01);
   EXPECT_FALSE(gan::coordinator::loadCheckpoint(plain_dir, *restarted).ema_restored);
-  EXPECT_TRUE(torch::equal(restarted->emaParameters().values(), restarted->generatorParameters().values()));
+  EXPECT_TRUE(torch::equal(restarted->generatorState().emaParameters().values(), restarted->generatorState().parameters().values()));
 }
 
 }  // namespace

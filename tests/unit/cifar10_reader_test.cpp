@@ -7,48 +7,27 @@
 #include "common/error.h"
 #include "data/cifar10_reader.h"
 #include "data/dataset.h"
+#include "support/error_message.h"
+#include "support/synthetic_data.h"
 
 namespace {
 namespace fs = std::filesystem;
 
-// Record r of a generated file: label (r % 10), pixel p of channel c = (r + 7 c + p) mod 256.
-std::string records(int count, int first_record = 0) {
-  std::string bytes;
-  for (int r = first_record; r < first_record + count; ++r) {
-    bytes.push_back(char(r % 10));
-    for (int c = 0; c < 3; ++c) {
-      for (int p = 0; p < 1024; ++p) bytes.push_back(char((r + 7 * c + p) % 256));
-    }
-  }
-  return bytes;
-}
+using gan::test_support::cifarRecords;
 
-void write(const fs::path& path, const std::string& bytes) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+void write(const fs::path& path, const std::string& bytes) { gan::test_support::writeBytes(path.string(), bytes); }
 
-std::string freshDir(const std::string& name) {
-  const auto dir = fs::path(::testing::TempDir()) / ("cifar_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+std::string freshDir(const std::string& name) { return gan::test_support::freshTempDir("cifar_" + name); }
 
 std::string errorOf(const std::string& dir, const std::string& split = "train") {
-  try {
-    gan::data::loadCifar10(dir, split);
-  } catch (const gan::Error& e) {
-    return e.what();
-  }
-  return "";
+  return gan::test_support::errorMessageOf([&] { gan::data::loadCifar10(dir, split); });
 }
 
 TEST(Cifar10Reader, ReadsEveryTrainingBatchInOrder) {
   const auto dir = freshDir("good");
-  write(fs::path(dir) / "data_batch_1.bin", records(3, 0));
-  write(fs::path(dir) / "data_batch_2.bin", records(2, 3));
-  write(fs::path(dir) / "test_batch.bin", records(4, 100));
+  write(fs::path(dir) / "data_batch_1.bin", cifarRecords(3, 0));
+  write(fs::path(dir) / "data_batch_2.bin", cifarRecords(2, 3));
+  write(fs::path(dir) / "test_batch.bin", cifarRecords(4, 100));
   const auto train = gan::data::loadCifar10(dir, "train");
   EXPECT_EQ(train.size(), 5);
   EXPECT_EQ(train.sampleShape(), (std::vector<int64_t>{3, 32, 32}));
@@ -61,7 +40,7 @@ TEST(Cifar10Reader, ReadsEveryTrainingBatchInOrder) {
 
 TEST(Cifar10Reader, AcceptsTheFolderHoldingTheArchiveDirectory) {
   const auto dir = freshDir("nested");
-  write(fs::path(dir) / "cifar-10-batches-bin" / "data_batch_1.bin", records(2));
+  write(fs::path(dir) / "cifar-10-batches-bin" / "data_batch_1.bin", cifarRecords(2));
   EXPECT_EQ(gan::data::loadCifar10(dir).size(), 2);
   gan::DataConfig config;
   config.name = "cifar10";
@@ -71,7 +50,7 @@ TEST(Cifar10Reader, AcceptsTheFolderHoldingTheArchiveDirectory) {
 
 TEST(Cifar10Reader, TruncatedFileNamesItselfAndTheRecordSize) {
   const auto dir = freshDir("truncated");
-  write(fs::path(dir) / "data_batch_1.bin", records(2).substr(0, 5000));
+  write(fs::path(dir) / "data_batch_1.bin", cifarRecords(2).substr(0, 5000));
   const auto message = errorOf(dir);
   EXPECT_NE(message.find("data_batch_1.bin"), std::string::npos) << message;
   EXPECT_NE(message.find("3073"), std::string::npos) << message;
@@ -79,7 +58,7 @@ TEST(Cifar10Reader, TruncatedFileNamesItselfAndTheRecordSize) {
 
 TEST(Cifar10Reader, BadLabelIsReportedWithItsRecord) {
   const auto dir = freshDir("label");
-  auto bytes = records(3);
+  auto bytes = cifarRecords(3);
   bytes[2 * 3073] = char(42);
   write(fs::path(dir) / "data_batch_1.bin", bytes);
   const auto message = errorOf(dir);

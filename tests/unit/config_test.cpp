@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "support/error_message.h"
 
 namespace {
 
@@ -26,12 +27,7 @@ std::string writeIni(const std::string& text) {
 }
 
 std::string errorOf(std::vector<std::string> args) {
-  try {
-    parse(std::move(args));
-  } catch (const gan::Error& e) {
-    return e.what();
-  }
-  return "";
+  return gan::test_support::errorMessageOf([&] { parse(std::move(args)); });
 }
 
 TEST(Config, DefaultsAreTheReferenceModel) {

@@ -1,6 +1,5 @@
 // IDX reader: plain and gzip files, and each malformed case with its message.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <fstream>
 #include <string>
@@ -8,39 +7,19 @@
 
 #include "common/error.h"
 #include "data/idx_reader.h"
+#include "support/error_message.h"
+#include "support/synthetic_data.h"
 
 namespace {
 
-std::vector<uint8_t> idxBytes(std::vector<uint32_t> dims, uint8_t type = 0x08) {
-  std::vector<uint8_t> bytes = {0, 0, type, static_cast<uint8_t>(dims.size())};
-  size_t count = 1;
-  for (uint32_t d : dims) {
-    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<uint8_t>(d >> shift));
-    count *= d;
-  }
-  for (size_t i = 0; i < count; ++i) bytes.push_back(static_cast<uint8_t>(i * 7));
-  return bytes;
-}
+using gan::test_support::idxBytes;
 
 std::string writeFile(const std::string& name, const std::vector<uint8_t>& bytes, bool gzip = false) {
-  const std::string path = ::testing::TempDir() + "/" + name;
-  if (gzip) {
-    gzFile file = gzopen(path.c_str(), "wb");
-    gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
-    gzclose(file);
-  } else {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  }
-  return path;
+  return gan::test_support::writeBytes(::testing::TempDir() + "/" + name, bytes, gzip);
 }
 
 std::string errorReading(const std::string& path) {
-  try {
-    gan::data::readIdxFile(path);
-  } catch (const gan::Error& e) {
-    return e.what();
-  }
-  return "";
+  return gan::test_support::errorMessageOf([&] { gan::data::readIdxFile(path); });
 }
 
 TEST(IdxReader, ReadsPlainFile) {

@@ -3,10 +3,10 @@
 
 #include <cmath>
 
-#include "train/latent_noise.h"
+#include "data/latent_noise.h"
 
 namespace {
-using gan::train::latentNoiseRows;
+using gan::data::latentNoiseRows;
 
 TEST(LatentNoise, RowsDependOnlyOnSeedStepAndGlobalRow) {
   const auto whole = latentNoiseRows(3, 17, 0, 12, 100);

@@ -10,18 +10,15 @@
 #include "monitoring/tensorboard_writer.h"
 #include "monitoring/tfrecord.h"
 #include "monitoring/training_report.h"
+#include "support/test_files.h"
+#include "support/error_message.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 using namespace gan::monitoring;
 
-std::string freshDir(const std::string& name) {
-  const auto dir = fs::path(::testing::TempDir()) / ("monitoring_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+std::string freshDir(const std::string& name) { return gan::test_support::freshTempDir("monitoring_" + name); }
 
 TEST(TfRecord, Crc32cMatchesTheStandardCheckValue) {
   EXPECT_EQ(crc32c("123456789", 9), 0xE3069283u);  // the CRC-32C check value
@@ -44,12 +41,8 @@ TEST(TfRecord, RoundTripAndCorruptionIsNamed) {
     file.seekp(14);  // inside the first record's data
     file.put('Y');
   }
-  try {
-    readRecords(path);
-    FAIL() << "corruption not detected";
-  } catch (const gan::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ": data CRC mismatch at byte 0"), std::string::npos) << e.what();
-  }
+  const auto error = gan::test_support::errorMessageOf([&] { readRecords(path); });
+  EXPECT_NE(error.find(path + ": data CRC mismatch at byte 0"), std::string::npos) << error;
 }
 
 TEST(TensorBoardWriter, ScalarsAndImagesReadBack) {
@@ -105,39 +98,29 @@ TEST(TrainingReport, Base64) {
   EXPECT_EQ(base64Encode(""), "");
 }
 
-TEST(TrainingReport, PlotsSamplesConfigAndThroughput) {
-  const auto out = freshDir("report");
-  {
-    std::ofstream metrics(out + "/metrics.jsonl");
-    for (int step = 10; step <= 50; step += 10) {
-      metrics << nlohmann::json{{"step", step}, {"loss_d", 1.0 / step}, {"loss_g", 2.0}, {"d_real", 0.7},
-                                {"d_fake", 0.3}, {"samples_per_s", 1000.0 + step}, {"eval_fd", 12.5}}
-                     .dump()
-              << "\n";
-    }
+TEST(TrainingReport, RendersWhatItIsHandedWithoutReadingFiles) {
+  ReportInputs inputs;
+  inputs.run_directory = "runs/x";
+  inputs.run_directory_absolute = "/nowhere/runs/x";  // never touched: rendering reads no files
+  for (int step = 10; step <= 30; step += 10) {
+    inputs.metrics.push_back({{"step", step}, {"loss_d", 1.0 / step}, {"samples_per_s", 500.0}});
   }
-  fs::create_directories(out + "/samples");
-  std::ofstream(out + "/samples/step_00000050.png") << "png bytes";
-  fs::create_directories(out + "/checkpoints/step_00000050");
-  std::ofstream(out + "/checkpoints/step_00000050/state.json")
-      << nlohmann::json{{"step", 50}, {"world_size", 2}, {"global_batch", 128},
-                        {"config", {{"train.batch_size", "64"}}}}.dump();
-  fs::create_directory_symlink("step_00000050", out + "/checkpoints/latest");
-
-  const auto path = writeTrainingReport(out);
-  std::ifstream in(path);
-  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_GE(std::count(html.begin(), html.end(), '<') - std::count(html.begin(), html.end(), '>'), 0);
-  for (const char* expected : {"<svg", "Losses", "Discriminator outputs", "polyline", "eval_fd", "12.5",
-                               "data:image/png;base64,cG5nIGJ5dGVz", "train.batch_size", "global batch 128", "1030"}) {
+  inputs.sample_grids.push_back({"step_00000030.png", "png bytes"});
+  const std::string html = renderTrainingReport(inputs);
+  for (const char* expected : {"<title>gan_dist report: runs/x</title>", "/nowhere/runs/x: 3 metric lines, steps 10 to 30",
+                               "data:image/png;base64,cG5nIGJ5dGVz", "step_00000030</figcaption>",
+                               "No checkpoint with a recorded configuration"}) {
     EXPECT_NE(html.find(expected), std::string::npos) << expected;
   }
-  try {
-    writeTrainingReport(freshDir("empty"));
-    FAIL();
-  } catch (const gan::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("metrics.jsonl: no metrics to report"), std::string::npos);
-  }
+  inputs.configuration = ReportInputs::RecordedConfig{30, 4, 256, {{"train.seed", "7"}}};
+  EXPECT_NE(renderTrainingReport(inputs).find("(step 30, 4 ranks, global batch 256)"), std::string::npos);
+}
+
+TEST(TrainingReport, SpreadsShownGridsEvenlyOverTheRun) {
+  EXPECT_EQ(spreadEvenly(0, 12), std::vector<size_t>{});
+  EXPECT_EQ(spreadEvenly(1, 12), std::vector<size_t>{0});
+  EXPECT_EQ(spreadEvenly(3, 12), (std::vector<size_t>{0, 1, 2}));
+  EXPECT_EQ(spreadEvenly(23, 12), (std::vector<size_t>{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22}));
 }
 
 }  // namespace

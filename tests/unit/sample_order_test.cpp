@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "data/sample_order.h"
+#include "support/error_message.h"
 
 namespace {
 using gan::data::GlobalSampleOrder;
@@ -66,12 +67,8 @@ TEST(SampleOrder, EpochsReshuffle) {
 }
 
 TEST(SampleOrder, RejectsDataSmallerThanABatch) {
-  try {
-    GlobalSampleOrder(10, 64, 1);
-    FAIL() << "expected an error";
-  } catch (const gan::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("fewer than one global batch of 64"), std::string::npos);
-  }
+  const auto error = gan::test_support::errorMessageOf([&] { GlobalSampleOrder(10, 64, 1); });
+  EXPECT_NE(error.find("fewer than one global batch of 64"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-#include "coordinator/scatter_plot.h"
+#include "outputs/scatter_plot.h"
 
 #include <cmath>
 
 #include "common/error.h"
 
-namespace gan::coordinator {
+namespace gan::outputs {
 
 Image8 makeScatterPlot(const torch::Tensor& samples, const torch::Tensor& modes, double sigma, double extent,
                        int size) {
@@ -52,4 +52,4 @@ Image8 makeScatterPlot(const torch::Tensor& samples, const data::GaussianMixture
   return makeScatterPlot(samples, mixture.modes(), mixture.sigma(), extent);
 }
 
-}  // namespace gan::coordinator
+}  // namespace gan::outputs

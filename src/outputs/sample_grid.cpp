@@ -1,8 +1,8 @@
-#include "coordinator/sample_grid.h"
+#include "outputs/sample_grid.h"
 
 #include "common/error.h"
 
-namespace gan::coordinator {
+namespace gan::outputs {
 
 Image8 makeSampleGrid(const torch::Tensor& samples, const std::vector<int64_t>& shape, int64_t rows, int64_t cols) {
   GAN_CHECK(shape.size() == 3 && (shape[0] == 1 || shape[0] == 3), "sample grid needs {1 or 3, H, W} images");
@@ -39,4 +39,4 @@ Image8 makeSampleGrid(const torch::Tensor& samples, int64_t height, int64_t widt
   return makeSampleGrid(samples, {1, height, width}, rows, cols);
 }
 
-}  // namespace gan::coordinator
+}  // namespace gan::outputs

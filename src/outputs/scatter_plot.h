@@ -3,10 +3,10 @@
 
 #include <torch/torch.h>
 
-#include "coordinator/png_writer.h"
+#include "outputs/png_writer.h"
 #include "data/gaussian_mixture.h"
 
-namespace gan::coordinator {
+namespace gan::outputs {
 
 // samples (n, 2) as dark dots, modes (k, 2) as red rings of radius 3 sigma (the high-quality
 // zone of the evaluation), on white; the view is the square [-extent, extent]^2, `size` pixels.
@@ -15,4 +15,4 @@ Image8 makeScatterPlot(const torch::Tensor& samples, const torch::Tensor& modes,
 // The same over `mixture`'s modes, with a margin of 1 around the outermost.
 Image8 makeScatterPlot(const torch::Tensor& samples, const data::GaussianMixtureDataset& mixture);
 
-}  // namespace gan::coordinator
+}  // namespace gan::outputs

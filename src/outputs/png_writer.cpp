@@ -1,4 +1,4 @@
-#include "coordinator/png_writer.h"
+#include "outputs/png_writer.h"
 
 #include <png.h>
 
@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 
-namespace gan::coordinator {
+namespace gan::outputs {
 namespace {
 using FilePtr = std::unique_ptr<FILE, int (*)(FILE*)>;
 }
@@ -89,4 +89,4 @@ Image8 readPng(const std::string& path) {
   return image;
 }
 
-}  // namespace gan::coordinator
+}  // namespace gan::outputs

@@ -1,10 +1,10 @@
-#include "train/latent_noise.h"
+#include "data/latent_noise.h"
 
 #include <cmath>
 
 #include "common/counter_stream.h"
 
-namespace gan::train {
+namespace gan::data {
 
 std::vector<float> latentNoiseRows(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
                                    int64_t latent_dim) {
@@ -21,10 +21,6 @@ std::vector<float> latentNoiseRows(uint64_t seed, int64_t step, int64_t first_ro
   return noise;
 }
 
-}  // namespace gan::train
-
-namespace gan::train {
-
 std::vector<float> mixingWeightRows(uint64_t seed, int64_t step, int64_t first_row, int64_t rows) {
   // A different seed word keeps these streams apart from the latent noise of the same rows.
   const uint64_t mixing_seed = splitmix64(seed ^ 0x6d6978696e67ULL);
@@ -35,4 +31,4 @@ std::vector<float> mixingWeightRows(uint64_t seed, int64_t step, int64_t first_r
   return weights;
 }
 
-}  // namespace gan::train
+}  // namespace gan::data

@@ -1,8 +1,8 @@
-#include "train/noise_tensors.h"
+#include "data/noise_tensors.h"
 
-#include "train/latent_noise.h"
+#include "data/latent_noise.h"
 
-namespace gan::train {
+namespace gan::data {
 namespace {
 // copy=true: the tensor must own its memory once `values` goes out of scope.
 torch::Tensor ownedTensor(std::vector<float>& values, torch::IntArrayRef shape, const torch::Device& device) {
@@ -22,4 +22,4 @@ torch::Tensor mixingWeightTensor(uint64_t seed, int64_t step, int64_t first_row,
   return ownedTensor(weights, {rows}, device);
 }
 
-}  // namespace gan::train
+}  // namespace gan::data

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace gan::coordinator {
+namespace gan::outputs {
 
 struct Image8 {
   int width = 0;
@@ -20,4 +20,4 @@ std::string encodePng(const Image8& image);
 // Reads a PNG written by writePng (tests and tools); throws gan::Error naming the file.
 Image8 readPng(const std::string& path);
 
-}  // namespace gan::coordinator
+}  // namespace gan::outputs

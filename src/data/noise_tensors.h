@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace gan::train {
+namespace gan::data {
 
 // (rows, latent_dim) standard normals: latentNoiseRows(seed, step, first_row, rows, latent_dim).
 torch::Tensor latentNoiseTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows, int64_t latent_dim,
@@ -16,4 +16,4 @@ torch::Tensor latentNoiseTensor(uint64_t seed, int64_t step, int64_t first_row, 
 torch::Tensor mixingWeightTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
                                  const torch::Device& device = torch::kCPU);
 
-}  // namespace gan::train
+}  // namespace gan::data

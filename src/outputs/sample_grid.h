@@ -5,9 +5,9 @@
 
 #include <vector>
 
-#include "coordinator/png_writer.h"
+#include "outputs/png_writer.h"
 
-namespace gan::coordinator {
+namespace gan::outputs {
 
 // samples: (n, C*H*W) in [-1, 1] (any device), channel-major; shape {C, H, W} with C 1 (gray)
 // or 3 (RGB); n must be rows*cols. 2-pixel dark gutters.
@@ -15,4 +15,4 @@ Image8 makeSampleGrid(const torch::Tensor& samples, const std::vector<int64_t>& 
 // Gray images of height x width.
 Image8 makeSampleGrid(const torch::Tensor& samples, int64_t height, int64_t width, int64_t rows, int64_t cols);
 
-}  // namespace gan::coordinator
+}  // namespace gan::outputs

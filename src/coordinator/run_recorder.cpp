@@ -1,0 +1,71 @@
+#include "coordinator/run_recorder.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "common/log.h"
+
+namespace gan::coordinator {
+
+std::string formatDuration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof text, "%ldh%02ldm", long(s / 3600), long(s % 3600 / 60));
+  } else {
+    std::snprintf(text, sizeof text, "%ldm%02lds", long(s / 60), long(s % 60));
+  }
+  return text;
+}
+
+namespace {
+// The metrics log's path, once the run directory (with its samples folder) exists.
+std::string preparedMetricsPath(const RunDirectory& run) {
+  std::filesystem::create_directories(run.samples());
+  return run.metrics().string();
+}
+}  // namespace
+
+RunRecorder::RunRecorder(const RunDirectory& run, int64_t first_step, int64_t last_step, bool tensorboard)
+    : run_(run), last_step_(last_step), metrics_(preparedMetricsPath(run), first_step) {
+  if (tensorboard) tensorboard_ = std::make_unique<monitoring::TensorBoardWriter>(run_.tensorboard().string());
+}
+
+void RunRecorder::recordStep(const monitoring::StepMetrics& m, double eta_s) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "step %ld/%ld  loss_d %.4f  loss_g %.4f  D(x) %.3f  D(G(z)) %.3f  %.0f samples/s  ETA %s", long(m.step),
+                long(last_step_), m.loss_d, m.loss_g, m.d_real, m.d_fake, m.samples_per_s, formatDuration(eta_s).c_str());
+  log0(line);
+  metrics_.append(monitoring::metricsLine(m));
+  if (!tensorboard_) return;
+  for (const auto& [tag, value] : monitoring::tensorboardScalars(m)) tensorboard_->addScalar(tag, m.step, value);
+  tensorboard_->flush();
+}
+
+std::string RunRecorder::recordPicture(int64_t step, const outputs::Image8& picture) {
+  const std::string path = run_.sampleGrid(step).string();
+  outputs::writePng(path, picture);
+  if (tensorboard_) {
+    tensorboard_->addPng(monitoring::kSamplesTag, step, outputs::encodePng(picture), picture.height, picture.width,
+                         picture.channels);
+    tensorboard_->flush();
+  }
+  return path;
+}
+
+void RunRecorder::recordEvaluation(int64_t step, const NamedValues& measurements, const NamedValues& references) {
+  nlohmann::json line{{monitoring::metric_keys::kStep, step}};
+  std::string text;
+  for (const auto& [name, value] : measurements) {
+    line[name] = value;
+    text += "  " + name + " " + std::to_string(value);
+    if (tensorboard_) tensorboard_->addScalar(monitoring::evaluationTag(name), step, value);
+  }
+  for (const auto& [name, value] : references) line[name] = value;
+  metrics_.append(line);
+  if (tensorboard_) tensorboard_->flush();
+  log0f("step ", step, " evaluation:", text);
+}
+
+}  // namespace gan::coordinator

@@ -1,0 +1,71 @@
+#include "train/network_state.h"
+
+#include "comm/tensor_buffer.h"
+#include "common/error.h"
+
+namespace gan::train {
+
+NetworkState::NetworkState(std::string name, std::shared_ptr<torch::nn::Module> module,
+                           comm::Communicator& communicator, AdamSettings adam, int64_t bucket_bytes,
+                           std::shared_ptr<torch::nn::Module> ema_module)
+    : name_(std::move(name)),
+      module_(std::move(module)),
+      parameters_(*module_),
+      buckets_(name_, parameters_, communicator, bucket_bytes),
+      optimizer_(parameters_.values(), parameters_.grads(), adam),
+      ema_module_(std::move(ema_module)) {
+  if (!ema_module_) return;
+  ema_module_->eval();  // never trained: it normalises like a sampler
+  ema_parameters_ = std::make_unique<FlatParameters>(*ema_module_);
+  ema_parameters_->setRequiresGrad(false);
+  GAN_CHECK(ema_parameters_->numel() == parameters_.numel(), "the EMA of ", name_, " differs from ", name_,
+            " in size");
+  resetEma();
+}
+
+torch::nn::Module& NetworkState::emaModule() {
+  GAN_CHECK(ema_module_ != nullptr, name_, " keeps no EMA");
+  return *ema_module_;
+}
+
+FlatParameters& NetworkState::emaParameters() {
+  GAN_CHECK(ema_parameters_ != nullptr, name_, " keeps no EMA");
+  return *ema_parameters_;
+}
+
+void NetworkState::resetEma() {
+  if (!ema_parameters_) return;
+  torch::NoGradGuard no_grad;
+  ema_parameters_->values().copy_(parameters_.values());
+}
+
+void NetworkState::updateEma(double keep) {
+  torch::NoGradGuard no_grad;
+  emaParameters().values().lerp_(parameters_.values(), 1.0 - keep);
+}
+
+std::vector<StateTensor> NetworkState::replicatedTensors() {
+  std::vector<StateTensor> state;
+  for (const auto& slot : parameters_.slots()) {
+    state.push_back({StatePart::Parameters, slot.name, name_ + "." + slot.name, slot.parameter});
+  }
+  state.push_back({StatePart::Optimizer, "exp_avg", name_ + ".adam.exp_avg", optimizer_.expAvg()});
+  state.push_back({StatePart::Optimizer, "exp_avg_sq", name_ + ".adam.exp_avg_sq", optimizer_.expAvgSq()});
+  state.push_back({StatePart::Optimizer, "step", name_ + ".adam.step", optimizer_.stepCountTensor()});
+  if (ema_parameters_) {
+    for (const auto& slot : ema_parameters_->slots()) {
+      state.push_back({StatePart::Ema, slot.name, name_ + ".ema." + slot.name, slot.parameter});
+    }
+  }
+  return state;
+}
+
+void NetworkState::broadcastFromRank0(comm::Communicator& communicator) {
+  if (communicator.worldSize() == 1) return;
+  if (parameters_.values().is_cuda()) torch::cuda::synchronize();
+  for (const auto& entry : replicatedTensors()) {
+    communicator.broadcast(comm::bufferViewOf(entry.tensor.detach()), 0);
+  }
+}
+
+}  // namespace gan::train

@@ -1,0 +1,71 @@
+// NetworkState: the replicated state of one network, listed once. Its parameters (in flat
+// buffers), the gradient buckets that average their gradients, Adam's moments and step count,
+// and the exponential moving average of the weights where the network keeps one.
+//
+// replicatedTensors() is the one list of what must be bitwise equal on every rank: the start-up
+// and resume broadcasts, the replica check and checkpoints all iterate it, so none of them can
+// forget a tensor the others know about.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "comm/communicator.h"
+#include "train/flat_adam.h"
+#include "train/flat_parameters.h"
+#include "train/gradient_buckets.h"
+
+namespace gan::train {
+
+// Which part of a network's state a tensor belongs to (each part is one checkpoint file).
+enum class StatePart { Parameters, Optimizer, Ema };
+
+struct StateTensor {
+  StatePart part;
+  std::string name;      // within its part: "fc1.weight", "exp_avg", "step"
+  std::string qualified;  // across networks: "G.fc1.weight", "G.adam.exp_avg", "G.ema.fc1.weight"
+  torch::Tensor tensor;   // a view of the live state: writing into it changes the network
+};
+
+class NetworkState {
+ public:
+  // `name` is "G" or "D". `ema_module`, when given, is a second network of the same architecture
+  // that keeps the moving average of `module`'s weights; it starts equal to them.
+  NetworkState(std::string name, std::shared_ptr<torch::nn::Module> module, comm::Communicator& communicator,
+               AdamSettings adam, int64_t bucket_bytes, std::shared_ptr<torch::nn::Module> ema_module = nullptr);
+  NetworkState(const NetworkState&) = delete;
+  NetworkState& operator=(const NetworkState&) = delete;
+
+  const std::string& name() const { return name_; }
+  torch::nn::Module& module() { return *module_; }
+  FlatParameters& parameters() { return parameters_; }
+  GradientBuckets& buckets() { return buckets_; }
+  FlatAdam& optimizer() { return optimizer_; }
+
+  bool hasEma() const { return ema_module_ != nullptr; }
+  torch::nn::Module& emaModule();
+  FlatParameters& emaParameters();
+  // The average restarts at the current weights (start of training; resume without a stored EMA).
+  void resetEma();
+  // average <- keep * average + (1 - keep) * weights.
+  void updateEma(double keep);
+
+  // Every tensor that must be equal on all ranks, in a fixed order: parameters, optimizer, EMA.
+  std::vector<StateTensor> replicatedTensors();
+  // Rank 0's replicated state to every rank (a collective).
+  void broadcastFromRank0(comm::Communicator& communicator);
+
+ private:
+  std::string name_;
+  std::shared_ptr<torch::nn::Module> module_;
+  FlatParameters parameters_;
+  GradientBuckets buckets_;
+  FlatAdam optimizer_;
+  std::shared_ptr<torch::nn::Module> ema_module_;
+  std::unique_ptr<FlatParameters> ema_parameters_;
+};
+
+}  // namespace gan::train

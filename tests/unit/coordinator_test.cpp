@@ -1,0 +1,151 @@
+// The coordinator's pieces on their own: the per-step agreement, the watchdog, the metrics log
+// and which checkpoint a resume picks. The end-to-end tests cover them inside real runs.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "comm/local_communicator.h"
+#include "common/error.h"
+#include "coordinator/checkpoint.h"
+#include "coordinator/metrics_log.h"
+#include "coordinator/resume.h"
+#include "coordinator/step_agreement.h"
+#include "coordinator/watchdog.h"
+#include "support/error_message.h"
+#include "support/small_trainer.h"
+#include "support/test_files.h"
+#include "unit/recording_communicator.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+using namespace gan;
+
+// ---- StepAgreement
+
+TEST(StepAgreement, ActsOnTheStopOneBoundaryLaterWithOneTinyReductionPerStep) {
+  test_support::RecordingCommunicator communicator(1);
+  int local_request = 0;
+  coordinator::StepAgreement agreement(communicator, [&] { return local_request; });
+  EXPECT_EQ(agreement.exchange().stop_signal, 0);  // the first boundary has nothing to act on
+  local_request = SIGTERM;
+  EXPECT_EQ(agreement.exchange().stop_signal, 0);        // the word of boundary 1 (no request yet)
+  EXPECT_EQ(agreement.exchange().stop_signal, SIGTERM);  // boundary 2's word: the request
+  ASSERT_EQ(communicator.calls.size(), 3u);
+  for (const auto& call : communicator.calls) {
+    EXPECT_EQ(call.count, 1u);
+    EXPECT_EQ(call.op, comm::ReduceOp::Max);  // any rank's request stops every rank
+  }
+}
+
+TEST(StepAgreement, WithoutASourceNobodyAsksToStop) {
+  comm::LocalCommunicator alone;
+  coordinator::StepAgreement agreement(alone, nullptr);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(agreement.exchange().stop_signal, 0);
+}
+
+// ---- Watchdog
+
+TEST(Watchdog, ReportsRankStepAndPhaseOfAPhaseThatOverruns) {
+  std::atomic<bool> fired{false};
+  std::string report;
+  {
+    coordinator::Watchdog watchdog(0.2, 3, [&](const std::string& line) {
+      report = line;
+      fired = true;
+    });
+    watchdog.enter("G step", 42);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!fired && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(fired);
+  EXPECT_NE(report.find("rank 3, step 42: G step did not finish within 0 s"), std::string::npos) << report;
+}
+
+TEST(Watchdog, StaysQuietWhilePhasesFinishInTimeAndWhenIdle) {
+  std::atomic<bool> fired{false};
+  {
+    coordinator::Watchdog watchdog(0.3, 0, [&](const std::string&) { fired = true; });
+    for (int step = 1; step <= 10; ++step) {
+      watchdog.enter("D step", step);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      watchdog.idle();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // idle for twice the timeout
+  }
+  EXPECT_FALSE(fired);
+}
+
+// ---- MetricsLog
+
+TEST(MetricsLog, AResumedRunDropsLinesPastItsStepAndATornLine) {
+  const auto path = gan::test_support::freshTempDir("metrics_log") + "/metrics.jsonl";
+  {
+    std::ofstream out(path);
+    for (int step = 1; step <= 5; ++step) out << nlohmann::json{{"step", step}}.dump() << "\n";
+    out << "{\"step\": 6, \"loss";  // a crash in the middle of a line
+  }
+  {
+    coordinator::MetricsLog log(path, 3);
+    log.append({{"step", 4}, {"resumed", true}});
+  }
+  const auto lines = coordinator::readMetricsLines(path);
+  ASSERT_EQ(lines.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(lines[size_t(i)]["step"], i + 1);
+  EXPECT_TRUE(lines.back().value("resumed", false));
+}
+
+// ---- Resume: which checkpoint a run continues from
+
+struct ResumeFixture {
+  Config config = gan::test_support::smallTrainerConfig();
+  comm::LocalCommunicator alone;
+  std::unique_ptr<train::GanTrainer> trainer = gan::test_support::buildSmallTrainer(config, alone);
+  RunDirectory run{gan::test_support::freshTempDir(std::string("resume_") +
+                                              ::testing::UnitTest::GetInstance()->current_test_info()->name())};
+
+  ResumeFixture() { config.output.dir = run.root().string(); }
+  std::string checkpointAt(int64_t step) {
+    trainer->step(torch::randn({4, 2}), torch::randn({4, 3}));
+    return coordinator::writeCheckpoint(run, {step, 1, 4, 10, 42, {2}}, *trainer, config);
+  }
+  coordinator::ResumePoint resume(const std::string& mode) {
+    config.output.resume = mode;
+    auto fresh = gan::test_support::buildSmallTrainer(config, alone);
+    return coordinator::resumeIfRequested(config, *fresh, alone);
+  }
+};
+
+TEST(Resume, AutoTakesTheNewestAndFallsBackPastADamagedOne) {
+  ResumeFixture f;
+  EXPECT_FALSE(f.resume("auto").resumed);  // nothing there yet: a fresh start
+  f.checkpointAt(10);
+  const auto newest = f.checkpointAt(20);
+  auto point = f.resume("auto");
+  ASSERT_TRUE(point.resumed);
+  EXPECT_EQ(point.position.step, 20);
+  fs::resize_file(fs::path(newest) / "model_G.pt", 7);
+  point = f.resume("auto");
+  ASSERT_TRUE(point.resumed);
+  EXPECT_EQ(point.position.step, 10);
+  EXPECT_EQ(fs::path(point.checkpoint).filename(), "step_00000010");
+}
+
+TEST(Resume, NeverStartsOverAndAnExplicitPathMustLoad) {
+  ResumeFixture f;
+  const auto only = f.checkpointAt(5);
+  EXPECT_FALSE(f.resume("never").resumed);
+  EXPECT_EQ(f.resume(only).position.step, 5);
+  fs::remove(fs::path(only) / "MANIFEST");
+  const auto error = gan::test_support::errorMessageOf([&] { f.resume(only); });
+  EXPECT_NE(error.find("MANIFEST: missing"), std::string::npos) << error;
+  const auto all_damaged = gan::test_support::errorMessageOf([&] { f.resume("auto"); });
+  EXPECT_NE(all_damaged.find("--output.resume=auto: no usable checkpoint"), std::string::npos) << all_damaged;
+}
+
+}  // namespace
