@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ccache pkg-config procps
+  clang libclang-rt-14-dev      # the sanitizer and fuzzing tree (ASan, UBSan, libFuzzer)
   libtorch-dev
   libopenblas0-pthread          # without it Debian's torch uses reference BLAS (~4x slower)
   libopenmpi-dev openmpi-bin

@@ -16,7 +16,11 @@ launch/install_deps.sh
 if [[ "$mode" == test ]]; then
   launch/build.sh all
   # All labels run; a CPU-only machine skips the gpu-labelled tests inside the binaries.
-  cd build && exec ctest --output-on-failure --timeout 900
+  (cd build && ctest --output-on-failure --timeout 900)
+  # The code without LibTorch again under ASan + UBSan (unit and mpi labels) and 30 s of
+  # libFuzzer per parser (fuzz label).
+  launch/build.sh sanitize
+  cd build-sanitize && exec ctest --output-on-failure --timeout 900
 fi
 
 # Training needs the programs only; the test suites are most of a fresh build's time.

@@ -92,6 +92,8 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("output.keep_last", c.output.keep_last, "keep only the newest K checkpoints (0: keep all)");
   t.add("output.resume", c.output.resume,
         "auto (newest good checkpoint in output.dir, if any) | never | PATH of a checkpoint directory");
+  t.add("output.resume_changes", c.output.resume_changes,
+        "refuse | allow: resuming with options that change the trajectory (seed, loss, rates, model, data set)");
   t.add("output.tensorboard", c.output.tensorboard, "write TensorBoard event files (scalars, sample grids) under OUT/tb/");
   t.add("output.report", c.output.report, "write OUT/report.html (curves, samples, config, throughput) at the end");
   t.add("output.timeline", c.output.timeline,
@@ -117,6 +119,11 @@ void requirePositiveReal(const char* name, double value) {
 void requireNonNegativeReal(const char* name, double value, const char* note = "") {
   GAN_CHECK(value >= 0 && std::isfinite(value), "--", name, " must be >= 0", note, ", got ", value);
 }
+// Limits on sizes: a configuration (also one recorded in a checkpoint) cannot ask for a network
+// or batch that no machine could hold.
+void requireAtMost(const char* name, int64_t value, int64_t limit) {
+  GAN_CHECK(value <= limit, "--", name, " must be at most ", limit, ", got ", value);
+}
 void requireOneOf(const char* name, const std::string& value, std::initializer_list<const char*> allowed) {
   std::string list;
   for (const char* a : allowed) {
@@ -134,6 +141,9 @@ void Config::validate() const {
   requirePositive("model.latent_dim", model.latent_dim);
   requirePositive("model.hidden_dim", model.hidden_dim);
   requirePositive("model.width", model.width);
+  requireAtMost("model.latent_dim", model.latent_dim, 1 << 16);
+  requireAtMost("model.hidden_dim", model.hidden_dim, 1 << 16);
+  requireAtMost("model.width", model.width, 1 << 12);
   requireOneOf("model.batchnorm", model.batchnorm, {"none", "local", "sync"});
   const bool points = data.name == "ring8" || data.name == "grid25";
   GAN_CHECK(!(points && model.arch == "dcgan"), "--model.arch=dcgan needs images; --data.name=", data.name,
@@ -142,6 +152,9 @@ void Config::validate() const {
             data.name, " has modes out to ", data.name == "ring8" ? "2" : "4", " (use --model.arch=mlp2d)");
   requirePositive("train.batch_size", train.batch_size);
   requirePositive("train.max_steps", train.max_steps);
+  requireAtMost("train.batch_size", train.batch_size, 1 << 20);
+  requireAtMost("train.d_steps", train.d_steps, 1000);
+  requireAtMost("train.threads", train.threads, 1024);
   requirePositiveReal("train.lr_g", train.lr_g);
   requirePositiveReal("train.lr_d", train.lr_d);
   GAN_CHECK(train.beta1 >= 0 && train.beta1 < 1, "--train.beta1 must be in [0, 1), got ", train.beta1);
@@ -167,6 +180,7 @@ void Config::validate() const {
   requireNonNegative("output.keep_last", output.keep_last);
   requireNonNegative("output.timeline_steps", output.timeline_steps);
   GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");
+  requireOneOf("output.resume_changes", output.resume_changes, {"refuse", "allow"});
   requireNonNegative("eval.every", eval.every);
   requireNonNegative("eval.samples", eval.samples);
   GAN_CHECK(eval.every == 0 || points || !eval.classifier.empty(),
@@ -184,6 +198,18 @@ std::vector<std::pair<std::string, std::string>> Config::entries() const {
   return out;
 }
 
+namespace {
+// Boost.Program_options builds its error messages by replacing placeholders such as %value% with
+// the offending text, in a loop that never ends when that text holds the placeholder itself
+// (found by the fuzzer). Such text is refused before Boost sees it.
+void refusePlaceholders(const std::string& text, const std::string& where) {
+  for (const char* placeholder : {"%value%", "%canonical_option%", "%option%", "%original_token%", "%prefix%"}) {
+    GAN_CHECK(text.find(placeholder) == std::string::npos, where, " contains '", placeholder,
+              "', which is not allowed in an option name or value");
+  }
+}
+}  // namespace
+
 ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
   ParsedCommandLine result;
   Config& config = result.config;
@@ -197,6 +223,7 @@ ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
   po::options_description all;
   all.add(generic).add(table.description());
 
+  for (int i = 1; i < argc; ++i) refusePlaceholders(argv[i], "command line: argument " + std::to_string(i));
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
@@ -216,9 +243,15 @@ ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
     const std::string path = vm["config"].as<std::string>();
     std::ifstream file(path);
     GAN_CHECK(file, "--config: cannot open '", path, "'");
+    std::ostringstream text;
+    text << file.rdbuf();
+    std::istringstream lines(text.str());
+    int line_number = 0;
+    for (std::string line; std::getline(lines, line);) refusePlaceholders(line, path + ": line " + std::to_string(++line_number));
+    std::istringstream contents(text.str());
     try {
       // Command-line values were stored first, so they win over the file's.
-      po::store(po::parse_config_file(file, table.description(), /*allow_unregistered=*/false), vm);
+      po::store(po::parse_config_file(contents, table.description(), /*allow_unregistered=*/false), vm);
     } catch (const po::error& e) {
       GAN_FAIL(path, ": ", e.what());
     }

@@ -56,6 +56,7 @@ struct OutputConfig {
   int64_t checkpoint_every = 1000;
   int64_t keep_last = 0;          // keep only the newest K checkpoints; 0 keeps all
   std::string resume = "auto";    // auto | never | PATH of a checkpoint directory
+  std::string resume_changes = "refuse";  // refuse | allow: resuming with options that change the trajectory
   bool tensorboard = true;        // TensorBoard event files under OUT/tb/
   bool report = true;             // OUT/report.html at the end of training
   std::string timeline;           // Chrome trace per rank; empty: none

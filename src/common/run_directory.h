@@ -8,6 +8,7 @@
 //   OUT/checkpoints/step_00001234/    one checkpoint (files: see coordinator/checkpoint.h)
 //   OUT/checkpoints/latest            -> the newest complete checkpoint
 //   OUT/<timeline>                    per-rank Chrome traces, when --output.timeline is relative
+//   OUT/previous_runs/run_<UTC time>/ what a fresh start (--output.resume=never) found and set aside
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,7 @@ class RunDirectory {
   std::filesystem::path checkpoints() const { return root_ / "checkpoints"; }
   std::filesystem::path checkpoint(int64_t step) const { return checkpoints() / stepName(step); }
   std::filesystem::path latestCheckpointLink() const { return checkpoints() / "latest"; }
+  std::filesystem::path previousRuns() const { return root_ / "previous_runs"; }
   // A relative timeline path lives in the run directory, like everything else of the run;
   // an absolute one (or empty: no timeline) is kept as given.
   std::string timeline(const std::string& configured) const;

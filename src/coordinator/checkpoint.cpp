@@ -5,6 +5,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "common/checkpoint_manifest.h"
 #include "common/error.h"
 #include "common/file_contents.h"
 #include "models/gan_networks.h"
@@ -35,22 +38,48 @@ std::string fileOf(const train::NetworkState& network, train::StatePart part) {
   GAN_FAIL("unknown state part");
 }
 
+// The first line of a message: LibTorch's errors carry a backtrace after it.
+std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 void fsyncPath(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
-  GAN_CHECK(fd >= 0, path.string(), ": cannot open to flush");
+  GAN_CHECK(fd >= 0, path.string(), ": cannot open to flush (", std::strerror(errno), ")");
   const int rc = ::fsync(fd);
-  ::close(fd);
-  GAN_CHECK(rc == 0, path.string(), ": fsync failed");
+  const int fsync_errno = errno;
+  const int closed = ::close(fd);
+  GAN_CHECK(rc == 0 && closed == 0, path.string(), ": fsync failed (", std::strerror(rc != 0 ? fsync_errno : errno), ")");
+}
+
+// Writes `bytes` to `path` and checks every step (a full disk shows at write, flush or close).
+void writeFileChecked(const fs::path& path, const std::string& bytes) {
+  errno = 0;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  GAN_CHECK(out, path.string(), ": cannot create (", std::strerror(errno), ")");
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  out.close();
+  GAN_CHECK(out, path.string(), ": write failed (", errno != 0 ? std::strerror(errno) : "stream error", ")");
 }
 
 uint32_t crc32Of(const std::string& bytes) {
   return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
 }
 
+// The archive is serialised in memory and written by us: LibTorch's own file writer ends the
+// process (an exception from a destructor) when the disk fills, where we must fail cleanly.
+void saveArchive(torch::serialize::OutputArchive& archive, const fs::path& path) {
+  std::string bytes;
+  archive.save_to([&bytes](const void* data, size_t size) {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  writeFileChecked(path, bytes);
+}
+
 void saveModule(torch::nn::Module& module, const fs::path& path) {
   torch::serialize::OutputArchive archive;
   module.save(archive);
-  archive.save_to(path.string());
+  saveArchive(archive, path);
 }
 
 // One part of a network's state as one file: the module archives keep torch::save(module)'s
@@ -62,7 +91,7 @@ void savePart(train::NetworkState& network, train::StatePart part, const fs::pat
   for (const auto& entry : network.replicatedTensors()) {
     if (entry.part == part) archive.write(entry.name, entry.tensor.detach().cpu());
   }
-  archive.save_to(path.string());
+  saveArchive(archive, path);
 }
 
 // Reads "fc1.weight" from the nested archive layout module.save() produces.
@@ -71,16 +100,29 @@ torch::Tensor readNested(torch::serialize::InputArchive& archive, const std::str
   const auto dot = dotted.find('.');
   torch::Tensor tensor;
   if (dot == std::string::npos) {
-    GAN_CHECK(archive.try_read(dotted, tensor), file, ": tensor '", dotted, "' is missing");
+    bool found = false;
+    try {
+      found = archive.try_read(dotted, tensor);
+    } catch (const std::exception& e) {
+      GAN_FAIL(file, ": tensor '", dotted, "' is unreadable (", firstLine(e.what()), ")");
+    }
+    GAN_CHECK(found, file, ": tensor '", dotted, "' is missing");
     return tensor;
   }
   torch::serialize::InputArchive child;
-  GAN_CHECK(archive.try_read(dotted.substr(0, dot), child), file, ": module '", dotted.substr(0, dot),
-            "' is missing");
+  bool found = false;
+  try {
+    found = archive.try_read(dotted.substr(0, dot), child);
+  } catch (const std::exception& e) {
+    GAN_FAIL(file, ": module '", dotted.substr(0, dot), "' is unreadable (", firstLine(e.what()), ")");
+  }
+  GAN_CHECK(found, file, ": module '", dotted.substr(0, dot), "' is missing");
   return readNested(child, dotted.substr(dot + 1), file);
 }
 
 void loadInto(torch::Tensor& destination, const torch::Tensor& stored, const std::string& what) {
+  GAN_CHECK(stored.scalar_type() == destination.scalar_type(), what, " has type ", stored.scalar_type(),
+            " in the checkpoint but ", destination.scalar_type(), " in the model");
   GAN_CHECK(stored.sizes() == destination.sizes(), what, " has shape ", stored.sizes(),
             " in the checkpoint but ", destination.sizes(), " in the model");
   torch::NoGradGuard no_grad;
@@ -90,7 +132,11 @@ void loadInto(torch::Tensor& destination, const torch::Tensor& stored, const std
 // Loads every tensor of `part` from `path` into the live state of `network`.
 void loadPart(train::NetworkState& network, train::StatePart part, const fs::path& path) {
   torch::serialize::InputArchive archive;
-  archive.load_from(path.string());
+  try {
+    archive.load_from(path.string());
+  } catch (const std::exception& e) {
+    GAN_FAIL(path.string(), ": not a readable LibTorch archive (", firstLine(e.what()), ")");
+  }
   for (auto& entry : network.replicatedTensors()) {
     if (entry.part != part) continue;
     loadInto(entry.tensor, readNested(archive, entry.name, path.string()), path.string() + ": tensor '" + entry.name + "'");
@@ -99,16 +145,12 @@ void loadPart(train::NetworkState& network, train::StatePart part, const fs::pat
 
 }  // namespace
 
-std::string writeCheckpoint(const RunDirectory& run, const TrainingPosition& position, train::GanTrainer& trainer,
-                            const Config& config, const std::function<void()>& after_each_file) {
-  const fs::path root = run.checkpoints();
-  fs::create_directories(root);
-  const fs::path final_dir = run.checkpoint(position.step);
-  const std::string name = final_dir.filename().string();
-  const fs::path temporary = root / ("." + name + ".tmp");
-  fs::remove_all(temporary);
-  fs::create_directories(temporary);
+namespace {
 
+// Writes every file of the checkpoint into `temporary` and makes them durable; returns the
+// MANIFEST-listed names.
+void writeCheckpointFiles(const fs::path& temporary, const TrainingPosition& position, train::GanTrainer& trainer,
+                          const Config& config, const std::function<void()>& after_each_file) {
   auto wrote = [&] {
     if (after_each_file) after_each_file();
   };
@@ -145,30 +187,55 @@ std::string writeCheckpoint(const RunDirectory& run, const TrainingPosition& pos
   nlohmann::json config_json;
   for (const auto& [key, value] : config.entries()) config_json[key] = value;
   state["config"] = config_json;
-  std::ofstream(temporary / CheckpointFiles::kState) << state.dump(2) << "\n";
+  writeFileChecked(temporary / CheckpointFiles::kState, state.dump(2) + "\n");
   wrote();
 
-  std::ostringstream manifest;
+  std::vector<ManifestEntry> manifest;
   for (const std::string& file : files) {
     const std::string bytes = readFileContents((temporary / file).string());
-    manifest << file << " " << bytes.size() << " " << std::hex << std::setw(8) << std::setfill('0')
-             << crc32Of(bytes) << std::dec << "\n";
+    manifest.push_back({file, bytes.size(), crc32Of(bytes)});
     fsyncPath(temporary / file);
   }
-  std::ofstream(temporary / CheckpointFiles::kManifest) << manifest.str();
+  writeFileChecked(temporary / CheckpointFiles::kManifest, formatManifest(manifest));
   fsyncPath(temporary / CheckpointFiles::kManifest);
   fsyncPath(temporary);
+}
 
-  fs::remove_all(final_dir);
-  fs::rename(temporary, final_dir);
-  fsyncPath(root);
+}  // namespace
+
+std::string writeCheckpoint(const RunDirectory& run, const TrainingPosition& position, train::GanTrainer& trainer,
+                            const Config& config, const std::function<void()>& after_each_file) {
+  const fs::path root = run.checkpoints();
+  const fs::path final_dir = run.checkpoint(position.step);
+  const std::string name = final_dir.filename().string();
+  const fs::path temporary = root / ("." + name + ".tmp");
+  try {
+    fs::create_directories(root);
+    fs::remove_all(temporary);
+    fs::create_directories(temporary);
+    writeCheckpointFiles(temporary, position, trainer, config, after_each_file);
+    fs::remove_all(final_dir);
+    fs::rename(temporary, final_dir);
+    fsyncPath(root);
+  } catch (const std::exception& e) {
+    // Nothing half-written stays behind, and `latest` still names the previous checkpoint.
+    std::error_code ignored;
+    fs::remove_all(temporary, ignored);
+    GAN_FAIL("checkpoint of step ", position.step, " not written, the previous one stays the latest: ",
+             firstLine(e.what()));
+  }
 
   // `latest` moves only once the new directory is complete and durable.
-  const fs::path link_temporary = root / ".latest.tmp";
-  fs::remove(link_temporary);
-  fs::create_directory_symlink(name, link_temporary);
-  fs::rename(link_temporary, run.latestCheckpointLink());
-  fsyncPath(root);
+  try {
+    const fs::path link_temporary = root / ".latest.tmp";
+    fs::remove(link_temporary);
+    fs::create_directory_symlink(name, link_temporary);
+    fs::rename(link_temporary, run.latestCheckpointLink());
+    fsyncPath(root);
+  } catch (const std::exception& e) {
+    GAN_FAIL("checkpoint of step ", position.step, " written to ", final_dir.string(),
+             " but 'latest' could not be moved to it: ", firstLine(e.what()));
+  }
   return final_dir.string();
 }
 
@@ -204,47 +271,72 @@ void pruneCheckpoints(const RunDirectory& run, int64_t keep_last) {
   }
 }
 
-nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir) {
+bool VerifiedCheckpoint::lists(const std::string& file) const {
+  return std::find(files.begin(), files.end(), file) != files.end();
+}
+
+namespace {
+
+// state.json is small; a larger one is not ours.
+constexpr uintmax_t kMaxStateBytes = 4 << 20;
+
+// The size of a regular file (not a link, device or directory), or an error naming it.
+uintmax_t regularFileSize(const fs::path& path, const std::string& what) {
+  std::error_code error;
+  const auto status = fs::symlink_status(path, error);
+  GAN_CHECK(!error && fs::exists(status), path.string(), ": ", what);
+  GAN_CHECK(fs::is_regular_file(status), path.string(), ": not a regular file");
+  const uintmax_t size = fs::file_size(path, error);
+  GAN_CHECK(!error, path.string(), ": cannot read its size (", error.message(), ")");
+  return size;
+}
+
+}  // namespace
+
+VerifiedCheckpoint verifyCheckpoint(const std::string& checkpoint_dir) {
   const fs::path dir(checkpoint_dir);
   GAN_CHECK(fs::is_directory(dir), "checkpoint '", checkpoint_dir, "' is not a directory");
   const fs::path manifest_path = dir / CheckpointFiles::kManifest;
-  GAN_CHECK(fs::exists(manifest_path), manifest_path.string(), ": missing (incomplete checkpoint)");
-  std::istringstream manifest(readFileContents(manifest_path.string()));
-  std::string file, crc_text;
-  size_t size = 0;
-  std::vector<std::string> listed;
-  while (manifest >> file >> size >> crc_text) {
-    const fs::path path = dir / file;
-    GAN_CHECK(fs::exists(path), path.string(), ": listed in MANIFEST but missing");
+  const std::string manifest_name = manifest_path.string();
+  const uintmax_t manifest_size = regularFileSize(manifest_path, "missing (incomplete checkpoint)");
+  GAN_CHECK(manifest_size <= kMaxManifestBytes, manifest_name, ": ", manifest_size, " bytes, more than a MANIFEST holds");
+  VerifiedCheckpoint verified;
+  verified.dir = checkpoint_dir;
+  for (const auto& entry : parseManifest(readFileContents(manifest_name), manifest_name)) {
+    const fs::path path = dir / entry.file;
+    const uintmax_t actual = regularFileSize(path, "listed in MANIFEST but missing");
+    GAN_CHECK(actual == entry.size, path.string(), ": size ", actual, " differs from MANIFEST (", entry.size, ")");
     const std::string bytes = readFileContents(path.string());
-    GAN_CHECK(bytes.size() == size, path.string(), ": size ", bytes.size(), " differs from MANIFEST (", size, ")");
-    GAN_CHECK(crc32Of(bytes) == std::stoul(crc_text, nullptr, 16), path.string(), ": checksum mismatch (corrupt file)");
-    listed.push_back(file);
+    GAN_CHECK(bytes.size() == entry.size, path.string(), ": changed while it was read");
+    GAN_CHECK(crc32Of(bytes) == entry.crc32, path.string(), ": checksum mismatch (corrupt file)");
+    verified.files.push_back(entry.file);
   }
   for (const char* required : kRequiredFiles) {
-    GAN_CHECK(std::find(listed.begin(), listed.end(), required) != listed.end(), manifest_path.string(),
-              ": does not list ", required, " (incomplete checkpoint)");
+    GAN_CHECK(verified.lists(required), manifest_name, ": does not list ", required, " (incomplete checkpoint)");
   }
+  const fs::path state_path = CheckpointFiles::stateOf(dir);
+  GAN_CHECK(regularFileSize(state_path, "missing") <= kMaxStateBytes, state_path.string(), ": larger than ",
+            kMaxStateBytes, " bytes");
   try {
-    auto state = nlohmann::json::parse(readFileContents(CheckpointFiles::stateOf(dir).string()));
-    const int version = state.at("format_version").get<int>();
-    GAN_CHECK(version >= 1 && version <= kCheckpointFormatVersion, CheckpointFiles::stateOf(dir).string(), ": format version ",
-              version, ", this build reads versions 1 to ", kCheckpointFormatVersion);
-    return state;
+    verified.state = nlohmann::json::parse(readFileContents(state_path.string()));
+    const int version = verified.state.at("format_version").get<int>();
+    GAN_CHECK(version >= 1 && version <= kCheckpointFormatVersion, state_path.string(), ": format version ", version,
+              ", this build reads versions 1 to ", kCheckpointFormatVersion);
   } catch (const nlohmann::json::exception& e) {
-    GAN_FAIL(CheckpointFiles::stateOf(dir).string(), ": malformed (", e.what(), ")");
+    GAN_FAIL(state_path.string(), ": malformed (", e.what(), ")");
   }
+  return verified;
 }
 
 CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, train::GanTrainer& trainer) {
-  return loadCheckpoint(checkpoint_dir, verifyCheckpoint(checkpoint_dir), trainer);
+  return loadCheckpoint(verifyCheckpoint(checkpoint_dir), trainer);
 }
 
-CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, const nlohmann::json& verified_state,
-                                  train::GanTrainer& trainer) {
-  const fs::path dir(checkpoint_dir);
+CheckpointContents loadCheckpoint(const VerifiedCheckpoint& checkpoint, train::GanTrainer& trainer) {
+  const fs::path dir(checkpoint.dir);
+  const std::string state_name = CheckpointFiles::stateOf(dir).string();
   CheckpointContents contents;
-  contents.state = verified_state;
+  contents.state = checkpoint.state;
   try {
     auto& position = contents.position;
     position.step = contents.state.at("step").get<int64_t>();
@@ -253,22 +345,34 @@ CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, const nlohm
     position.steps_per_epoch = contents.state.at("steps_per_epoch").get<int64_t>();
     position.seed = contents.state.at("seed").get<int64_t>();
     position.sample_shape = contents.state.at("sample_shape").get<std::vector<int64_t>>();
+    GAN_CHECK(position.step >= 0 && position.world_size >= 1 && position.global_batch >= 1 &&
+                  position.steps_per_epoch >= 0,
+              state_name, ": impossible position (step ", position.step, ", world size ", position.world_size,
+              ", global batch ", position.global_batch, ")");
     const auto& arch = contents.state.at("architecture");
     GAN_CHECK(arch.at("generator").get<std::string>() == models::architectureSignature(trainer.generator()),
-              CheckpointFiles::stateOf(dir).string(), ": the generator's architecture differs from the configured model");
+              state_name, ": the generator's architecture differs from the configured model");
     GAN_CHECK(arch.at("discriminator").get<std::string>() == models::architectureSignature(trainer.discriminator()),
-              CheckpointFiles::stateOf(dir).string(), ": the discriminator's architecture differs from the configured model");
+              state_name, ": the discriminator's architecture differs from the configured model");
   } catch (const nlohmann::json::exception& e) {
-    GAN_FAIL(CheckpointFiles::stateOf(dir).string(), ": malformed (", e.what(), ")");
+    GAN_FAIL(state_name, ": malformed (", e.what(), ")");
   }
+  // Only files MANIFEST vouched for are read.
+  auto verifiedFile = [&](const std::string& file) {
+    GAN_CHECK(checkpoint.lists(file), (dir / file).string(), ": not listed in MANIFEST (unverified file)");
+    return dir / file;
+  };
   for (train::NetworkState* network : trainer.networkStates()) {
-    loadPart(*network, train::StatePart::Parameters, dir / fileOf(*network, train::StatePart::Parameters));
-    loadPart(*network, train::StatePart::Optimizer, dir / fileOf(*network, train::StatePart::Optimizer));
+    for (const auto part : {train::StatePart::Parameters, train::StatePart::Optimizer}) {
+      loadPart(*network, part, verifiedFile(fileOf(*network, part)));
+    }
+    const std::string ema_file = fileOf(*network, train::StatePart::Ema);
+    GAN_CHECK(checkpoint.lists(ema_file) || !fs::exists(dir / ema_file), (dir / ema_file).string(),
+              ": present but not listed in MANIFEST (unverified file)");
     if (!network->hasEma()) continue;
-    const fs::path ema_file = dir / fileOf(*network, train::StatePart::Ema);
-    contents.ema_restored = fs::exists(ema_file);
+    contents.ema_restored = checkpoint.lists(ema_file);
     if (contents.ema_restored) {
-      loadPart(*network, train::StatePart::Ema, ema_file);
+      loadPart(*network, train::StatePart::Ema, dir / ema_file);
     } else {
       network->resetEma();  // the checkpoint's run kept no EMA: start one here
     }

@@ -56,15 +56,25 @@ std::vector<std::string> listCheckpoints(const RunDirectory& run);
 // Removes all but the newest `keep_last` checkpoints (0 keeps everything).
 void pruneCheckpoints(const RunDirectory& run, int64_t keep_last);
 
-// Checks MANIFEST sizes and checksums and the format version; returns the parsed state.json.
-nlohmann::json verifyCheckpoint(const std::string& checkpoint_dir);
+// A checkpoint whose MANIFEST, file sizes, checksums and state.json have been checked.
+struct VerifiedCheckpoint {
+  std::string dir;
+  nlohmann::json state;            // the parsed state.json
+  std::vector<std::string> files;  // the files MANIFEST lists (and that matched it)
+  bool lists(const std::string& file) const;
+};
 
-// Verifies sizes and checksums, format version and architecture, then loads parameters and
-// optimizer state into `trainer`. Throws gan::Error naming the file or tensor that is wrong.
+// Checks a checkpoint without trusting it: MANIFEST entries must be plain file names of regular
+// files with well-formed sizes and checksums, sizes are compared before anything is read, every
+// required file must be listed, and state.json must parse with a known format version. Throws
+// gan::Error naming the file that is wrong.
+VerifiedCheckpoint verifyCheckpoint(const std::string& checkpoint_dir);
+
+// Verifies, then loads parameters, optimizer state and the EMA into `trainer` after checking the
+// position and architecture. Throws gan::Error naming the file or tensor that is wrong; every
+// failure to read (LibTorch's archive reader, the file system) is reported the same way.
 CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, train::GanTrainer& trainer);
-// The same for a checkpoint whose files verifyCheckpoint() has just checked (`verified_state`
-// is what it returned), so they are not read and checksummed twice.
-CheckpointContents loadCheckpoint(const std::string& checkpoint_dir, const nlohmann::json& verified_state,
-                                  train::GanTrainer& trainer);
+// The same for a checkpoint verifyCheckpoint() has just checked (no second read and checksum).
+CheckpointContents loadCheckpoint(const VerifiedCheckpoint& checkpoint, train::GanTrainer& trainer);
 
 }  // namespace gan::coordinator

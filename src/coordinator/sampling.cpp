@@ -2,6 +2,7 @@
 
 
 #include "comm/local_communicator.h"
+#include "common/checkpoint_state.h"
 #include "common/error.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/trainer_setup.h"
@@ -9,36 +10,31 @@
 #include "data/noise_tensors.h"
 
 namespace gan::coordinator {
-Config configFromCheckpointState(const nlohmann::json& state, const std::string& checkpoint_dir) {
-  GAN_CHECK(state.contains("config") && state["config"].is_object(), checkpoint_dir, "/state.json: no 'config' object");
-  std::vector<std::string> arguments{"gan_sample"};
-  for (const auto& [key, value] : state["config"].items()) {
-    if (key == "config") continue;  // the .ini it was read from; its values are all listed here
-    // Boost refuses "--key=" with nothing after it; every option that may be empty defaults to empty.
-    if (value.get<std::string>().empty()) continue;
-    arguments.push_back("--" + key + "=" + value.get<std::string>());
-  }
-  std::vector<const char*> argv;
-  for (const auto& argument : arguments) argv.push_back(argument.c_str());
-  try {
-    return parseCommandLine(static_cast<int>(argv.size()), argv.data()).config;
-  } catch (const Error& e) {
-    GAN_FAIL(checkpoint_dir, "/state.json: recorded configuration does not parse: ", e.what());
-  }
-}
-
 CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir) {
-  const auto state = verifyCheckpoint(checkpoint_dir);
+  const auto verified = verifyCheckpoint(checkpoint_dir);
+  const auto& state = verified.state;
   CheckpointGenerator result;
+  // The recorded configuration passes the same validation (limits on sizes included) as a
+  // command line before anything is built from it.
   result.config = configFromCheckpointState(state, checkpoint_dir);
   GAN_CHECK(state.contains("sample_shape"), checkpoint_dir, "/state.json: no 'sample_shape' (written by an older gan_dist?)");
-  result.sample_shape = state["sample_shape"].get<std::vector<int64_t>>();
+  try {
+    result.sample_shape = state["sample_shape"].get<std::vector<int64_t>>();
+  } catch (const nlohmann::json::exception&) {
+    GAN_FAIL(checkpoint_dir, "/state.json: 'sample_shape' is not a list of integers");
+  }
   if (result.sample_shape.size() == 2) result.sample_shape.insert(result.sample_shape.begin(), 1);  // version 1: gray {H, W}
+  GAN_CHECK(result.sample_shape.size() == 1 || result.sample_shape.size() == 3, checkpoint_dir,
+            "/state.json: 'sample_shape' must be {features} or {channels, height, width}");
+  for (int64_t extent : result.sample_shape) {
+    GAN_CHECK(extent >= 1 && extent <= 4096, checkpoint_dir, "/state.json: 'sample_shape' extent ", extent,
+              " is outside 1 to 4096");
+  }
 
   // The full trainer is the one place that knows the checkpoint layout; a local one is cheap.
   comm::LocalCommunicator local;
   auto trainer = buildTrainer(result.config, result.sample_shape, local, torch::kCPU);
-  const auto contents = loadCheckpoint(checkpoint_dir, state, *trainer);
+  const auto contents = loadCheckpoint(verified, *trainer);
   result.from_ema = trainer->hasEma() && contents.ema_restored;
   result.generator = std::dynamic_pointer_cast<models::Generator>(trainer->samplingGenerator().shared_from_this());
   result.latent_dim = result.config.model.latent_dim;

@@ -22,9 +22,6 @@ struct CheckpointGenerator {
   int64_t step = 0;
 };
 
-// The configuration recorded in a checkpoint's state.json, parsed as this build parses options.
-Config configFromCheckpointState(const nlohmann::json& state, const std::string& checkpoint_dir);
-
 // Verifies the checkpoint and rebuilds its generator (the EMA when present) from its config.
 CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir);
 

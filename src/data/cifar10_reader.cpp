@@ -14,11 +14,18 @@ namespace {
 void readBatchFile(const fs::path& path, std::vector<uint8_t>& pixels, std::vector<int64_t>& labels) {
   std::ifstream in(path, std::ios::binary);
   GAN_CHECK(in, path.string(), ": cannot open");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  GAN_CHECK(!bytes.empty(), path.string(), ": empty file (expected CIFAR-10 binary records)");
-  GAN_CHECK(bytes.size() % size_t(kCifarRecordBytes) == 0, path.string(), ": ", bytes.size(),
+  // The size is checked before anything is read, so a wrong file is refused without loading it.
+  std::error_code error;
+  const uintmax_t size = fs::file_size(path, error);
+  GAN_CHECK(!error, path.string(), ": cannot read its size (", error.message(), ")");
+  GAN_CHECK(size > 0, path.string(), ": empty file (expected CIFAR-10 binary records)");
+  GAN_CHECK(size % uintmax_t(kCifarRecordBytes) == 0, path.string(), ": ", size,
             " bytes is not a whole number of CIFAR-10 records (", kCifarRecordBytes,
             " bytes each: 1 label byte + 3072 pixel bytes)");
+  std::vector<char> bytes(static_cast<size_t>(size));
+  in.read(bytes.data(), static_cast<std::streamsize>(size));
+  GAN_CHECK(in.gcount() == static_cast<std::streamsize>(size), path.string(), ": read ", in.gcount(), " of ", size,
+            " bytes");
   const size_t records = bytes.size() / size_t(kCifarRecordBytes);
   for (size_t r = 0; r < records; ++r) {
     const char* record = bytes.data() + r * size_t(kCifarRecordBytes);

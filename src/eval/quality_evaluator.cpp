@@ -1,26 +1,35 @@
 #include "eval/quality_evaluator.h"
 
+#include <algorithm>
 #include <functional>
+#include <vector>
 
 #include "comm/tensor_buffer.h"
 #include "common/error.h"
 #include "data/gaussian_mixture.h"
 #include "data/image_dataset.h"
-#include "eval/feature_classifier.h"
-#include "eval/sample_quality.h"
 #include "data/latent_noise.h"
 #include "data/noise_tensors.h"
+#include "eval/feature_classifier.h"
+#include "eval/sample_quality.h"
 
 namespace gan::eval {
 namespace {
 
 constexpr int64_t kChunk = 500;
 
-// This rank's share [first, first + count) of n rows.
-std::pair<int64_t, int64_t> shareOf(int64_t n, const comm::Communicator& communicator) {
+// This rank's chunks of rows [0, n), as (first, count). Chunk c is always rows
+// [c * kChunk, (c + 1) * kChunk): a function of the global row index alone, so a generator whose
+// samples depend on their batch (batch norm outside training) produces the same rows whatever
+// the world size. Ranks take whole chunks.
+std::vector<std::pair<int64_t, int64_t>> chunksOf(int64_t n, const comm::Communicator& communicator) {
   const int64_t rank = communicator.rank(), world = communicator.worldSize();
-  const int64_t first = n * rank / world;
-  return {first, n * (rank + 1) / world - first};
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<std::pair<int64_t, int64_t>> mine;
+  for (int64_t c = chunks * rank / world; c < chunks * (rank + 1) / world; ++c) {
+    mine.emplace_back(c * kChunk, std::min(kChunk, n - c * kChunk));
+  }
+  return mine;
 }
 
 // Rows [first, first + count) of the evaluation noise, in chunks, through the generator.
@@ -43,10 +52,9 @@ class MixtureEvaluator final : public QualityEvaluator {
 
   Measurements evaluate(models::Generator& generator, int64_t latent_dim, uint64_t seed) override {
     const auto source = generatedRows(generator, latent_dim, seed, device_);
-    const auto [first, count] = shareOf(samples_, communicator_);
     auto counts = torch::zeros({modes_.size(0)}, torch::kFloat64);
-    for (int64_t done = 0; done < count; done += kChunk) {
-      counts += highQualityCountsPerMode(source(first + done, std::min(kChunk, count - done)), modes_, sigma_);
+    for (const auto& [first, count] : chunksOf(samples_, communicator_)) {
+      counts += highQualityCountsPerMode(source(first, count), modes_, sigma_);
     }
     comm::sumAcrossRanks(counts, communicator_);
     const auto coverage = coverageFromCounts(counts, samples_);
@@ -139,14 +147,15 @@ class ImageEvaluator final : public QualityEvaluator {
   FeatureMoments moments(const RowSource& source, int64_t n) {
     torch::NoGradGuard no_grad;
     const int64_t classes = classifier_->classes();
-    const auto [first, count] = shareOf(n, communicator_);
+    int64_t rows_here = 0;
     auto packed = torch::zeros({2 + kFeatureDim + kFeatureDim * kFeatureDim + classes}, torch::kFloat64);
     auto feature_sum = packed.narrow(0, 1, kFeatureDim);
     auto feature_outer = packed.narrow(0, 1 + kFeatureDim, kFeatureDim * kFeatureDim).view({kFeatureDim, kFeatureDim});
     auto probability_sum = packed.narrow(0, 1 + kFeatureDim + kFeatureDim * kFeatureDim, classes);
     double p_log_p = 0;
-    for (int64_t done = 0; done < count; done += kChunk) {
-      const auto rows = source(first + done, std::min(kChunk, count - done));
+    for (const auto& [first, count] : chunksOf(n, communicator_)) {
+      rows_here += count;
+      const auto rows = source(first, count);
       auto features = classifier_->features(rows);
       auto probabilities = torch::softmax(classifier_->logitsFromFeatures(features), 1).to(torch::kCPU, torch::kFloat64);
       features = features.to(torch::kCPU, torch::kFloat64);
@@ -155,7 +164,7 @@ class ImageEvaluator final : public QualityEvaluator {
       probability_sum += probabilities.sum(0);
       p_log_p += (probabilities * probabilities.clamp_min(1e-30).log()).sum().item<double>();
     }
-    packed[0] = double(count);
+    packed[0] = double(rows_here);
     packed[packed.numel() - 1] = p_log_p;
     comm::sumAcrossRanks(packed, communicator_);
     FeatureMoments result;

@@ -166,8 +166,9 @@ std::string renderTrainingReport(const ReportInputs& inputs) {
     html << "</table><div>";
     // Curves of the measurements that change (references such as eval_fd_real_floor do not).
     for (auto& [key, series] : evaluations) {
+      const double first = series.points.front().second;
       const bool varies = std::any_of(series.points.begin(), series.points.end(),
-                                      [&](const auto& p) { return p.second != series.points.front().second; });
+                                      [first](const auto& p) { return p.second != first; });
       if (series.points.size() > 1 && varies) html << svgLinePlot(key, {series});
     }
     html << "</div>";

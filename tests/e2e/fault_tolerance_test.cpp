@@ -114,7 +114,16 @@ TEST(FaultTolerance, ExplicitCheckpointThatDoesNotFitIsRefused) {
   const auto wider = run(job(outputDir("explicit3"), 30,
                              "--model.hidden_dim=128 --output.resume=" + checkpointFile(out, 20, "")));
   EXPECT_NE(wider.exit_code, 0);
-  EXPECT_NE(wider.output.find("architecture differs from the configured model"), std::string::npos) << wider.output;
+  // The changed option is named with both values, before any tensor is read...
+  EXPECT_NE(wider.output.find("was trained with other settings (--model.hidden_dim 256 -> 128)"), std::string::npos)
+      << wider.output;
+  // ...and allowing the change still cannot load weights of another shape.
+  const auto allowed = run(job(outputDir("explicit4"), 30,
+                               "--model.hidden_dim=128 --output.resume_changes=allow --output.resume=" +
+                                   checkpointFile(out, 20, "")));
+  EXPECT_NE(allowed.exit_code, 0);
+  EXPECT_NE(allowed.output.find("architecture differs from the configured model"), std::string::npos)
+      << allowed.output;
 }
 
 TEST(FaultTolerance, SigtermOnOneRankGivesACheckpointAndExitZero) {

@@ -14,12 +14,12 @@ namespace gan::test_support {
 // where count defaults to the product of the dimensions.
 inline std::vector<uint8_t> idxBytes(const std::vector<uint32_t>& dims, uint8_t type = 0x08, int64_t count = -1) {
   std::vector<uint8_t> bytes = {0, 0, type, static_cast<uint8_t>(dims.size())};
-  int64_t product = 1;
+  uint64_t product = 1;
   for (uint32_t d : dims) {
     for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<uint8_t>(d >> shift));
-    product *= d;
+    if (count < 0) product *= d;  // only asked for when the array is small enough to write
   }
-  if (count < 0) count = product;
+  if (count < 0) count = static_cast<int64_t>(product);
   for (int64_t i = 0; i < count; ++i) bytes.push_back(static_cast<uint8_t>(i * 7));
   return bytes;
 }

@@ -70,6 +70,11 @@ TEST(Config, ValidationNamesTheOption) {
   EXPECT_NE(errorOf({"--eval.every=100"}).find("--eval.classifier"), std::string::npos);
   EXPECT_EQ(errorOf({"--data.name=ring8", "--model.arch=mlp2d", "--eval.every=100"}), "");  // 2-D needs no classifier
   EXPECT_NE(errorOf({"--train.d_steps=0"}).find("--train.d_steps must be a positive integer"), std::string::npos);
+  // Limits on sizes (a checkpoint's recorded configuration passes the same checks).
+  EXPECT_EQ(errorOf({"--model.hidden_dim=100000"}), "--model.hidden_dim must be at most 65536, got 100000");
+  EXPECT_EQ(errorOf({"--train.batch_size=2000000"}), "--train.batch_size must be at most 1048576, got 2000000");
+  EXPECT_NE(errorOf({"--output.resume_changes=maybe"}).find("--output.resume_changes must be one of refuse | allow"),
+            std::string::npos);
   EXPECT_NE(errorOf({"--train.ema_halflife_k=-1"}).find("--train.ema_halflife_k must be >= 0"), std::string::npos);
   EXPECT_NE(errorOf({"--output.log_every=-5"}).find("--output.log_every must be a non-negative"), std::string::npos);
 }
@@ -100,4 +105,15 @@ TEST(Config, EffectiveTableShowsOverrides) {
   EXPECT_NE(table.find("77"), std::string::npos);
 }
 
+// Found by the fuzzer: Boost's error message for a bad value loops forever when the value holds
+// one of its own placeholders. Refused up front, promptly, naming the file and line.
+TEST(Config, PlaceholderTextIsRefusedInsteadOfHangingBoost) {
+  const auto path = writeIni("[train]\nbatch_size = argument ('%value%')\n");
+  EXPECT_EQ(errorOf({"--config", path}), path + ": line 2 contains '%value%', which is not allowed in an option name "
+                                                "or value");
+  EXPECT_EQ(errorOf({"--train.seed=%value%"}),
+            "command line: argument 1 contains '%value%', which is not allowed in an option name or value");
+}
+
 }  // namespace
+

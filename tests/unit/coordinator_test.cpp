@@ -1,13 +1,20 @@
 // The coordinator's pieces on their own: the per-step agreement, the watchdog, the metrics log
 // and which checkpoint a resume picks. The end-to-end tests cover them inside real runs.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "comm/local_communicator.h"
 #include "common/error.h"
@@ -139,13 +146,134 @@ TEST(Resume, AutoTakesTheNewestAndFallsBackPastADamagedOne) {
 TEST(Resume, NeverStartsOverAndAnExplicitPathMustLoad) {
   ResumeFixture f;
   const auto only = f.checkpointAt(5);
-  EXPECT_FALSE(f.resume("never").resumed);
   EXPECT_EQ(f.resume(only).position.step, 5);
   fs::remove(fs::path(only) / "MANIFEST");
   const auto error = gan::test_support::errorMessageOf([&] { f.resume(only); });
   EXPECT_NE(error.find("MANIFEST: missing"), std::string::npos) << error;
   const auto all_damaged = gan::test_support::errorMessageOf([&] { f.resume("auto"); });
   EXPECT_NE(all_damaged.find("--output.resume=auto: no usable checkpoint"), std::string::npos) << all_damaged;
+  EXPECT_FALSE(f.resume("never").resumed);  // a fresh start, whatever is there
+}
+
+// ---- Damage of every kind, and checkpoints read as untrusted input
+
+// Rewrites MANIFEST so that it vouches for the files as they are now (damage it cannot see).
+void reseal(const std::string& dir) {
+  std::ostringstream manifest;
+  for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json"}) {
+    const auto bytes = gan::test_support::readText(dir + "/" + file);
+    char crc[16];
+    std::snprintf(crc, sizeof crc, "%08lx",
+                  crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+    manifest << file << " " << bytes.size() << " " << crc << "\n";
+  }
+  std::ofstream(dir + "/MANIFEST") << manifest.str();
+}
+
+TEST(Resume, EveryKindOfDamageFallsBackToThePreviousCheckpoint) {
+  using Damage = std::function<void(const std::string&)>;
+  const std::vector<std::pair<std::string, Damage>> damages = {
+      {"a malformed MANIFEST number", [](const std::string& dir) {
+         std::ofstream(dir + "/MANIFEST", std::ios::app) << "model_G.pt 12x34 zzzzzzzz\n";
+       }},
+      {"a MANIFEST entry outside the checkpoint", [](const std::string& dir) {
+         std::ofstream(dir + "/MANIFEST", std::ios::app) << "../../etc_passwd 10 00000000\n";
+       }},
+      {"a file LibTorch cannot read (resealed)", [](const std::string& dir) {
+         std::ofstream(dir + "/model_D.pt", std::ios::trunc) << "not a zip archive";
+         reseal(dir);
+       }},
+      {"an ema_G.pt that MANIFEST does not list", [](const std::string& dir) {
+         std::ofstream(dir + "/ema_G.pt") << "whatever";
+       }},
+      {"a directory where a file should be", [](const std::string& dir) {
+         fs::remove(dir + "/optim_D.pt");
+         fs::create_directory(dir + "/optim_D.pt");
+       }},
+      {"state.json with a wrong type (resealed)", [](const std::string& dir) {
+         auto state = nlohmann::json::parse(gan::test_support::readText(dir + "/state.json"));
+         state["step"] = "twenty";
+         std::ofstream(dir + "/state.json", std::ios::trunc) << state.dump();
+         reseal(dir);
+       }},
+  };
+  for (const auto& [what, damage] : damages) {
+    ResumeFixture f;
+    f.checkpointAt(10);
+    const auto newest = f.checkpointAt(20);
+    damage(newest);
+    coordinator::ResumePoint point;
+    ASSERT_NO_THROW(point = f.resume("auto")) << what;
+    EXPECT_TRUE(point.resumed) << what;
+    EXPECT_EQ(point.position.step, 10) << what;
+    // Named explicitly, the same checkpoint is one clear error naming the file.
+    const auto error = gan::test_support::errorMessageOf([&] { f.resume(newest); });
+    EXPECT_NE(error.find(newest), std::string::npos) << what << ": " << error;
+    EXPECT_EQ(error.find('\n'), std::string::npos) << what << ": " << error;
+  }
+}
+
+TEST(Resume, ChangedTrajectoryOptionsAreRefusedByNameUnlessAllowed) {
+  ResumeFixture f;
+  f.checkpointAt(10);
+  f.config.train.seed = 7;
+  f.config.train.lr_g = 0.001;
+  f.config.output.log_every = 3;  // free to change
+  const auto error = gan::test_support::errorMessageOf([&] { f.resume("auto"); });
+  EXPECT_NE(error.find("--train.lr_g 0.0002 -> 0.001"), std::string::npos) << error;
+  EXPECT_NE(error.find("--train.seed 42 -> 7"), std::string::npos) << error;
+  EXPECT_EQ(error.find("log_every"), std::string::npos) << error;
+  EXPECT_NE(error.find("--output.resume_changes=allow"), std::string::npos) << error;
+  f.config.output.resume_changes = "allow";
+  EXPECT_EQ(f.resume("auto").position.step, 10);
+}
+
+TEST(Resume, NeverSetsThePreviousRunAsideSoAutoCannotPickItUpLater) {
+  ResumeFixture f;
+  f.checkpointAt(30);
+  std::ofstream(f.run.metrics()) << "{\"step\": 30}\n";
+  EXPECT_FALSE(f.resume("never").resumed);
+  EXPECT_TRUE(coordinator::listCheckpoints(f.run).empty());
+  EXPECT_FALSE(fs::exists(f.run.metrics()));
+  ASSERT_TRUE(fs::is_directory(f.run.previousRuns()));
+  const auto set_aside = fs::directory_iterator(f.run.previousRuns())->path();
+  EXPECT_TRUE(fs::exists(set_aside / "checkpoints" / "step_00000030" / "MANIFEST"));
+  EXPECT_TRUE(fs::exists(set_aside / "metrics.jsonl"));
+  EXPECT_FALSE(f.resume("auto").resumed);
+}
+
+// A full disk during a checkpoint: one error naming the step and the cause, `latest` unmoved,
+// no partial directory left. Needs root for a small tmpfs.
+TEST(Checkpoint, AFullDiskLeavesTheLatestCheckpointAndNoPartialDirectory) {
+  const auto mount_point = gan::test_support::freshTempDir("full_disk_" + std::to_string(::getpid()));
+  if (std::system(("mount -t tmpfs -o size=3m tmpfs " + mount_point + " 2>/dev/null").c_str()) != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() {
+      (void)std::system(("umount " + path).c_str());
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } unmount{mount_point};
+  Config config;
+  config.model.hidden_dim = 128;
+  config.model.latent_dim = 8;
+  comm::LocalCommunicator alone;
+  train::GanTrainer trainer(models::buildGanNetworks(config.model, 784), alone, train::TrainerOptions{});
+  const RunDirectory run(mount_point + "/out");
+  const auto first = coordinator::writeCheckpoint(run, {1, 1, 4, 10, 42, {784}}, trainer, config);
+  const auto error = gan::test_support::errorMessageOf(
+      [&] { coordinator::writeCheckpoint(run, {2, 1, 4, 10, 42, {784}}, trainer, config); });
+  EXPECT_NE(error.find("checkpoint of step 2 not written, the previous one stays the latest"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find(run.checkpoints().string()), std::string::npos) << error;
+  EXPECT_EQ(fs::canonical(coordinator::latestCheckpoint(run)), fs::canonical(first));
+  for (const auto& entry : fs::directory_iterator(run.checkpoints())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+  }
+  EXPECT_NO_THROW(coordinator::verifyCheckpoint(first));
 }
 
 }  // namespace

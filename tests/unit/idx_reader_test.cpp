@@ -87,3 +87,42 @@ TEST(IdxReader, RejectsTrailingBytesAndMissingFile) {
 }
 
 }  // namespace
+
+namespace {
+
+// Dimensions whose product wraps to 0 in 64 bits (16 x 2^30 x 2^30) must not pass as empty.
+TEST(IdxReader, SizeCheckCannotBeFooledByOverflow) {
+  const auto path = writeFile("wraps.idx", gan::test_support::idxBytes({16, 1u << 30, 1u << 30}, 0x08, 0));
+  const auto error = errorReading(path);
+  EXPECT_NE(error.find(path + ": IDX array of 16 x 1073741824 x 1073741824 bytes is larger than 16 GiB"),
+            std::string::npos)
+      << error;
+}
+
+// A gzip stream holding far more than its header announces is refused by name, after reading
+// only the announced bytes and one more chunk (no unbounded inflation).
+TEST(IdxReader, GzipDataLongerThanAnnouncedIsRefused) {
+  auto bytes = gan::test_support::idxBytes({4, 2, 2});
+  bytes.resize(bytes.size() + (64 << 20), 0);  // 64 MiB of zeros: compresses to almost nothing
+  const auto path = writeFile("bomb.idx.gz", bytes, true);
+  const auto error = errorReading(path);
+  EXPECT_NE(error.find(path + ": more than 4096 unexpected bytes after the IDX data (header promises 16)"),
+            std::string::npos)
+      << error;
+}
+
+}  // namespace
+
+namespace {
+
+// Found by the fuzzer: a 19-byte file whose header announces 6 GB must be refused as truncated
+// without allocating what the header claims.
+TEST(IdxReader, AHugeHeaderOnATinyFileIsTruncatedNotAllocated) {
+  const auto path = writeFile("huge_header.idx", gan::test_support::idxBytes({0x00a20002, 3, 199}, 0x08, 3));
+  const auto error = errorReading(path);
+  EXPECT_NE(error.find(path + ": truncated IDX data (header promises 6338249898 bytes, file has 3)"),
+            std::string::npos)
+      << error;
+}
+
+}  // namespace
