@@ -23,6 +23,7 @@
 #include "coordinator/resume.h"
 #include "coordinator/step_agreement.h"
 #include "coordinator/watchdog.h"
+#include "support/checkpoint_files.h"
 #include "support/error_message.h"
 #include "support/small_trainer.h"
 #include "support/test_files.h"
@@ -157,18 +158,7 @@ TEST(Resume, NeverStartsOverAndAnExplicitPathMustLoad) {
 
 // ---- Damage of every kind, and checkpoints read as untrusted input
 
-// Rewrites MANIFEST so that it vouches for the files as they are now (damage it cannot see).
-void reseal(const std::string& dir) {
-  std::ostringstream manifest;
-  for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json"}) {
-    const auto bytes = gan::test_support::readText(dir + "/" + file);
-    char crc[16];
-    std::snprintf(crc, sizeof crc, "%08lx",
-                  crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
-    manifest << file << " " << bytes.size() << " " << crc << "\n";
-  }
-  std::ofstream(dir + "/MANIFEST") << manifest.str();
-}
+using test_support::resealCheckpoint;
 
 TEST(Resume, EveryKindOfDamageFallsBackToThePreviousCheckpoint) {
   using Damage = std::function<void(const std::string&)>;
@@ -181,7 +171,7 @@ TEST(Resume, EveryKindOfDamageFallsBackToThePreviousCheckpoint) {
        }},
       {"a file LibTorch cannot read (resealed)", [](const std::string& dir) {
          std::ofstream(dir + "/model_D.pt", std::ios::trunc) << "not a zip archive";
-         reseal(dir);
+         resealCheckpoint(dir);
        }},
       {"an ema_G.pt that MANIFEST does not list", [](const std::string& dir) {
          std::ofstream(dir + "/ema_G.pt") << "whatever";
@@ -194,7 +184,7 @@ TEST(Resume, EveryKindOfDamageFallsBackToThePreviousCheckpoint) {
          auto state = nlohmann::json::parse(gan::test_support::readText(dir + "/state.json"));
          state["step"] = "twenty";
          std::ofstream(dir + "/state.json", std::ios::trunc) << state.dump();
-         reseal(dir);
+         resealCheckpoint(dir);
        }},
   };
   for (const auto& [what, damage] : damages) {
