@@ -62,7 +62,8 @@ void writeFileChecked(const fs::path& path, const std::string& bytes) {
 }
 
 uint32_t crc32Of(const std::string& bytes) {
-  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+  // crc32_z takes a size_t length: checkpoint files may exceed 4 GiB.
+  return static_cast<uint32_t>(crc32_z(0L, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
 }
 
 // The archive is serialised in memory and written by us: LibTorch's own file writer ends the
