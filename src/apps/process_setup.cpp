@@ -1,7 +1,9 @@
 #include "apps/process_setup.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "common/log.h"
 #include "coordinator/training_run.h"
@@ -14,7 +16,13 @@ bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& 
     return true;
   } catch (const std::exception& e) {
     // MPI is not up yet: the launcher's numbering lets one process report a bad command line.
-    if (comm::launcherRank() == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    if (comm::launcherRank() == 0) {
+      std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    } else {
+      // The others wait a little: the launcher ends the whole job when the first process exits,
+      // and rank 0 must have printed the reason by then (seen: the error lost at 3 ranks).
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+    }
     return false;
   }
 }
