@@ -33,7 +33,8 @@ ProcessSetup setUpProcess(const Config& config, const char* program) {
   // The device decides the backend (auto: NCCL for GPU tensors), so pick it before MPI is up;
   // the GPU index comes from the node-local rank once the communicator knows it.
   const bool gpu = coordinator::chooseDevice(config.train.device, 0).is_cuda();
-  setup.communicator = comm::createCommunicator(comm::parseBackendChoice(config.comm.backend), gpu);
+  setup.communicator =
+      comm::createCommunicator(comm::parseBackendChoice(config.comm.backend), gpu, config.comm.timeout_s);
   setLogRank(setup.communicator->rank(), setup.communicator->worldSize());
   setup.device = coordinator::chooseDevice(config.train.device, setup.communicator->localRank());
   log0f(program, ": ", setup.communicator->worldSize(), " rank(s), backend ", setup.communicator->backendName(),

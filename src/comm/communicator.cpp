@@ -37,7 +37,7 @@ bool ncclBackendCompiled() {
 }
 
 namespace {
-std::unique_ptr<Communicator> createBackend(BackendChoice choice, bool tensors_on_gpu) {
+std::unique_ptr<Communicator> createBackend(BackendChoice choice, bool tensors_on_gpu, double timeout_s) {
   if (choice == BackendChoice::Auto) {
     if (tensors_on_gpu && ncclBackendCompiled()) {
       choice = BackendChoice::Nccl;
@@ -60,8 +60,9 @@ std::unique_ptr<Communicator> createBackend(BackendChoice choice, bool tensors_o
       GAN_CHECK(tensors_on_gpu,
                 "--comm.backend=nccl needs the model on a GPU, but training runs on the CPU "
                 "(no CUDA device, or a LibTorch without CUDA)");
-      return std::make_unique<NcclCommunicator>();
+      return std::make_unique<NcclCommunicator>(timeout_s);
 #else
+      (void)timeout_s;
       GAN_FAIL("--comm.backend=nccl: this build has no NCCL support (CUDA and NCCL were not found "
                "when it was configured)");
 #endif
@@ -81,8 +82,8 @@ void checkLauncherAgrees(const Communicator& communicator) {
   }
 }
 
-std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu) {
-  auto communicator = createBackend(choice, tensors_on_gpu);
+std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu, double timeout_s) {
+  auto communicator = createBackend(choice, tensors_on_gpu, timeout_s);
   checkLauncherAgrees(*communicator);
   return communicator;
 }

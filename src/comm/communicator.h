@@ -39,6 +39,12 @@ struct AllreduceOptions {
   void* cuda_stream = nullptr;
 };
 
+struct BroadcastOptions {
+  // CUDA buffers only: the stream that produced the root's data and will read the result (a
+  // cudaStream_t); nullptr means the default stream. The host returns once the data is final.
+  void* cuda_stream = nullptr;
+};
+
 // Handle of a collective in flight.
 class Work {
  public:
@@ -69,8 +75,8 @@ class Communicator {
   void allreduce(BufferView buffer, AllreduceOptions options = {}) {
     allreduceAsync(buffer, options)->wait();
   }
-  // Copies root's buffer to every rank.
-  virtual void broadcast(BufferView buffer, int root) = 0;
+  // Copies root's buffer to every rank; returns when the copy is final on this rank.
+  virtual void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) = 0;
   virtual void barrier() = 0;
 
   // Ends the whole job at once (all ranks), for fatal errors: no peer is left waiting.
@@ -89,6 +95,7 @@ void checkLauncherAgrees(const Communicator& communicator);
 // Creates the backend: `auto` picks NCCL when tensors live on a GPU, MPI when started by a
 // launcher, the local no-op backend otherwise, then checks it against the launcher. Throws
 // gan::Error for impossible requests (nccl without GPU tensors or without NCCL compiled in).
-std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu);
+// timeout_s bounds a backend's own waits (NCCL's set-up and host waits): --comm.timeout_s.
+std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu, double timeout_s = 600);
 
 }  // namespace gan::comm

@@ -13,7 +13,7 @@ class LocalCommunicator final : public Communicator {
   int localSize() const override { return 1; }
   std::string backendName() const override { return "local"; }
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
-  void broadcast(BufferView, int) override {}
+  void broadcast(BufferView, int, BroadcastOptions = {}) override {}
   void barrier() override {}
   [[noreturn]] void abortJob(int exit_code) noexcept override;
 };

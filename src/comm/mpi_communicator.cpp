@@ -207,7 +207,7 @@ std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, Allredu
   });
 }
 
-void MpiCommunicator::broadcast(BufferView buffer, int root) {
+void MpiCommunicator::broadcast(BufferView buffer, int root, BroadcastOptions) {
   const int count = checkedCount(buffer);
   enqueue([buffer, count, root] {
     MPI_CHECK(MPI_Bcast(buffer.data, count, mpiType(buffer.type), root, MPI_COMM_WORLD));

@@ -33,7 +33,7 @@ class MpiCommunicator final : public Communicator {
   std::string backendName() const override { return "mpi"; }
 
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
-  void broadcast(BufferView buffer, int root) override;
+  void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) override;
   void barrier() override;
   [[noreturn]] void abortJob(int exit_code) noexcept override;
 

@@ -1,12 +1,21 @@
 // NCCL backend for CUDA buffers. Built only when CUDA and NCCL were found at configure time.
 //
-// Bootstrapped through MPI: rank 0 creates the ncclUniqueId, MPI broadcasts it, every rank calls
-// ncclCommInitRank. Each rank drives the GPU of its node-local rank. Device reductions run on a
-// dedicated stream ordered against the caller's compute stream with events, so the host never
-// blocks on them; host buffers (control words, checksums) go through the MPI backend.
+// Bootstrapped through MPI: every rank first checks its GPU and all ranks agree that every check
+// passed (a rank without a usable GPU must not leave the others waiting in the unique-id
+// broadcast); then rank 0 creates the ncclUniqueId, MPI broadcasts it, and every rank creates a
+// non-blocking communicator and waits for it with a deadline. Each rank drives the GPU of its
+// node-local rank. Device reductions run on a dedicated stream ordered against the caller's
+// streams with events, so the host never blocks on them; host buffers (control words,
+// checksums) go through the MPI backend.
+//
+// A failed peer shows up in NCCL as an asynchronous error of the communicator, not as a return
+// code: a monitor thread polls ncclCommGetAsyncError and ends the job with one line when it
+// reports one, and every host wait here polls it too, so no rank waits on a dead peer forever.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "comm/communicator.h"
 #include "comm/mpi_communicator.h"
@@ -15,7 +24,8 @@ namespace gan::comm {
 
 class NcclCommunicator final : public Communicator {
  public:
-  NcclCommunicator();
+  // timeout_s bounds the set-up and every host wait of this backend (--comm.timeout_s).
+  explicit NcclCommunicator(double timeout_s);
   ~NcclCommunicator() override;
 
   int rank() const override { return host_->rank(); }
@@ -26,15 +36,22 @@ class NcclCommunicator final : public Communicator {
   std::string backendName() const override { return "nccl"; }
 
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
-  void broadcast(BufferView buffer, int root) override;
+  void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) override;
   void barrier() override { host_->barrier(); }
   [[noreturn]] void abortJob(int exit_code) noexcept override;
 
  private:
   struct State;
+  // Waits until the communicator has no operation in progress; throws on an error or timeout.
+  void settle(const char* call);
+  void monitorAsyncErrors();
+
   std::unique_ptr<MpiCommunicator> host_;
+  const double timeout_s_;
   int device_ = 0;
   std::unique_ptr<State> state_;
+  std::atomic<bool> stop_monitor_{false};
+  std::thread monitor_;
 };
 
 }  // namespace gan::comm

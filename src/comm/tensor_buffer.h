@@ -3,6 +3,9 @@
 #pragma once
 
 #include <torch/torch.h>
+#ifdef GAN_DIST_TORCH_HAS_CUDA
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 #include "comm/communicator.h"
 #include "common/error.h"
@@ -24,12 +27,21 @@ inline BufferView bufferViewOf(const torch::Tensor& tensor) {
   return view;
 }
 
-// Sums a small contiguous tensor across ranks in place, blocking until the result is there
-// (batch-norm statistics, evaluation sums). A GPU tensor is first made final on its device.
+// The stream LibTorch gives this tensor's work to now (a cudaStream_t); nullptr for CPU tensors.
+// Collectives on a GPU tensor are ordered after it, and its later readers after them.
+inline void* workStreamOf(const torch::Tensor& tensor) {
+#ifdef GAN_DIST_TORCH_HAS_CUDA
+  if (tensor.is_cuda()) return c10::cuda::getCurrentCUDAStream(tensor.device().index()).stream();
+#endif
+  (void)tensor;
+  return nullptr;
+}
+
+// Sums a small contiguous tensor across ranks in place (batch-norm statistics, evaluation sums).
+// A CPU tensor holds the result on return; for a GPU tensor, work later given to its stream sees it.
 inline void sumAcrossRanks(const torch::Tensor& values, Communicator& communicator) {
   if (communicator.worldSize() == 1) return;
-  if (values.is_cuda()) torch::cuda::synchronize();
-  communicator.allreduce(bufferViewOf(values), {ReduceOp::Sum});
+  communicator.allreduce(bufferViewOf(values), {ReduceOp::Sum, workStreamOf(values)});
 }
 
 }  // namespace gan::comm

@@ -77,9 +77,34 @@ void saveArchive(torch::serialize::OutputArchive& archive, const fs::path& path)
   writeFileChecked(path, bytes);
 }
 
-void saveModule(torch::nn::Module& module, const fs::path& path) {
+// Module::save's layout (own parameters, own buffers, then one nested archive per child), with
+// every tensor copied to the CPU first: an archive records each tensor's device, and a GPU run's
+// checkpoint must load on a CPU-only build (gan_sample, gan_eval, a resume on CPU ranks).
+// The copy keeps requires_grad, which the archive records, so a CPU run's files stay as before.
+torch::Tensor cpuCopyOf(const torch::Tensor& tensor) {
+  auto copy = tensor.detach().cpu();
+  copy.set_requires_grad(tensor.requires_grad());
+  return copy;
+}
+
+void writeModuleOnCpu(const torch::nn::Module& module, torch::serialize::OutputArchive& archive) {
+  for (const auto& parameter : module.named_parameters(/*recurse=*/false)) {
+    archive.write(parameter.key(), cpuCopyOf(parameter.value()));
+  }
+  for (const auto& buffer : module.named_buffers(/*recurse=*/false)) {
+    archive.write(buffer.key(), cpuCopyOf(buffer.value()), /*is_buffer=*/true);
+  }
+  for (const auto& child : module.named_children()) {
+    if (!child.value()->is_serializable()) continue;
+    torch::serialize::OutputArchive child_archive(archive.compilation_unit());
+    writeModuleOnCpu(*child.value(), child_archive);
+    archive.write(child.key(), child_archive);
+  }
+}
+
+void saveModule(const torch::nn::Module& module, const fs::path& path) {
   torch::serialize::OutputArchive archive;
-  module.save(archive);
+  writeModuleOnCpu(module, archive);
   saveArchive(archive, path);
 }
 

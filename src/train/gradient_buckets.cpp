@@ -6,9 +6,6 @@
 
 #include "common/error.h"
 #include "comm/tensor_buffer.h"
-#ifdef GAN_DIST_TORCH_HAS_CUDA
-#include <c10/cuda/CUDAStream.h>
-#endif
 
 namespace gan::train {
 
@@ -104,9 +101,7 @@ void GradientBuckets::launch(Bucket& bucket) {
   auto slice = parameters_.grads().narrow(0, bucket.offset, bucket.numel);
   comm::AllreduceOptions options;
   options.op = comm::ReduceOp::Average;
-#ifdef GAN_DIST_TORCH_HAS_CUDA
-  if (slice.is_cuda()) options.cuda_stream = c10::cuda::getCurrentCUDAStream(slice.device().index()).stream();
-#endif
+  options.cuda_stream = comm::workStreamOf(slice);
   bucket.work = communicator_.allreduceAsync(comm::bufferViewOf(slice), options);
   stats_.bytes += bucket.numel * slice.element_size();
   stats_.collectives += 1;

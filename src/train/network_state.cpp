@@ -62,9 +62,9 @@ std::vector<StateTensor> NetworkState::replicatedTensors() {
 
 void NetworkState::broadcastFromRank0(comm::Communicator& communicator) {
   if (communicator.worldSize() == 1) return;
-  if (parameters_.values().is_cuda()) torch::cuda::synchronize();
   for (const auto& entry : replicatedTensors()) {
-    communicator.broadcast(comm::bufferViewOf(entry.tensor.detach()), 0);
+    const auto tensor = entry.tensor.detach();
+    communicator.broadcast(comm::bufferViewOf(tensor), 0, {comm::workStreamOf(tensor)});
   }
 }
 

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <vector>
 
+#include "comm/readiness_agreement.h"
+#include "common/error.h"
 #include "mpi/test_world.h"
 
 namespace {
@@ -89,4 +91,51 @@ TEST(MpiCommunicator, DeviceBuffersAreRefusedByTheMpiBackend) {
   EXPECT_THROW(world.allreduce({&value, 1, ScalarType::Float32, MemorySpace::Cuda}), std::exception);
 }
 
+}  // namespace
+
+namespace {
+using namespace gan::comm;
+
+TEST(ReadinessAgreement, ReturnsEverywhereWhenAllRanksAreReady) {
+  auto& world = gan::test_support::world();
+  EXPECT_NO_THROW(requireEveryRankReady(world, "", "--comm.backend=nccl"));
+}
+
+// One rank's problem reaches every rank, so none of them goes on into a collective that the
+// failing rank will never join.
+TEST(ReadinessAgreement, EveryRankLearnsWhichRanksFailedAndWhy) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  // The last rank fails, and with 3+ ranks the one before it too.
+  const bool fails = r == n - 1 || (n >= 3 && r == n - 2);
+  const std::string problem = fails ? "no CUDA device on host node" + std::to_string(r) : "";
+  std::string message;
+  try {
+    requireEveryRankReady(world, problem, "--comm.backend=nccl");
+  } catch (const gan::Error& e) {
+    message = e.what();
+  }
+  const int reported = n >= 3 ? n - 2 : n - 1;
+  std::string expected = "--comm.backend=nccl: rank " + std::to_string(reported) + ": no CUDA device on host node" +
+                         std::to_string(reported);
+  if (n >= 3) expected += " (also failing: rank " + std::to_string(n - 1) + ")";
+  EXPECT_EQ(message, expected);
+  // The communicator is still usable afterwards: every rank made the same calls.
+  int64_t one = 1;
+  world.allreduce({&one, 1, ScalarType::Int64, MemorySpace::Host});
+  EXPECT_EQ(one, n);
+}
+
+TEST(ReadinessAgreement, LongProblemTextIsCutNotOverrun) {
+  auto& world = gan::test_support::world();
+  const std::string problem = world.rank() == 0 ? std::string(5000, 'x') : "";
+  try {
+    requireEveryRankReady(world, problem, "check");
+    FAIL() << "rank 0 reported a problem";
+  } catch (const gan::Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.rfind("check: rank 0: xxx", 0), 0u) << message;
+    EXPECT_LT(message.size(), 600u);
+  }
+}
 }  // namespace

@@ -65,6 +65,46 @@ TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
   EXPECT_EQ(loaded.state["config"]["model.hidden_dim"], "32");
 }
 
+// The model files are written from CPU copies (a GPU run's checkpoint must load without CUDA),
+// in Module::save's layout (one nested archive per child module): LibTorch users load them with
+// Module::load into the same architecture, batch-norm layers included.
+TEST(Checkpoint, ModelFilesLoadWithModuleLoad) {
+  gan::Config config;
+  config.model.latent_dim = 8;
+  config.model.hidden_dim = 16;
+  config.model.batchnorm = "local";
+  gan::comm::LocalCommunicator comm;
+  torch::manual_seed(3);
+  gan::train::GanTrainer trainer(gan::models::buildGanNetworks(config.model, 16), comm, gan::train::TrainerOptions{});
+  for (int i = 0; i < 2; ++i) trainer.step(torch::rand({4, 16}) * 2 - 1, torch::randn({4, 8}));
+  const gan::RunDirectory out(gan::test_support::freshTempDir("ckpt_module_load"));
+  const auto dir = gan::coordinator::writeCheckpoint(out, {2, 1, 4, 10, 42, {4, 4}}, trainer, config);
+
+  torch::manual_seed(4);  // other initial weights: every value must come from the file
+  const auto fresh = gan::models::buildGanNetworks(config.model, 16);
+  const std::vector<std::pair<torch::nn::Module*, torch::nn::Module*>> pairs = {
+      {&trainer.generatorState().module(), fresh.generator.get()},
+      {&trainer.discriminatorState().module(), fresh.discriminator.get()}};
+  const char* files[] = {"model_G.pt", "model_D.pt"};
+  size_t nested = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    auto& [trained, loaded] = pairs[i];
+    torch::serialize::InputArchive archive;
+    archive.load_from((fs::path(dir) / files[i]).string());
+    loaded->load(archive);
+    const auto expected = trained->named_parameters();
+    for (const auto& parameter : loaded->named_parameters()) {
+      EXPECT_TRUE(torch::equal(parameter.value(), expected[parameter.key()])) << files[i] << " " << parameter.key();
+      if (parameter.key().rfind("bn", 0) == 0) ++nested;  // "bn2.weight": a child module's
+    }
+    const auto expected_buffers = trained->named_buffers();
+    for (const auto& buffer : loaded->named_buffers()) {
+      EXPECT_TRUE(torch::equal(buffer.value(), expected_buffers[buffer.key()])) << files[i] << " " << buffer.key();
+    }
+  }
+  EXPECT_GT(nested, 0u) << "the test should cover the batch-norm layers' parameters";
+}
+
 TEST(Checkpoint, LatestPointsAtTheNewestAndNoTemporariesRemain) {
   Fixture f;
   gan::coordinator::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);

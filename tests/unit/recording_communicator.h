@@ -32,7 +32,7 @@ class RecordingCommunicator final : public comm::Communicator {
     if (sums && buffer.type == comm::ScalarType::Float64) scale(static_cast<double*>(buffer.data), buffer.count, options.op);
     return std::make_shared<Done>();
   }
-  void broadcast(comm::BufferView, int) override {}
+  void broadcast(comm::BufferView, int, comm::BroadcastOptions = {}) override {}
   void barrier() override {}
   [[noreturn]] void abortJob(int) noexcept override { std::abort(); }
 
