@@ -1,16 +1,13 @@
-// Reader for the binary version of CIFAR-10 (https://www.cs.toronto.edu/~kriz/cifar.html):
-// files of 3073-byte records, one label byte (0-9) then 3072 pixel bytes (1024 red, 1024 green,
-// 1024 blue, each 32x32 row-major), i.e. already channel-major.
+// CIFAR-10 (binary version, https://www.cs.toronto.edu/~kriz/cifar.html) as an ImageDataset; the
+// format itself is read by data/cifar10_records (no torch).
 #pragma once
 
 #include <string>
 
+#include "data/cifar10_records.h"
 #include "data/image_dataset.h"
 
 namespace gan::data {
-
-constexpr int64_t kCifarSide = 32;
-constexpr int64_t kCifarRecordBytes = 1 + 3 * kCifarSide * kCifarSide;
 
 // split "train": data_batch_1.bin, data_batch_2.bin, ... (every one present, at least the
 // first); split "test": test_batch.bin. `directory` may also be the folder holding
