@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
     gan::coordinator::installStopSignalHandlers();
     wiring.stop_request = gan::coordinator::requestedStopSignal;
     wiring.faults = gan::coordinator::FaultPlan::fromEnvironment();
+    wiring.collectives = setup.collectives;
+    for (const auto& placement : setup.placements) wiring.rank_hosts.push_back(placement.host);
     const auto summary = gan::coordinator::runTraining(config, *communicator, setup.device, wiring);
     gan::log0f("done: ", summary.steps, " steps in ", summary.seconds, " s");
     if (!summary.last_sample.empty()) gan::log0f("samples:     ", summary.last_sample);

@@ -1,19 +1,48 @@
-// gan_report: writes OUT/report.html from a run's outputs (also done at the end of training).
+// gan_report: writes OUT/report.html from a run's outputs (also done at the end of training),
+// or, with --hang, prints what the ranks of a hung job recorded of their last collectives.
 //   gan_report runs/fashion_mnist_mlp
+//   gan_report --hang runs/fashion_mnist_mlp
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
+#include "comm/rank_placement.h"
+#include "coordinator/hang_report.h"
 #include "coordinator/run_report.h"
 
+namespace {
+const char* kUsage =
+    "usage: gan_report OUTPUT_DIR          writes OUTPUT_DIR/report.html: loss and D-output curves, sample\n"
+    "                                       grids over time, evaluation results, throughput and the\n"
+    "                                       effective configuration\n"
+    "       gan_report --hang OUTPUT_DIR   prints the verdict and one row per rank from the records a\n"
+    "                                       hung job left in OUTPUT_DIR/hang/\n";
+
+int printHang(const gan::RunDirectory& run) {
+  const auto evidence = gan::coordinator::readHangEvidence(run);
+  if (evidence.records.empty()) {
+    std::fprintf(stderr, "gan_report: error: %s: no hang records (the directory holds them only after a job hung)\n",
+                 run.hangRecords().string().c_str());
+    return 1;
+  }
+  std::printf("%s\n\n%s", evidence.verdict.c_str(), gan::coordinator::hangTable(evidence.records).c_str());
+  if (!evidence.late_ranks.empty()) {
+    std::printf("\nrank(s) %s wrote a record only after the verdict (stopped, then resumed for a moment while the "
+                "job was torn down): left out above\n",
+                gan::comm::rankRanges(evidence.late_ranks).c_str());
+  }
+  return 0;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc != 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    std::fprintf(argc == 2 ? stdout : stderr,
-                 "usage: gan_report OUTPUT_DIR\n"
-                 "writes OUTPUT_DIR/report.html: loss and D-output curves, sample grids over time,\n"
-                 "evaluation results, throughput and the effective configuration\n");
+  const bool hang = argc == 3 && std::strcmp(argv[1], "--hang") == 0;
+  if ((argc != 2 && !hang) || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc == 2 ? stdout : stderr);
     return argc == 2 ? 0 : 2;
   }
   try {
+    if (hang) return printHang(gan::RunDirectory(argv[2]));
     std::printf("gan_report: %s\n", gan::coordinator::writeRunReport(gan::RunDirectory(argv[1])).c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gan_report: error: %s\n", e.what());

@@ -33,12 +33,19 @@ ProcessSetup setUpProcess(const Config& config, const char* program) {
   // The device decides the backend (auto: NCCL for GPU tensors), so pick it before MPI is up;
   // the GPU index comes from the node-local rank once the communicator knows it.
   const bool gpu = coordinator::chooseDevice(config.train.device, 0).is_cuda();
-  setup.communicator =
-      comm::createCommunicator(comm::parseBackendChoice(config.comm.backend), gpu, config.comm.timeout_s);
+  auto recorded = std::make_unique<comm::RecordedCommunicator>(
+      comm::createCommunicator(comm::parseBackendChoice(config.comm.backend), gpu, config.comm.timeout_s));
+  setup.collectives = &recorded->record();
+  setup.communicator = std::move(recorded);
   setLogRank(setup.communicator->rank(), setup.communicator->worldSize());
+  setup.placements = comm::gatherPlacements(*setup.communicator);
   setup.device = coordinator::chooseDevice(config.train.device, setup.communicator->localRank());
   log0f(program, ": ", setup.communicator->worldSize(), " rank(s), backend ", setup.communicator->backendName(),
         ", device ", setup.device.str());
+  if (setup.communicator->worldSize() > 1) log0("placement: " + comm::describePlacements(setup.placements));
+  if (const auto problem = comm::placementInconsistency(setup.placements); !problem.empty()) {
+    logWarning("node-local ranks disagree with host names: " + problem);
+  }
   log0(threads.summary);
   if (!threads.blas_is_openblas) {
     logWarning("the active BLAS is not OpenBLAS (" + threads.blas_library +

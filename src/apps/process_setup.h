@@ -7,6 +7,8 @@
 #include <string>
 
 #include "comm/communicator.h"
+#include "comm/rank_placement.h"
+#include "comm/recorded_communicator.h"
 #include "common/config.h"
 #include "common/memory_tuning.h"
 
@@ -17,11 +19,15 @@ namespace gan::apps {
 bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& parsed);
 
 struct ProcessSetup {
+  // The backend wrapped in a RecordedCommunicator: every collective is in `collectives`.
   std::unique_ptr<comm::Communicator> communicator;
+  comm::CollectiveRecord* collectives = nullptr;
+  std::vector<comm::RankPlacement> placements;  // every rank's host and node-local rank
   torch::Device device{torch::kCPU};
 };
 
-// Compute threads, device, communicator and rank-aware logging, with the start-up lines.
+// Compute threads, device, communicator and rank-aware logging, with the start-up lines (which
+// include where every rank runs).
 ProcessSetup setUpProcess(const Config& config, const char* program = "gan_dist");
 
 // Prints "program: error on rank R: message" and ends the whole job (MPI_Abort under a

@@ -3,11 +3,11 @@
 #include <cuda_runtime.h>
 #include <mpi.h>
 #include <nccl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 
+#include "comm/rank_placement.h"
 #include "comm/readiness_agreement.h"
 #include "common/error.h"
 
@@ -45,12 +45,6 @@ int rankForMessages() {
   return rank;
 }
 
-std::string hostName() {
-  char name[256] = {0};
-  if (gethostname(name, sizeof(name) - 1) != 0) return "?";
-  return name;
-}
-
 // NCCL's own explanation of the last failure (which peer, which transport), when it has one.
 std::string lastErrorOf(ncclComm_t comm) {
   const char* text = ncclGetLastError(comm);
@@ -83,15 +77,15 @@ ncclRedOp_t ncclOp(ReduceOp op) {
 std::string deviceProblem(int local_rank, int local_size) {
   int count = 0;
   if (const cudaError_t rc = cudaGetDeviceCount(&count); rc != cudaSuccess) {
-    return "no usable CUDA device on host " + hostName() + " (" + cudaGetErrorString(rc) + ")";
+    return "no usable CUDA device on host " + thisHostName() + " (" + cudaGetErrorString(rc) + ")";
   }
-  if (count == 0) return "no CUDA device on host " + hostName();
+  if (count == 0) return "no CUDA device on host " + thisHostName();
   if (local_size > count) {
-    return std::to_string(local_size) + " ranks on host " + hostName() + " but only " + std::to_string(count) +
+    return std::to_string(local_size) + " ranks on host " + thisHostName() + " but only " + std::to_string(count) +
            " GPU(s); run one rank per GPU";
   }
   if (const cudaError_t rc = cudaSetDevice(local_rank); rc != cudaSuccess) {
-    return "cannot use GPU " + std::to_string(local_rank) + " on host " + hostName() + " (" + cudaGetErrorString(rc) +
+    return "cannot use GPU " + std::to_string(local_rank) + " on host " + thisHostName() + " (" + cudaGetErrorString(rc) +
            ")";
   }
   return "";
@@ -192,12 +186,12 @@ void NcclCommunicator::settle(const char* call) {
     if (rc != ncclSuccess) state = rc;
     if (state == ncclSuccess) return;
     if (state != ncclInProgress) {
-      GAN_FAIL("NCCL error on rank ", rank(), " (", hostName(), ") in ", call, ": ", ncclGetErrorString(state),
+      GAN_FAIL("NCCL error on rank ", rank(), " (", thisHostName(), ") in ", call, ": ", ncclGetErrorString(state),
                lastErrorOf(state_->comm));
     }
     if (Clock::now() > deadline) {
       GAN_FAIL("NCCL: ", call, " did not complete within --comm.timeout_s=", timeout_s_, " s on rank ", rank(), " (",
-               hostName(), "): a peer is missing or hung");
+               thisHostName(), "): a peer is missing or hung");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -209,7 +203,7 @@ void NcclCommunicator::monitorAsyncErrors() {
     if (ncclCommGetAsyncError(state_->comm, &state) == ncclSuccess && state != ncclSuccess &&
         state != ncclInProgress) {
       std::fprintf(stderr, "gan_dist: error on rank %d (%s): NCCL reports %s%s; ending the job\n", rank(),
-                   hostName().c_str(), ncclGetErrorString(state), lastErrorOf(state_->comm).c_str());
+                   thisHostName().c_str(), ncclGetErrorString(state), lastErrorOf(state_->comm).c_str());
       std::fflush(stderr);
       abortJob(1);
     }
@@ -247,7 +241,7 @@ void NcclCommunicator::broadcast(BufferView buffer, int root, BroadcastOptions o
     if (rc != cudaErrorNotReady) CUDA_CHECK(rc);
     settle("ncclBroadcast");
     GAN_CHECK(Clock::now() <= deadline, "NCCL: ncclBroadcast from rank ", root, " did not complete within --comm.timeout_s=",
-              timeout_s_, " s on rank ", rank(), " (", hostName(), "): a peer is missing or hung");
+              timeout_s_, " s on rank ", rank(), " (", thisHostName(), "): a peer is missing or hung");
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   CUDA_CHECK(cudaStreamWaitEvent(producer, done.get(), 0));

@@ -10,6 +10,12 @@ std::string RunDirectory::timeline(const std::string& configured) const {
   return (root_ / configured).string();
 }
 
+std::filesystem::path RunDirectory::hangRecord(int rank) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "rank_%05d.json", rank);
+  return hangRecords() / name;
+}
+
 std::string RunDirectory::stepName(int64_t step) {
   char name[32];
   std::snprintf(name, sizeof name, "step_%08lld", static_cast<long long>(step));

@@ -9,6 +9,8 @@
 //   OUT/checkpoints/latest            -> the newest complete checkpoint
 //   OUT/<timeline>                    per-rank Chrome traces, when --output.timeline is relative
 //   OUT/previous_runs/run_<UTC time>/ what a fresh start (--output.resume=never) found and set aside
+//   OUT/hang/rank_00003.json          each rank's record of its last collectives, written when the
+//                                     job hung (coordinator/hang_report.h); a new start clears it
 #pragma once
 
 #include <cstdint>
@@ -31,6 +33,8 @@ class RunDirectory {
   std::filesystem::path checkpoint(int64_t step) const { return checkpoints() / stepName(step); }
   std::filesystem::path latestCheckpointLink() const { return checkpoints() / "latest"; }
   std::filesystem::path previousRuns() const { return root_ / "previous_runs"; }
+  std::filesystem::path hangRecords() const { return root_ / "hang"; }
+  std::filesystem::path hangRecord(int rank) const;
   // A relative timeline path lives in the run directory, like everything else of the run;
   // an absolute one (or empty: no timeline) is kept as given.
   std::string timeline(const std::string& configured) const;

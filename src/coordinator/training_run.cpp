@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <limits>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "common/log.h"
 #include "common/run_directory.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/hang_report.h"
 #include "coordinator/resume.h"
 #include "coordinator/run_observer.h"
 #include "coordinator/run_recorder.h"
@@ -93,6 +96,9 @@ class TrainingLoop {
   void checkpoint(int64_t done);
   // The step boundary's agreed decision: true when every rank stops after step `done`.
   bool agreedStop(int64_t done, bool checkpoint_written);
+  // The watchdog's action: something ran past --comm.timeout_s. Leaves this rank's record of
+  // collectives, prints the verdict when it is this rank's to print, ends the job.
+  [[noreturn]] void endOnHang(const std::string& report);
 
   const Config& config_;
   comm::Communicator& communicator_;
@@ -138,14 +144,15 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       coordinator_(rank_ == 0),
       run_dir_(config.output.dir),
       dataset_(data::openDataset(config.data, "train")),
-      watchdog_(config.comm.timeout_s, rank_,
-                [&communicator](const std::string& report) {
-                  std::fprintf(stderr, "gan_dist: error on rank %d: %s\n", communicator.rank(), report.c_str());
-                  std::fflush(stderr);
-                  communicator.abortJob(1);
-                }),
+      watchdog_(config.comm.timeout_s, rank_, [this](const std::string& report) { endOnHang(report); },
+                wiring.collectives),
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
       agreement_(communicator, wiring.stop_request) {
+  // Hang records are evidence of this run only: a new start clears what an earlier one left.
+  if (coordinator_) {
+    std::error_code ignored;
+    std::filesystem::remove_all(run_dir_.hangRecords(), ignored);
+  }
   log0f("data: ", dataset_->description());
   trainer_ = buildTrainer(config_, dataset_->sampleShape(), communicator_, device_);
   trainer_->setObserver(&observer_);
@@ -319,6 +326,17 @@ void TrainingLoop::checkpoint(int64_t done) {
     pruneCheckpoints(run_dir_, config_.output.keep_last);
     last_checkpoint_s_ = secondsSince(began);
   });
+}
+
+void TrainingLoop::endOnHang(const std::string& report) {
+  if (wiring_.collectives == nullptr) {
+    std::fprintf(stderr, "gan_dist: error on rank %d: %s\n", rank_, report.c_str());
+    std::fflush(stderr);
+    communicator_.abortJob(1);
+    std::_Exit(1);  // not reached
+  }
+  endJobOnHang(run_dir_, communicator_, *wiring_.collectives, wiring_.rank_hosts, report,
+               std::min(10.0, config_.comm.timeout_s));
 }
 
 bool TrainingLoop::agreedStop(int64_t done, bool checkpoint_written) {

@@ -6,7 +6,9 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
+#include "comm/collective_record.h"
 #include "comm/communicator.h"
 #include "common/config.h"
 #include "coordinator/fault_injection.h"
@@ -22,6 +24,10 @@ struct RunWiring {
   // The signal that asked this rank to stop, or 0 (stop_signals.h's requestedStopSignal).
   std::function<int()> stop_request;
   FaultPlan faults;  // none unless a test asks for some
+  // The process's collective record (watched, and written out when the job hangs) and every
+  // rank's host; both optional (tests run without them).
+  comm::CollectiveRecord* collectives = nullptr;
+  std::vector<std::string> rank_hosts;
 };
 
 struct RunSummary {

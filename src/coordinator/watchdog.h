@@ -1,6 +1,7 @@
-// Watchdog: a step phase (D step, G step, checkpoint) that does not finish within the timeout
-// means a peer is gone or hung; the watchdog reports rank, step and phase and ends the job
-// instead of letting every rank wait in a collective forever.
+// Watchdog: a step phase (D step, G step, checkpoint) that does not finish within the timeout,
+// or a collective waited for longer than that anywhere (inside a forward pass with synchronised
+// batch norm, in evaluation, at start-up), means a peer is gone or hung; the watchdog reports
+// rank, step, phase and collective and ends the job instead of letting every rank wait forever.
 #pragma once
 
 #include <atomic>
@@ -10,12 +11,16 @@
 #include <string>
 #include <thread>
 
+#include "comm/collective_record.h"
+
 namespace gan::coordinator {
 
 class Watchdog {
  public:
   // on_timeout gets the one-line report; it is expected not to return (it aborts the job).
-  Watchdog(double timeout_s, int rank, std::function<void(const std::string&)> on_timeout);
+  // collectives (may be null): the process's collective record, watched too and told the phase.
+  Watchdog(double timeout_s, int rank, std::function<void(const std::string&)> on_timeout,
+           comm::CollectiveRecord* collectives = nullptr);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -27,10 +32,13 @@ class Watchdog {
 
  private:
   void watch();
+  // The report when something has run past the timeout, or "".
+  std::string overdue() const;
 
   const double timeout_s_;
   const int rank_;
   std::function<void(const std::string&)> on_timeout_;
+  comm::CollectiveRecord* const collectives_;
   std::atomic<const char*> phase_{nullptr};
   std::atomic<int64_t> step_{0};
   std::atomic<int64_t> phase_started_ns_{0};

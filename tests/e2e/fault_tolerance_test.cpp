@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "comm/rank_placement.h"
 #include "e2e/process_helpers.h"
 
 namespace fs = std::filesystem;
@@ -181,8 +182,17 @@ TEST(FaultTolerance, WatchdogNamesRankStepAndPhase) {
   const int code = training.waitFor(40);
   EXPECT_NE(code, -1) << "hung job was not ended by the watchdog";
   EXPECT_NE(code, 0);
-  EXPECT_NE(training.log().find("watchdog: rank 0, step 15: D step did not finish within 3 s"), std::string::npos)
-      << training.log();
+  // Rank 0 waits in the D step's gradient reduction that rank 1 never joins: its watchdog names
+  // the collective, and the verdict drawn from both ranks' records names rank 1.
+  const std::string log = training.log();
+  EXPECT_NE(log.find("watchdog: rank 0: allreduce #"), std::string::npos) << log;
+  EXPECT_NE(log.find("D step of step 15) not finished after"), std::string::npos) << log;
+  EXPECT_NE(log.find("watchdog: rank 1, step 15: D step did not finish within 3 s"), std::string::npos) << log;
+  EXPECT_NE(log.find("D step of step 15): rank 1 (" + gan::comm::thisHostName() + ") did not join: its last was"),
+            std::string::npos)
+      << log;
+  EXPECT_TRUE(std::filesystem::exists(out + "/hang/rank_00000.json"));
+  EXPECT_TRUE(std::filesystem::exists(out + "/hang/verdict.json"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <vector>
 
+#include "comm/rank_placement.h"
 #include "comm/readiness_agreement.h"
 #include "common/error.h"
 #include "mpi/test_world.h"
@@ -137,5 +138,20 @@ TEST(ReadinessAgreement, LongProblemTextIsCutNotOverrun) {
     EXPECT_EQ(message.rfind("check: rank 0: xxx", 0), 0u) << message;
     EXPECT_LT(message.size(), 600u);
   }
+}
+}  // namespace
+
+namespace {
+TEST(RankPlacement, EveryRankLearnsEveryRanksHostAndLocalRank) {
+  auto& world = gan::test_support::world();
+  const auto placements = gan::comm::gatherPlacements(world);
+  ASSERT_EQ(placements.size(), static_cast<size_t>(world.worldSize()));
+  const auto& mine = placements[static_cast<size_t>(world.rank())];
+  EXPECT_EQ(mine.host, gan::comm::thisHostName());
+  EXPECT_EQ(mine.local_rank, world.localRank());
+  EXPECT_EQ(mine.local_size, world.localSize());
+  // All ranks of a test run on this one machine: one host, local ranks 0..n-1.
+  EXPECT_EQ(gan::comm::placementInconsistency(placements), "");
+  EXPECT_EQ(gan::comm::describePlacements(placements).rfind("1 node(s): " + gan::comm::thisHostName(), 0), 0u);
 }
 }  // namespace

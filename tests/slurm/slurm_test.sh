@@ -21,20 +21,7 @@ source "${source_dir}/tests/slurm/local_slurm.sh"
 trap slurm_down EXIT
 slurm_up "${work}/cluster" || exit 1
 
-passed=0
-failed=0
-check() {  # check DESCRIPTION COMMAND...
-  local description=$1
-  shift
-  if "$@"; then
-    echo "PASS: ${description}"
-    passed=$((passed + 1))
-  else
-    echo "FAIL: ${description}"
-    failed=$((failed + 1))
-  fi
-}
-contains() { grep -qF -- "$2" "$1"; }
+source "${source_dir}/tests/support/shell_checks.sh"
 job_field() { scontrol show job "$1" -o 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 wait_for_state() {  # wait_for_state JOB STATE SECONDS
   for _ in $(seq $(($3 * 2))); do
@@ -91,5 +78,4 @@ if ((failed > 0)); then
   echo "--- logs"
   tail -n 30 "${work}"/gan_dist_*.out "${work}/cluster/slurmctld.log" 2>/dev/null
 fi
-echo "${passed} passed, ${failed} failed"
-((failed == 0))
+finish_checks

@@ -22,6 +22,7 @@
 #include "coordinator/metrics_log.h"
 #include "coordinator/resume.h"
 #include "coordinator/step_agreement.h"
+#include "coordinator/hang_report.h"
 #include "coordinator/watchdog.h"
 #include "support/checkpoint_files.h"
 #include "support/error_message.h"
@@ -87,6 +88,104 @@ TEST(Watchdog, StaysQuietWhilePhasesFinishInTimeAndWhenIdle) {
     std::this_thread::sleep_for(std::chrono::milliseconds(600));  // idle for twice the timeout
   }
   EXPECT_FALSE(fired);
+}
+
+// A collective waited for past the timeout is reported wherever it happens: inside a forward
+// pass (synchronised batch norm), in evaluation, or outside any phase, as here.
+TEST(Watchdog, ReportsACollectiveWaitedForPastTheTimeoutOutsideAnyPhase) {
+  std::atomic<bool> fired{false};
+  std::string report;
+  comm::CollectiveRecord collectives;
+  {
+    coordinator::Watchdog watchdog(
+        0.2, 1,
+        [&](const std::string& line) {
+          report = line;
+          fired = true;
+        },
+        &collectives);
+    watchdog.enter("evaluation", 9);
+    watchdog.idle();
+    const uint64_t seq = collectives.issue("allreduce", 96);
+    collectives.waitBegins(seq);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!fired && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(fired);
+  EXPECT_NE(report.find("rank 1: allreduce #1 (96 bytes, evaluation of step 9) not finished after"), std::string::npos)
+      << report;
+}
+
+// ---- Hang verdicts
+
+coordinator::HangCollective collective(uint64_t seq, const char* phase, int64_t step, int64_t waited_us,
+                                       int64_t finished_us) {
+  return {seq, "allreduce", 1172544, phase, step, waited_us - 10, waited_us, finished_us};
+}
+
+coordinator::RankHangRecord hangRecord(int rank, const std::string& host, std::vector<coordinator::HangCollective> c) {
+  coordinator::RankHangRecord record;
+  record.rank = rank;
+  record.world_size = 4;
+  record.host = host;
+  record.rank_hosts = {"node1", "node1", "node2", "node2"};
+  record.reason = "watchdog: test";
+  record.written_us = 600'000'000;
+  record.collectives = std::move(c);
+  return record;
+}
+
+TEST(HangVerdict, NamesRanksWithoutARecordAndTheCollectiveTheOthersWaitIn) {
+  const std::vector<coordinator::RankHangRecord> records = {
+      hangRecord(0, "node1", {collective(811, "G step", 406, 1, 2), collective(812, "G step", 406, 1'000'000, 0)}),
+      hangRecord(1, "node1", {collective(812, "G step", 406, 1'000'000, 0)})};
+  EXPECT_EQ(coordinator::hangVerdict(records),
+            "hang at allreduce #812 (1.2 MB, G step of step 406): ranks 2-3 (node2) did not join (no record: stopped or "
+            "gone); ranks 0-1 (node1) waited 599 s");
+  const std::string table = coordinator::hangTable(records);
+  EXPECT_NE(table.find("3     node2            (no record: stopped or gone)"), std::string::npos) << table;
+}
+
+TEST(HangVerdict, NamesARankThatIsBehindAndWhereItIs) {
+  const std::vector<coordinator::RankHangRecord> records = {
+      hangRecord(0, "node1", {collective(812, "G step", 406, 1'000'000, 0)}),
+      hangRecord(1, "node1", {collective(812, "G step", 406, 1'000'000, 0)}),
+      hangRecord(2, "node2", {collective(812, "G step", 406, 1'000'000, 0)}),
+      hangRecord(3, "node2", {collective(811, "D step", 406, 1, 2)})};
+  EXPECT_EQ(coordinator::hangVerdict(records),
+            "hang at allreduce #812 (1.2 MB, G step of step 406): rank 3 (node2) did not join: its last was allreduce "
+            "#811 (1.2 MB, D step of step 406); ranks 0-2 (node1, node2) waited 599 s");
+}
+
+TEST(HangVerdict, EveryRankInTheSameCollectiveMeansTheNetwork) {
+  std::vector<coordinator::RankHangRecord> records;
+  for (int r = 0; r < 4; ++r) {
+    records.push_back(hangRecord(r, r < 2 ? "node1" : "node2", {collective(90, "D step", 30, 1'000'000, 0)}));
+  }
+  EXPECT_EQ(coordinator::hangVerdict(records),
+            "hang at allreduce #90 (1.2 MB, D step of step 30): every rank joined and none finished within 599 s: the "
+            "network between node1 (ranks 0-1) and node2 (ranks 2-3) dropped or stalled");
+}
+
+TEST(HangVerdict, RecordsWrittenAfterTheVerdictAreSetApart) {
+  const gan::RunDirectory run(gan::test_support::freshTempDir("hang_evidence"));
+  comm::CollectiveRecord collectives;
+  collectives.waitBegins(collectives.issue("allreduce", 8));
+  auto early = coordinator::makeHangRecord(0, 2, {"a", "b"}, "watchdog: early", collectives);
+  coordinator::writeHangRecord(run, early);
+  EXPECT_EQ(coordinator::readHangRecords(run).size(), 1u);
+  {
+    std::ofstream(run.hangRecords() / "verdict.json")
+        << nlohmann::json{{"written_us", early.written_us + 1}, {"verdict", "the verdict then"}}.dump();
+  }
+  auto late = coordinator::makeHangRecord(1, 2, {"a", "b"}, "watchdog: late", collectives);
+  late.written_us = early.written_us + 5'000'000;
+  coordinator::writeHangRecord(run, late);
+  const auto evidence = coordinator::readHangEvidence(run);
+  EXPECT_EQ(evidence.verdict, "the verdict then");
+  ASSERT_EQ(evidence.records.size(), 1u);
+  EXPECT_EQ(evidence.records[0].rank, 0);
+  EXPECT_EQ(evidence.late_ranks, std::vector<int>{1});
 }
 
 // ---- MetricsLog

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The multinode-labelled tests: gan_dist across the nodes of a simulated cluster
+# (launch/cluster/sim_cluster.sh: network namespaces joined by veth links, TCP between nodes).
+#   tests/multinode/multinode_test.sh CASE BUILD_DIR SOURCE_DIR
+# CASE:
+#   across_nodes  2 nodes x 2 ranks train the trajectory of 1 node x 4 ranks (50 steps, same global
+#                 batch); the gradients crossed the links (veth byte counters); placement and
+#                 node-local ranks right; rank 0's outputs where the README says
+#   node_dies     kill -9 of every process of node 2 mid-run: the job ends promptly, non-zero,
+#                 naming the host; the last checkpoint loads and a rerun resumes from it
+#   node_hangs    SIGSTOP of node 2's ranks: the job ends within --comm.timeout_s + 30 s and the
+#                 verdict names the ranks and host that never joined which collective;
+#                 gan_report --hang prints the per-rank table
+#   link_down     node 2's link goes down: every rank joined and the verdict names the network
+#                 between the nodes
+# Needs root; without it exits 77 (CTest: skipped) and says why. The cluster is torn down on
+# exit, pass or fail.
+set -uo pipefail
+case_name=${1:?usage: multinode_test.sh CASE BUILD_DIR SOURCE_DIR}
+build=$(cd "$2" && pwd)
+source_dir=$(cd "$3" && pwd)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIPPED: the simulated cluster needs root (network namespaces, veth links, qdiscs)"
+  exit 77
+fi
+if ! ip netns add gsim-probe 2>/dev/null; then
+  echo "SKIPPED: this machine does not allow network namespaces (ip netns add failed)"
+  exit 77
+fi
+ip netns delete gsim-probe
+
+source "${source_dir}/tests/support/shell_checks.sh"
+work=${build}/multinode_test/${case_name}
+rm -rf "${work}"
+mkdir -p "${work}"
+export GAN_SIM_CLUSTER_DIR=${work}/cluster
+cluster() { bash "${source_dir}/launch/cluster/sim_cluster.sh" "$@"; }
+trap 'cluster down >/dev/null 2>&1' EXIT
+cluster up 2 --slots 2 || exit 1
+
+gan_dist=${build}/gan_dist
+config=${source_dir}/configs/fashion_mnist_mlp.ini
+# Short, quiet runs of the reference MLP: 16 rows per rank.
+base=(--config "${config}" --train.batch_size=16 --output.sample_every=0 --output.report=false)
+
+node_bytes() {  # node_bytes NODE rx|tx
+  ip netns exec "gsim-node$1" cat "/sys/class/net/eth0/statistics/$2_bytes"
+}
+gan_pids_on() {  # gan_pids_on NODE: gan_dist processes in that node's namespace
+  local pid
+  for pid in $(ip netns pids "gsim-node$1"); do
+    grep -qa gan_dist "/proc/${pid}/cmdline" 2>/dev/null && echo "${pid}"
+  done
+}
+wait_for_file() {  # wait_for_file PATH SECONDS
+  for _ in $(seq $(($2 * 5))); do [[ -e $1 ]] && return 0; sleep 0.2; done
+  return 1
+}
+# Starts a long 2x2 run in the background; sets run_pid, run_out, run_log.
+start_long_run() {  # start_long_run NAME [gan_dist options...]
+  run_out=${work}/$1
+  run_log=${work}/$1.log
+  shift
+  cluster mpirun -np 4 "${gan_dist}" "${base[@]}" --output.dir="${run_out}" --train.max_steps=100000 \
+    --output.log_every=100 --output.checkpoint_every=20 "$@" >"${run_log}" 2>&1 &
+  run_pid=$!
+}
+# Waits for the background run; sets run_rc and run_seconds (since the fault).
+finish_long_run() {  # finish_long_run FAULT_TIME LIMIT_SECONDS
+  local deadline=$(($1 + $2 + 30))
+  while kill -0 "${run_pid}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
+  if kill -0 "${run_pid}" 2>/dev/null; then
+    echo "the job did not end by itself; killing it"
+    pkill -9 -f "${gan_dist}" 2>/dev/null
+    pkill -9 mpirun 2>/dev/null
+  fi
+  wait "${run_pid}"
+  run_rc=$?
+  run_seconds=$((SECONDS - $1))
+}
+within() { (($1 <= $2)); }
+
+case ${case_name} in
+  across_nodes)
+    rx1=$(node_bytes 1 rx); rx2=$(node_bytes 2 rx)
+    opts=("${base[@]}" --train.max_steps=50 --output.log_every=1 --output.checkpoint_every=50)
+    cluster mpirun -np 4 "${gan_dist}" "${opts[@]}" --output.dir="${work}/two_nodes" >"${work}/two_nodes.log" 2>&1
+    check "2 nodes x 2 ranks: the job succeeded" test $? -eq 0
+    rx1_after=$(node_bytes 1 rx); rx2_after=$(node_bytes 2 rx)
+    log=${work}/two_nodes.log
+    check "placement: node1 holds ranks 0-1, node2 ranks 2-3" contains "${log}" "placement: 2 node(s): node1 ranks 0-1, node2 ranks 2-3"
+    check "node-local ranks agree with the hosts" bash -c "! grep -q 'node-local ranks disagree' '${log}'"
+    # Each node must receive at least the other node's share of every reduced value: the whole
+    # gradient (G and D, 4 bytes per parameter) once per step. The counters prove it crossed.
+    params=$(sed -n 's/^model: G \([0-9]*\) parameters, D \([0-9]*\) parameters.*/\1 \2/p' "${log}")
+    read -r g_params d_params <<<"${params:-0 0}"
+    floor=$(( 50 * (g_params + d_params) * 4 ))
+    check "node1 received >= 50 steps of gradients (${floor} bytes) over its link" within "${floor}" $((rx1_after - rx1))
+    check "node2 received >= 50 steps of gradients (${floor} bytes) over its link" within "${floor}" $((rx2_after - rx2))
+    check "rank 0's metrics are in the output directory" test "$(wc -l <"${work}/two_nodes/metrics.jsonl")" -eq 50
+    check "rank 0's checkpoint is in the output directory" test -f "${work}/two_nodes/checkpoints/step_00000050/MANIFEST"
+    # The same global batch on one node: 4 ranks of 16 through shared memory.
+    mpi_flags=(--oversubscribe --bind-to none)
+    [[ $(id -u) -eq 0 ]] && mpi_flags+=(--allow-run-as-root)
+    mpirun "${mpi_flags[@]}" -np 4 "${gan_dist}" "${opts[@]}" --output.dir="${work}/one_node" >"${work}/one_node.log" 2>&1
+    check "1 node x 4 ranks: the job succeeded" test $? -eq 0
+    check "the two trajectories agree over 50 steps (losses within 1e-5 relative)" \
+      python3 - "${work}/two_nodes/metrics.jsonl" "${work}/one_node/metrics.jsonl" <<'PY'
+import json, sys
+a = [json.loads(line) for line in open(sys.argv[1])]
+b = [json.loads(line) for line in open(sys.argv[2])]
+assert len(a) == len(b) == 50, (len(a), len(b))
+for x, y in zip(a, b):
+    for key in ("loss_d", "loss_g", "d_real", "d_fake"):
+        assert abs(x[key] - y[key]) <= 1e-5 * max(1.0, abs(y[key])), (x["step"], key, x[key], y[key])
+PY
+    ;;
+
+  node_dies)
+    start_long_run run --comm.timeout_s=10
+    check "the run wrote its step-20 checkpoint" wait_for_file "${run_out}/checkpoints/step_00000020/MANIFEST" 90
+    fault=${SECONDS}
+    for pid in $(ip netns pids gsim-node2); do kill -9 "${pid}" 2>/dev/null; done
+    finish_long_run "${fault}" 10
+    check "the job ended non-zero" test "${run_rc}" -ne 0
+    check "the job ended within timeout + 30 s of the fault (${run_seconds} s)" within "${run_seconds}" 40
+    check "the failure names the lost host" contains "${run_log}" "node2"
+    check "the start-up placement maps that host to its ranks" contains "${run_log}" "node2 ranks 2-3"
+    last=$(basename "$(readlink -f "${run_out}/checkpoints/latest")")
+    last_step=$((10#${last#step_}))
+    check "a checkpoint survived (${last})" test "${last_step}" -ge 20
+    cluster mpirun -np 4 "${gan_dist}" "${base[@]}" --output.dir="${run_out}" --output.resume=auto \
+      --train.max_steps=$((last_step + 10)) --output.log_every=10 >"${work}/rerun.log" 2>&1
+    check "the rerun succeeded" test $? -eq 0
+    check "the rerun resumed from the last checkpoint" contains "${work}/rerun.log" "resumed from ${run_out}/checkpoints/${last} at step ${last_step}"
+    ;;
+
+  node_hangs)
+    start_long_run run --comm.timeout_s=5
+    check "the run wrote its step-20 checkpoint" wait_for_file "${run_out}/checkpoints/step_00000020/MANIFEST" 90
+    fault=${SECONDS}
+    for pid in $(gan_pids_on 2); do kill -STOP "${pid}"; done
+    finish_long_run "${fault}" 5
+    check "the job ended non-zero" test "${run_rc}" -ne 0
+    check "the job ended within timeout + 30 s of the hang (${run_seconds} s)" within "${run_seconds}" 35
+    check "the verdict names the ranks and host that never joined" contains "${run_log}" "ranks 2-3 (node2) did not join (no record: stopped or gone)"
+    check "the verdict names the collective, phase and step" grep -qE "hang at (allreduce|broadcast|barrier) #[0-9]+ \([^)]* of step [0-9]+\)" "${run_log}"
+    check "the waiting ranks left their records" test -f "${run_out}/hang/rank_00000.json" -a -f "${run_out}/hang/rank_00001.json"
+    "${build}/gan_report" --hang "${run_out}" >"${work}/report.txt" 2>&1
+    check "gan_report --hang prints the table" grep -qE "^2 +node2 +\(no record: stopped or gone\)" "${work}/report.txt"
+    ;;
+
+  link_down)
+    start_long_run run --comm.timeout_s=5
+    check "the run wrote its step-20 checkpoint" wait_for_file "${run_out}/checkpoints/step_00000020/MANIFEST" 90
+    fault=${SECONDS}
+    ip netns exec gsim-node2 ip link set eth0 down
+    finish_long_run "${fault}" 5
+    check "the job ended non-zero" test "${run_rc}" -ne 0
+    check "the job ended within timeout + 30 s of the fault (${run_seconds} s)" within "${run_seconds}" 35
+    check "the verdict names the network between the nodes" contains "${run_log}" "the network between node1 (ranks 0-1) and node2 (ranks 2-3) dropped or stalled"
+    ;;
+
+  *) echo "unknown case '${case_name}'"; exit 2 ;;
+esac
+
+if ((failed > 0)); then
+  echo "--- logs"
+  tail -n 40 "${work}"/*.log
+fi
+finish_checks
