@@ -17,6 +17,7 @@ packages=(
   protobuf-compiler libprotobuf-dev libisal-dev   # TensorBoard event files (protobuf, CRC-32C)
   python3-crc32c chromium                          # independent checks of the event files and the report
   slurmctld slurmd slurm-client munge   # the slurm-labelled test runs the job scripts on a local Slurm
+  iproute2 util-linux python3           # the simulated cluster (ip netns, tc, unshare, taskset), its tests
 )
 
 missing=()
