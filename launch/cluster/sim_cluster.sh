@@ -119,14 +119,24 @@ AGENT
   chmod +x "${state_dir}/rsh_agent"
 }
 
-# Runs a command on node i: its network namespace, its hostname, its cores.
+# Runs a command on node i: its network namespace, its hostname, its cores, and the host's
+# cgroup hierarchies (`ip netns exec` mounts a fresh /sys without them, and slurmd refuses to
+# start without a cgroup file system).
 node_exec() {
   local i=$1; shift
   [[ -f ${state_dir}/cores.node${i} ]] || die "no node ${i} (is the cluster up? sim_cluster.sh status)"
   local cores; cores=$(cat "${state_dir}/cores.node${i}")
+  local cgroups; cgroups=$(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2, $3, $4}' /proc/mounts)
   # ssh runs the remote command through a shell, and mpirun relies on it: so do we.
-  exec ip netns exec "$(node_ns "${i}")" unshare --uts /bin/sh -c \
-    'hostname "$0"; exec taskset -c "$1" /bin/sh -c "$2"' "node${i}" "${cores}" "$*"
+  exec ip netns exec "$(node_ns "${i}")" unshare --uts /bin/sh -c '
+    hostname "$0"
+    if [ -n "$3" ]; then
+      mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
+      echo "$3" | while read -r dir type options; do
+        mkdir -p "${dir}" && mount -t "${type}" -o "${options}" "${type}" "${dir}"
+      done
+    fi
+    exec taskset -c "$1" /bin/sh -c "$2"' "node${i}" "${cores}" "$*" "${cgroups}"
 }
 
 cluster_status() {

@@ -13,6 +13,9 @@
 #                 gan_report --hang prints the per-rank table
 #   link_down     node 2's link goes down: every rank joined and the verdict names the network
 #                 between the nodes
+#   slurm_across_nodes  a local Slurm with one slurmd per node namespace: sbatch --nodes=2 trains
+#                 across both through srun --mpi=pmix; USR1 preemption gives one agreed checkpoint
+#                 and a requeued run that resumes from it
 # Needs root; without it exits 77 (CTest: skipped) and says why. The cluster is torn down on
 # exit, pass or fail.
 set -uo pipefail
@@ -160,6 +163,43 @@ PY
     check "the job ended non-zero" test "${run_rc}" -ne 0
     check "the job ended within timeout + 30 s of the fault (${run_seconds} s)" within "${run_seconds}" 35
     check "the verdict names the network between the nodes" contains "${run_log}" "the network between node1 (ranks 0-1) and node2 (ranks 2-3) dropped or stalled"
+    ;;
+
+  slurm_across_nodes)
+    if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+      echo "SKIPPED: needs Debian's slurmctld slurmd slurm-client munge (launch/install_deps.sh)"
+      exit 77
+    fi
+    source "${source_dir}/tests/slurm/local_slurm.sh"
+    trap 'slurm_down; cluster down >/dev/null 2>&1' EXIT
+    # One slurmd inside each node's namespace, slurmctld on node 1; clients run on node 1.
+    slurm_up "${work}/slurm" node1=198.18.0.11 node2=198.18.0.12 || exit 1
+    export GAN_DIST_HOME=${source_dir} GAN_DIST_BIN=${gan_dist} GAN_RUNS=${work}/runs
+    export OMPI_MCA_btl_tcp_if_include=eth0  # the cluster link (the job inherits the environment)
+    cd "${work}"
+    job=$(slurm_client sbatch --parsable --wait --nodes=2 --ntasks-per-node=1 \
+          "${source_dir}/launch/slurm/train_cpu.sbatch" --train.max_steps=30 --output.log_every=10 --output.sample_every=0)
+    log=${work}/gan_dist_${job}.out
+    check "sbatch --nodes=2: job ${job} completed" test "$(job_field "${job}" JobState)" = COMPLETED
+    check "srun --mpi=pmix placed one rank on each node" contains "${log}" "placement: 2 node(s): node1 rank 0, node2 rank 1"
+    check "the final checkpoint" test -f "${GAN_RUNS}/slurm_${job}/checkpoints/step_00000030/MANIFEST"
+    # Preemption across nodes: USR1 to the batch shell, one agreed checkpoint, requeue, resume.
+    job=$(slurm_client sbatch --parsable --nodes=2 --ntasks-per-node=1 "${source_dir}/launch/slurm/train_cpu.sbatch" \
+          --train.max_steps=2000 --output.log_every=100 --output.sample_every=0 --output.checkpoint_every=2000)
+    out=${GAN_RUNS}/slurm_${job}
+    log=${work}/gan_dist_${job}.out
+    for _ in $(seq 240); do [[ -s ${out}/metrics.jsonl ]] && break; sleep 0.5; done
+    check "preemption: the job is training" test -s "${out}/metrics.jsonl"
+    slurm_client scancel --batch --signal=USR1 "${job}"
+    wait_for_state "${job}" COMPLETED 180
+    check "preemption: job completed after its requeue" test "$(job_field "${job}" JobState)" = COMPLETED
+    check "preemption: it was restarted once" test "$(job_field "${job}" Restarts)" = 1
+    check "preemption: the signal reached both nodes' ranks" contains "${log}" "stop requested (SIGUSR1 on some rank)"
+    stopped_at=$(sed -n 's/.*stop requested (SIGUSR1 on some rank) at step \([0-9]*\).*/\1/p' "${log}" | head -n 1)
+    check "preemption: one agreed checkpoint (step ${stopped_at:-?})" \
+      test "$(ls "${out}/checkpoints" | grep -c '^step_')" -eq 2 -a -f "${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")/MANIFEST"
+    check "preemption: the rerun resumed from it" contains "${log}" "resumed from ${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")"
+    check "preemption: the rerun finished" test -f "${out}/checkpoints/step_00002000/MANIFEST"
     ;;
 
   *) echo "unknown case '${case_name}'"; exit 2 ;;

@@ -1,6 +1,10 @@
-# A throw-away single-node Slurm on this machine, for the slurm-labelled tests. Sourced.
-#   slurm_up WORKDIR      start munged, slurmctld and slurmd; exports SLURM_CONF
-#   slurm_down            stop every daemon slurm_up started (by pid file), whatever happened
+# A throw-away Slurm on this machine, for the slurm- and multinode-labelled tests. Sourced.
+#   slurm_up WORKDIR                  one node (this machine): munged, slurmctld, slurmd; exports SLURM_CONF
+#   slurm_up WORKDIR NAME=ADDR ...    the nodes of a simulated cluster (launch/cluster/sim_cluster.sh):
+#                                     slurmctld on the first, one slurmd inside each node's namespace
+#   slurm_client COMMAND...           runs a Slurm client where slurmctld can be reached (on the
+#                                     first node of a simulated cluster)
+#   slurm_down                        stop every daemon slurm_up started (by pid file), whatever happened
 # Facts it relies on (checked on our Debian 12 machines): munged must run as the munge user;
 # there are no cgroups, so proctrack/linuxproc and task/none; no accounting daemon, so
 # jobcomp/filetxt stands in for sacct; config_overrides lets CPUs=8 give 8 slots on 2 cores;
@@ -10,11 +14,32 @@
 
 slurm_work=""
 munge_dir=""
+slurm_nodes=()
+sim_cluster_script=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../launch/cluster" && pwd)/sim_cluster.sh
+
+# On a simulated cluster every daemon and client runs inside a node: node i is nodeI.
+on_node() {  # on_node NAME COMMAND...
+  local name=$1; shift
+  bash "${sim_cluster_script}" exec "${name#node}" "$(printf '%q ' "$@")"
+}
+slurm_client() {
+  if ((${#slurm_nodes[@]} == 0)); then "$@"; else on_node "${slurm_nodes[0]%%=*}" "$@"; fi
+}
+job_field() {  # job_field JOB FIELD: one field of scontrol show job
+  slurm_client scontrol show job "$1" -o 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+wait_for_state() {  # wait_for_state JOB STATE SECONDS
+  for _ in $(seq $(($3 * 2))); do
+    [[ $(job_field "$1" JobState) == "$2" ]] && return 0
+    sleep 0.5
+  done
+  return 1
+}
 
 slurm_down() {
   [[ -n ${slurm_work} ]] || return 0
   local pidfile pid
-  for pidfile in "${slurm_work}/slurmd.pid" "${slurm_work}/slurmctld.pid" "${slurm_work}/munged.pid"; do
+  for pidfile in "${slurm_work}"/slurmd*.pid "${slurm_work}/slurmctld.pid" "${slurm_work}/munged.pid"; do
     [[ -f ${pidfile} ]] || continue
     pid=$(cat "${pidfile}" 2>/dev/null || true)
     [[ -n ${pid} ]] || continue
@@ -27,6 +52,8 @@ slurm_down() {
 
 slurm_up() {
   slurm_work=$1
+  shift
+  slurm_nodes=("$@")
   mkdir -p "${slurm_work}"/{state,spool}
   chmod 755 "${slurm_work}"
   munge_dir=$(mktemp -d /tmp/gan_dist_munge.XXXXXX)
@@ -42,12 +69,30 @@ slurm_up() {
   for _ in $(seq 50); do [[ -S ${munge_dir}/munge.socket ]] && break; sleep 0.1; done
   cp "${munge_dir}/munged.pid" "${slurm_work}/munged.pid"
 
-  local host port
-  host=$(hostname -s)
+  local ctld_host node_lines port entry
+  if ((${#slurm_nodes[@]} == 0)); then
+    ctld_host=$(hostname -s)
+    node_lines="NodeName=${ctld_host} CPUs=8 State=UNKNOWN"
+  else
+    ctld_host="${slurm_nodes[0]%%=*}(${slurm_nodes[0]#*=})"
+    node_lines=""
+    for entry in "${slurm_nodes[@]}"; do
+      node_lines+="NodeName=${entry%%=*} NodeAddr=${entry#*=} CPUs=4 State=UNKNOWN"$'\n'
+    done
+  fi
+  if ((${#slurm_nodes[@]} == 0)); then
+    mkdir -p "${slurm_work}/spool/${ctld_host}"
+  else
+    # Nodes share this machine's /tmp, where each slurmstepd's PMIx server makes a directory
+    # named after the step: two nodes of one step collide unless each has a TmpFS of its own.
+    for entry in "${slurm_nodes[@]}"; do mkdir -p "${slurm_work}/spool/${entry%%=*}" "${slurm_work}/tmp/${entry%%=*}"; done
+    node_lines="TmpFS=${slurm_work}/tmp/%n"$'\n'"${node_lines}"
+
+  fi
   port=$((20000 + RANDOM % 20000))
   cat > "${slurm_work}/slurm.conf" <<CONF
 ClusterName=gantest
-SlurmctldHost=${host}
+SlurmctldHost=${ctld_host}
 SlurmUser=root
 SlurmctldPort=${port}
 SlurmdPort=$((port + 1))
@@ -55,11 +100,11 @@ AuthType=auth/munge
 AuthInfo=socket=${munge_dir}/munge.socket,cred_expire=10
 CredType=cred/munge
 StateSaveLocation=${slurm_work}/state
-SlurmdSpoolDir=${slurm_work}/spool
+SlurmdSpoolDir=${slurm_work}/spool/%n
 SlurmctldPidFile=${slurm_work}/slurmctld.pid
-SlurmdPidFile=${slurm_work}/slurmd.pid
+SlurmdPidFile=${slurm_work}/slurmd.%n.pid
 SlurmctldLogFile=${slurm_work}/slurmctld.log
-SlurmdLogFile=${slurm_work}/slurmd.log
+SlurmdLogFile=${slurm_work}/slurmd.%n.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 MpiDefault=pmix
@@ -73,14 +118,21 @@ JobRequeue=1
 ReturnToService=2
 SlurmdParameters=config_overrides
 MinJobAge=600
-NodeName=${host} CPUs=8 State=UNKNOWN
+${node_lines}
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
   export SLURM_CONF=${slurm_work}/slurm.conf
-  /usr/sbin/slurmctld -f "${SLURM_CONF}"
-  /usr/sbin/slurmd -f "${SLURM_CONF}"
-  for _ in $(seq 100); do
-    [[ $(sinfo -h -o %t 2>/dev/null) == idle ]] && return 0
+  if ((${#slurm_nodes[@]} == 0)); then
+    /usr/sbin/slurmctld -f "${SLURM_CONF}"
+    /usr/sbin/slurmd -f "${SLURM_CONF}"
+  else
+    on_node "${slurm_nodes[0]%%=*}" env SLURM_CONF="${SLURM_CONF}" /usr/sbin/slurmctld -f "${SLURM_CONF}"
+    for entry in "${slurm_nodes[@]}"; do
+      on_node "${entry%%=*}" env SLURM_CONF="${SLURM_CONF}" /usr/sbin/slurmd -f "${SLURM_CONF}" -N "${entry%%=*}"
+    done
+  fi
+  for _ in $(seq 150); do
+    [[ $(slurm_client sinfo -h -o %t 2>/dev/null | sort -u) == idle ]] && return 0
     sleep 0.2
   done
   echo "local Slurm did not come up; logs:" >&2

@@ -22,14 +22,6 @@ trap slurm_down EXIT
 slurm_up "${work}/cluster" || exit 1
 
 source "${source_dir}/tests/support/shell_checks.sh"
-job_field() { scontrol show job "$1" -o 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-wait_for_state() {  # wait_for_state JOB STATE SECONDS
-  for _ in $(seq $(($3 * 2))); do
-    [[ $(job_field "$1" JobState) == "$2" ]] && return 0
-    sleep 0.5
-  done
-  return 1
-}
 
 export GAN_DIST_HOME=${source_dir}
 export GAN_DIST_BIN=${build}/gan_dist
