@@ -84,7 +84,8 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("comm.bucket_mb", c.comm.bucket_mb, "gradient bucket size in MiB; a bucket's allreduce starts during backward");
   t.add("comm.check_every", c.comm.check_every, "compare parameter/optimizer checksums across ranks every N steps (0: never)");
   t.add("comm.timeout_s", c.comm.timeout_s,
-        "watchdog: abort the job when a step phase (D step, G step, checkpoint) takes longer (seconds)");
+        "watchdog: abort the job, with a verdict naming who never arrived, when a step phase (D step, "
+        "G step, checkpoint) or any collective takes longer (seconds); also bounds NCCL's set-up");
   t.add("output.dir", c.output.dir, "output directory (samples/, checkpoints/, metrics.jsonl)");
   t.add("output.log_every", c.output.log_every, "console + metrics.jsonl line every N steps (0: never)");
   t.add("output.sample_every", c.output.sample_every, "8x8 sample grid PNG every N steps (0: never)");
