@@ -8,6 +8,8 @@
 #   launch/cluster/sim_cluster.sh status
 #   launch/cluster/sim_cluster.sh exec NODE COMMAND...     run COMMAND on node NODE (1..N)
 #   launch/cluster/sim_cluster.sh mpirun [mpirun options...] run mpirun on node 1 across the nodes
+#   launch/cluster/sim_cluster.sh fail NODE                 node NODE dies: every process killed, link down
+#   launch/cluster/sim_cluster.sh restore NODE              node NODE is back: link up again
 #
 # Needs root (namespaces, links, qdiscs). Everything it creates is named gsim-*; `down` removes
 # all of it, also after a crash, and `up` starts with a `down`. Addresses come only from the
@@ -152,15 +154,34 @@ cluster_status() {
   done
 }
 
+node_fail() {
+  local i=$1 pid
+  [[ -f ${state_dir}/cores.node${i} ]] || die "no node ${i} (is the cluster up? sim_cluster.sh status)"
+  for pid in $(ip netns pids "$(node_ns "${i}")"); do kill -9 "${pid}" 2>/dev/null || true; done
+  ip netns exec "$(node_ns "${i}")" ip link set eth0 down
+}
+
+node_restore() {
+  local i=$1
+  [[ -f ${state_dir}/cores.node${i} ]] || die "no node ${i} (is the cluster up? sim_cluster.sh status)"
+  ip netns exec "$(node_ns "${i}")" ip link set eth0 up
+}
+
 cluster_mpirun() {
   [[ $(node_count) -gt 0 ]] || die "the cluster is down: sim_cluster.sh up N first"
-  local flags=(--hostfile "${state_dir}/hostfile" --mca plm_rsh_agent "${state_dir}/rsh_agent"
-               --bind-to none --mca btl tcp,vader,self --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0)
+  local flags=(--mca plm_rsh_agent "${state_dir}/rsh_agent" --bind-to none --mca btl tcp,vader,self --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0)
   # mpirun notices a node that went silent while its connection to the node's daemon was idle
   # only through TCP keepalives; Open MPI's default takes 300 s + 9 x 20 s. This takes ~25 s.
   flags+=(--mca oob_tcp_keepalive_time 10 --mca oob_tcp_keepalive_intvl 5 --mca oob_tcp_keepalive_probes 3)
   [[ $(id -u) -eq 0 ]] && flags+=(--allow-run-as-root)
-  node_exec 1 mpirun "${flags[@]}" "$@"
+  # The whole cluster, unless the command names its own hosts (the elastic launcher does).
+  local arg
+  local own_hosts=false
+  for arg in "$@"; do [[ ${arg} == --hostfile || ${arg} == --host || ${arg} == -H ]] && own_hosts=true; done
+  ${own_hosts} || flags+=(--hostfile "${state_dir}/hostfile")
+  # `exec`: mpirun itself replaces the node's shell, so signals sent to this command (USR1 for an
+  # agreed stop, TERM) reach mpirun, which forwards them to the ranks.
+  node_exec 1 exec mpirun "${flags[@]}" "$@"
 }
 
 command=${1:-}
@@ -182,5 +203,7 @@ case ${command} in
   status) cluster_status ;;
   exec) need_root; node=${1:?exec NODE COMMAND...}; shift; node_exec "${node}" "$@" ;;
   mpirun) need_root; cluster_mpirun "$@" ;;
-  *) die "usage: sim_cluster.sh up N [--rate 1gbit|10gbit|none] [--slots K] | down | status | exec NODE CMD... | mpirun ARGS..." ;;
+  fail) need_root; node_fail "${1:?fail NODE}" ;;
+  restore) need_root; node_restore "${1:?restore NODE}" ;;
+  *) die "usage: sim_cluster.sh up N [--rate 1gbit|10gbit|none] [--slots K] | down | status | exec NODE CMD... | mpirun ARGS... | fail NODE | restore NODE" ;;
 esac

@@ -13,6 +13,9 @@
 #                 gan_report --hang prints the per-rank table
 #   link_down     node 2's link goes down: every rank joined and the verdict names the network
 #                 between the nodes
+#   elastic       3 nodes under launch/elastic.sh: node 3 fails, the job continues on nodes 1-2 from
+#                 the last checkpoint, node 3 returns and the job grows back at a checkpoint;
+#                 every step once in metrics.jsonl; a configuration error is not relaunched
 #   slurm_across_nodes  a local Slurm with one slurmd per node namespace: sbatch --nodes=2 trains
 #                 across both through srun --mpi=pmix; USR1 preemption gives one agreed checkpoint
 #                 and a requeued run that resumes from it
@@ -200,6 +203,43 @@ PY
       test "$(ls "${out}/checkpoints" | grep -c '^step_')" -eq 2 -a -f "${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")/MANIFEST"
     check "preemption: the rerun resumed from it" contains "${log}" "resumed from ${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")"
     check "preemption: the rerun finished" test -f "${out}/checkpoints/step_00002000/MANIFEST"
+    ;;
+
+  elastic)
+    # A third node; the elastic launcher runs the job over all three.
+    cluster up 3 --slots 1 >/dev/null || exit 1
+    elastic=(bash "${source_dir}/launch/elastic.sh" --hostfile "${GAN_SIM_CLUSTER_DIR}/hostfile" --probe-every 2
+             --probe-timeout 8 --mpirun "bash ${source_dir}/launch/cluster/sim_cluster.sh mpirun" --)
+    out=${work}/run
+    log=${work}/elastic.log
+    # Three nodes on two cores share one (nodes 1 and 3): slow, so the run is short.
+    "${elastic[@]}" "${gan_dist}" "${base[@]}" --output.dir="${out}" --train.max_steps=600 --output.log_every=50 \
+      --output.checkpoint_every=100 --comm.timeout_s=10 >"${log}" 2>&1 &
+    launcher=$!
+    check "the run wrote its step-100 checkpoint" wait_for_file "${out}/checkpoints/step_00000100/MANIFEST" 90
+    cluster fail 3
+    for _ in $(seq 300); do grep -q "^resumed from" "${log}" && break; sleep 0.2; done
+    check "the launcher relaunched on nodes 1-2 and resumed" contains "${log}" "elastic: launching on node1,node2 (2 ranks)"
+    cluster restore 3
+    deadline=$((SECONDS + 120))
+    while kill -0 "${launcher}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
+    kill "${launcher}" 2>/dev/null
+    wait "${launcher}"
+    check "the launcher finished the training (exit 0)" test $? -eq 0
+    check "one line for the node that left" grep -qE "^elastic: node3 left at step [0-9]+ \(world 3 -> 2 nodes\)" "${log}"
+    check "one line for the node that joined" grep -qE "^elastic: node3 joined at step [0-9]+ \(world 2 -> 3 nodes\)" "${log}"
+    check "the job grew back to 3 nodes" test "$(grep -c "placement: 3 node(s)" "${log}")" -eq 2
+    check "training reached max_steps" test -f "${out}/checkpoints/step_00000600/MANIFEST"
+    check "metrics.jsonl has every logged step once, in order" python3 - "${out}/metrics.jsonl" <<'PY'
+import json, sys
+steps = [json.loads(line)["step"] for line in open(sys.argv[1]) if '"loss_d"' in line]
+assert steps == list(range(50, 601, 50)), steps
+PY
+    # A failure that is not a lost node must not loop.
+    "${elastic[@]}" "${gan_dist}" "${base[@]}" --output.dir="${work}/bad" --train.batch_size=0 >"${work}/bad.log" 2>&1
+    check "a configuration error ends the launcher non-zero" test $? -ne 0
+    check "... with the program's message" contains "${work}/bad.log" "train.batch_size"
+    check "... and without a relaunch" contains "${work}/bad.log" "every node answers: not a lost node, not relaunching"
     ;;
 
   *) echo "unknown case '${case_name}'"; exit 2 ;;
