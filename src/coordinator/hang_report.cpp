@@ -291,13 +291,17 @@ HangEvidence readHangEvidence(const RunDirectory& run) {
   return evidence;
 }
 
-void endJobOnHang(const RunDirectory& run, comm::Communicator& communicator, const comm::CollectiveRecord& record,
+void endJobOnHang(const RunDirectory& run, comm::Communicator& communicator, const comm::CollectiveRecord* record,
                   const std::vector<std::string>& rank_hosts, const std::string& reason, double gather_s) {
   const int rank = communicator.rank();
   std::fprintf(stderr, "gan_dist: error on rank %d: %s\n", rank, reason.c_str());
   std::fflush(stderr);
+  if (record == nullptr) {
+    communicator.abortJob(1);
+    std::_Exit(1);  // not reached
+  }
   try {
-    writeHangRecord(run, makeHangRecord(rank, communicator.worldSize(), rank_hosts, reason, record));
+    writeHangRecord(run, makeHangRecord(rank, communicator.worldSize(), rank_hosts, reason, *record));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gan_dist: rank %d could not leave its hang record: %s\n", rank, e.what());
   }

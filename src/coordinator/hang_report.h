@@ -61,9 +61,10 @@ std::string hangTable(const std::vector<RankHangRecord>& records);
 
 // What the watchdog calls on a timeout: prints `reason`, writes this rank's record, waits up to
 // `gather_s` for the others' records, prints the verdict on the lowest rank that has a record,
-// then ends the job. Never returns.
+// then ends the job. Without a record (a run wired without one) it prints `reason` and ends the
+// job at once. Never returns.
 [[noreturn]] void endJobOnHang(const RunDirectory& run, comm::Communicator& communicator,
-                               const comm::CollectiveRecord& record, const std::vector<std::string>& rank_hosts,
+                               const comm::CollectiveRecord* record, const std::vector<std::string>& rank_hosts,
                                const std::string& reason, double gather_s);
 
 }  // namespace gan::coordinator

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <memory>
 
@@ -329,13 +329,7 @@ void TrainingLoop::checkpoint(int64_t done) {
 }
 
 void TrainingLoop::endOnHang(const std::string& report) {
-  if (wiring_.collectives == nullptr) {
-    std::fprintf(stderr, "gan_dist: error on rank %d: %s\n", rank_, report.c_str());
-    std::fflush(stderr);
-    communicator_.abortJob(1);
-    std::_Exit(1);  // not reached
-  }
-  endJobOnHang(run_dir_, communicator_, *wiring_.collectives, wiring_.rank_hosts, report,
+  endJobOnHang(run_dir_, communicator_, wiring_.collectives, wiring_.rank_hosts, report,
                std::min(10.0, config_.comm.timeout_s));
 }
 
