@@ -43,6 +43,7 @@ done
 for number in "${min_nodes}" "${max_restarts}" "${probe_every}" "${probe_timeout}"; do
   [[ ${number} =~ ^[0-9]+$ ]] || die "expected a whole number, got '${number}'"
 done
+((probe_every >= 1)) || die "--probe-every must be at least 1 second"
 read -r -a mpirun_words <<<"${mpirun_command}"
 
 # The nodes and their slots, in hostfile order.
@@ -88,14 +89,13 @@ while true; do
   "${mpirun_words[@]}" --hostfile "${work}/hostfile" -np "${ranks}" "$@" --output.resume=auto &
   job=$!
   returned=()
-  # While it runs, look for lost nodes that answer again.
+  # While it runs, look for lost nodes that answer again (every --probe-every seconds, until one
+  # does; then only wait for the agreed stop).
+  waited=0
   while kill -0 "${job}" 2>/dev/null; do
-    for ((waited = 0; waited < probe_every && ${#returned[@]} == 0; waited++)); do
-      kill -0 "${job}" 2>/dev/null || break
-      sleep 1
-    done
-    kill -0 "${job}" 2>/dev/null || break
-    ((${#returned[@]} > 0)) && continue
+    sleep 1
+    waited=$((waited + 1))
+    ((${#returned[@]} == 0 && waited % probe_every == 0)) || continue
     for node in "${nodes[@]}"; do
       [[ " ${active[*]} " == *" ${node} "* ]] && continue
       if usable "${node}"; then returned+=("${node}"); fi
