@@ -90,6 +90,9 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("output.log_every", c.output.log_every, "console + metrics.jsonl line every N steps (0: never)");
   t.add("output.sample_every", c.output.sample_every, "8x8 sample grid PNG every N steps (0: never)");
   t.add("output.checkpoint_every", c.output.checkpoint_every, "checkpoint every N steps (0: never)");
+  t.add("output.checkpoint_mtbf_h", c.output.checkpoint_mtbf_h,
+        "expected hours between failures of the whole job (a node's MTBF / nodes); > 0 also checkpoints at Daly's "
+        "optimum interval from the measured checkpoint time (0: off)");
   t.add("output.keep_last", c.output.keep_last, "keep only the newest K checkpoints (0: keep all)");
   t.add("output.resume", c.output.resume,
         "auto (newest good checkpoint in output.dir, if any) | never | PATH of a checkpoint directory");
@@ -178,6 +181,7 @@ void Config::validate() const {
   requireNonNegative("output.log_every", output.log_every);
   requireNonNegative("output.sample_every", output.sample_every);
   requireNonNegative("output.checkpoint_every", output.checkpoint_every);
+  requireNonNegativeReal("output.checkpoint_mtbf_h", output.checkpoint_mtbf_h, " (0: off)");
   requireNonNegative("output.keep_last", output.keep_last);
   requireNonNegative("output.timeline_steps", output.timeline_steps);
   GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");

@@ -54,6 +54,7 @@ struct OutputConfig {
   int64_t log_every = 50;
   int64_t sample_every = 500;
   int64_t checkpoint_every = 1000;
+  double checkpoint_mtbf_h = 0;   // expected hours between failures of the job; > 0 adds Daly's interval
   int64_t keep_last = 0;          // keep only the newest K checkpoints; 0 keeps all
   std::string resume = "auto";    // auto | never | PATH of a checkpoint directory
   std::string resume_changes = "refuse";  // refuse | allow: resuming with options that change the trajectory

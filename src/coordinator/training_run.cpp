@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/run_directory.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/checkpoint_schedule.h"
 #include "coordinator/hang_report.h"
 #include "coordinator/resume.h"
 #include "coordinator/run_observer.h"
@@ -129,6 +130,8 @@ class TrainingLoop {
   int64_t skipped_updates_ = 0;
   int64_t consecutive_bad_ = 0;
   double last_checkpoint_s_ = 0;
+  CheckpointSchedule checkpoints_;
+  Clock::time_point checkpoint_ended_ = Clock::now();
   Clock::time_point window_start_ = Clock::now();
   int64_t window_steps_ = 0;
 };
@@ -147,7 +150,8 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       watchdog_(config.comm.timeout_s, rank_, [this](const std::string& report) { endOnHang(report); },
                 wiring.collectives),
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
-      agreement_(communicator, wiring.stop_request) {
+      agreement_(communicator, wiring.stop_request),
+      checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600) {
   // Hang records are evidence of this run only: a new start clears what an earlier one left.
   if (coordinator_) {
     std::error_code ignored;
@@ -203,6 +207,7 @@ bool TrainingLoop::prepare() {
   if (coordinator_) {
     recorder_ = std::make_unique<RunRecorder>(run_dir_, first_step_, config_.train.max_steps, config_.output.tensorboard);
   }
+  checkpoint_ended_ = Clock::now();  // the time rule counts training, not start-up
   picture_noise_ = data::latentNoiseTensor(static_cast<uint64_t>(config_.train.seed), data::kSampleGridNoiseStep, 0,
                                            dataset_->isImage() ? 64 : 1000, config_.model.latent_dim, device_);
   return true;
@@ -228,7 +233,7 @@ RunSummary TrainingLoop::run() {
     if (due(config_.output.log_every, done, last)) recordStep(outputs, step);
     if (coordinator_ && due(config_.output.sample_every, done, last)) recordPicture(done);
     if (evaluator_ && due(config_.eval.every, done, last)) evaluate(done);
-    const bool checkpoint_due = due(config_.output.checkpoint_every, done, last);
+    const bool checkpoint_due = checkpoints_.due(done, last, secondsSince(checkpoint_ended_));
     if (checkpoint_due) checkpoint(done);
     summary_.steps = done;
     if (agreedStop(done, checkpoint_due)) break;
@@ -326,6 +331,10 @@ void TrainingLoop::checkpoint(int64_t done) {
     pruneCheckpoints(run_dir_, config_.output.keep_last);
     last_checkpoint_s_ = secondsSince(began);
   });
+  const bool first_measurement = checkpoints_.intervalSeconds() == 0;
+  checkpoints_.recordCheckpoint(last_checkpoint_s_);
+  if (checkpoints_.timeRule() && first_measurement) log0f(checkpoints_.describe());
+  checkpoint_ended_ = Clock::now();
 }
 
 void TrainingLoop::endOnHang(const std::string& report) {

@@ -213,7 +213,7 @@ PY
     out=${work}/run
     log=${work}/elastic.log
     # Three nodes on two cores share one (nodes 1 and 3): slow, so the run is short.
-    "${elastic[@]}" "${gan_dist}" "${base[@]}" --output.dir="${out}" --train.max_steps=600 --output.log_every=50 \
+    "${elastic[@]}" "${gan_dist}" "${base[@]}" --output.dir="${out}" --train.max_steps=600 --output.log_every=10 \
       --output.checkpoint_every=100 --comm.timeout_s=10 >"${log}" 2>&1 &
     launcher=$!
     check "the run wrote its step-100 checkpoint" wait_for_file "${out}/checkpoints/step_00000100/MANIFEST" 90
@@ -233,8 +233,32 @@ PY
     check "metrics.jsonl has every logged step once, in order" python3 - "${out}/metrics.jsonl" <<'PY'
 import json, sys
 steps = [json.loads(line)["step"] for line in open(sys.argv[1]) if '"loss_d"' in line]
-assert steps == list(range(50, 601, 50)), steps
+assert steps == list(range(10, 601, 10)), steps
 PY
+    # The steps after the relaunch continue the checkpoint's trajectory: a straight 2-node run
+    # from the same checkpoint to the step where the job grew back logs the same values and
+    # writes the same model and optimizer bytes.
+    resumed=$(sed -n 's/^resumed from \(.*\) at step \([0-9]*\)$/\1 \2/p' "${log}" | head -n 1)
+    read -r resumed_dir resumed_step <<<"${resumed:-none 0}"
+    joined_step=$(sed -n 's/^elastic: node3 joined at step \([0-9]*\) .*/\1/p' "${log}")
+    joined_dir=${out}/checkpoints/$(printf 'step_%08d' "${joined_step:-0}")
+    cluster mpirun -np 2 --host node1,node2 "${gan_dist}" "${base[@]}" --output.dir="${work}/straight" \
+      --output.resume="${resumed_dir}" --train.max_steps="${joined_step:-0}" --output.log_every=10 \
+      --output.checkpoint_every=100000 >"${work}/straight.log" 2>&1
+    check "a straight 2-node run from step ${resumed_step} to ${joined_step:-?} succeeded" test $? -eq 0
+    check "... logs the same values as the relaunched job" python3 - "${out}/metrics.jsonl" "${work}/straight/metrics.jsonl" <<'PY'
+import json, sys
+keys = ("loss_d", "loss_g", "d_real", "d_fake")
+elastic = {r["step"]: r for r in map(json.loads, open(sys.argv[1])) if "loss_d" in r}
+straight = [r for r in map(json.loads, open(sys.argv[2])) if "loss_d" in r and r["step"] % 10 == 0]
+assert len(straight) >= 2, straight
+for row in straight:
+    assert all(row[k] == elastic[row["step"]][k] for k in keys), (row, elastic[row["step"]])
+PY
+    for file in model_G.pt model_D.pt optim_G.pt optim_D.pt; do
+      check "... and the same ${file} at step ${joined_step:-?}" \
+        cmp "${joined_dir}/${file}" "${work}/straight/checkpoints/$(basename "${joined_dir}")/${file}"
+    done
     # A failure that is not a lost node must not loop.
     "${elastic[@]}" "${gan_dist}" "${base[@]}" --output.dir="${work}/bad" --train.batch_size=0 >"${work}/bad.log" 2>&1
     check "a configuration error ends the launcher non-zero" test $? -ne 0

@@ -19,6 +19,7 @@
 #include "comm/local_communicator.h"
 #include "common/error.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/checkpoint_schedule.h"
 #include "coordinator/metrics_log.h"
 #include "coordinator/resume.h"
 #include "coordinator/step_agreement.h"
@@ -34,6 +35,43 @@ namespace fs = std::filesystem;
 
 namespace {
 using namespace gan;
+
+// ---- CheckpointSchedule
+
+TEST(CheckpointSchedule, DalysIntervalMatchesHandComputedValues) {
+  // C = 60 s, M = 24 h: sqrt(2CM) = 3219.94 (Young), times 1.0062 for the higher-order terms, minus C.
+  EXPECT_NEAR(coordinator::dalyCheckpointInterval(60, 86400), 3180.062, 1e-3);
+  EXPECT_NEAR(coordinator::dalyCheckpointInterval(2, 3600), 118.670, 1e-3);
+  // A checkpoint slower than twice the MTBF: checkpoint once per MTBF.
+  EXPECT_DOUBLE_EQ(coordinator::dalyCheckpointInterval(100, 40), 40);
+}
+
+TEST(CheckpointSchedule, StepCountAloneIsEveryNStepsAndTheLastStep) {
+  coordinator::CheckpointSchedule schedule(100, 0);
+  EXPECT_FALSE(schedule.due(1, 250, 1e9));  // no time rule, however long it has been
+  EXPECT_TRUE(schedule.due(100, 250, 0));
+  EXPECT_FALSE(schedule.due(101, 250, 0));
+  EXPECT_TRUE(schedule.due(250, 250, 0));
+  EXPECT_FALSE(coordinator::CheckpointSchedule(0, 0).due(250, 250, 0));  // never
+}
+
+TEST(CheckpointSchedule, TimeRuleMeasuresFirstThenFollowsTheMeanCheckpointTime) {
+  coordinator::CheckpointSchedule schedule(0, 3600);
+  EXPECT_TRUE(schedule.due(1, 1000, 0)) << "the first step measures what a checkpoint costs";
+  schedule.recordCheckpoint(1);
+  schedule.recordCheckpoint(3);  // mean 2 s
+  EXPECT_NEAR(schedule.intervalSeconds(), 118.670, 1e-3);
+  EXPECT_FALSE(schedule.due(2, 1000, 118));
+  EXPECT_TRUE(schedule.due(3, 1000, 118.7));
+  EXPECT_TRUE(schedule.due(1000, 1000, 0));
+  // Either rule makes a checkpoint due.
+  coordinator::CheckpointSchedule both(50, 3600);
+  both.recordCheckpoint(2);
+  EXPECT_TRUE(both.due(50, 1000, 1));
+  EXPECT_TRUE(both.due(51, 1000, 119));
+  EXPECT_FALSE(both.due(52, 1000, 1));
+  EXPECT_NE(both.describe().find("118.7 s"), std::string::npos) << both.describe();
+}
 
 // ---- StepAgreement
 

@@ -1,0 +1,41 @@
+#include "coordinator/checkpoint_schedule.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace gan::coordinator {
+
+double dalyCheckpointInterval(double checkpoint_s, double mtbf_s) {
+  if (checkpoint_s >= 2 * mtbf_s) return mtbf_s;
+  const double ratio = checkpoint_s / (2 * mtbf_s);
+  return std::sqrt(2 * checkpoint_s * mtbf_s) * (1 + std::sqrt(ratio) / 3 + ratio / 9) - checkpoint_s;
+}
+
+bool CheckpointSchedule::due(int64_t done, int64_t last, double seconds_since_checkpoint) const {
+  if (done == last && (every_steps_ > 0 || timeRule())) return true;
+  if (every_steps_ > 0 && done % every_steps_ == 0) return true;
+  if (!timeRule()) return false;
+  return measured_count_ == 0 || seconds_since_checkpoint >= intervalSeconds();
+}
+
+void CheckpointSchedule::recordCheckpoint(double seconds) {
+  measured_total_s_ += seconds;
+  ++measured_count_;
+}
+
+double CheckpointSchedule::intervalSeconds() const {
+  if (!timeRule() || measured_count_ == 0) return 0;
+  return dalyCheckpointInterval(measured_total_s_ / double(measured_count_), mtbf_s_);
+}
+
+std::string CheckpointSchedule::describe() const {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "checkpoint interval %.1f s of training (Daly's optimum for a %.3f s checkpoint and a job MTBF of "
+                "%g h; a failure loses about half of it plus the restart)",
+                intervalSeconds(), measured_count_ ? measured_total_s_ / double(measured_count_) : 0.0,
+                mtbf_s_ / 3600);
+  return line;
+}
+
+}  // namespace gan::coordinator
