@@ -1,33 +1,43 @@
 #!/usr/bin/env bash
-# Elastic gan_dist over a hostfile: when the job ends because nodes were lost, relaunch on the
-# nodes that still answer, resuming from the newest checkpoint on the smaller world with the same
-# global batch; when a lost node answers again, stop at an agreed checkpoint and relaunch on the
-# larger set.
+# Elastic gan_dist over a hostfile or inside a Slurm allocation: when the job ends because nodes
+# were lost, relaunch on the nodes that still answer, resuming from the newest checkpoint on the
+# smaller world with the same global batch; when a lost node answers again, stop at an agreed
+# checkpoint and relaunch on the larger set.
 #
-#   launch/elastic.sh --hostfile FILE [--min-nodes N] [--max-restarts N] [--probe-every SECONDS]
-#                     [--probe-timeout SECONDS] [--mpirun "COMMAND"] -- GAN_DIST [gan_dist options...]
+#   launch/elastic.sh --hostfile FILE [options] -- GAN_DIST [gan_dist options...]
+#   launch/elastic.sh --slurm [--tasks-per-node K] [options] -- GAN_DIST [gan_dist options...]
 #
 #   --hostfile       the nodes, one "NAME slots=K" per line (the job starts on all of them)
+#   --slurm          the nodes of this Slurm job (SLURM_JOB_NODELIST), K tasks on each
+#                    (--tasks-per-node, default SLURM_NTASKS_PER_NODE or 1); submit with
+#                    --no-kill so the allocation outlives a node (launch/slurm/train_elastic.sbatch)
 #   --min-nodes      stop when fewer nodes than this remain (default 1)
 #   --max-restarts   stop after this many relaunches after failures (default 3; growing back to a
 #                    returned node is not a failure and does not count)
 #   --probe-every    while the job runs, how often lost nodes are probed (default 30 s)
 #   --probe-timeout  how long a probe may take before the node counts as lost (default 15 s)
-#   --mpirun         the launcher command (default "mpirun"; on the simulated cluster
-#                    "launch/cluster/sim_cluster.sh mpirun")
+#   --mpirun         hostfile mode: the launcher command (default "mpirun"; on the simulated
+#                    cluster "launch/cluster/sim_cluster.sh mpirun")
+#   --srun           Slurm mode: the step launcher (default "srun --mpi=pmix --kill-on-bad-exit=1")
 #
-# A node is usable when `MPIRUN --host NODE -np 1 true` succeeds within the probe timeout. A job
-# that fails while every node answers failed for another reason (a configuration error, a NaN
-# abort, a bug): the launcher stops at once with the job's exit status instead of looping. Each
-# event is one line on stderr: "elastic: node3 left at step 40 (world 3 -> 2)".
+# A node is usable when a one-task step on it (`MPIRUN --host NODE -np 1 true`, or `srun
+# --nodelist=NODE --ntasks=1 true`) succeeds within the probe timeout. A job that fails while
+# every node answers failed for another reason (a configuration error, a NaN abort, a bug): the
+# launcher stops at once with the job's exit status instead of looping. Each event is one line
+# on stderr: "elastic: node3 left at step 40 (world 3 -> 2 nodes)". USR1 sent to the launcher
+# (a preemption warning) is passed to the job: it checkpoints and the launcher exits 0.
 set -uo pipefail
 
-hostfile="" min_nodes=1 max_restarts=3 probe_every=30 probe_timeout=15 mpirun_command=mpirun
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+hostfile="" slurm=0 tasks_per_node=${SLURM_NTASKS_PER_NODE:-1} min_nodes=1 max_restarts=3 probe_every=30
+probe_timeout=15 mpirun_command=mpirun srun_command="srun --mpi=pmix --kill-on-bad-exit=1"
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "elastic: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case $1 in
     --hostfile) hostfile=${2:-}; shift 2 ;;
+    --slurm) slurm=1; shift ;;
+    --tasks-per-node) tasks_per_node=${2:-}; shift 2 ;;
+    --srun) srun_command=${2:-}; shift 2 ;;
     --min-nodes) min_nodes=${2:-}; shift 2 ;;
     --max-restarts) max_restarts=${2:-}; shift 2 ;;
     --probe-every) probe_every=${2:-}; shift 2 ;;
@@ -39,23 +49,38 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ $# -ge 1 ]] || die "missing '-- GAN_DIST [options...]'"
-[[ -r ${hostfile} ]] || die "--hostfile '${hostfile}': not a readable file"
-for number in "${min_nodes}" "${max_restarts}" "${probe_every}" "${probe_timeout}"; do
+if ((slurm)); then
+  [[ -z ${hostfile} ]] || die "--slurm and --hostfile exclude each other"
+  [[ -n ${SLURM_JOB_NODELIST:-} ]] || die "--slurm: not inside a Slurm job (SLURM_JOB_NODELIST is unset)"
+else
+  [[ -r ${hostfile} ]] || die "--hostfile '${hostfile}': not a readable file"
+fi
+for number in "${tasks_per_node}" "${min_nodes}" "${max_restarts}" "${probe_every}" "${probe_timeout}"; do
   [[ ${number} =~ ^[0-9]+$ ]] || die "expected a whole number, got '${number}'"
 done
 ((probe_every >= 1)) || die "--probe-every must be at least 1 second"
+((tasks_per_node >= 1)) || die "--tasks-per-node must be at least 1"
 read -r -a mpirun_words <<<"${mpirun_command}"
+read -r -a srun_words <<<"${srun_command}"
 
-# The nodes and their slots, in hostfile order.
+# The nodes and their slots, in hostfile (or allocation) order.
 nodes=()
 declare -A slots
-while read -r name rest; do
-  [[ -z ${name} || ${name} == \#* ]] && continue
-  nodes+=("${name}")
-  slots[${name}]=$(sed -n 's/.*slots=\([0-9]*\).*/\1/p' <<<"${rest}")
-  [[ -n ${slots[${name}]} ]] || slots[${name}]=1
-done <"${hostfile}"
-((${#nodes[@]} > 0)) || die "--hostfile '${hostfile}' names no node"
+if ((slurm)); then
+  for name in $(scontrol show hostnames "${SLURM_JOB_NODELIST}"); do
+    nodes+=("${name}")
+    slots[${name}]=${tasks_per_node}
+  done
+  ((${#nodes[@]} > 0)) || die "--slurm: SLURM_JOB_NODELIST '${SLURM_JOB_NODELIST}' names no node"
+else
+  while read -r name rest; do
+    [[ -z ${name} || ${name} == \#* ]] && continue
+    nodes+=("${name}")
+    slots[${name}]=$(sed -n 's/.*slots=\([0-9]*\).*/\1/p' <<<"${rest}")
+    [[ -n ${slots[${name}]} ]] || slots[${name}]=1
+  done <"${hostfile}"
+  ((${#nodes[@]} > 0)) || die "--hostfile '${hostfile}' names no node"
+fi
 
 # The newest checkpoint's step, when the options name the output directory.
 output_dir=""
@@ -71,8 +96,39 @@ checkpoint_step() {
   echo $((10#${latest#step_}))
 }
 
-usable() { timeout "${probe_timeout}" "${mpirun_words[@]}" --host "$1" -np 1 true >/dev/null 2>&1; }
 join_words() { local IFS=,; echo "$*"; }
+# A one-task step on the node. Under Slurm a node that Slurm has declared DOWN has left this
+# job's allocation (--no-kill keeps the rest), so its probe fails from then on.
+usable() {
+  if ((slurm)); then
+    timeout "${probe_timeout}" "${srun_words[0]}" --nodes=1 --ntasks=1 --nodelist="$1" --overlap --quiet true >/dev/null 2>&1
+  else
+    timeout "${probe_timeout}" "${mpirun_words[@]}" --host "$1" -np 1 true >/dev/null 2>&1
+  fi
+}
+# Starts the job on the active nodes in the background; sets job.
+launch() {  # launch RANKS GAN_DIST_ARGS...
+  local ranks=$1; shift
+  if ((slurm)); then
+    # --overlap: the failed step stays "completing" on the surviving nodes until Slurm hears
+    # from the lost one, and holds their CPUs; without it the relaunch waits for that.
+    "${srun_words[@]}" --overlap --nodes="${#active[@]}" --nodelist="$(join_words "${active[@]}")" --ntasks="${ranks}" \
+      --ntasks-per-node="${tasks_per_node}" "$@" --output.resume=auto &
+  else
+    "${mpirun_words[@]}" --hostfile "${work}/hostfile" -np "${ranks}" "$@" --output.resume=auto &
+  fi
+  job=$!
+}
+
+# A preemption warning (USR1 to this launcher) is passed to the job: it stops at a checkpoint.
+preempted=0
+job=""
+forward_preemption() {
+  preempted=1
+  echo "elastic: preemption signal: stopping the job at a checkpoint" >&2
+  [[ -z ${job} ]] || kill -USR1 "${job}" 2>/dev/null
+}
+trap forward_preemption USR1
 
 work=$(mktemp -d /tmp/gan_elastic.XXXXXX)
 trap 'rm -rf "${work}"' EXIT
@@ -86,8 +142,7 @@ while true; do
     ranks=$((ranks + slots[${node}]))
   done
   echo "elastic: launching on $(join_words "${active[@]}") (${ranks} ranks)" >&2
-  "${mpirun_words[@]}" --hostfile "${work}/hostfile" -np "${ranks}" "$@" --output.resume=auto &
-  job=$!
+  launch "${ranks}" "$@"
   returned=()
   # While it runs, look for lost nodes that answer again (every --probe-every seconds, until one
   # does; then only wait for the agreed stop).
@@ -95,7 +150,7 @@ while true; do
   while kill -0 "${job}" 2>/dev/null; do
     sleep 1
     waited=$((waited + 1))
-    ((${#returned[@]} == 0 && waited % probe_every == 0)) || continue
+    ((${#returned[@]} == 0 && !preempted && waited % probe_every == 0)) || continue
     for node in "${nodes[@]}"; do
       [[ " ${active[*]} " == *" ${node} "* ]] && continue
       if usable "${node}"; then returned+=("${node}"); fi
@@ -106,10 +161,26 @@ while true; do
       kill -USR1 "${job}" 2>/dev/null
     fi
   done
-  wait "${job}"
-  status=$?
+  # `wait` returns early when a trapped signal arrives; wait until the job itself has ended.
+  while :; do
+    wait "${job}"
+    status=$?
+    kill -0 "${job}" 2>/dev/null || break
+  done
+  if ((preempted)); then
+    echo "elastic: stopped for preemption (exit ${status})" >&2
+    exit "${status}"
+  fi
 
-  if ((${#returned[@]} > 0)) && ((status == 0)); then
+  if ((${#returned[@]} > 0)); then
+    # Asked to stop for growth: normally an agreed checkpoint and exit 0. A job stopped before it
+    # had started training exits non-zero, but it ran before on these nodes with these options,
+    # so that is no reason to give up: it counts as a restart.
+    if ((status != 0)); then
+      restarts=$((restarts + 1))
+      echo "elastic: the job ended with exit ${status} when asked to stop for growth (relaunch ${restarts} of ${max_restarts})" >&2
+      ((restarts <= max_restarts)) || { echo "elastic: ${max_restarts} relaunch(es) used (--max-restarts): stopping" >&2; exit "${status}"; }
+    fi
     before=${#active[@]}
     grown=()
     for node in "${nodes[@]}"; do

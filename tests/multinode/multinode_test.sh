@@ -15,7 +15,11 @@
 #                 between the nodes
 #   elastic       3 nodes under launch/elastic.sh: node 3 fails, the job continues on nodes 1-2 from
 #                 the last checkpoint, node 3 returns and the job grows back at a checkpoint;
-#                 every step once in metrics.jsonl; a configuration error is not relaunched
+#                 the relaunched steps equal a straight 2-node run from the same checkpoint; every
+#                 step once in metrics.jsonl; a configuration error and a NaN abort are not relaunched
+#   slurm_elastic the elastic case through Slurm: sbatch --nodes=3 --no-kill of
+#                 launch/slurm/train_elastic.sbatch; node 3 fails, the job continues on nodes 1-2
+#                 inside the same allocation; node 3's slurmd returns and the job grows back
 #   slurm_across_nodes  a local Slurm with one slurmd per node namespace: sbatch --nodes=2 trains
 #                 across both through srun --mpi=pmix; USR1 preemption gives one agreed checkpoint
 #                 and a requeued run that resumes from it
@@ -205,6 +209,44 @@ PY
     check "preemption: the rerun finished" test -f "${out}/checkpoints/step_00002000/MANIFEST"
     ;;
 
+  slurm_elastic)
+    if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+      echo "SKIPPED: needs Debian's slurmctld slurmd slurm-client munge (launch/install_deps.sh)"
+      exit 77
+    fi
+    cluster up 3 --slots 1 >/dev/null || exit 1
+    source "${source_dir}/tests/slurm/local_slurm.sh"
+    trap 'slurm_down; cluster down >/dev/null 2>&1' EXIT
+    slurm_up "${work}/slurm" node1=198.18.0.11 node2=198.18.0.12 node3=198.18.0.13 || exit 1
+    export GAN_DIST_HOME=${source_dir} GAN_DIST_BIN=${gan_dist} GAN_RUNS=${work}/runs
+    export OMPI_MCA_btl_tcp_if_include=eth0
+    export GAN_ELASTIC_OPTIONS="--probe-every 2 --probe-timeout 8"
+    cd "${work}"
+    export GAN_CONFIG=${config}  # the job script passes --config itself
+    job=$(slurm_client sbatch --parsable --nodes=3 "${source_dir}/launch/slurm/train_elastic.sbatch" \
+          "${base[@]:2}" --train.max_steps=600 --output.log_every=10 --output.checkpoint_every=100 --comm.timeout_s=10)
+    out=${GAN_RUNS}/slurm_${job}
+    log=${work}/gan_dist_${job}.out
+    check "the run wrote its step-100 checkpoint" wait_for_file "${out}/checkpoints/step_00000100/MANIFEST" 90 || exit 1
+    fault=${SECONDS}
+    cluster fail 3
+    for _ in $(seq 300); do grep -q "^resumed from" "${log}" && break; sleep 0.2; done
+    check "the launcher relaunched on nodes 1-2 inside the allocation and resumed" contains "${log}" "elastic: launching on node1,node2 (2 ranks)"
+    echo "relaunched $((SECONDS - fault)) s after the fault"
+    cluster restore 3
+    on_node node3 env SLURM_CONF="${SLURM_CONF}" /usr/sbin/slurmd -f "${SLURM_CONF}" -N node3
+    wait_for_state "${job}" COMPLETED 180
+    check "the job completed" test "$(job_field "${job}" JobState)" = COMPLETED
+    check "one line for the node that left" grep -qE "^elastic: node3 left at step [0-9]+ \(world 3 -> 2 nodes\)" "${log}"
+    check "one line for the node that joined" grep -qE "^elastic: node3 joined at step [0-9]+ \(world 2 -> 3 nodes\)" "${log}"
+    check "training reached max_steps" test -f "${out}/checkpoints/step_00000600/MANIFEST"
+    check "metrics.jsonl has every logged step once, in order" python3 - "${out}/metrics.jsonl" <<'PY'
+import json, sys
+steps = [json.loads(line)["step"] for line in open(sys.argv[1]) if '"loss_d"' in line]
+assert steps == list(range(10, 601, 10)), steps
+PY
+    ;;
+
   elastic)
     # A third node; the elastic launcher runs the job over all three.
     cluster up 3 --slots 1 >/dev/null || exit 1
@@ -264,6 +306,13 @@ PY
     check "a configuration error ends the launcher non-zero" test $? -ne 0
     check "... with the program's message" contains "${work}/bad.log" "train.batch_size"
     check "... and without a relaunch" contains "${work}/bad.log" "every node answers: not a lost node, not relaunching"
+    # Nor must a NaN abort (rank 0's batch poisoned at step 5, abort at the first bad step).
+    GAN_DIST_FAULT_NAN_AT=0:5 bash "${source_dir}/launch/elastic.sh" --hostfile "${GAN_SIM_CLUSTER_DIR}/hostfile" \
+      --mpirun "bash ${source_dir}/launch/cluster/sim_cluster.sh mpirun -x GAN_DIST_FAULT_NAN_AT" -- "${gan_dist}" \
+      "${base[@]}" --output.dir="${work}/nan" --train.max_steps=50 --train.max_bad_steps=1 >"${work}/nan.log" 2>&1
+    check "a NaN abort ends the launcher non-zero" test $? -ne 0
+    check "... with the program's message" contains "${work}/nan.log" "training diverged"
+    check "... and without a relaunch" test "$(grep -c "^elastic: launching" "${work}/nan.log")" -eq 1
     ;;
 
   *) echo "unknown case '${case_name}'"; exit 2 ;;
