@@ -144,6 +144,11 @@ node_exec() {
 cluster_status() {
   local count; count=$(node_count)
   if [[ ${count} -eq 0 ]]; then echo "sim_cluster: down"; return 0; fi
+  # State left by a run that was killed before it could tear down (the namespaces went with a reboot).
+  if ! ip netns list 2>/dev/null | grep -q "^$(node_ns 1)\b"; then
+    echo "sim_cluster: down (stale state in ${state_dir} from a run that did not tear down: 'sim_cluster.sh down' clears it)"
+    return 0
+  fi
   echo "sim_cluster: ${count} node(s), link rate $(cat "${state_dir}/rate"), hostfile ${state_dir}/hostfile"
   local i
   for i in $(seq "${count}"); do

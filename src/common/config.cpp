@@ -51,6 +51,9 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("data.path", c.data.path,
         "directory of the data files (train-images-idx3-ubyte[.gz] or data_batch_N.bin); empty = "
         "/usr/share/datasets/<name> for the MNIST formats");
+  t.add("data.limit", c.data.limit,
+        "train on only N images: the first N of one fixed shuffle of the training set, the same for every seed "
+        "and world size (0: all); evaluation still uses every test image");
   t.add("model.arch", c.model.arch,
         "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1) | mlp2d (3 hidden layers, for "
         "2-D points) | dcgan (convolutional, square images)");
@@ -141,6 +144,7 @@ void requireOneOf(const char* name, const std::string& value, std::initializer_l
 
 void Config::validate() const {
   requireOneOf("data.name", data.name, {"fashion_mnist", "mnist", "cifar10", "ring8", "grid25"});
+  requireNonNegative("data.limit", data.limit);
   requireOneOf("model.arch", model.arch, {"mlp", "mlp2d", "dcgan"});
   requirePositive("model.latent_dim", model.latent_dim);
   requirePositive("model.hidden_dim", model.hidden_dim);

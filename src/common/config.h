@@ -13,6 +13,7 @@ namespace gan {
 struct DataConfig {
   std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | ring8 | grid25
   std::string path;                    // empty: the Debian data set's directory for `name`
+  int64_t limit = 0;                   // train on N images of a fixed spread-out subset; 0: all
 };
 
 struct ModelConfig {

@@ -18,7 +18,7 @@ namespace {
 // the same run. Output intervals, threads, timeouts, the data's location and the per-rank batch
 // (the global batch is kept) are free to change.
 const char* const kTrajectoryOptions[] = {
-    "data.name",       "model.arch",  "model.latent_dim", "model.hidden_dim", "model.width",
+    "data.name",       "data.limit",  "model.arch",  "model.latent_dim", "model.hidden_dim", "model.width",
     "model.batchnorm", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
     "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
     "train.ema_halflife_k", "train.seed"};

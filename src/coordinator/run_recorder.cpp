@@ -54,8 +54,9 @@ std::string RunRecorder::recordPicture(int64_t step, const outputs::Image8& pict
   return path;
 }
 
-void RunRecorder::recordEvaluation(int64_t step, const NamedValues& measurements, const NamedValues& references) {
-  nlohmann::json line{{monitoring::metric_keys::kStep, step}};
+void RunRecorder::recordEvaluation(int64_t step, const NamedValues& measurements, const NamedValues& references,
+                                   double seconds) {
+  nlohmann::json line{{monitoring::metric_keys::kStep, step}, {monitoring::metric_keys::kEvaluationS, seconds}};
   std::string text;
   for (const auto& [name, value] : measurements) {
     line[name] = value;
@@ -65,7 +66,9 @@ void RunRecorder::recordEvaluation(int64_t step, const NamedValues& measurements
   for (const auto& [name, value] : references) line[name] = value;
   metrics_.append(line);
   if (tensorboard_) tensorboard_->flush();
-  log0f("step ", step, " evaluation:", text);
+  char took[32];
+  std::snprintf(took, sizeof took, " (%.1f s)", seconds);
+  log0f("step ", step, " evaluation", took, ":", text);
 }
 
 }  // namespace gan::coordinator

@@ -31,7 +31,8 @@ class RunRecorder {
   std::string recordPicture(int64_t step, const outputs::Image8& picture);
   // One evaluation: its measurements (console, metrics.jsonl, TensorBoard) and the references
   // that do not change over the run (metrics.jsonl, so the report can show them).
-  void recordEvaluation(int64_t step, const NamedValues& measurements, const NamedValues& references);
+  // `seconds`: what the evaluation took (the training it interrupted waited that long).
+  void recordEvaluation(int64_t step, const NamedValues& measurements, const NamedValues& references, double seconds);
 
   // The TensorBoard event file, or empty without TensorBoard.
   std::string tensorboardPath() const { return tensorboard_ ? tensorboard_->path() : std::string(); }

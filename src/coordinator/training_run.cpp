@@ -314,11 +314,12 @@ void TrainingLoop::recordPicture(int64_t done) {
 
 void TrainingLoop::evaluate(int64_t done) {
   eval::Measurements measurements;
+  const auto began = Clock::now();
   observer_.phase("evaluation", [&] {
     measurements = evaluator_->evaluate(trainer_->samplingGenerator(), config_.model.latent_dim,
                                         static_cast<uint64_t>(config_.train.seed));
   });
-  if (coordinator_) recorder_->recordEvaluation(done, measurements, evaluator_->references());
+  if (coordinator_) recorder_->recordEvaluation(done, measurements, evaluator_->references(), secondsSince(began));
 }
 
 void TrainingLoop::checkpoint(int64_t done) {

@@ -1,6 +1,7 @@
 #include "eval/quality_evaluator.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <vector>
 
@@ -11,12 +12,19 @@
 #include "data/latent_noise.h"
 #include "data/noise_tensors.h"
 #include "eval/feature_classifier.h"
+#include "eval/kernel_distance.h"
+#include "eval/manifold_precision_recall.h"
 #include "eval/sample_quality.h"
 
 namespace gan::eval {
 namespace {
 
 constexpr int64_t kChunk = 500;
+// Kernel distance over 100 subsets of 1,000 rows (the usual protocol), on subsets fixed once for
+// all runs so that values of different runs compare.
+constexpr int64_t kKernelDistanceSubsets = 100;
+constexpr int64_t kKernelDistanceSubsetSize = 1000;
+constexpr uint64_t kKernelDistanceSeed = 0x4b4944;
 
 // This rank's chunks of rows [0, n), as (first, count). Chunk c is always rows
 // [c * kChunk, (c + 1) * kChunk): a function of the global row index alone, so a generator whose
@@ -71,21 +79,20 @@ class MixtureEvaluator final : public QualityEvaluator {
   torch::Device device_;
 };
 
-// ---- images: sums of classifier features and probabilities, added up across ranks
-struct FeatureMoments {
-  double count = 0;
-  torch::Tensor feature_sum, feature_outer, probability_sum;  // float64
-  double p_log_p = 0;
+// ---- images: classifier features of every row, on every rank
+// The classifier's view of a set of rows: features (n, d) and class probabilities (n, classes),
+// float64 on the CPU, identical on every rank. Each rank computes its chunks; the rows of other
+// ranks stay zero and the tensors are summed across ranks, which is exact (x + 0 = x), so every
+// value computed from them is the same on any world size.
+struct FeatureSet {
+  torch::Tensor features, probabilities;
+  torch::Tensor radii;  // each row's distance to its k-th nearest row (precision/recall)
 
+  int64_t size() const { return features.size(0); }
   double classifierScore() const {
-    auto marginal = probability_sum / count;
-    const double marginal_entropy_term = (marginal * marginal.clamp_min(1e-30).log()).sum().item<double>();
-    return std::exp(p_log_p / count - marginal_entropy_term);
-  }
-  GaussianFit gaussian() const {
-    auto mean = feature_sum / count;
-    auto covariance = (feature_outer - count * torch::outer(mean, mean)) / (count - 1);
-    return {mean, covariance};
+    const auto marginal = probabilities.mean(0);
+    const double p_log_p = (probabilities * probabilities.clamp_min(1e-30).log()).sum(1).mean().item<double>();
+    return std::exp(p_log_p - (marginal * marginal.clamp_min(1e-30).log()).sum().item<double>());
   }
 };
 
@@ -97,24 +104,31 @@ class ImageEvaluator final : public QualityEvaluator {
         device_(device) {
     classifier_->to(device);
     auto test_set = data::openDataset(config.data, "test");
-    auto train_set = data::openDataset(config.data, "train");
+    DataConfig whole_training_set = config.data;  // the references use every training image, --data.limit or not
+    whole_training_set.limit = 0;
+    auto train_set = data::openDataset(whole_training_set, "train");
     GAN_CHECK(test_set->sampleShape() == classifier_->sampleShape(), config.eval.classifier,
               ": the classifier was trained on images of another shape than --data.name=", config.data.name);
-    test_ = moments(datasetRows(*test_set), test_set->size());
-    const auto train_moments = moments(datasetRows(*train_set), std::min(train_set->size(), test_set->size()));
-    references_.emplace_back("eval_fd_real_floor", frechetDistance(test_.gaussian(), train_moments.gaussian()));
-    references_.emplace_back("eval_classifier_score_real", test_.classifierScore());
+    test_ = featureSet(datasetRows(*test_set), test_set->size());
+    test_.radii = radiiOf(test_.features);
+    test_gaussian_ = fitGaussian(test_.features);
+    test_kernel_means_ = realKernelMeans(test_.features, samples_, kernelSubsets(), communicator_.rank(),
+                                         communicator_.worldSize());
+    comm::sumAcrossRanks(test_kernel_means_, communicator_);
+    // What a perfect generator would score with this many samples: training images against the test split.
+    for (auto& [name, value] :
+         compare(featureSet(datasetRows(*train_set), std::min(train_set->size(), test_set->size())))) {
+      references_.emplace_back(name == "eval_fd" ? "eval_fd_real_floor" : name + "_real", value);
+    }
     if (options.noise_reference) {
-      const auto noise = moments(uniformNoiseRows(test_set->featureSize()), samples_);
-      references_.emplace_back("eval_fd_noise", frechetDistance(test_.gaussian(), noise.gaussian()));
-      references_.emplace_back("eval_classifier_score_noise", noise.classifierScore());
+      for (auto& [name, value] : compare(featureSet(uniformNoiseRows(test_set->featureSize()), samples_))) {
+        references_.emplace_back(name + "_noise", value);
+      }
     }
   }
 
   Measurements evaluate(models::Generator& generator, int64_t latent_dim, uint64_t seed) override {
-    const auto generated = moments(generatedRows(generator, latent_dim, seed, device_), samples_);
-    return {{"eval_fd", frechetDistance(test_.gaussian(), generated.gaussian())},
-            {"eval_classifier_score", generated.classifierScore()}};
+    return compare(featureSet(generatedRows(generator, latent_dim, seed, device_), samples_));
   }
   Measurements references() const override { return references_; }
   int64_t sampleCount() const override { return samples_; }
@@ -124,8 +138,14 @@ class ImageEvaluator final : public QualityEvaluator {
   int64_t samples_;
   comm::Communicator& communicator_;
   torch::Device device_;
-  FeatureMoments test_;
+  FeatureSet test_;
+  GaussianFit test_gaussian_;
+  torch::Tensor test_kernel_means_;  // each kernel-distance subset's test-set term, for samples_ generated rows
   Measurements references_;
+
+  static KernelDistanceSubsets kernelSubsets() {
+    return {kKernelDistanceSubsets, kKernelDistanceSubsetSize, kKernelDistanceSeed};
+  }
 
   RowSource datasetRows(const data::Dataset& dataset) const {
     return [&dataset, device = device_](int64_t first, int64_t count) {
@@ -143,38 +163,59 @@ class ImageEvaluator final : public QualityEvaluator {
     };
   }
 
-  // Moments of rows [0, n) of `source`, each rank taking its share, summed across ranks.
-  FeatureMoments moments(const RowSource& source, int64_t n) {
+  // Rows [0, n) of `source` through the classifier, each rank taking its chunks.
+  FeatureSet featureSet(const RowSource& source, int64_t n) {
     torch::NoGradGuard no_grad;
+    GAN_CHECK(n > kManifoldNeighbours, "evaluation needs more than ", kManifoldNeighbours, " samples, got ", n);
     const int64_t classes = classifier_->classes();
-    int64_t rows_here = 0;
-    auto packed = torch::zeros({2 + kFeatureDim + kFeatureDim * kFeatureDim + classes}, torch::kFloat64);
-    auto feature_sum = packed.narrow(0, 1, kFeatureDim);
-    auto feature_outer = packed.narrow(0, 1 + kFeatureDim, kFeatureDim * kFeatureDim).view({kFeatureDim, kFeatureDim});
-    auto probability_sum = packed.narrow(0, 1 + kFeatureDim + kFeatureDim * kFeatureDim, classes);
-    double p_log_p = 0;
+    auto packed = torch::zeros({n, kFeatureDim + classes}, torch::kFloat64);
     for (const auto& [first, count] : chunksOf(n, communicator_)) {
-      rows_here += count;
-      const auto rows = source(first, count);
-      auto features = classifier_->features(rows);
-      auto probabilities = torch::softmax(classifier_->logitsFromFeatures(features), 1).to(torch::kCPU, torch::kFloat64);
-      features = features.to(torch::kCPU, torch::kFloat64);
-      feature_sum += features.sum(0);
-      feature_outer += features.t().mm(features);
-      probability_sum += probabilities.sum(0);
-      p_log_p += (probabilities * probabilities.clamp_min(1e-30).log()).sum().item<double>();
+      const auto features = classifier_->features(source(first, count));
+      const auto probabilities = torch::softmax(classifier_->logitsFromFeatures(features), 1);
+      packed.narrow(0, first, count).copy_(torch::cat({features, probabilities}, 1).to(torch::kCPU, torch::kFloat64));
     }
-    packed[0] = double(rows_here);
-    packed[packed.numel() - 1] = p_log_p;
     comm::sumAcrossRanks(packed, communicator_);
-    FeatureMoments result;
-    result.count = packed[0].item<double>();
-    result.feature_sum = feature_sum.clone();
-    result.feature_outer = feature_outer.clone();
-    result.probability_sum = probability_sum.clone();
-    result.p_log_p = packed[packed.numel() - 1].item<double>();
-    GAN_CHECK(result.count >= 2, "evaluation needs at least 2 samples");
-    return result;
+    return {packed.narrow(1, 0, kFeatureDim).contiguous(), packed.narrow(1, kFeatureDim, classes).contiguous(), {}};
+  }
+
+  // Every row's k-th-neighbour radius, each rank computing its chunks (then summed, exactly).
+  torch::Tensor radiiOf(const torch::Tensor& features) {
+    auto radii = torch::zeros({features.size(0)}, torch::kFloat64);
+    for (const auto& [first, count] : chunksOf(features.size(0), communicator_)) {
+      radii.narrow(0, first, count).copy_(neighbourRadii(features, first, count));
+    }
+    comm::sumAcrossRanks(radii, communicator_);
+    return radii;
+  }
+
+  // `candidate` (generated, training or noise rows) against the test split. The quadratic parts
+  // (kernel-distance subsets, manifold membership) are shared out over the ranks and their
+  // results travel in one reduction.
+  Measurements compare(FeatureSet candidate) {
+    candidate.radii = radiiOf(candidate.features);
+    const auto subsets = kernelSubsets();
+    const int rank = communicator_.rank(), world = communicator_.worldSize();
+    auto results = torch::zeros({subsets.count + 2}, torch::kFloat64);
+    const auto cached = candidate.size() == samples_ ? test_kernel_means_ : torch::Tensor();
+    results.narrow(0, 0, subsets.count)
+        .copy_(kernelDistancePerSubset(test_.features, candidate.features, subsets, rank, world, cached));
+    int64_t precise = 0, recalled = 0;
+    for (const auto& [first, count] : chunksOf(candidate.size(), communicator_)) {
+      precise += countInsideManifold(candidate.features.narrow(0, first, count), test_.features, test_.radii);
+    }
+    for (const auto& [first, count] : chunksOf(test_.size(), communicator_)) {
+      recalled += countInsideManifold(test_.features.narrow(0, first, count), candidate.features, candidate.radii);
+    }
+    results[subsets.count] = double(precise);
+    results[subsets.count + 1] = double(recalled);
+    comm::sumAcrossRanks(results, communicator_);
+    const auto kid = meanAndSpread(results.narrow(0, 0, subsets.count));
+    return {{"eval_fd", frechetDistance(test_gaussian_, fitGaussian(candidate.features))},
+            {"eval_classifier_score", candidate.classifierScore()},
+            {"eval_kid", kid.mean},
+            {"eval_kid_std", kid.std},
+            {"eval_precision", results[subsets.count].item<double>() / double(candidate.size())},
+            {"eval_recall", results[subsets.count + 1].item<double>() / double(test_.size())}};
   }
 };
 

@@ -1,13 +1,20 @@
 // QualityEvaluator: the numbers that say how well a generator has learnt its data set, computed
-// by all ranks together. Each rank generates and measures its share of the samples; what is
-// reduced are sums (moments of classifier features, per-mode counts), so the result does not
-// depend on the world size beyond rounding, and no rank ever holds all samples.
+// by all ranks together. Each rank generates and measures its share of the samples; the per-row
+// results are assembled on every rank by an exact reduction and the quadratic measures are
+// shared out again, so the result does not depend on the world size and no rank generates all
+// samples.
 //
 //   2-D mixtures: eval_modes (modes covered), eval_high_quality (fraction within 3 sigma of a mode)
-//   images:       eval_fd (Fréchet distance to the test split in classifier features),
-//                 eval_classifier_score (exp E KL(p(y|x) || p(y))), and eval_fd_real_floor
-//                 (the same distance between training and test images: what a perfect generator
-//                 would score with this many samples)
+//   images, in the classifier's features, against the test split:
+//     eval_fd               Fréchet distance
+//     eval_classifier_score exp E KL(p(y|x) || p(y))
+//     eval_kid, _std        kernel distance (unbiased MMD^2, cubic kernel), mean and spread over
+//                           100 subsets of 1,000
+//     eval_precision        share of generated samples inside the test set's k-NN manifold (k = 3)
+//     eval_recall           share of test images inside the generated samples' manifold
+//   references: the same between training and test images (eval_fd_real_floor, eval_kid_real,
+//   eval_precision_real, ...: what a perfect generator would score with this many samples) and,
+//   on request, for uniform noise (..._noise)
 #pragma once
 
 #include <torch/torch.h>
@@ -37,7 +44,7 @@ class QualityEvaluator {
 };
 
 struct EvaluatorOptions {
-  bool noise_reference = false;  // images: also measure uniform noise (eval_fd_noise, eval_classifier_score_noise)
+  bool noise_reference = false;  // images: also measure uniform noise (eval_fd_noise, eval_kid_noise, ...)
 };
 
 // The evaluator for `config`'s data set (--eval.samples, --eval.classifier). Collective: every

@@ -39,6 +39,7 @@ inline constexpr const char* kSamplesPerS = "samples_per_s";
 inline constexpr const char* kSkippedUpdates = "skipped_updates";
 inline constexpr const char* kCheckpointS = "checkpoint_s";
 inline constexpr const char* kWallTimeS = "wall_time_s";
+inline constexpr const char* kEvaluationS = "evaluation_s";  // on evaluation lines: the seconds it took
 inline constexpr const char* kEvaluationPrefix = "eval_";
 }  // namespace metric_keys
 

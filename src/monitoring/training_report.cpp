@@ -46,6 +46,7 @@ std::string base64Encode(const std::string& bytes) {
 
 namespace {
 
+// A table value: 4 significant digits, whole numbers from 10,000 up.
 std::string number(double value) {
   char text[32];
   if (std::abs(value) >= 1e4) {
@@ -56,7 +57,7 @@ std::string number(double value) {
   return text;
 }
 
-// A line chart with axes, five ticks per axis and a legend; x is the training step.
+// A line chart with axes, ticks at round values and a legend; x is the training step.
 std::string svgLinePlot(const std::string& title, const std::vector<Series>& series) {
   constexpr double kWidth = 640, kHeight = 300, kLeft = 60, kRight = 20, kTop = 30, kBottom = 40;
   double x_min = 1e300, x_max = -1e300, y_min = 1e300, y_max = -1e300;
@@ -74,20 +75,23 @@ std::string svgLinePlot(const std::string& title, const std::vector<Series>& ser
   if (x_min > x_max) return svg.str() + "<text x='20' y='60'>no data</text></svg>";
   if (x_max == x_min) x_max = x_min + 1;
   if (y_max == y_min) y_max = y_min + 1;
-  const double pad = 0.05 * (y_max - y_min);
-  y_min -= pad, y_max += pad;
+  // The axes run from tick to tick, so every label is a round number.
+  const AxisTicks x_ticks = roundTicks(x_min, x_max), y_ticks = roundTicks(y_min, y_max);
+  x_min = x_ticks.values.front(), x_max = x_ticks.values.back();
+  y_min = y_ticks.values.front(), y_max = y_ticks.values.back();
   auto px = [&](double x) { return kLeft + (x - x_min) / (x_max - x_min) * (kWidth - kLeft - kRight); };
   auto py = [&](double y) { return kHeight - kBottom - (y - y_min) / (y_max - y_min) * (kHeight - kTop - kBottom); };
   svg << "<line x1='" << kLeft << "' y1='" << kHeight - kBottom << "' x2='" << kWidth - kRight << "' y2='"
       << kHeight - kBottom << "' stroke='#333'/><line x1='" << kLeft << "' y1='" << kTop << "' x2='" << kLeft
       << "' y2='" << kHeight - kBottom << "' stroke='#333'/>";
-  for (int i = 0; i <= 4; ++i) {
-    const double x = x_min + (x_max - x_min) * i / 4, y = y_min + (y_max - y_min) * i / 4;
+  for (const double x : x_ticks.values) {
     svg << "<text x='" << px(x) << "' y='" << kHeight - kBottom + 16 << "' text-anchor='middle' font-size='11'>"
-        << number(std::round(x)) << "</text>";
-    svg << "<text x='" << kLeft - 6 << "' y='" << py(y) + 4 << "' text-anchor='end' font-size='11'>" << number(y)
-        << "</text><line x1='" << kLeft << "' y1='" << py(y) << "' x2='" << kWidth - kRight << "' y2='" << py(y)
-        << "' stroke='#eee'/>";
+        << tickLabel(x, x_ticks.step) << "</text>";
+  }
+  for (const double y : y_ticks.values) {
+    svg << "<text x='" << kLeft - 6 << "' y='" << py(y) + 4 << "' text-anchor='end' font-size='11'>"
+        << tickLabel(y, y_ticks.step) << "</text><line x1='" << kLeft << "' y1='" << py(y) << "' x2='"
+        << kWidth - kRight << "' y2='" << py(y) << "' stroke='#eee'/>";
   }
   svg << "<text x='" << kWidth / 2 << "' y='" << kHeight - 6 << "' text-anchor='middle' font-size='12'>step</text>";
   for (size_t i = 0; i < series.size(); ++i) {
@@ -114,6 +118,35 @@ Series seriesOf(const std::vector<nlohmann::json>& metrics, const std::string& k
 }
 
 }  // namespace
+
+AxisTicks roundTicks(double low, double high, int about) {
+  if (!(high > low)) high = low + 1;
+  const double raw = (high - low) / std::max(1, about - 1);
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * power;
+  for (const double mantissa : {1.0, 2.0, 2.5, 5.0}) {
+    if (mantissa * power >= raw) {
+      step = mantissa * power;
+      break;
+    }
+  }
+  AxisTicks ticks{step, {}};
+  const double first = std::floor(low / step + 1e-9), last = std::ceil(high / step - 1e-9);
+  for (double k = first; k <= last; ++k) ticks.values.push_back(k * step == 0 ? 0.0 : k * step);
+  return ticks;
+}
+
+std::string tickLabel(double value, double step) {
+  // Decimals the step needs: 0.25 -> 2, 0.5 -> 1, 20 -> 0.
+  int decimals = 0;
+  while (decimals < 12 && std::abs(step * std::pow(10.0, decimals) - std::round(step * std::pow(10.0, decimals))) >
+                              1e-6 * step * std::pow(10.0, decimals)) {
+    ++decimals;
+  }
+  char text[48];
+  std::snprintf(text, sizeof text, "%.*f", decimals, std::abs(value) < 1e-12 * step ? 0.0 : value);
+  return text;
+}
 
 std::vector<size_t> spreadEvenly(size_t total, size_t count) {
   const size_t shown = std::min(total, count);

@@ -34,6 +34,16 @@ struct ReportInputs {
 // At most `count` of `total` items spread evenly over them, first and last included: indices.
 std::vector<size_t> spreadEvenly(size_t total, size_t count);
 
+// Axis ticks at round values covering [low, high]: a step of 1, 2, 2.5 or 5 times a power of ten
+// giving about `about` ticks, from the largest multiple of it <= low to the smallest >= high.
+struct AxisTicks {
+  double step = 1;
+  std::vector<double> values;
+};
+AxisTicks roundTicks(double low, double high, int about = 5);
+// A tick's label with as many decimals as the step needs ("0.25", "1000", "0.002").
+std::string tickLabel(double value, double step);
+
 // The page's HTML.
 std::string renderTrainingReport(const ReportInputs& inputs);
 

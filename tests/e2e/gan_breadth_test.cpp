@@ -150,6 +150,26 @@ TEST(GanBreadth, FashionMnistFrechetDistanceFromTrainingAndFromGanEval) {
   // further than real training images.
   EXPECT_GT(values.at("eval_fd_noise"), fd);
   EXPECT_LT(values.at("eval_classifier_score_noise"), evaluation["eval_classifier_score"].get<double>());
+  // KID and precision/recall come with every evaluation, from 2 ranks as from 1.
+  for (const char* key : {"eval_kid", "eval_kid_std", "eval_precision", "eval_recall"}) {
+    ASSERT_TRUE(evaluation.contains(key)) << key;
+    EXPECT_NEAR(values.at(key), evaluation[key].get<double>(), 1e-3 * std::abs(evaluation[key].get<double>()) + 1e-6)
+        << key;
+  }
+  ASSERT_TRUE(evaluation.contains("evaluation_s"));
+  const double kid = evaluation["eval_kid"].get<double>();
+  // KID orders the three like FD: training images, then the generator, then noise.
+  EXPECT_LT(values.at("eval_kid_real"), kid);
+  EXPECT_GT(values.at("eval_kid_noise"), kid);
+  // Real images against real images: most of each set inside the other's manifold.
+  EXPECT_GT(values.at("eval_precision_real"), 0.6);
+  EXPECT_GT(values.at("eval_recall_real"), 0.6);
+  // Noise covers none of the test images.
+  EXPECT_LT(values.at("eval_recall_noise"), 0.01);
+  for (const char* key : {"eval_precision", "eval_recall"}) {
+    EXPECT_GE(values.at(key), 0.0);
+    EXPECT_LE(values.at(key), 1.0);
+  }
 }
 
 TEST(GanBreadth, BadClassifierFileIsAOneLineError) {

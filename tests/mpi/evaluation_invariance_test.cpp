@@ -7,9 +7,11 @@
 
 #include "comm/local_communicator.h"
 #include "data/gaussian_mixture.h"
+#include "eval/feature_classifier.h"
 #include "eval/quality_evaluator.h"
 #include "mpi/test_world.h"
 #include "support/small_trainer.h"
+#include "support/synthetic_data.h"
 
 namespace {
 using namespace gan;
@@ -48,6 +50,57 @@ TEST(EvaluationInvariance, BatchCoupledGeneratorGivesTheSameValuesOnAnyWorldSize
   const double high_quality = reference[1].second;
   EXPECT_GT(high_quality, 0.2);  // the measure is sensitive here: neither all nor none
   EXPECT_LT(high_quality, 0.9);
+}
+
+// Images from a fixed random linear map of the noise: different rows, different images.
+class LinearImageGenerator final : public models::Generator {
+ public:
+  LinearImageGenerator(int64_t latent_dim, int64_t pixels) {
+    torch::manual_seed(5);
+    map_ = torch::randn({latent_dim, pixels}) * 0.5;
+  }
+  torch::Tensor forward(const torch::Tensor& z) override { return torch::tanh(z.mm(map_)); }
+
+ private:
+  torch::Tensor map_;
+};
+
+TEST(EvaluationInvariance, ImageMeasuresAreTheSameOnAnyWorldSize) {
+  auto& world = test_support::world();
+  // CIFAR-format files and an untrained classifier, per rank (the same bytes everywhere).
+  const auto dir = test_support::freshTempDir("image_evaluation_rank" + std::to_string(world.rank()));
+  test_support::writeBytes(dir + "/data_batch_1.bin", test_support::cifarRecords(120, 0));
+  test_support::writeBytes(dir + "/test_batch.bin", test_support::cifarRecords(110, 5000));
+  torch::manual_seed(3);
+  eval::FeatureClassifier classifier(std::vector<int64_t>{3, 32, 32}, 10);
+  eval::saveClassifier(classifier, dir + "/classifier.pt");
+
+  Config config;
+  config.data.name = "cifar10";
+  config.data.path = dir;
+  config.eval.every = 1;
+  config.eval.samples = 600;  // 2 chunks of 500 and 100: ranks with none, one, a short one
+  config.eval.classifier = dir + "/classifier.pt";
+  LinearImageGenerator generator(8, 3 * 32 * 32);
+  const auto distributed_evaluator = eval::createEvaluator(config, world, torch::kCPU, {true});
+  const auto distributed = distributed_evaluator->evaluate(generator, 8, 11);
+  comm::LocalCommunicator alone;
+  const auto reference_evaluator = eval::createEvaluator(config, alone, torch::kCPU, {true});
+  const auto reference = reference_evaluator->evaluate(generator, 8, 11);
+
+  ASSERT_EQ(distributed.size(), 6u);
+  ASSERT_EQ(distributed.size(), reference.size());
+  for (size_t i = 0; i < reference.size(); ++i) {
+    EXPECT_EQ(distributed[i].first, reference[i].first);
+    EXPECT_EQ(distributed[i].second, reference[i].second) << reference[i].first;
+    EXPECT_TRUE(std::isfinite(reference[i].second)) << reference[i].first;
+  }
+  const auto references = distributed_evaluator->references(), local_references = reference_evaluator->references();
+  ASSERT_EQ(references.size(), 12u);  // training images and noise, 6 measures each
+  for (size_t i = 0; i < references.size(); ++i) {
+    EXPECT_EQ(references[i].first, local_references[i].first);
+    EXPECT_EQ(references[i].second, local_references[i].second) << references[i].first;
+  }
 }
 
 }  // namespace

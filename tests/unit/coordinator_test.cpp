@@ -345,10 +345,12 @@ TEST(Resume, ChangedTrajectoryOptionsAreRefusedByNameUnlessAllowed) {
   f.checkpointAt(10);
   f.config.train.seed = 7;
   f.config.train.lr_g = 0.001;
+  f.config.data.limit = 2000;
   f.config.output.log_every = 3;  // free to change
   const auto error = gan::test_support::errorMessageOf([&] { f.resume("auto"); });
   EXPECT_NE(error.find("--train.lr_g 0.0002 -> 0.001"), std::string::npos) << error;
   EXPECT_NE(error.find("--train.seed 42 -> 7"), std::string::npos) << error;
+  EXPECT_NE(error.find("--data.limit 0 -> 2000"), std::string::npos) << error;
   EXPECT_EQ(error.find("log_every"), std::string::npos) << error;
   EXPECT_NE(error.find("--output.resume_changes=allow"), std::string::npos) << error;
   f.config.output.resume_changes = "allow";

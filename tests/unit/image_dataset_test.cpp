@@ -4,7 +4,9 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "data/dataset.h"
 #include "data/image_dataset.h"
+#include "data/limited_dataset.h"
 #include "support/synthetic_data.h"
 #include "support/error_message.h"
 
@@ -34,6 +36,38 @@ TEST(ImageDataset, LoadsAnMnistFormatDirectory) {
 TEST(ImageDataset, MissingDirectoryNamesTheOption) {
   const auto error = gan::test_support::errorMessageOf([&] { gan::data::ImageDataset::loadMnistFormat("/nonexistent/dir"); });
   EXPECT_NE(error.find("--data.path '/nonexistent/dir': no train-images-idx3-ubyte.gz"), std::string::npos) << error;
+}
+
+TEST(LimitedDataset, KeepsAFixedSpreadOutSubsetWhateverTheSeed) {
+  // 100 one-pixel images whose value is their index: a batch shows which images were kept.
+  auto pixels = torch::arange(100, torch::kUInt8).view({100, 1, 1});
+  auto whole = [&] { return std::make_unique<gan::data::ImageDataset>(pixels, 1, 1, 1); };
+  gan::data::LimitedDataset limited(whole(), 20);
+  EXPECT_EQ(limited.size(), 20);
+  EXPECT_EQ(limited.sampleShape(), (std::vector<int64_t>{1, 1, 1}));
+  std::vector<int64_t> all(20);
+  for (int64_t i = 0; i < 20; ++i) all[size_t(i)] = i;
+  const auto kept = ((limited.batch(all, torch::kCPU).view({20}) + 1) * 127.5).round().to(torch::kLong);
+  EXPECT_EQ(std::get<0>(at::_unique(kept)).numel(), 20) << "distinct images";
+  EXPECT_GT(kept.max().item<int64_t>() - kept.min().item<int64_t>(), 50) << "spread over the set, not its start";
+  EXPECT_TRUE(torch::equal(gan::data::LimitedDataset(whole(), 20).batch(all, torch::kCPU), limited.batch(all, torch::kCPU)));
+  // A larger limit keeps the smaller one's images first.
+  EXPECT_TRUE(torch::equal(gan::data::LimitedDataset(whole(), 30).batch(all, torch::kCPU), limited.batch(all, torch::kCPU)));
+  const auto error = gan::test_support::errorMessageOf([&] { gan::data::LimitedDataset(whole(), 101); });
+  EXPECT_NE(error.find("--data.limit=101: expected 1 to 100"), std::string::npos) << error;
+}
+
+TEST(LimitedDataset, CutsTheTrainingSplitOnly) {
+  const auto dir = gan::test_support::freshTempDir("cifar_limited");
+  gan::test_support::writeCifarDirectory(dir);  // 96 training, 20 test records
+  gan::DataConfig config;
+  config.name = "cifar10";
+  config.path = dir;
+  config.limit = 10;
+  EXPECT_EQ(gan::data::openDataset(config, "train")->size(), 10);
+  EXPECT_EQ(gan::data::openDataset(config, "test")->size(), 20);
+  config.limit = 0;
+  EXPECT_EQ(gan::data::openDataset(config, "train")->size(), 96);
 }
 
 }  // namespace

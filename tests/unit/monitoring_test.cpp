@@ -116,6 +116,30 @@ TEST(TrainingReport, RendersWhatItIsHandedWithoutReadingFiles) {
   EXPECT_NE(renderTrainingReport(inputs).find("(step 30, 4 ranks, global batch 256)"), std::string::npos);
 }
 
+TEST(TrainingReport, AxisTicksSitAtRoundValues) {
+  // The ranges the issue quoted: axes read 0.05591, 1.383, 5.366 before.
+  auto ticks = roundTicks(0.05591, 5.366);
+  EXPECT_EQ(ticks.step, 2);
+  EXPECT_EQ(ticks.values, (std::vector<double>{0, 2, 4, 6}));
+  ticks = roundTicks(0.2, 1.1);
+  EXPECT_EQ(ticks.step, 0.25);
+  ASSERT_EQ(ticks.values.size(), 6u);
+  EXPECT_DOUBLE_EQ(ticks.values.front(), 0);
+  EXPECT_DOUBLE_EQ(ticks.values.back(), 1.25);
+  EXPECT_EQ(tickLabel(ticks.values[1], ticks.step), "0.25");
+  EXPECT_EQ(tickLabel(ticks.values[2], ticks.step), "0.50");
+  ticks = roundTicks(100, 30000);  // steps
+  EXPECT_EQ(ticks.step, 10000);
+  EXPECT_EQ(ticks.values, (std::vector<double>{0, 10000, 20000, 30000}));
+  EXPECT_EQ(tickLabel(20000, 10000), "20000");
+  ticks = roundTicks(-0.013, 0.004);  // small values, crossing zero
+  EXPECT_DOUBLE_EQ(ticks.step, 0.005);
+  EXPECT_EQ(tickLabel(ticks.values.front(), ticks.step), "-0.015");
+  EXPECT_EQ(tickLabel(0, ticks.step), "0.000");
+  // A flat series still gets an axis.
+  EXPECT_GE(roundTicks(3, 3).values.size(), 2u);
+}
+
 TEST(TrainingReport, SpreadsShownGridsEvenlyOverTheRun) {
   EXPECT_EQ(spreadEvenly(0, 12), std::vector<size_t>{});
   EXPECT_EQ(spreadEvenly(1, 12), std::vector<size_t>{0});

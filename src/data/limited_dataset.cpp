@@ -1,0 +1,34 @@
+#include "data/limited_dataset.h"
+
+#include "common/error.h"
+#include "data/sample_order.h"
+
+namespace gan::data {
+namespace {
+// The shuffle that picks the subset: fixed, independent of --train.seed.
+constexpr uint64_t kSubsetShuffleSeed = 0x11a17ULL;
+}  // namespace
+
+LimitedDataset::LimitedDataset(std::unique_ptr<Dataset> whole, int64_t limit) : whole_(std::move(whole)) {
+  GAN_CHECK(limit > 0 && limit <= whole_->size(), "--data.limit=", limit, ": expected 1 to ", whole_->size(),
+            " (the training set's size), or 0 for all of it");
+  kept_ = epochPermutation(whole_->size(), kSubsetShuffleSeed, 0);
+  kept_.resize(static_cast<size_t>(limit));
+}
+
+torch::Tensor LimitedDataset::batch(const std::vector<int64_t>& indices, const torch::Device& device) const {
+  std::vector<int64_t> mapped(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    GAN_CHECK(indices[i] >= 0 && indices[i] < size(), "sample ", indices[i], " outside the ", size(),
+              " samples of --data.limit");
+    mapped[i] = kept_[static_cast<size_t>(indices[i])];
+  }
+  return whole_->batch(mapped, device);
+}
+
+std::string LimitedDataset::description() const {
+  return std::to_string(size()) + " of the " + std::to_string(whole_->size()) + " samples of " +
+         whole_->description() + " (--data.limit, a fixed spread-out subset)";
+}
+
+}  // namespace gan::data
