@@ -8,7 +8,8 @@
 # Facts it relies on (checked on our Debian 12 machines): munged must run as the munge user;
 # there are no cgroups, so proctrack/linuxproc and task/none; no accounting daemon, so
 # jobcomp/filetxt stands in for sacct; config_overrides lets CPUs=8 give 8 slots on 2 cores;
-# cred_expire=10 lets a requeued job start again in ~30 s instead of ~2 min. munged's own
+# cred_expire=10 lets a requeued job start again in ~30 s instead of ~2 min; KillWait=5 (default
+# 30) shortens how long srun waits for the tasks of a lost node before it ends the step. munged's own
 # directory lives under /tmp, not in WORKDIR: the munge user must traverse every parent of its
 # files, and a build tree may sit below a directory only root can enter (mktemp -d, /root).
 
@@ -115,6 +116,7 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=${slurm_work}/jobcomp.log
 JobRequeue=1
+KillWait=5
 ReturnToService=2
 SlurmdParameters=config_overrides
 MinJobAge=600
