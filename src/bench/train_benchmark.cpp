@@ -45,6 +45,9 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
   const auto recipe = coordinator::StepRecipe::fromConfig(config);
   // The per-step control collective, as in training (nothing asks a benchmark to stop).
   coordinator::StepAgreement agreement(communicator, [] { return 0; });
+  // ADA: its cost does not depend on p (every listed transform runs on every row, as the
+  // identity where not drawn), so one fixed p measures it.
+  if (config.train.ada_target > 0) trainer.setAugmentationProbability(0.5);
   PhaseTimes times;
   for (int64_t step = 0; step < options.warmup + options.steps; ++step) {
     if (step == options.warmup) {
@@ -56,8 +59,10 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
     const auto inputs = coordinator::stepInputs(dataset, order, rows, recipe, step, device);
     const double other = secondsSince(began);
     const double cpu_before = threadCpuSeconds();
-    trainer.step(inputs, step);
-    agreement.exchange();
+    const auto outputs = trainer.step(inputs, step);
+    coordinator::StepContribution mine;  // ADA's signs travel in the agreement, as in training
+    if (outputs.real_sign_sum.defined()) mine = {outputs.real_sign_sum.item<int64_t>(), outputs.real_rows};
+    agreement.exchange(mine);
     if (device.is_cuda()) torch::cuda::synchronize();
     const double total = secondsSince(began);
     const double compute = device.is_cuda() ? total - other : threadCpuSeconds() - cpu_before;

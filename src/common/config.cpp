@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <iterator>
 #include <sstream>
 
 #include "common/error.h"
@@ -78,6 +79,14 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("train.ema_halflife_k", c.train.ema_halflife_k,
         "exponential moving average of G's weights with this half-life in thousands of images, used for "
         "samples and evaluation (0: off)");
+  t.add("train.ada_target", c.train.ada_target,
+        "adaptive discriminator augmentation: the target of r_t = E[sign(D(x_real))] over the global batch; every "
+        "image D sees is augmented with a probability p that rises while r_t is above it (e.g. 0.6; 0: off)");
+  t.add("train.ada_interval", c.train.ada_interval, "ADA: adjust p every N steps, from r_t over those steps");
+  t.add("train.ada_kimg", c.train.ada_kimg, "ADA: speed of p, in thousands of images for it to move from 0 to 1");
+  t.add("train.ada_augment", c.train.ada_augment,
+        "ADA: the transforms, comma-separated, from flip, rot90, translate, brightness, contrast, saturation "
+        "(colour images), cutout");
   t.add("train.seed", c.train.seed, "seed of weights, data order and noise (identical on all ranks)");
   t.add("train.threads", c.train.threads, "intra-op threads per rank; OpenBLAS is held to the same number");
   t.add("train.max_bad_steps", c.train.max_bad_steps,
@@ -173,6 +182,13 @@ void Config::validate() const {
   requirePositive("train.r1_interval", train.r1_interval);
   requirePositive("train.d_steps", train.d_steps);
   requireNonNegativeReal("train.ema_halflife_k", train.ema_halflife_k, " (0: off)");
+  GAN_CHECK(train.ada_target >= 0 && train.ada_target < 1, "--train.ada_target must be in [0, 1) (0: off), got ",
+            train.ada_target);
+  GAN_CHECK(train.ada_target == 0 || !points, "--train.ada_target: adaptive augmentation transforms images; --data.name=",
+            data.name, " is 2-D points");
+  requirePositive("train.ada_interval", train.ada_interval);
+  augmentationSet(train.ada_augment);  // names the option and the unknown transform
+  requirePositiveReal("train.ada_kimg", train.ada_kimg);
   requireNonNegative("train.seed", train.seed);
   requirePositive("train.threads", train.threads);
   requirePositive("train.max_bad_steps", train.max_bad_steps);
@@ -195,6 +211,24 @@ void Config::validate() const {
   GAN_CHECK(eval.every == 0 || points || !eval.classifier.empty(),
             "--eval.classifier: evaluating images (--eval.every=", eval.every,
             ") needs the feature network; train one with `gan_eval train-classifier --out FILE`");
+}
+
+uint32_t augmentationSet(const std::string& list) {
+  uint32_t set = 0;
+  std::stringstream items(list);
+  for (std::string item; std::getline(items, item, ',');) {
+    bool known = false;
+    for (size_t i = 0; i < std::size(kAugmentationNames); ++i) {
+      if (item == kAugmentationNames[i]) {
+        set |= 1u << i;
+        known = true;
+      }
+    }
+    GAN_CHECK(known, "--train.ada_augment: unknown transform '", item, "' (expected a comma-separated list of flip, "
+              "rot90, translate, brightness, contrast, saturation, cutout)");
+  }
+  GAN_CHECK(set != 0, "--train.ada_augment must name at least one transform");
+  return set;
 }
 
 std::vector<std::pair<std::string, std::string>> Config::entries() const {

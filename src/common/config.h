@@ -24,6 +24,11 @@ struct ModelConfig {
   std::string batchnorm = "none";     // none | local | sync
 };
 
+// The augmentations ADA can apply (--train.ada_augment lists a subset); transform i of this list
+// is bit i of a set of them.
+inline constexpr const char* kAugmentationNames[] = {"flip",     "rot90",      "translate", "brightness",
+                                                     "contrast", "saturation", "cutout"};
+
 struct TrainConfig {
   int64_t batch_size = 64;  // per rank; the global batch is world_size * batch_size
   int64_t max_steps = 3000;
@@ -37,6 +42,10 @@ struct TrainConfig {
   int64_t r1_interval = 16;            // R1 every N steps (lazy regularisation), scaled by N
   int64_t d_steps = 1;                 // discriminator updates per generator update
   double ema_halflife_k = 0.0;         // EMA of G: half-life in thousands of images (0: off)
+  double ada_target = 0.0;             // ADA: the aimed-at E[sign(D(x_real))] (0: off)
+  int64_t ada_interval = 4;            // ADA: steps between adjustments of p
+  double ada_kimg = 100.0;             // ADA: thousands of images for p to move by 1
+  std::string ada_augment = "flip,rot90,translate,brightness,contrast,saturation";  // ADA: which transforms
   int64_t seed = 42;
   int threads = 1;              // intra-op threads per rank (OpenMP and OpenBLAS alike)
   int64_t max_bad_steps = 10;   // consecutive steps with skipped (non-finite) updates before abort
@@ -85,6 +94,10 @@ struct Config {
   // (option name, value) for every option, in declaration order: the effective config table.
   std::vector<std::pair<std::string, std::string>> entries() const;
 };
+
+// --train.ada_augment's comma-separated list as a set: bit i for kAugmentationNames[i]. Throws
+// gan::Error naming the option and the unknown transform.
+uint32_t augmentationSet(const std::string& list);
 
 // Result of parsing argv: either a config to run, or help text to print and exit 0.
 struct ParsedCommandLine {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <csignal>
 #include <cstdio>
@@ -210,6 +211,16 @@ void writeCheckpointFiles(const fs::path& temporary, const TrainingPosition& pos
   state["rng"] = "data order = permutation(seed, epoch); noise = normal(seed, step, global row): no stored state";
   state["architecture"] = {{"generator", models::architectureSignature(trainer.generator())},
                            {"discriminator", models::architectureSignature(trainer.discriminator())}};
+  if (position.ada) {
+    const auto& ada = *position.ada;
+    state["ada"] = {{"p", ada.state.p},
+                    {"sign_sum", ada.state.sign_sum},
+                    {"count", ada.state.count},
+                    {"last_rt", ada.state.last_rt},
+                    {"pending", ada.pending},
+                    {"pending_sign_sum", ada.pending_sign_sum},
+                    {"pending_rows", ada.pending_rows}};
+  }
   nlohmann::json config_json;
   for (const auto& [key, value] : config.entries()) config_json[key] = value;
   state["config"] = config_json;
@@ -375,6 +386,23 @@ CheckpointContents loadCheckpoint(const VerifiedCheckpoint& checkpoint, train::G
                   position.steps_per_epoch >= 0,
               state_name, ": impossible position (step ", position.step, ", world size ", position.world_size,
               ", global batch ", position.global_batch, ")");
+    if (const auto ada = contents.state.find("ada"); ada != contents.state.end()) {
+      AdaCheckpoint restored;
+      restored.state.p = ada->at("p").get<double>();
+      restored.state.sign_sum = ada->at("sign_sum").get<int64_t>();
+      restored.state.count = ada->at("count").get<int64_t>();
+      restored.state.last_rt = ada->at("last_rt").get<double>();
+      restored.pending = ada->at("pending").get<bool>();
+      restored.pending_sign_sum = ada->at("pending_sign_sum").get<int64_t>();
+      restored.pending_rows = ada->at("pending_rows").get<int64_t>();
+      GAN_CHECK(restored.state.p >= 0 && restored.state.p <= 1 && restored.state.count >= 0 &&
+                    std::abs(restored.state.sign_sum) <= restored.state.count && restored.pending_rows >= 0 &&
+                    std::abs(restored.pending_sign_sum) <= restored.pending_rows &&
+                    std::abs(restored.state.last_rt) <= 1,
+                state_name, ": impossible augmentation state (p ", restored.state.p, ", ", restored.state.sign_sum,
+                " signs over ", restored.state.count, " images)");
+      position.ada = restored;
+    }
     const auto& arch = contents.state.at("architecture");
     GAN_CHECK(arch.at("generator").get<std::string>() == models::architectureSignature(trainer.generator()),
               state_name, ": the generator's architecture differs from the configured model");

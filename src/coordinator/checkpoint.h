@@ -11,11 +11,13 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/config.h"
 #include "common/run_directory.h"
+#include "train/ada_controller.h"
 #include "train/gan_trainer.h"
 
 namespace gan::coordinator {
@@ -24,8 +26,19 @@ namespace gan::coordinator {
 // ({height, width}, no EMA) is still read.
 constexpr int kCheckpointFormatVersion = 2;
 
-// Where training stands. The data order and the noise are functions of (seed, step), so these
-// numbers are the whole RNG state: no generator state needs saving.
+// Adaptive augmentation's state at a checkpoint: its strength and what it gathered towards the
+// next adjustment, plus the global sums of the checkpoint's own step, which were reduced but not
+// yet acted on (the step agreement acts one boundary later), so a resumed run moves p exactly
+// as the uninterrupted one.
+struct AdaCheckpoint {
+  train::AdaState state;
+  bool pending = false;  // false when the checkpoint's step had no reduction (none happened yet)
+  int64_t pending_sign_sum = 0;
+  int64_t pending_rows = 0;
+};
+
+// Where training stands. The data order, the noise and the augmentations' choices are functions
+// of (seed, step), so these numbers are the whole RNG state: no generator state needs saving.
 struct TrainingPosition {
   int64_t step = 0;  // completed training steps
   int world_size = 1;
@@ -33,6 +46,7 @@ struct TrainingPosition {
   int64_t steps_per_epoch = 0;
   int64_t seed = 0;
   std::vector<int64_t> sample_shape;  // e.g. {1, 28, 28}; {2} for points
+  std::optional<AdaCheckpoint> ada;   // runs with adaptive augmentation
 };
 
 struct CheckpointContents {

@@ -1,6 +1,7 @@
 #include "coordinator/resume.h"
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -21,7 +22,8 @@ const char* const kTrajectoryOptions[] = {
     "data.name",       "data.limit",  "model.arch",  "model.latent_dim", "model.hidden_dim", "model.width",
     "model.batchnorm", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
     "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
-    "train.ema_halflife_k", "train.seed"};
+    "train.ema_halflife_k", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
+    "train.seed"};
 
 // Refusing a resume is a decision, not damage: it must not fall back to an older checkpoint.
 class ResumeRefused : public Error {
@@ -49,6 +51,17 @@ void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& ch
       "--output.resume: ", checkpoint.dir, " was trained with other settings (", changes,
       "); resume with the same options, pass --output.resume_changes=allow to continue with the new ones, or "
       "--output.resume=never to start over"));
+}
+
+int64_t bitsOf(double value) {
+  int64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+double doubleOf(int64_t bits) {
+  double value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
 }
 
 // Rank 0 only: finds and loads the checkpoint to resume from.
@@ -124,13 +137,26 @@ std::string setAsidePreviousRun(const RunDirectory& run) {
 ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, comm::Communicator& communicator) {
   ResumePoint point;
   if (communicator.rank() == 0) point = loadOnCoordinator(config, trainer);
-  int64_t header[4] = {point.resumed, point.position.step, point.position.global_batch, point.position.world_size};
-  communicator.broadcast({header, 4, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
+  // The position, and the augmentation state (its doubles travel as their bits).
+  const AdaCheckpoint ada = point.position.ada.value_or(AdaCheckpoint{});
+  int64_t header[12] = {point.resumed,          point.position.step,  point.position.global_batch,
+                        point.position.world_size, point.position.ada.has_value(), bitsOf(ada.state.p),
+                        ada.state.sign_sum,      ada.state.count,      bitsOf(ada.state.last_rt),
+                        ada.pending,             ada.pending_sign_sum, ada.pending_rows};
+  communicator.broadcast({header, 12, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
   point.resumed = header[0] != 0;
   if (!point.resumed) return point;
   point.position.step = header[1];
   point.position.global_batch = header[2];
   point.position.world_size = static_cast<int>(header[3]);
+  if (header[4] != 0) {
+    AdaCheckpoint received;
+    received.state = {doubleOf(header[5]), header[6], header[7], doubleOf(header[8])};
+    received.pending = header[9] != 0;
+    received.pending_sign_sum = header[10];
+    received.pending_rows = header[11];
+    point.position.ada = received;
+  }
   trainer.broadcastState();
   return point;
 }

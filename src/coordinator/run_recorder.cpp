@@ -36,7 +36,12 @@ void RunRecorder::recordStep(const monitoring::StepMetrics& m, double eta_s) {
   std::snprintf(line, sizeof line,
                 "step %ld/%ld  loss_d %.4f  loss_g %.4f  D(x) %.3f  D(G(z)) %.3f  %.0f samples/s  ETA %s", long(m.step),
                 long(last_step_), m.loss_d, m.loss_g, m.d_real, m.d_fake, m.samples_per_s, formatDuration(eta_s).c_str());
-  log0(line);
+  std::string text = line;
+  if (m.ada_p) {
+    std::snprintf(line, sizeof line, "  ada p %.3f (r_t %.3f)", *m.ada_p, m.ada_rt.value_or(0.0));
+    text += line;
+  }
+  log0(text);
   metrics_.append(monitoring::metricsLine(m));
   if (!tensorboard_) return;
   for (const auto& [tag, value] : monitoring::tensorboardScalars(m)) tensorboard_->addScalar(tag, m.step, value);

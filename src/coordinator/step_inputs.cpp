@@ -20,6 +20,9 @@ std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, 
   for (int64_t k = 0; k < recipe.d_steps; ++k) {
     const int64_t batch_number = step * recipe.d_steps + k;
     train::DiscriminatorBatch batch;
+    batch.seed = recipe.seed;
+    batch.batch_number = batch_number;
+    batch.first_row = rows.first;
     batch.real = dataset.batch(order.indicesForStep(batch_number, rows), device);
     batch.z = data::latentNoiseTensor(recipe.seed, batch_number, rows.first, rows.count, recipe.latent_dim, device);
     if (recipe.mixing_weights) {

@@ -1,10 +1,17 @@
 #include "coordinator/trainer_setup.h"
 
+#include "common/error.h"
+
 namespace gan::coordinator {
 
 std::unique_ptr<train::GanTrainer> buildTrainer(const Config& config, const std::vector<int64_t>& sample_shape,
                                                 comm::Communicator& communicator, const torch::Device& device) {
-  const auto options = train::TrainerOptions::fromConfig(config);
+  auto options = train::TrainerOptions::fromConfig(config);
+  if (options.augment) {
+    GAN_CHECK(sample_shape.size() == 3, "--train.ada_target: adaptive augmentation needs images (channels, height, "
+              "width); these samples have ", sample_shape.size(), " dimension(s)");
+    options.image_geometry = {sample_shape[0], sample_shape[1], sample_shape[2]};
+  }
   models::NetworkInputs inputs;
   inputs.sample_shape = sample_shape;
   inputs.communicator = &communicator;

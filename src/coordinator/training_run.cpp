@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -33,6 +34,7 @@
 #include "models/gan_networks.h"
 #include "outputs/sample_grid.h"
 #include "outputs/scatter_plot.h"
+#include "train/ada_controller.h"
 #include "train/gan_trainer.h"
 #include "train/replica_check.h"
 
@@ -89,14 +91,17 @@ class TrainingLoop {
   // Set-up: resume, the data order of the (possibly resumed) global batch, the evaluator.
   // Returns false when there is nothing left to train.
   bool prepare();
+  // ADA's controller, continuing from the checkpoint's state when resumed.
+  void startAdaptiveAugmentation(const ResumePoint& resume);
   void injectFaults(int64_t done, std::vector<train::DiscriminatorBatch>& inputs);
   void guardAgainstNonFinite(const train::StepOutputs& outputs, int64_t done);
   void recordStep(const train::StepOutputs& outputs, int64_t step);
   void recordPicture(int64_t done);
   void evaluate(int64_t done);
   void checkpoint(int64_t done);
-  // The step boundary's agreed decision: true when every rank stops after step `done`.
-  bool agreedStop(int64_t done, bool checkpoint_written);
+  // The step boundary: sends this step's flags and sums, acts on the previous step's (ADA moves
+  // p) and returns the agreed decisions.
+  StepDecisions stepBoundary(int64_t done, const train::StepOutputs& outputs);
   // The watchdog's action: something ran past --comm.timeout_s. Leaves this rank's record of
   // collectives, prints the verdict when it is this rank's to print, ends the job.
   [[noreturn]] void endOnHang(const std::string& report);
@@ -120,6 +125,7 @@ class TrainingLoop {
   std::unique_ptr<data::GlobalSampleOrder> order_;
   std::unique_ptr<eval::QualityEvaluator> evaluator_;
   std::unique_ptr<RunRecorder> recorder_;  // rank 0 only
+  std::optional<train::AdaController> ada_;  // adaptive augmentation, when enabled
   StepRecipe recipe_;
   data::BatchRows rows_{};
   TrainingPosition position_;
@@ -190,6 +196,7 @@ bool TrainingLoop::prepare() {
   order_ = std::make_unique<data::GlobalSampleOrder>(dataset_->size(), global_batch_,
                                                      static_cast<uint64_t>(config_.train.seed));
   recipe_ = StepRecipe::fromConfig(config_);
+  if (config_.train.ada_target > 0) startAdaptiveAugmentation(resume);
   // The sample order counts discriminator batches; a step consumes d_steps of them.
   const int64_t steps_per_epoch = order_->stepsPerEpoch() / config_.train.d_steps;
   rows_ = data::rowsForRank(rank_, world_, per_rank);
@@ -223,6 +230,7 @@ RunSummary TrainingLoop::run() {
     observer_.setStep(done);
     auto inputs = stepInputs(*dataset_, *order_, rows_, recipe_, step, device_);
     injectFaults(done, inputs);
+    if (ada_) trainer_->setAugmentationProbability(ada_->p());
     const train::StepOutputs outputs = trainer_->step(inputs, step);
     ++window_steps_;
 
@@ -233,10 +241,16 @@ RunSummary TrainingLoop::run() {
     if (due(config_.output.log_every, done, last)) recordStep(outputs, step);
     if (coordinator_ && due(config_.output.sample_every, done, last)) recordPicture(done);
     if (evaluator_ && due(config_.eval.every, done, last)) evaluate(done);
-    const bool checkpoint_due = checkpoints_.due(done, last, secondsSince(checkpoint_ended_));
-    if (checkpoint_due) checkpoint(done);
+    const StepDecisions decisions = stepBoundary(done, outputs);
+    const bool stop = decisions.stop_signal != 0 && done < last;
+    if (stop || checkpoints_.due(done, last, secondsSince(checkpoint_ended_))) checkpoint(done);
     summary_.steps = done;
-    if (agreedStop(done, checkpoint_due)) break;
+    if (stop) {
+      log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done,
+            ": checkpointed, exiting");
+      summary_.stopped_by_signal = true;
+      break;
+    }
   }
   if (coordinator_ && config_.output.report && config_.output.log_every > 0) {
     summary_.report = writeRunReport(run_dir_);
@@ -299,6 +313,10 @@ void TrainingLoop::recordStep(const train::StepOutputs& outputs, int64_t step) {
     metrics.skipped_updates = skipped_updates_;
     metrics.checkpoint_s = last_checkpoint_s_;
     metrics.wall_time_s = secondsSince(started_);
+    if (ada_) {
+      metrics.ada_p = trainer_->augmentationProbability();
+      metrics.ada_rt = ada_->state().last_rt;
+    }
     const double eta_s = window_s / double(window_steps_) * double(config_.train.max_steps - metrics.step);
     recorder_->recordStep(metrics, eta_s);
   }
@@ -327,6 +345,10 @@ void TrainingLoop::checkpoint(int64_t done) {
   observer_.phase("checkpoint", [&] {
     const auto began = Clock::now();
     position_.step = done;
+    if (ada_) {
+      const StepDecisions pending = agreement_.inFlight();
+      position_.ada = AdaCheckpoint{ada_->state(), pending.agreed, pending.real_sign_sum, pending.real_rows};
+    }
     summary_.last_checkpoint =
         writeCheckpoint(run_dir_, position_, *trainer_, config_, wiring_.faults.checkpointFileHook(done));
     pruneCheckpoints(run_dir_, config_.output.keep_last);
@@ -343,16 +365,28 @@ void TrainingLoop::endOnHang(const std::string& report) {
                std::min(10.0, config_.comm.timeout_s));
 }
 
-bool TrainingLoop::agreedStop(int64_t done, bool checkpoint_written) {
-  // Every rank takes the same decision, on the previous boundary's flags, reduced while this
-  // step computed.
+StepDecisions TrainingLoop::stepBoundary(int64_t done, const train::StepOutputs& outputs) {
+  // Every rank takes the same decision, on the previous boundary's flags and sums, reduced while
+  // this step computed.
+  StepContribution mine;
+  if (ada_) mine = {outputs.real_sign_sum.item<int64_t>(), outputs.real_rows};
   StepDecisions decisions;
-  observer_.phase("step boundary", [&] { decisions = agreement_.exchange(); });
-  if (decisions.stop_signal == 0 || done >= config_.train.max_steps) return false;
-  log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done, ": checkpoint and exit");
-  if (!checkpoint_written) checkpoint(done);
-  summary_.stopped_by_signal = true;
-  return true;
+  observer_.phase("step boundary", [&] { decisions = agreement_.exchange(mine); });
+  if (ada_ && decisions.agreed) ada_->observe(done - 1, decisions.real_sign_sum, decisions.real_rows);
+  return decisions;
+}
+
+void TrainingLoop::startAdaptiveAugmentation(const ResumePoint& resume) {
+  const train::AdaSettings settings{config_.train.ada_target, config_.train.ada_interval, config_.train.ada_kimg,
+                                    global_batch_};
+  const auto& restored = resume.position.ada;
+  ada_.emplace(settings, restored ? restored->state : train::AdaState{});
+  if (restored && restored->pending) {
+    agreement_.resumeWith({true, 0, restored->pending_sign_sum, restored->pending_rows});
+  }
+  log0f("adaptive augmentation: target r_t ", settings.target, ", p moves by ", settings.stepSize(), " every ",
+        settings.interval, " steps", restored ? ", continuing at p = " : ", starting at p = ", ada_->p(),
+        resume.resumed && !restored ? " (the checkpoint holds no augmentation state)" : "");
 }
 
 }  // namespace

@@ -4,7 +4,7 @@ namespace gan::monitoring {
 
 nlohmann::json metricsLine(const StepMetrics& m) {
   using namespace metric_keys;
-  return {{kStep, m.step},
+  nlohmann::json line{{kStep, m.step},
           {kEpoch, m.epoch},
           {kLossD, m.loss_d},
           {kLossG, m.loss_g},
@@ -14,10 +14,13 @@ nlohmann::json metricsLine(const StepMetrics& m) {
           {kSkippedUpdates, m.skipped_updates},
           {kCheckpointS, m.checkpoint_s},
           {kWallTimeS, m.wall_time_s}};
+  if (m.ada_p) line[kAdaP] = *m.ada_p;
+  if (m.ada_rt) line[kAdaRt] = *m.ada_rt;
+  return line;
 }
 
 std::vector<std::pair<std::string, double>> tensorboardScalars(const StepMetrics& m) {
-  return {{"loss/d", m.loss_d},
+  std::vector<std::pair<std::string, double>> scalars{{"loss/d", m.loss_d},
           {"loss/g", m.loss_g},
           {"d_output/real", m.d_real},
           {"d_output/fake", m.d_fake},
@@ -26,6 +29,9 @@ std::vector<std::pair<std::string, double>> tensorboardScalars(const StepMetrics
           {"time/collectives_ms", m.collectives_ms},
           {"time/waiting_for_collectives_ms", m.waiting_for_collectives_ms},
           {"health/skipped_updates", double(m.skipped_updates)}};
+  if (m.ada_p) scalars.emplace_back("ada/p", *m.ada_p);
+  if (m.ada_rt) scalars.emplace_back("ada/rt", *m.ada_rt);
+  return scalars;
 }
 
 std::string evaluationTag(const std::string& key) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,9 @@ struct StepMetrics {
   int64_t skipped_updates = 0;             // so far in the run (non-finite gradients)
   double checkpoint_s = 0;                 // the last checkpoint's write
   double wall_time_s = 0;                  // since the process started training
+  // Adaptive augmentation (runs with it only): the probability p this step augmented with, and
+  // r_t = E[sign(D(x_real))] at p's last adjustment.
+  std::optional<double> ada_p, ada_rt;
 };
 
 // The keys of metrics.jsonl. Evaluation lines carry "step" and keys that start with
@@ -39,6 +43,8 @@ inline constexpr const char* kSamplesPerS = "samples_per_s";
 inline constexpr const char* kSkippedUpdates = "skipped_updates";
 inline constexpr const char* kCheckpointS = "checkpoint_s";
 inline constexpr const char* kWallTimeS = "wall_time_s";
+inline constexpr const char* kAdaP = "ada_p";
+inline constexpr const char* kAdaRt = "ada_rt";
 inline constexpr const char* kEvaluationS = "evaluation_s";  // on evaluation lines: the seconds it took
 inline constexpr const char* kEvaluationPrefix = "eval_";
 }  // namespace metric_keys

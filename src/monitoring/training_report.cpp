@@ -174,6 +174,10 @@ std::string renderTrainingReport(const ReportInputs& inputs) {
   html << svgLinePlot("Discriminator outputs", {seriesOf(metrics, kDReal, "D(x)", "#2ca02c"),
                                                 seriesOf(metrics, kDFake, "D(G(z))", "#9467bd")});
   html << svgLinePlot("Throughput (samples/s, all ranks)", {seriesOf(metrics, kSamplesPerS, "samples/s", "#ff7f0e")});
+  if (std::any_of(metrics.begin(), metrics.end(), [](const nlohmann::json& line) { return line.contains(kAdaP); })) {
+    html << svgLinePlot("Adaptive augmentation", {seriesOf(metrics, kAdaP, "p", "#17becf"),
+                                                  seriesOf(metrics, kAdaRt, "r_t", "#7f7f7f")});
+  }
   html << "</div>";
 
   // Evaluation results, when the run computed any (keys eval_*).

@@ -16,6 +16,8 @@ TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
   options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
   options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
+  options.augment = config.train.ada_target > 0;
+  options.augment_transforms = augmentationSet(config.train.ada_augment);
   return options;
 }
 
@@ -46,6 +48,20 @@ void GanTrainer::broadcastState() {
   for (NetworkState* network : networkStates()) network->broadcastFromRank0(communicator_);
 }
 
+void GanTrainer::setAugmentationProbability(double p) {
+  GAN_CHECK(options_.augment || p == 0, "augmentation probability ", p, " given to a trainer built without augmentation");
+  GAN_CHECK(p >= 0 && p <= 1, "augmentation probability must be in [0, 1], got ", p);
+  augment_p_ = p;
+}
+
+torch::Tensor GanTrainer::seenByD(const torch::Tensor& images, AugmentationStream stream,
+                                  const DiscriminatorBatch& batch) const {
+  if (augment_p_ == 0) return images;
+  const auto draw = drawAugmentation(batch.seed, stream, batch.batch_number, batch.first_row,
+                                     images.size(0), augment_p_, options_.image_geometry, options_.augment_transforms);
+  return applyAugmentation(images, draw, options_.image_geometry);
+}
+
 namespace {
 // NaN and Inf survive a sum, so one reduction pass tells whether every element is finite.
 bool allFinite(const torch::Tensor& flat) { return std::isfinite(flat.sum().item<double>()); }
@@ -58,18 +74,21 @@ void GanTrainer::discriminatorUpdate(const DiscriminatorBatch& batch, const torc
   const bool wgan_gp = options_.loss == GanLoss::WganGp;
   if (observer_) observer_->phaseBegins("D step");
   d_->buckets().beginBackward();
+  // R1 differentiates with respect to the real images before augmentation (as StyleGAN2-ADA).
   auto real = apply_r1 ? batch.real.detach().requires_grad_(true) : batch.real;
+  const auto real_seen = seenByD(real, AugmentationStream::RealInDStep, batch);
+  const auto fake_seen = seenByD(fake.detach(), AugmentationStream::FakeInDStep, batch);
   torch::Tensor real_logits, fake_logits, interpolated, interpolated_logits;
   if (discriminator.usesBatchStatistics()) {
     // Batch norm: real and generated rows in separate batches (the G step sees generated alone).
-    real_logits = discriminator.forward(real);
-    fake_logits = discriminator.forward(fake.detach());
+    real_logits = discriminator.forward(real_seen);
+    fake_logits = discriminator.forward(fake_seen);
   } else {
     // Rows are independent: one batch, one matrix product per layer instead of two or three.
-    std::vector<torch::Tensor> rows{real, fake.detach()};
+    std::vector<torch::Tensor> rows{real_seen, fake_seen};
     if (wgan_gp) {
       GAN_CHECK(batch.mixing.defined(), "wgan-gp needs the per-row mixing weights");
-      interpolated = interpolateRealFake(batch.real, fake, batch.mixing);
+      interpolated = interpolateRealFake(real_seen, fake_seen, batch.mixing);
       rows.push_back(interpolated);
     }
     auto logits = discriminator.forward(torch::cat(rows, 0));
@@ -90,15 +109,22 @@ void GanTrainer::discriminatorUpdate(const DiscriminatorBatch& batch, const torc
   out.loss_d = loss.detach();
   out.real_logits = real_logits.detach();
   out.fake_logits = fake_logits.detach();
+  if (options_.augment) {
+    // A NaN logit (a step the non-finite guard will skip) counts as 0, not as garbage.
+    const auto signs = torch::sign(out.real_logits).nan_to_num(0).sum().to(torch::kInt64);
+    out.real_sign_sum = out.real_sign_sum.defined() ? out.real_sign_sum + signs : signs;
+    out.real_rows += b;
+  }
 }
 
-void GanTrainer::generatorUpdate(const torch::Tensor& fake, StepOutputs& out) {
+void GanTrainer::generatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, StepOutputs& out) {
   // D only passes gradients through; its weights get none (no wasted products, nothing leaks
   // into D's next update).
   if (observer_) observer_->phaseBegins("G step");
   g_->buckets().beginBackward();
   d_->parameters().setRequiresGrad(false);
-  auto loss = generatorLoss(options_.loss, networks_.discriminator->forward(fake));
+  auto loss = generatorLoss(options_.loss,
+                            networks_.discriminator->forward(seenByD(fake, AugmentationStream::FakeInGStep, batch)));
   try {
     loss.backward();
   } catch (...) {
@@ -140,7 +166,7 @@ StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int
     }
     discriminatorUpdate(batches[k], fake, apply_r1 && k == 0, out);
   }
-  generatorUpdate(fake, out);
+  generatorUpdate(batches.back(), fake, out);
   if (out.d_update_skipped || out.g_update_skipped) {
     out.local_loss_finite = std::isfinite(out.loss_d.item<double>()) && std::isfinite(out.loss_g.item<double>());
   }

@@ -9,6 +9,7 @@
 #include "comm/communicator.h"
 #include "common/config.h"
 #include "models/gan_networks.h"
+#include "train/augmentation.h"
 #include "train/flat_adam.h"
 #include "train/gradient_buckets.h"
 #include "train/gradient_penalties.h"
@@ -37,6 +38,11 @@ struct TrainerOptions {
   AdamSettings adam_g;
   AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
+  // Adaptive discriminator augmentation: every image D sees (real and generated, D and G steps)
+  // is augmented with the probability setAugmentationProbability() last gave.
+  bool augment = false;
+  AugmentationSet augment_transforms = kAllAugmentations;
+  ImageGeometry image_geometry;
 
   // Loss, penalties, EMA, both Adams and the bucket size as the configuration says.
   static TrainerOptions fromConfig(const Config& config);
@@ -48,6 +54,11 @@ struct DiscriminatorBatch {
   torch::Tensor real;    // (b, features) in the data's range
   torch::Tensor z;       // (b, latent_dim)
   torch::Tensor mixing;  // (b) uniform [0, 1): WGAN-GP's real/fake interpolation weights; else undefined
+  // What keys the augmentation's draws, like the noise: the job's seed, which global batch of
+  // the sample order this is, and the global row of this rank's first row.
+  uint64_t seed = 0;
+  int64_t batch_number = 0;
+  int64_t first_row = 0;
 };
 
 // This rank's view of one step, as tensors: summaries cost kernels (and a GPU sync when read),
@@ -57,6 +68,10 @@ struct StepOutputs {
   torch::Tensor loss_g;       // 0-dim
   torch::Tensor real_logits;  // D's logits for the real rows (D step, before D's update)
   torch::Tensor fake_logits;  // D's logits for the generated rows (D step)
+  // With augmentation: sum of sign(D's real logits) over this rank's rows of every D update of
+  // the step (0-dim int64), and how many rows that is. ADA's r_t is the global sum over count.
+  torch::Tensor real_sign_sum;
+  int64_t real_rows = 0;
   // An update is skipped when its averaged gradients hold a NaN or Inf. Any rank's non-finite
   // gradient reaches every rank through the average, so all ranks skip together, no extra
   // collective needed.
@@ -102,6 +117,10 @@ class GanTrainer {
   NetworkState& discriminatorState() { return *d_; }
   std::vector<NetworkState*> networkStates() { return {g_.get(), d_.get()}; }
 
+  // ADA's current strength: each augmentation applies to an image with probability p (0: none).
+  void setAugmentationProbability(double p);
+  double augmentationProbability() const { return augment_p_; }
+
   // Both networks' communication since the last call.
   CommunicationStats takeCommunicationStats();
 
@@ -112,12 +131,15 @@ class GanTrainer {
   std::shared_ptr<models::Generator> ema_generator_;
   std::unique_ptr<NetworkState> g_, d_;
   StepObserver* observer_ = nullptr;
+  double augment_p_ = 0;
 
+  // What D is shown of `images` (rows of `batch`): augmented when p > 0, else the images.
+  torch::Tensor seenByD(const torch::Tensor& images, AugmentationStream stream, const DiscriminatorBatch& batch) const;
   // One D update on `batch` against `fake` (detached here); fills the D fields of `out`.
   void discriminatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, bool apply_r1,
                            StepOutputs& out);
-  // One G update through D on `fake`; fills the G fields of `out`.
-  void generatorUpdate(const torch::Tensor& fake, StepOutputs& out);
+  // One G update through D on `fake`, generated from `batch`'s noise; fills the G fields of `out`.
+  void generatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, StepOutputs& out);
 };
 
 }  // namespace gan::train

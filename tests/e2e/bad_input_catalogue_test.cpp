@@ -78,6 +78,14 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
     support::writeBytes(huge_model + "/state.json", state.dump(2));
     support::resealCheckpoint(huge_model);
   }
+  const auto bad_ada = copyOf(checkpoint, "bad_ada");
+  {
+    auto state = nlohmann::json::parse(support::readText(bad_ada + "/state.json"));
+    state["ada"] = {{"p", 1.5}, {"sign_sum", 0}, {"count", 0}, {"last_rt", 0}, {"pending", false},
+                    {"pending_sign_sum", 0}, {"pending_rows", 0}};
+    support::writeBytes(bad_ada + "/state.json", state.dump(2));
+    support::resealCheckpoint(bad_ada);
+  }
 
   const auto data = support::freshTempDir("catalogue_data");
   auto images = support::idxBytes({10, 28, 28});
@@ -115,6 +123,8 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
       {"unknown resume policy", tinyRun(out("o13"), "--output.resume_changes=maybe"), "--output.resume_changes"},
       {"placeholder text", tinyRun(out("o14"), "--train.seed=%value%"), "contains '%value%'"},
       {"beta out of range", tinyRun(out("o15"), "--train.beta1=1.5"), "--train.beta1 must be in [0, 1)"},
+      {"ADA target out of range", tinyRun(out("o16"), "--train.ada_target=1.5"), "--train.ada_target must be in [0, 1)"},
+      {"ADA on points", tinyRun(out("o17"), "--train.ada_target=0.6"), "adaptive augmentation transforms images"},
       // ---- config files
       {"missing config file", tinyRun(out("c1"), "--config /nonexistent/x.ini"), "--config: cannot open"},
       {"unknown key in config", tinyRun(out("c2"), "--config " + ini("unknown", "[train]\nfrobnicate = 3\n")),
@@ -148,6 +158,8 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
       {"resume from a corrupt file", tinyRun(out("k3"), "--output.resume=" + corrupt), "model_G.pt: checksum mismatch"},
       {"MANIFEST naming a file outside", tinyRun(out("k4"), "--output.resume=" + escaping), "not a plain file name"},
       {"state.json that is not JSON", tinyRun(out("k5"), "--output.resume=" + garbage_state), "state.json: malformed"},
+      {"impossible augmentation state", tinyRun(out("k9"), "--output.resume=" + bad_ada),
+       "state.json: impossible augmentation state"},
       {"resume with another seed", tinyRun(out("k6"), "--train.seed=7 --output.resume=" + checkpoint),
        "--train.seed 42 -> 7"},
       {"resume into a larger model", tinyRun(out("k7"), "--output.resume=" + checkpoint, "--model.arch=mlp2d --model.hidden_dim=32"),

@@ -11,12 +11,16 @@
 // orders do. The README reports how far.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "comm/local_communicator.h"
 #include "coordinator/step_inputs.h"
 #include "coordinator/trainer_setup.h"
 #include "data/gaussian_mixture.h"
 #include "data/image_dataset.h"
 #include "mpi/test_world.h"
+#include "train/ada_controller.h"
 #include "train/gan_trainer.h"
 
 namespace {
@@ -33,6 +37,7 @@ const data::Dataset& fashionMnist() {
 struct Trajectory {
   std::vector<double> loss_d, loss_g;  // global means per step
   torch::Tensor g_values, d_values, ema_values;
+  std::vector<double> ada_p;  // the augmentation probability of each step (ADA runs)
 };
 
 // Parameters are created in `dtype` (the default dtype while the trainer is built).
@@ -56,13 +61,29 @@ Trajectory train(comm::Communicator& communicator, Config config, const data::Da
   data::GlobalSampleOrder order(dataset.size(), per_rank * world, kSeed);
   const auto rows = data::rowsForRank(communicator.rank(), world, per_rank);
   Trajectory trajectory;
+  // ADA: p moves on the global sums of each step's real-logit signs (training carries them in
+  // its step agreement; here a reduction of their own).
+  std::optional<train::AdaController> ada;
+  if (config.train.ada_target > 0) {
+    ada.emplace(train::AdaSettings{config.train.ada_target, config.train.ada_interval, config.train.ada_kimg,
+                                   per_rank * world});
+  }
   for (int64_t step = 0; step < steps; ++step) {
     auto batches = coordinator::stepInputs(dataset, order, rows, recipe, step, torch::kCPU);
     for (auto& batch : batches) {
       batch.real = batch.real.to(dtype);
       batch.z = batch.z.to(dtype);
     }
+    if (ada) {
+      trainer->setAugmentationProbability(ada->p());
+      trajectory.ada_p.push_back(ada->p());
+    }
     const auto out = trainer->step(batches, step);
+    if (ada) {
+      int64_t sums[2] = {out.real_sign_sum.item<int64_t>(), out.real_rows};
+      communicator.allreduce({sums, 2, comm::ScalarType::Int64, comm::MemorySpace::Host});
+      ada->observe(step + 1, sums[0], sums[1]);
+    }
     double losses[2] = {out.loss_d.item<double>(), out.loss_g.item<double>()};
     communicator.allreduce({losses, 2, comm::ScalarType::Float64, comm::MemorySpace::Host});
     trajectory.loss_d.push_back(losses[0] / world);
@@ -98,6 +119,7 @@ void expectInvariance(const Config& config, const data::Dataset& dataset, int64_
     ASSERT_NEAR(distributed.loss_d[s], single.loss_d[s], tolerance * std::abs(single.loss_d[s])) << "loss_d, step " << s;
     ASSERT_NEAR(distributed.loss_g[s], single.loss_g[s], tolerance * std::abs(single.loss_g[s])) << "loss_g, step " << s;
   }
+  EXPECT_EQ(distributed.ada_p, single.ada_p);  // integer sums: exactly the same p at every step
   EXPECT_LT(relativeDifference(distributed.g_values, single.g_values), tolerance);
   EXPECT_LT(relativeDifference(distributed.d_values, single.d_values), tolerance);
   if (single.ema_values.defined()) EXPECT_LT(relativeDifference(distributed.ema_values, single.ema_values), tolerance);
@@ -154,6 +176,24 @@ TEST(WorldSizeInvariance, R1AndCriticStepsOnPointsMatchOneProcess) {
   config.train.r1_interval = 4;
   config.train.d_steps = 3;
   expectInvariance(config, ring, 8, 20, torch::kFloat64, 1e-9);
+}
+
+// Adaptive augmentation: every image D sees is augmented by draws keyed to its global row, and p
+// moves on global integer sums, so N ranks follow one process; R1 differentiates through the
+// augmentation of the real rows.
+TEST(WorldSizeInvariance, AdaptiveAugmentationMatchesOneProcess) {
+  Config config = referenceConfig(25);
+  config.model.hidden_dim = 64;
+  config.train.r1_gamma = 1.0;
+  config.train.r1_interval = 2;
+  config.train.ada_target = 0.05;
+  config.train.ada_interval = 1;
+  config.train.ada_kimg = 0.5;  // fast: p moves by global batch / 500 per step
+  expectInvariance(config, fashionMnist(), 8, 20, torch::kFloat64, 1e-9);
+  // The comparison covered augmented steps: p did rise (checked on the one-process run).
+  comm::LocalCommunicator alone;
+  const auto run = train(alone, config, fashionMnist(), 8, 20, torch::kFloat64);
+  EXPECT_GT(*std::max_element(run.ada_p.begin(), run.ada_p.end()), 0.1);
 }
 
 // Local batch norm normalises each rank's rows alone: what it costs is exactly this invariance.

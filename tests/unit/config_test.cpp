@@ -77,6 +77,16 @@ TEST(Config, ValidationNamesTheOption) {
             std::string::npos);
   EXPECT_NE(errorOf({"--train.ema_halflife_k=-1"}).find("--train.ema_halflife_k must be >= 0"), std::string::npos);
   EXPECT_NE(errorOf({"--output.log_every=-5"}).find("--output.log_every must be a non-negative"), std::string::npos);
+  // Adaptive augmentation.
+  EXPECT_EQ(errorOf({"--train.ada_target=0.6", "--train.ada_augment=flip,cutout"}), "");
+  EXPECT_NE(errorOf({"--train.ada_augment=flip,zoom"}).find("--train.ada_augment: unknown transform 'zoom'"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--train.ada_augment="}).find("--train.ada_augment"), std::string::npos);
+  EXPECT_NE(errorOf({"--train.ada_target=1"}).find("--train.ada_target must be in [0, 1)"), std::string::npos);
+  EXPECT_NE(errorOf({"--data.name=ring8", "--model.arch=mlp2d", "--train.ada_target=0.6"})
+                .find("adaptive augmentation transforms images"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--train.ada_kimg=0"}).find("--train.ada_kimg must be a positive number"), std::string::npos);
 }
 
 TEST(Config, BadValuesAndUnknownKeysNameTheirSource) {

@@ -79,15 +79,52 @@ TEST(StepAgreement, ActsOnTheStopOneBoundaryLaterWithOneTinyReductionPerStep) {
   test_support::RecordingCommunicator communicator(1);
   int local_request = 0;
   coordinator::StepAgreement agreement(communicator, [&] { return local_request; });
-  EXPECT_EQ(agreement.exchange().stop_signal, 0);  // the first boundary has nothing to act on
+  EXPECT_FALSE(agreement.exchange().agreed);  // the first boundary has nothing to act on
   local_request = SIGTERM;
   EXPECT_EQ(agreement.exchange().stop_signal, 0);        // the word of boundary 1 (no request yet)
   EXPECT_EQ(agreement.exchange().stop_signal, SIGTERM);  // boundary 2's word: the request
   ASSERT_EQ(communicator.calls.size(), 3u);
   for (const auto& call : communicator.calls) {
-    EXPECT_EQ(call.count, 1u);
-    EXPECT_EQ(call.op, comm::ReduceOp::Max);  // any rank's request stops every rank
+    EXPECT_EQ(call.count, 5u);
+    EXPECT_EQ(call.op, comm::ReduceOp::Sum);  // requests are counted; any rank's stops every rank
   }
+}
+
+TEST(StepAgreement, EverySignalOfTheListIsNamedAfterTheReduction) {
+  for (int signal : {SIGTERM, SIGUSR1, SIGINT}) {
+    test_support::RecordingCommunicator three_ranks(3);  // three ranks asking together
+    coordinator::StepAgreement agreement(three_ranks, [&] { return signal; });
+    agreement.exchange();
+    EXPECT_EQ(agreement.exchange().stop_signal, signal);
+  }
+}
+
+TEST(StepAgreement, CarriesTheGlobalSumsOfEachStepOneBoundaryLater) {
+  test_support::RecordingCommunicator three_ranks(3);  // three identical contributions
+  coordinator::StepAgreement agreement(three_ranks, nullptr);
+  agreement.exchange({5, 8});
+  const auto first = agreement.exchange({-2, 8});
+  EXPECT_TRUE(first.agreed);
+  EXPECT_EQ(first.real_sign_sum, 15);
+  EXPECT_EQ(first.real_rows, 24);
+  EXPECT_EQ(first.stop_signal, 0);
+  // A checkpoint reads what is in flight without starting another reduction...
+  const auto pending = agreement.inFlight();
+  EXPECT_EQ(pending.real_sign_sum, -6);
+  EXPECT_EQ(three_ranks.calls.size(), 2u);
+  // ...and the next boundary still acts on it.
+  EXPECT_EQ(agreement.exchange().real_sign_sum, -6);
+}
+
+TEST(StepAgreement, AResumedRunActsOnTheCheckpointsPendingSumsFirst) {
+  comm::LocalCommunicator alone;
+  coordinator::StepAgreement agreement(alone, nullptr);
+  agreement.resumeWith({true, 0, 7, 16});
+  const auto first = agreement.exchange({1, 16});
+  EXPECT_TRUE(first.agreed);
+  EXPECT_EQ(first.real_sign_sum, 7);
+  EXPECT_EQ(first.real_rows, 16);
+  EXPECT_EQ(agreement.exchange().real_sign_sum, 1);
 }
 
 TEST(StepAgreement, WithoutASourceNobodyAsksToStop) {

@@ -30,6 +30,7 @@ class RecordingCommunicator final : public comm::Communicator {
     const bool sums = options.op == comm::ReduceOp::Sum || options.op == comm::ReduceOp::Average;
     if (sums && buffer.type == comm::ScalarType::Float32) scale(static_cast<float*>(buffer.data), buffer.count, options.op);
     if (sums && buffer.type == comm::ScalarType::Float64) scale(static_cast<double*>(buffer.data), buffer.count, options.op);
+    if (sums && buffer.type == comm::ScalarType::Int64) scale(static_cast<int64_t*>(buffer.data), buffer.count, options.op);
     return std::make_shared<Done>();
   }
   void broadcast(comm::BufferView, int, comm::BroadcastOptions = {}) override {}
