@@ -11,7 +11,8 @@ packages=(
   libopenmpi-dev openmpi-bin
   libboost-program-options-dev
   libgtest-dev
-  libpng-dev zlib1g-dev
+  libpng-dev zlib1g-dev libjpeg62-turbo-dev   # decoding PNG and JPEG folders (gan_data pack)
+  oxygen-icon-theme             # the icons config: ~800 64x64 PNG icons, a real small data set
   nlohmann-json3-dev
   dataset-fashion-mnist         # real Fashion-MNIST (IDX .gz) in /usr/share/datasets/fashion-mnist
   protobuf-compiler libprotobuf-dev libisal-dev   # TensorBoard event files (protobuf, CRC-32C)

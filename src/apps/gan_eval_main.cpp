@@ -44,6 +44,10 @@ void trainClassifierCommand(const po::variables_map& vm) {
   GAN_CHECK(train_images && test_images && train_images->hasLabels(), "--data.name=", data.name,
             ": the classifier needs a labelled image data set");
   std::printf("training the feature classifier on %s\n", train_set->description().c_str());
+  if (data.name == "packed" || data.name == "image_folder") {
+    std::printf("note: %s has no test split; the accuracy below is measured on the training images\n",
+                data.name.c_str());
+  }
   std::fflush(stdout);
   auto classifier = gan::eval::trainClassifier(*train_images, settings, [](const std::string& line) {
     std::printf("%s\n", line.c_str());
@@ -97,7 +101,7 @@ int main(int argc, char** argv) {
   po::options_description options("gan_eval options");
   options.add_options()("help,h", "print this help")(
       "out", po::value<std::string>()->default_value(""), "train-classifier: the file to write")(
-      "data.name", po::value<std::string>()->default_value("fashion_mnist"), "train-classifier: fashion_mnist | mnist | cifar10")(
+      "data.name", po::value<std::string>()->default_value("fashion_mnist"), "train-classifier: fashion_mnist | mnist | cifar10 | packed | image_folder (labelled: class folders)")(
       "data.path", po::value<std::string>()->default_value(""), "data directory (default: the Debian data set's)")(
       "epochs", po::value<int64_t>()->default_value(8), "train-classifier: passes over the training set")(
       "lr-decay", po::value<double>()->default_value(0.75), "train-classifier: learning rate factor per epoch (Adam, from 1e-3)")(

@@ -48,13 +48,24 @@ class OptionTable {
 void declareOptions(OptionTable& t, Config& c) {
   t.add("data.name", c.data.name,
         "data set: fashion_mnist | mnist (MNIST-format IDX files) | cifar10 (binary version, --data.path) | "
-        "ring8 | grid25 (2-D Gaussian mixtures, generated)");
+        "packed (a file made by gan_data pack) | image_folder (PNG/JPEG files under --data.path, packed on first "
+        "use) | ring8 | grid25 (2-D Gaussian mixtures, generated)");
   t.add("data.path", c.data.path,
-        "directory of the data files (train-images-idx3-ubyte[.gz] or data_batch_N.bin); empty = "
-        "/usr/share/datasets/<name> for the MNIST formats");
+        "where the data is: directory of train-images-idx3-ubyte[.gz] or data_batch_N.bin, the packed file, or "
+        "the image folder; empty = /usr/share/datasets/<name> for the MNIST formats");
   t.add("data.limit", c.data.limit,
         "train on only N images: the first N of one fixed shuffle of the training set, the same for every seed "
         "and world size (0: all); evaluation still uses every test image");
+  t.add("data.cache_dir", c.data.cache_dir,
+        "where packed, memory-mapped copies of IDX/CIFAR-10 files and image folders are kept (one copy per node, "
+        "shared by its ranks); empty = $XDG_CACHE_HOME/gan_dist or ~/.cache/gan_dist; none = read the files into "
+        "each rank's memory");
+  t.add("data.resolution", c.data.resolution, "image_folder: side of the square images the folder is packed to");
+  t.add("data.color", c.data.color, "image_folder: gray | rgb | rgba, the channels the folder is packed to");
+  t.add("data.fit", c.data.fit,
+        "image_folder: crop (centred square of the shorter side) | pad (whole image on a square of the longer side)");
+  t.add("data.background", c.data.background,
+        "image_folder: white | black | #rrggbb, what transparent pixels become when --data.color drops alpha");
   t.add("model.arch", c.model.arch,
         "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1) | mlp2d (3 hidden layers, for "
         "2-D points) | dcgan (convolutional, square images)");
@@ -152,8 +163,19 @@ void requireOneOf(const char* name, const std::string& value, std::initializer_l
 }  // namespace
 
 void Config::validate() const {
-  requireOneOf("data.name", data.name, {"fashion_mnist", "mnist", "cifar10", "ring8", "grid25"});
+  requireOneOf("data.name", data.name,
+               {"fashion_mnist", "mnist", "cifar10", "packed", "image_folder", "ring8", "grid25"});
   requireNonNegative("data.limit", data.limit);
+  GAN_CHECK(data.name != "packed" || !data.path.empty(), "--data.name=packed needs --data.path=FILE (made by gan_data pack)");
+  GAN_CHECK(data.name != "image_folder" || !data.path.empty(), "--data.name=image_folder needs --data.path=DIR");
+  requirePositive("data.resolution", data.resolution);
+  requireAtMost("data.resolution", data.resolution, 4096);
+  requireOneOf("data.color", data.color, {"gray", "rgb", "rgba"});
+  requireOneOf("data.fit", data.fit, {"crop", "pad"});
+  GAN_CHECK(data.background == "white" || data.background == "black" ||
+                (data.background.size() == 7 && data.background[0] == '#' &&
+                 data.background.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos),
+            "--data.background must be white | black | #rrggbb, got '", data.background, "'");
   requireOneOf("model.arch", model.arch, {"mlp", "mlp2d", "dcgan"});
   requirePositive("model.latent_dim", model.latent_dim);
   requirePositive("model.hidden_dim", model.hidden_dim);

@@ -11,9 +11,17 @@
 namespace gan {
 
 struct DataConfig {
-  std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | ring8 | grid25
+  std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | packed | image_folder | ring8 | grid25
   std::string path;                    // empty: the Debian data set's directory for `name`
   int64_t limit = 0;                   // train on N images of a fixed spread-out subset; 0: all
+  // Where packed copies of image data sets are kept ("" = $XDG_CACHE_HOME/gan_dist or
+  // ~/.cache/gan_dist; "none" = read the files into each rank's memory instead).
+  std::string cache_dir;
+  // image_folder: how the images are brought to one square format when packed.
+  int64_t resolution = 64;
+  std::string color = "rgb";         // gray | rgb | rgba
+  std::string fit = "crop";          // crop | pad
+  std::string background = "white";  // white | black | #rrggbb, what transparency becomes
 };
 
 struct ModelConfig {

@@ -1,6 +1,11 @@
 #include "data/dataset.h"
 
+#include <filesystem>
+
 #include "common/error.h"
+#include "common/log.h"
+#include "data/dataset_packing.h"
+#include "data/packed_cache.h"
 #include "data/cifar10_reader.h"
 #include "data/gaussian_mixture.h"
 #include "data/limited_dataset.h"
@@ -15,16 +20,88 @@ int64_t Dataset::featureSize() const {
 }
 
 namespace {
-std::unique_ptr<Dataset> openWholeDataset(const DataConfig& config, const std::string& split) {
-  if (config.name == "fashion_mnist" || config.name == "mnist") {
-    return std::make_unique<ImageDataset>(
-        ImageDataset::loadMnistFormat(dataDirectory(config.name, config.path), split, /*with_labels=*/true));
+bool mapsPackedCopies(const DataConfig& config) { return config.cache_dir != "none"; }
+
+// A cached copy that fails its checks was damaged after it was written (packing is atomic):
+// say how to get a good one.
+std::unique_ptr<Dataset> openCachedCopy(const std::string& path) {
+  try {
+    return std::make_unique<ImageDataset>(ImageDataset::openPacked(path));
+  } catch (const Error& damaged) {
+    GAN_FAIL(damaged.what(), "; it is a cached copy in --data.cache_dir: delete it and the next run packs it again");
   }
-  if (config.name == "cifar10") return std::make_unique<ImageDataset>(loadCifar10(config.path, split));
+}
+
+std::unique_ptr<Dataset> openMnistFormat(const DataConfig& config, const std::string& split) {
+  const std::string directory = dataDirectory(config.name, config.path);
+  // Labels when the files have them: training needs none, a classifier does.
+  const std::string labels = findMnistFormatFile(directory, split, "labels-idx1-ubyte");
+  if (!mapsPackedCopies(config)) {
+    return std::make_unique<ImageDataset>(ImageDataset::loadMnistFormat(directory, split, !labels.empty()));
+  }
+  const std::string recipe = "mnist-format " + split + " " +
+                             fileIdentity(mnistFormatFile(directory, split, "images-idx3-ubyte")) + " " +
+                             (labels.empty() ? "no labels" : fileIdentity(labels));
+  return openCachedCopy(cachedPackedFile(config.cache_dir, config.name + "-" + split, recipe,
+                                         [&](const std::string& out) { packMnistFormat(directory, split, out); }));
+}
+
+std::unique_ptr<Dataset> openCifar10(const DataConfig& config, const std::string& split) {
+  if (!mapsPackedCopies(config)) return std::make_unique<ImageDataset>(loadCifar10(config.path, split));
+  std::string recipe = "cifar10 " + split;
+  for (const auto& file : cifarBatchFiles(config.path, split)) recipe += " " + fileIdentity(file);
+  return openCachedCopy(cachedPackedFile(config.cache_dir, "cifar10-" + split, recipe,
+                                         [&](const std::string& out) { packCifar10(config.path, split, out); }));
+}
+
+FolderPackOptions folderOptionsOf(const DataConfig& config) {
+  FolderPackOptions options;
+  options.conform.resolution = int(config.resolution);
+  options.conform.color = parsePackedColor(config.color, "--data.color");
+  options.conform.fit = parseSquareFit(config.fit, "--data.fit");
+  parseBackground(config.background, "--data.background", options.conform.background);
+  return options;
+}
+
+// A folder is always packed (into the cache): decoding thousands of files per run and per rank
+// would cost more than the training step.
+std::unique_ptr<Dataset> openImageFolder(const DataConfig& config) {
+  GAN_CHECK(config.cache_dir != "none", "--data.name=image_folder is packed into --data.cache_dir, which is none "
+                                        "(pack it yourself with gan_data pack and use --data.name=packed)");
+  const FolderPackOptions options = folderOptionsOf(config);
+  std::string recipe = "image folder " + std::to_string(config.resolution) + " " + config.color + " " + config.fit +
+                       " " + config.background;
+  for (const auto& entry : listImageFiles(config.path, options.labels)) {
+    recipe += "\n" + fileIdentity(entry.path) + " " + entry.class_name;
+  }
+  std::filesystem::path folder = std::filesystem::path(config.path).lexically_normal();
+  if (folder.filename().empty()) folder = folder.parent_path();  // "icons/" -> "icons"
+  const std::string stem = folder.filename().string();
+  const std::string packed = cachedPackedFile(config.cache_dir, "images-" + (stem.empty() ? "folder" : stem), recipe,
+                                              [&](const std::string& out) {
+                                                const auto report = packImageFolder(config.path, out, options);
+                                                for (const auto& bad : report.skipped) logWarning("skipped " + bad);
+                                                logRankLine("packed " + std::to_string(report.packed) + " images (" +
+                                                            std::to_string(report.skipped.size()) + " skipped, " +
+                                                            std::to_string(report.class_names.size()) +
+                                                            " classes) from " + config.path);
+                                              });
+  return openCachedCopy(packed);
+}
+
+std::unique_ptr<Dataset> openWholeDataset(const DataConfig& config, const std::string& split) {
+  if (config.name == "fashion_mnist" || config.name == "mnist") return openMnistFormat(config, split);
+  if (config.name == "cifar10") return openCifar10(config, split);
+  // A packed file or a folder is one set: evaluation measures against the training images.
+  if (config.name == "packed") {
+    return std::make_unique<ImageDataset>(ImageDataset::openPacked(config.path, !mapsPackedCopies(config)));
+  }
+  if (config.name == "image_folder") return openImageFolder(config);
   if (isGaussianMixtureName(config.name)) {
     return std::make_unique<GaussianMixtureDataset>(GaussianMixtureDataset::named(config.name));
   }
-  GAN_FAIL("--data.name must be one of fashion_mnist | mnist | cifar10 | ring8 | grid25, got '", config.name, "'");
+  GAN_FAIL("--data.name must be one of fashion_mnist | mnist | cifar10 | packed | image_folder | ring8 | grid25, got '",
+           config.name, "'");
 }
 }  // namespace
 

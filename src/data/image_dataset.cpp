@@ -1,12 +1,11 @@
 #include "data/image_dataset.h"
 
-#include <filesystem>
-
 #include "common/error.h"
+#include "data/dataset_packing.h"
 #include "data/idx_reader.h"
+#include "data/packed_file.h"
 
 namespace gan::data {
-namespace fs = std::filesystem;
 
 std::string defaultDataDirectory(const std::string& name) {
   if (name == "fashion_mnist") return "/usr/share/datasets/fashion-mnist";
@@ -19,14 +18,6 @@ std::string dataDirectory(const std::string& name, const std::string& path) {
 }
 
 namespace {
-// `<directory>/<stem>.gz` or `<directory>/<stem>`, whichever exists.
-fs::path findIdxFile(const std::string& directory, const std::string& stem) {
-  for (const std::string& candidate : {stem + ".gz", stem}) {
-    if (fs::exists(fs::path(directory) / candidate)) return fs::path(directory) / candidate;
-  }
-  GAN_FAIL("--data.path '", directory, "': no ", stem, ".gz or ", stem,
-           " found (expected an MNIST-format directory; Debian's data set: apt-get install dataset-fashion-mnist)");
-}
 // A view of `indices` as an int64 tensor (valid while `indices` lives).
 torch::Tensor indexTensor(const std::vector<int64_t>& indices) {
   return torch::from_blob(const_cast<int64_t*>(indices.data()), {static_cast<int64_t>(indices.size())}, torch::kInt64);
@@ -34,23 +25,41 @@ torch::Tensor indexTensor(const std::vector<int64_t>& indices) {
 }  // namespace
 
 ImageDataset ImageDataset::loadMnistFormat(const std::string& directory, const std::string& split, bool with_labels) {
-  // MNIST calls its test split "t10k".
-  const std::string prefix = split == "test" ? "t10k" : split;
-  const fs::path file = findIdxFile(directory, prefix + "-images-idx3-ubyte");
-  IdxArray array = readIdxFile(file.string());
-  GAN_CHECK(array.dims.size() == 3, file.string(), ": expected 3 dimensions (count, rows, cols), got ",
+  const std::string file = mnistFormatFile(directory, split, "images-idx3-ubyte");
+  IdxArray array = readIdxFile(file);
+  GAN_CHECK(array.dims.size() == 3, file, ": expected 3 dimensions (count, rows, cols), got ",
             array.dims.size());
   auto pixels = torch::from_blob(array.values.data(), {array.dims[0], array.dims[1], array.dims[2]}, torch::kUInt8)
                     .clone();
   torch::Tensor labels;
   if (with_labels) {
-    const fs::path label_file = findIdxFile(directory, prefix + "-labels-idx1-ubyte");
-    IdxArray label_array = readIdxFile(label_file.string());
-    GAN_CHECK(label_array.dims.size() == 1 && label_array.dims[0] == array.dims[0], label_file.string(),
+    const std::string label_file = mnistFormatFile(directory, split, "labels-idx1-ubyte");
+    IdxArray label_array = readIdxFile(label_file);
+    GAN_CHECK(label_array.dims.size() == 1 && label_array.dims[0] == array.dims[0], label_file,
               ": expected one label per image (", array.dims[0], ")");
     labels = torch::from_blob(label_array.values.data(), {label_array.dims[0]}, torch::kUInt8).to(torch::kInt64);
   }
-  return ImageDataset(pixels, 1, array.dims[1], array.dims[2], labels, file.string());
+  return ImageDataset(pixels, 1, array.dims[1], array.dims[2], labels, file);
+}
+
+ImageDataset ImageDataset::openPacked(const std::string& path, bool private_copy) {
+  std::shared_ptr<const PackedFile> file = PackedFile::open(path);
+  const auto& shape = file->shape();
+  const auto count = int64_t(file->count());
+  // Tensors over the mapping; each keeps the mapping alive. Never written: the mapping is
+  // read-only, and batch() only gathers from it.
+  auto keep = [file](void*) {};
+  auto pixels = torch::from_blob(const_cast<uint8_t*>(file->pixels()), {count, int64_t(shape.bytesPerImage())}, keep,
+                                 torch::kUInt8);
+  torch::Tensor labels;
+  if (file->hasLabels()) {
+    labels = torch::from_blob(const_cast<int32_t*>(file->labels()), {count}, keep, torch::kInt32);
+  }
+  if (private_copy) {
+    return ImageDataset(pixels.clone(), shape.channels, shape.height, shape.width,
+                        labels.defined() ? labels.clone() : labels, path + " (packed, read into memory)");
+  }
+  return ImageDataset(pixels, shape.channels, shape.height, shape.width, labels, path + " (packed, mapped)");
 }
 
 ImageDataset::ImageDataset(torch::Tensor pixels_u8, int64_t channels, int64_t height, int64_t width,
@@ -60,7 +69,7 @@ ImageDataset::ImageDataset(torch::Tensor pixels_u8, int64_t channels, int64_t he
   const int64_t features = channels * height * width;
   GAN_CHECK(features > 0 && pixels_u8.numel() == pixels_u8.size(0) * features, "image tensor does not hold ",
             channels, "x", height, "x", width, " images");
-  pixels_ = pixels_u8.reshape({pixels_u8.size(0), features}).contiguous();
+  pixels_ = pixels_u8.reshape({pixels_u8.size(0), features}).contiguous();  // a mapping's view stays a view
   GAN_CHECK(!labels_.defined() || labels_.numel() == pixels_.size(0), "one label per image expected");
 }
 
@@ -72,7 +81,7 @@ torch::Tensor ImageDataset::batch(const std::vector<int64_t>& indices, const tor
 
 torch::Tensor ImageDataset::labelsOf(const std::vector<int64_t>& indices) const {
   GAN_CHECK(hasLabels(), source_, ": this data set has no labels");
-  return labels_.index_select(0, indexTensor(indices));
+  return labels_.index_select(0, indexTensor(indices)).to(torch::kInt64);
 }
 
 std::string ImageDataset::description() const {

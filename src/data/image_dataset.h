@@ -1,5 +1,7 @@
-// An in-memory image data set (MNIST-format IDX files or CIFAR-10 binaries), served as float
-// batches. Pixels stay uint8 in memory (4x smaller) and are converted per batch.
+// An image data set served as float batches: pixels stay uint8 (4x smaller) and are converted per
+// batch. They live either in this process's memory (files read with --data.cache_dir=none, tests)
+// or in a read-only mapping of a packed file (packed_file.h), shared by every process of the node
+// through the page cache and paged in on demand.
 #pragma once
 
 #include <torch/torch.h>
@@ -22,6 +24,9 @@ class ImageDataset final : public Dataset {
   // when `with_labels`, the matching labels file.
   static ImageDataset loadMnistFormat(const std::string& directory, const std::string& split = "train",
                                       bool with_labels = false);
+  // Maps the packed file `path` (checking its header and checksum); with `private_copy`, copies
+  // it into this process's memory instead (--data.cache_dir=none).
+  static ImageDataset openPacked(const std::string& path, bool private_copy = false);
   // Wraps uint8 pixels of shape (N, C, H, W) or (N, H, W); labels optional (N) int64.
   ImageDataset(torch::Tensor pixels_u8, int64_t channels, int64_t height, int64_t width,
                torch::Tensor labels = {}, std::string source = "memory");
@@ -35,13 +40,13 @@ class ImageDataset final : public Dataset {
   int64_t height() const { return height_; }
   int64_t width() const { return width_; }
   bool hasLabels() const { return labels_.defined(); }
-  const torch::Tensor& labels() const { return labels_; }  // int64 (N), when hasLabels()
+  torch::Tensor labels() const { return labels_.to(torch::kInt64); }  // (N), when hasLabels()
   // Labels of rows `indices` (int64, on the CPU), when hasLabels().
   torch::Tensor labelsOf(const std::vector<int64_t>& indices) const;
 
  private:
-  torch::Tensor pixels_;  // uint8 (N, C*H*W)
-  torch::Tensor labels_;
+  torch::Tensor pixels_;  // uint8 (N, C*H*W), owned or a view of a mapping; only ever read
+  torch::Tensor labels_;  // int32 or int64 (N)
   int64_t channels_ = 1, height_ = 0, width_ = 0;
   std::string source_;
 };

@@ -94,6 +94,7 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
   support::writeBytes(data + "/magic/train-images-idx3-ubyte.gz", std::string("PK\x03\x04 not idx"), true);
   support::writeBytes(data + "/huge/train-images-idx3-ubyte.gz", support::idxBytes({60000, 28, 28}, 0x08, 5), true);
   support::writeBytes(data + "/cifar/data_batch_1.bin", std::string("12345"));
+  support::writeBytes(data + "/not_packed.gpk", std::string(200, 'x'));
 
   const auto empty_run = support::freshTempDir("catalogue_empty_run");
   const auto empty_metrics = support::freshTempDir("catalogue_empty_metrics");
@@ -152,6 +153,16 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
        "--data.path: CIFAR-10 has no default location"},
       {"CIFAR-10 file of the wrong size", ganDist() + " --data.name=cifar10 --model.arch=dcgan --data.path=" + data +
        "/cifar --output.dir=" + out("f6"), "is not a whole number of CIFAR-10 records"},
+      {"packed data set without a path", ganDist() + " --data.name=packed --output.dir=" + out("f7"),
+       "--data.name=packed needs --data.path=FILE"},
+      {"a file that is not a packed data set", ganDist() + " --data.name=packed --data.path=" + data +
+       "/not_packed.gpk --output.dir=" + out("f8"), "not_packed.gpk: not a packed image file (no GANPACK magic"},
+      {"image folder that does not exist", ganDist() + " --data.name=image_folder --data.path=/nonexistent/icons "
+       "--model.arch=dcgan --output.dir=" + out("f9"), "/nonexistent/icons: not a folder of images"},
+      {"data-set cache that cannot be created", ganDist() + " --train.max_steps=2 --data.cache_dir=" + data +
+       "/not_packed.gpk/cache --output.dir=" + out("f10"), "--data.cache_dir: cannot create"},
+      {"gan_data pack without --out", std::string(GAN_DATA_BINARY) + " pack --images " + data,
+       "--out is required"},
       // ---- checkpoints
       {"resume from nowhere", tinyRun(out("k1"), "--output.resume=/nonexistent/step_1"), "is not a directory"},
       {"resume without MANIFEST", tinyRun(out("k2"), "--output.resume=" + no_manifest), "MANIFEST: missing"},

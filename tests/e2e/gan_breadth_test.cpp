@@ -120,11 +120,14 @@ TEST(GanBreadth, FashionMnistFrechetDistanceFromTrainingAndFromGanEval) {
   const auto out = outputDir("fashion_eval");
   fs::create_directories(out);
   const std::string classifier = out + "/classifier.pt";
-  const auto trained = run(std::string(GAN_EVAL_BINARY) + " train-classifier --out " + classifier);
+  // Two epochs instead of the default eight (a quarter of the time; 0.88 instead of 0.91 test
+  // accuracy): what this test checks holds for any fixed feature network.
+  const auto trained =
+      run(std::string(GAN_EVAL_BINARY) + " train-classifier --epochs 2 --min-accuracy 0.85 --out " + classifier);
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
   const auto accuracy_at = trained.output.find("classifier_test_accuracy=");
   ASSERT_NE(accuracy_at, std::string::npos) << trained.output;
-  EXPECT_GE(std::stod(trained.output.substr(accuracy_at + 25)), 0.90);
+  EXPECT_GE(std::stod(trained.output.substr(accuracy_at + 25)), 0.85);
 
   const auto run_dir = out + "/run";
   const auto training = run(mpirun(2) + ganDist() + " --config " + config("fashion_mnist_mlp.ini") +

@@ -1,0 +1,153 @@
+#include "data/image_conform.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace gan::data {
+namespace {
+
+// A square of premultiplied RGBA floats.
+struct FloatSquare {
+  int side = 0;
+  std::vector<float> values;  // side x side x 4
+  float* at(int y, int x) { return &values[(size_t(y) * side + x) * 4]; }
+};
+
+FloatSquare squareOf(const RgbaImage& image, SquareFit fit) {
+  FloatSquare square;
+  square.side = fit == SquareFit::Crop ? std::min(image.width, image.height) : std::max(image.width, image.height);
+  square.values.assign(size_t(square.side) * square.side * 4, 0.0f);  // pad: transparent border
+  // Offset of the square's origin in image coordinates (crop) or of the image in the square (pad).
+  const int dx = (image.width - square.side) / 2, dy = (image.height - square.side) / 2;
+  for (int y = 0; y < square.side; ++y) {
+    for (int x = 0; x < square.side; ++x) {
+      const int sx = x + dx, sy = y + dy;
+      if (sx < 0 || sy < 0 || sx >= image.width || sy >= image.height) continue;
+      const uint8_t* p = &image.pixels[(size_t(sy) * image.width + sx) * 4];
+      const float alpha = p[3] / 255.0f;
+      float* q = square.at(y, x);
+      for (int c = 0; c < 3; ++c) q[c] = p[c] * alpha;
+      q[3] = p[3];
+    }
+  }
+  return square;
+}
+
+// Source taps and weights for each output index of a 1-D resize from `from` to `to` samples.
+struct Taps {
+  std::vector<int> first;
+  std::vector<std::vector<float>> weights;
+};
+Taps triangleTaps(int from, int to) {
+  Taps taps;
+  const double scale = double(from) / to;
+  const double support = std::max(1.0, scale);
+  for (int o = 0; o < to; ++o) {
+    const double centre = (o + 0.5) * scale - 0.5;
+    const int lo = std::max(0, int(std::floor(centre - support)) + 1);
+    const int hi = std::min(from - 1, int(std::ceil(centre + support)) - 1);
+    std::vector<float> weights;
+    double total = 0;
+    for (int k = lo; k <= hi; ++k) {
+      const double w = std::max(0.0, 1.0 - std::abs(k - centre) / support);
+      weights.push_back(float(w));
+      total += w;
+    }
+    for (auto& w : weights) w = float(w / total);
+    taps.first.push_back(lo);
+    taps.weights.push_back(std::move(weights));
+  }
+  return taps;
+}
+
+FloatSquare resized(FloatSquare& square, int to) {
+  if (square.side == to) return std::move(square);
+  const Taps taps = triangleTaps(square.side, to);
+  // Rows first (side x to), then columns (to x to).
+  std::vector<float> across(size_t(square.side) * to * 4, 0.0f);
+  for (int y = 0; y < square.side; ++y) {
+    for (int o = 0; o < to; ++o) {
+      float* out = &across[(size_t(y) * to + o) * 4];
+      for (size_t k = 0; k < taps.weights[o].size(); ++k) {
+        const float* in = square.at(y, taps.first[o] + int(k));
+        for (int c = 0; c < 4; ++c) out[c] += taps.weights[o][k] * in[c];
+      }
+    }
+  }
+  FloatSquare result;
+  result.side = to;
+  result.values.assign(size_t(to) * to * 4, 0.0f);
+  for (int o = 0; o < to; ++o) {
+    for (int x = 0; x < to; ++x) {
+      float* out = result.at(o, x);
+      for (size_t k = 0; k < taps.weights[o].size(); ++k) {
+        const float* in = &across[(size_t(taps.first[o] + int(k)) * to + x) * 4];
+        for (int c = 0; c < 4; ++c) out[c] += taps.weights[o][k] * in[c];
+      }
+    }
+  }
+  return result;
+}
+
+uint8_t toByte(float v) { return uint8_t(std::lround(std::clamp(v, 0.0f, 255.0f))); }
+
+}  // namespace
+
+int channelCount(PackedColor color) { return color == PackedColor::Gray ? 1 : color == PackedColor::Rgb ? 3 : 4; }
+
+PackedColor parsePackedColor(const std::string& text, const std::string& option) {
+  if (text == "gray") return PackedColor::Gray;
+  if (text == "rgb") return PackedColor::Rgb;
+  if (text == "rgba") return PackedColor::Rgba;
+  GAN_FAIL(option, " must be gray | rgb | rgba, got '", text, "'");
+}
+
+SquareFit parseSquareFit(const std::string& text, const std::string& option) {
+  if (text == "crop") return SquareFit::Crop;
+  if (text == "pad") return SquareFit::Pad;
+  GAN_FAIL(option, " must be crop | pad, got '", text, "'");
+}
+
+void parseBackground(const std::string& text, const std::string& option, uint8_t (&rgb)[3]) {
+  if (text == "white" || text == "black") {
+    std::fill(rgb, rgb + 3, text == "white" ? 255 : 0);
+    return;
+  }
+  GAN_CHECK(text.size() == 7 && text[0] == '#' &&
+                text.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos,
+            option, " must be white | black | #rrggbb, got '", text, "'");
+  for (int c = 0; c < 3; ++c) rgb[c] = uint8_t(std::stoi(text.substr(1 + 2 * c, 2), nullptr, 16));
+}
+
+std::vector<uint8_t> conformImage(const RgbaImage& image, const ConformOptions& options) {
+  GAN_CHECK(options.resolution >= 1 && options.resolution <= 4096, "resolution must be 1 to 4096, got ",
+            options.resolution);
+  FloatSquare square = squareOf(image, options.fit);
+  const FloatSquare sized = resized(square, options.resolution);
+  const int side = options.resolution;
+  const size_t plane = size_t(side) * side;
+  const int channels = channelCount(options.color);
+  std::vector<uint8_t> out(plane * channels);
+  for (size_t i = 0; i < plane; ++i) {
+    const float* p = &sized.values[4 * i];
+    uint8_t rgb[3];
+    if (options.color == PackedColor::Rgba) {
+      // Back from premultiplied; a fully transparent pixel has no colour.
+      for (int c = 0; c < 3; ++c) rgb[c] = p[3] > 0 ? toByte(p[c] * 255.0f / p[3]) : 0;
+      out[3 * plane + i] = toByte(p[3]);
+    } else {
+      const float uncovered = 1.0f - p[3] / 255.0f;
+      for (int c = 0; c < 3; ++c) rgb[c] = toByte(p[c] + options.background[c] * uncovered);
+    }
+    if (options.color == PackedColor::Gray) {
+      out[i] = uint8_t((299 * rgb[0] + 587 * rgb[1] + 114 * rgb[2] + 500) / 1000);
+    } else {
+      for (int c = 0; c < 3; ++c) out[c * plane + i] = rgb[c];
+    }
+  }
+  return out;
+}
+
+}  // namespace gan::data
