@@ -30,6 +30,7 @@ double threadCpuSeconds() {
 struct PhaseTimes {
   double total = 0, other = 0, compute = 0, exposed = 0, collective = 0;
   int64_t steps = 0;
+  int64_t gradient_bytes = 0, gradient_collectives = 0;  // what this rank's gradients put on the wire
   double msPerStep(double seconds) const { return 1e3 * seconds / double(steps); }
 };
 
@@ -72,7 +73,10 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
     times.exposed += total - other - compute;
     times.steps += 1;
   }
-  times.collective = trainer.takeCommunicationStats().collective_seconds;
+  const auto stats = trainer.takeCommunicationStats();
+  times.collective = stats.collective_seconds;
+  times.gradient_bytes = stats.bytes;
+  times.gradient_collectives = stats.collectives;
   return times;
 }
 
@@ -162,6 +166,10 @@ void runTrainBenchmark(const Config& config, comm::Communicator& communicator, c
                 solo_ms / step_ms, world, collective_ms, exposed_ms,
                 collective_ms > 0 ? 100.0 * exposed_ms / collective_ms : 0.0);
   log0(line);
+  // What the scaling model (launch/cluster/scaling_model.py) reads: the gradient volume of a step.
+  log0f("gradients per step: ", parallel.gradient_bytes / std::max<int64_t>(1, parallel.steps), " bytes in ",
+        double(parallel.gradient_collectives) / double(std::max<int64_t>(1, parallel.steps)),
+        " allreduces (--comm.compress=", config.comm.compress, ")");
   if (config.model.arch == "mlp" && device.is_cpu()) {
     const auto gemm = measureMlpStepGemms(config, dataset.featureSize(), 50);
     std::snprintf(line, sizeof line,

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "comm/half_precision.h"
 #include "comm/launcher_environment.h"
 
 namespace gan::comm {
@@ -37,6 +38,9 @@ struct AllreduceOptions {
   // (a cudaStream_t). The reduction is ordered after it and it is ordered after the reduction,
   // without blocking the host. nullptr means the default stream.
   void* cuda_stream = nullptr;
+  // Float32 Sum/Average on host buffers: how the values travel (--comm.compress=bf16|fp16).
+  // Anything but Float32 rounds: the result is no longer bitwise independent of the world size.
+  WireFormat wire = WireFormat::Float32;
 };
 
 struct BroadcastOptions {
@@ -78,6 +82,11 @@ class Communicator {
   // Copies root's buffer to every rank; returns when the copy is final on this rank.
   virtual void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) = 0;
   virtual void barrier() = 0;
+  // Host buffers only, blocking; for rare per-rank state (checkpoints), not for training steps.
+  // gather: root receives every rank's `send` (same count everywhere) into `receive`, rank after
+  // rank; `receive` is ignored elsewhere. scatter: rank r receives root's r-th part of `send`.
+  virtual void gather(BufferView send, void* receive, int root) = 0;
+  virtual void scatter(const void* send, BufferView receive, int root) = 0;
 
   // Ends the whole job at once (all ranks), for fatal errors: no peer is left waiting.
   [[noreturn]] virtual void abortJob(int exit_code) noexcept = 0;

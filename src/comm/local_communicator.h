@@ -15,6 +15,8 @@ class LocalCommunicator final : public Communicator {
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
   void broadcast(BufferView, int, BroadcastOptions = {}) override {}
   void barrier() override {}
+  void gather(BufferView send, void* receive, int root) override;
+  void scatter(const void* send, BufferView receive, int root) override;
   [[noreturn]] void abortJob(int exit_code) noexcept override;
 };
 

@@ -62,6 +62,29 @@ void scaleToMean(const BufferView& buffer, int world) {
   }
 }
 
+// The reduction steps of a 16-bit allreduce: MPI applies them to each chunk it combines.
+void sumBfloat16(void* in, void* inout, int* count, MPI_Datatype*) {
+  addBfloat16(static_cast<const uint16_t*>(in), static_cast<uint16_t*>(inout), static_cast<size_t>(*count));
+}
+void sumHalf(void* in, void* inout, int* count, MPI_Datatype*) {
+  addHalf(static_cast<const uint16_t*>(in), static_cast<uint16_t*>(inout), static_cast<size_t>(*count));
+}
+
+// Created once per process (after MPI_Init), used by every communicator; MPI frees them at finalize.
+struct SixteenBitSums {
+  MPI_Op bfloat16 = MPI_OP_NULL;
+  MPI_Op half = MPI_OP_NULL;
+};
+const SixteenBitSums& sixteenBitSums() {
+  static const SixteenBitSums sums = [] {
+    SixteenBitSums created;
+    MPI_CHECK(MPI_Op_create(&sumBfloat16, /*commute=*/1, &created.bfloat16));
+    MPI_CHECK(MPI_Op_create(&sumHalf, /*commute=*/1, &created.half));
+    return created;
+  }();
+  return sums;
+}
+
 int checkedCount(const BufferView& buffer) {
   GAN_CHECK(buffer.space == MemorySpace::Host,
             "the mpi backend reduces host memory only; use --comm.backend=nccl for GPU tensors");
@@ -151,6 +174,7 @@ MpiCommunicator::MpiCommunicator() {
   MPI_CHECK(MPI_Comm_rank(node_comm, &local_rank_));
   MPI_CHECK(MPI_Comm_size(node_comm, &local_size_));
   MPI_CHECK(MPI_Comm_free(&node_comm));
+  sixteenBitSums();
   worker_ = std::thread([this] { communicationLoop(); });
 }
 
@@ -198,6 +222,11 @@ std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, Allredu
   GAN_CHECK(options.op != ReduceOp::Average || buffer.type == ScalarType::Float32 ||
                 buffer.type == ScalarType::Float64,
             "ReduceOp::Average needs a floating-point buffer");
+  if (options.wire != WireFormat::Float32) {
+    GAN_CHECK(buffer.type == ScalarType::Float32 && (options.op == ReduceOp::Sum || options.op == ReduceOp::Average),
+              "a ", wireFormatName(options.wire), " allreduce needs a float32 buffer and a sum or average");
+    return enqueue([this, buffer, options] { allreduceIn16Bits(buffer, options); });
+  }
   if (world_size_ == 1) return enqueue([] {});
   const int world = world_size_;
   return enqueue([buffer, count, options, world] {
@@ -205,6 +234,49 @@ std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, Allredu
                             MPI_COMM_WORLD));
     if (options.op == ReduceOp::Average) scaleToMean(buffer, world);
   });
+}
+
+void MpiCommunicator::allreduceIn16Bits(BufferView buffer, AllreduceOptions options) {
+  auto* values = static_cast<float*>(buffer.data);
+  const size_t count = buffer.count;
+  wire_.resize(count);
+  if (options.wire == WireFormat::BFloat16) {
+    encodeBfloat16(values, wire_.data(), count);
+    if (world_size_ > 1) {
+      MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, wire_.data(), static_cast<int>(count), MPI_UINT16_T,
+                              sixteenBitSums().bfloat16, MPI_COMM_WORLD));
+    }
+    decodeBfloat16(wire_.data(), values, count);
+  } else {
+    // Every rank must scale by the same power of two: agree on the largest magnitude first
+    // (one float, latency only), then no partial sum can leave fp16's range.
+    float largest = largestMagnitude(values, count);
+    if (world_size_ > 1) MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_FLOAT, MPI_MAX, MPI_COMM_WORLD));
+    const float scale = halfScaleFor(largest, world_size_);
+    encodeHalf(values, scale, wire_.data(), count);
+    if (world_size_ > 1) {
+      MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, wire_.data(), static_cast<int>(count), MPI_UINT16_T, sixteenBitSums().half,
+                              MPI_COMM_WORLD));
+    }
+    decodeHalf(wire_.data(), 1.0f / scale, values, count);
+  }
+  if (options.op == ReduceOp::Average) scaleToMean(buffer, world_size_);
+}
+
+void MpiCommunicator::gather(BufferView send, void* receive, int root) {
+  const int count = checkedCount(send);
+  enqueue([send, receive, root, count] {
+    MPI_CHECK(MPI_Gather(send.data, count, mpiType(send.type), receive, count, mpiType(send.type), root,
+                         MPI_COMM_WORLD));
+  })->wait();
+}
+
+void MpiCommunicator::scatter(const void* send, BufferView receive, int root) {
+  const int count = checkedCount(receive);
+  enqueue([send, receive, root, count] {
+    MPI_CHECK(MPI_Scatter(send, count, mpiType(receive.type), receive.data, count, mpiType(receive.type), root,
+                          MPI_COMM_WORLD));
+  })->wait();
 }
 
 void MpiCommunicator::broadcast(BufferView buffer, int root, BroadcastOptions) {

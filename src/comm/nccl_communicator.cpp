@@ -213,6 +213,8 @@ void NcclCommunicator::monitorAsyncErrors() {
 
 std::shared_ptr<Work> NcclCommunicator::allreduceAsync(BufferView buffer, AllreduceOptions options) {
   if (buffer.space == MemorySpace::Host) return host_->allreduceAsync(buffer, options);
+  GAN_CHECK(options.wire == WireFormat::Float32, "--comm.compress=", wireFormatName(options.wire) ,
+            ": 16-bit gradients are implemented for host buffers (the mpi backend); on GPUs use none or powersgd");
   auto consumer = static_cast<cudaStream_t>(options.cuda_stream);
   // Order: producer stream -> reduction on our stream -> consumer stream, all on the GPU.
   orderAfter(state_->stream, consumer);

@@ -38,6 +38,9 @@ class NcclCommunicator final : public Communicator {
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
   void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) override;
   void barrier() override { host_->barrier(); }
+  // Checkpoint-time per-rank state travels through host memory, over MPI.
+  void gather(BufferView send, void* receive, int root) override { host_->gather(send, receive, root); }
+  void scatter(const void* send, BufferView receive, int root) override { host_->scatter(send, receive, root); }
   [[noreturn]] void abortJob(int exit_code) noexcept override;
 
  private:

@@ -45,6 +45,20 @@ void RecordedCommunicator::barrier() {
   record_.finish(seq);
 }
 
+void RecordedCommunicator::gather(BufferView send, void* receive, int root) {
+  const uint64_t seq = record_.issue("gather", send.bytes());
+  record_.waitBegins(seq);
+  backend_->gather(send, receive, root);
+  record_.finish(seq);
+}
+
+void RecordedCommunicator::scatter(const void* send, BufferView receive, int root) {
+  const uint64_t seq = record_.issue("scatter", receive.bytes());
+  record_.waitBegins(seq);
+  backend_->scatter(send, receive, root);
+  record_.finish(seq);
+}
+
 void RecordedCommunicator::abortJob(int exit_code) noexcept {
   backend_->abortJob(exit_code);
   std::_Exit(exit_code);  // not reached: GCC does not carry [[noreturn]] through a virtual call

@@ -27,6 +27,8 @@ class RecordedCommunicator final : public Communicator {
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
   void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) override;
   void barrier() override;
+  void gather(BufferView send, void* receive, int root) override;
+  void scatter(const void* send, BufferView receive, int root) override;
   [[noreturn]] void abortJob(int exit_code) noexcept override;
 
  private:

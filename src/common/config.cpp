@@ -105,6 +105,10 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("train.device", c.train.device, "auto | cpu | cuda (auto: the GPU of this rank's local rank when LibTorch has CUDA)");
   t.add("comm.backend", c.comm.backend, "auto | local | mpi | nccl (auto: nccl for GPU tensors, mpi under a launcher, else local)");
   t.add("comm.bucket_mb", c.comm.bucket_mb, "gradient bucket size in MiB; a bucket's allreduce starts during backward");
+  t.add("comm.compress", c.comm.compress,
+        "none | bf16 | fp16 | powersgd: how gradients travel (none: exact and world-size invariant; bf16/fp16: "
+        "16 bits, rounded; powersgd: low-rank factors with error feedback, far fewer bytes, approximate)");
+  t.add("comm.powersgd_rank", c.comm.powersgd_rank, "rank of PowerSGD's factors (--comm.compress=powersgd)");
   t.add("comm.check_every", c.comm.check_every, "compare parameter/optimizer checksums across ranks every N steps (0: never)");
   t.add("comm.timeout_s", c.comm.timeout_s,
         "watchdog: abort the job, with a verdict naming who never arrived, when a step phase (D step, "
@@ -217,6 +221,8 @@ void Config::validate() const {
   requireOneOf("train.device", train.device, {"auto", "cpu", "cuda"});
   requireOneOf("comm.backend", comm.backend, {"auto", "local", "mpi", "nccl"});
   requirePositiveReal("comm.bucket_mb", comm.bucket_mb);
+  requireOneOf("comm.compress", comm.compress, {"none", "bf16", "fp16", "powersgd"});
+  requirePositive("comm.powersgd_rank", comm.powersgd_rank);
   requireNonNegative("comm.check_every", comm.check_every);
   requirePositiveReal("comm.timeout_s", comm.timeout_s);
   GAN_CHECK(!output.dir.empty(), "--output.dir must not be empty");
@@ -224,6 +230,11 @@ void Config::validate() const {
   requireNonNegative("output.sample_every", output.sample_every);
   requireNonNegative("output.checkpoint_every", output.checkpoint_every);
   requireNonNegativeReal("output.checkpoint_mtbf_h", output.checkpoint_mtbf_h, " (0: off)");
+  // The time rule is decided on each rank's own clock (only rank 0 writes), but PowerSGD's
+  // checkpoint gathers every rank's error feedback: a collective every rank must join.
+  GAN_CHECK(!(comm.compress == "powersgd" && output.checkpoint_mtbf_h > 0),
+            "--comm.compress=powersgd needs checkpoints by step count (--output.checkpoint_every); "
+            "--output.checkpoint_mtbf_h must be 0 with it");
   requireNonNegative("output.keep_last", output.keep_last);
   requireNonNegative("output.timeline_steps", output.timeline_steps);
   GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");

@@ -35,9 +35,13 @@ std::string fileOf(const train::NetworkState& network, train::StatePart part) {
     case train::StatePart::Parameters: return "model_" + network.name() + ".pt";
     case train::StatePart::Optimizer: return "optim_" + network.name() + ".pt";
     case train::StatePart::Ema: return "ema_" + network.name() + ".pt";
+    case train::StatePart::Compression: return "powersgd_" + network.name() + ".pt";
   }
   GAN_FAIL("unknown state part");
 }
+
+// The tensor of powersgd_*.pt that holds the per-rank rows (not replicated, so not in the list).
+const char* const kPerRankRows = "error_feedback";
 
 // The first line of a message: LibTorch's errors carry a backtrace after it.
 std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
@@ -118,6 +122,8 @@ void savePart(train::NetworkState& network, train::StatePart part, const fs::pat
   for (const auto& entry : network.replicatedTensors()) {
     if (entry.part == part) archive.write(entry.name, entry.tensor.detach().cpu());
   }
+  // Every rank's error feedback, one row per rank, as gathered just before this write.
+  if (part == train::StatePart::Compression) archive.write(kPerRankRows, network.takeGatheredPerRankState());
   saveArchive(archive, path);
 }
 
@@ -168,6 +174,10 @@ void loadPart(train::NetworkState& network, train::StatePart part, const fs::pat
     if (entry.part != part) continue;
     loadInto(entry.tensor, readNested(archive, entry.name, path.string()), path.string() + ": tensor '" + entry.name + "'");
   }
+  if (part == train::StatePart::Compression) {
+    network.setLoadedPerRankState(readNested(archive, kPerRankRows, path.string()),
+                                  path.string() + ": tensor '" + kPerRankRows + "'");
+  }
 }
 
 }  // namespace
@@ -196,6 +206,11 @@ void writeCheckpointFiles(const fs::path& temporary, const TrainingPosition& pos
     if (!network->hasEma()) continue;
     files.push_back(fileOf(*network, train::StatePart::Ema));
     savePart(*network, train::StatePart::Ema, temporary / files.back());
+  }
+  for (train::NetworkState* network : trainer.networkStates()) {
+    if (!network->hasPerRankState()) continue;
+    files.push_back(fileOf(*network, train::StatePart::Compression));
+    savePart(*network, train::StatePart::Compression, temporary / files.back());
   }
 
   nlohmann::json state;
@@ -423,6 +438,14 @@ CheckpointContents loadCheckpoint(const VerifiedCheckpoint& checkpoint, train::G
     const std::string ema_file = fileOf(*network, train::StatePart::Ema);
     GAN_CHECK(checkpoint.lists(ema_file) || !fs::exists(dir / ema_file), (dir / ema_file).string(),
               ": present but not listed in MANIFEST (unverified file)");
+    // PowerSGD's warm start and error feedback; a checkpoint of another mode has none, and the
+    // compression then starts afresh (an allowed change of --comm.compress).
+    const std::string compression_file = fileOf(*network, train::StatePart::Compression);
+    GAN_CHECK(checkpoint.lists(compression_file) || !fs::exists(dir / compression_file),
+              (dir / compression_file).string(), ": present but not listed in MANIFEST (unverified file)");
+    if (network->hasPerRankState() && checkpoint.lists(compression_file)) {
+      loadPart(*network, train::StatePart::Compression, dir / compression_file);
+    }
     if (!network->hasEma()) continue;
     contents.ema_restored = checkpoint.lists(ema_file);
     if (contents.ema_restored) {

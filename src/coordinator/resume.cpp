@@ -1,13 +1,13 @@
 #include "coordinator/resume.h"
 
 #include <algorithm>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "common/bit_cast.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -24,7 +24,7 @@ const char* const kTrajectoryOptions[] = {
     "model.batchnorm", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
     "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
     "train.ema_halflife_k", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
-    "train.seed"};
+    "train.seed", "comm.compress", "comm.powersgd_rank"};
 
 // Refusing a resume is a decision, not damage: it must not fall back to an older checkpoint.
 class ResumeRefused : public Error {
@@ -54,16 +54,8 @@ void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& ch
       "--output.resume=never to start over"));
 }
 
-int64_t bitsOf(double value) {
-  int64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-double doubleOf(int64_t bits) {
-  double value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
+int64_t bitsOf(double value) { return bitCast<int64_t>(value); }
+double doubleOf(int64_t bits) { return bitCast<double>(bits); }
 
 // Rank 0 only: finds and loads the checkpoint to resume from.
 ResumePoint loadOnCoordinator(const Config& config, train::GanTrainer& trainer) {
@@ -159,6 +151,11 @@ ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, 
     point.position.ada = received;
   }
   trainer.broadcastState();
+  if (config.comm.compress == "powersgd" && point.position.world_size != communicator.worldSize()) {
+    log0f("PowerSGD's error feedback restarts at zero: the checkpoint was written by ", point.position.world_size,
+          " ranks, this job has ", communicator.worldSize());
+  }
+  trainer.scatterPerRankState(point.position.world_size);
   return point;
 }
 

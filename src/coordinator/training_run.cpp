@@ -172,6 +172,12 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
   log0f("model: G ", g.parameters().numel(), " parameters, D ", d.parameters().numel(),
         " parameters; gradient buckets: G ", g.buckets().bucketCount(), ", D ", d.buckets().bucketCount(),
         trainer_->hasEma() ? "; samples and evaluations use the EMA of G" : "");
+  if (config_.comm.compress == "powersgd") {
+    log0f("gradients: PowerSGD with error feedback (approximate, not world-size invariant); ",
+          g.buckets().powerSgd()->describe(), "; ", d.buckets().powerSgd()->describe());
+  } else if (config_.comm.compress != "none") {
+    log0f("gradients travel in ", config_.comm.compress, " (rounded: not bitwise world-size invariant)");
+  }
 }
 
 bool TrainingLoop::prepare() {
@@ -341,6 +347,10 @@ void TrainingLoop::evaluate(int64_t done) {
 }
 
 void TrainingLoop::checkpoint(int64_t done) {
+  // Per-rank state (PowerSGD's error feedback) reaches rank 0 first: a collective of all ranks.
+  if (config_.comm.compress == "powersgd") {
+    observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(); });
+  }
   if (!coordinator_) return;
   observer_.phase("checkpoint", [&] {
     const auto began = Clock::now();

@@ -16,6 +16,8 @@ TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
   options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
   options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
+  options.compression = {parseGradientCompression(config.comm.compress), config.comm.powersgd_rank,
+                         static_cast<uint64_t>(config.train.seed)};
   options.augment = config.train.ada_target > 0;
   options.augment_transforms = augmentationSet(config.train.ada_augment);
   return options;
@@ -32,9 +34,9 @@ GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communi
     ema_generator_ = std::move(ema_generator);
   }
   g_ = std::make_unique<NetworkState>("G", networks_.generator, communicator_, options_.adam_g, options_.bucket_bytes,
-                                      ema_generator_);
+                                      ema_generator_, options_.compression);
   d_ = std::make_unique<NetworkState>("D", networks_.discriminator, communicator_, options_.adam_d,
-                                      options_.bucket_bytes);
+                                      options_.bucket_bytes, nullptr, options_.compression);
 }
 
 void GanTrainer::setObserver(StepObserver* observer) {
@@ -46,6 +48,14 @@ void GanTrainer::setObserver(StepObserver* observer) {
 
 void GanTrainer::broadcastState() {
   for (NetworkState* network : networkStates()) network->broadcastFromRank0(communicator_);
+}
+
+void GanTrainer::gatherPerRankState() {
+  for (NetworkState* network : networkStates()) network->gatherPerRankState(communicator_);
+}
+
+void GanTrainer::scatterPerRankState(int checkpoint_world_size) {
+  for (NetworkState* network : networkStates()) network->scatterPerRankState(communicator_, checkpoint_world_size);
 }
 
 void GanTrainer::setAugmentationProbability(double p) {

@@ -38,6 +38,7 @@ struct TrainerOptions {
   AdamSettings adam_g;
   AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
+  CompressionSettings compression;  // how both networks' gradients travel
   // Adaptive discriminator augmentation: every image D sees (real and generated, D and G steps)
   // is augmented with the probability setAugmentationProbability() last gave.
   bool augment = false;
@@ -120,6 +121,13 @@ class GanTrainer {
   // ADA's current strength: each augmentation applies to an image with probability p (0: none).
   void setAugmentationProbability(double p);
   double augmentationProbability() const { return augment_p_; }
+
+  // Collective, before a checkpoint: every rank's per-rank state (PowerSGD's error feedback) to
+  // rank 0, where the checkpoint writer takes it. Nothing in other modes.
+  void gatherPerRankState();
+  // Collective, after a resume: the loaded per-rank state to its ranks (zero when the checkpoint
+  // was written at another world size, or held none).
+  void scatterPerRankState(int checkpoint_world_size);
 
   // Both networks' communication since the last call.
   CommunicationStats takeCommunicationStats();

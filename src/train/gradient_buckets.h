@@ -7,6 +7,11 @@
 // finishAndAverage() launches what is left and waits. Each bucket is averaged by the backend (sum, then
 // one division by the world size) right after its reduction, while it is still in cache.
 // Knows nothing about GANs.
+//
+// Compression (opt-in, --comm.compress): bf16/fp16 buckets travel in 16 bits (the backend converts
+// and sums in float32); with PowerSGD the buckets do not launch during backward, and
+// finishAndAverage() hands the whole gradient to a PowerSgdReducer (two dependent reductions
+// of thin factors, plus one of the vectors).
 #pragma once
 
 #include <torch/torch.h>
@@ -19,8 +24,20 @@
 
 #include "comm/communicator.h"
 #include "train/flat_parameters.h"
+#include "train/powersgd_reducer.h"
 
 namespace gan::train {
+
+// How gradients travel. None is exact and world-size invariant; the others trade that for bytes.
+enum class GradientCompression { None, BFloat16, Float16, PowerSgd };
+// "none" | "bf16" | "fp16" | "powersgd"; throws gan::Error naming --comm.compress otherwise.
+GradientCompression parseGradientCompression(const std::string& name);
+
+struct CompressionSettings {
+  GradientCompression mode = GradientCompression::None;
+  int64_t powersgd_rank = 4;
+  uint64_t seed = 0;  // PowerSGD's first Q
+};
 
 // Communication time of the reductions since the last takeStats().
 struct CommunicationStats {
@@ -42,7 +59,7 @@ struct BucketTiming {
 class GradientBuckets {
  public:
   GradientBuckets(std::string name, FlatParameters& parameters, comm::Communicator& communicator,
-                  int64_t bucket_bytes);
+                  int64_t bucket_bytes, CompressionSettings compression = {});
   ~GradientBuckets();
   GradientBuckets(const GradientBuckets&) = delete;
   GradientBuckets& operator=(const GradientBuckets&) = delete;
@@ -57,6 +74,8 @@ class GradientBuckets {
   // Element ranges [offset, offset + numel) of the buckets, in launch order.
   std::vector<std::pair<int64_t, int64_t>> bucketRanges() const;
   CommunicationStats takeStats();
+  // The PowerSGD state (warm start, error feedback), or null when another mode is in use.
+  PowerSgdReducer* powerSgd() { return powersgd_.get(); }
   // Called from finishAndAverage() for every bucket once all have completed (timelines).
   void setTimingListener(std::function<void(const BucketTiming&)> listener) { listener_ = std::move(listener); }
 
@@ -86,6 +105,8 @@ class GradientBuckets {
   size_t next_to_launch_ = 0;
   CommunicationStats stats_;
   std::function<void(const BucketTiming&)> listener_;
+  comm::WireFormat wire_ = comm::WireFormat::Float32;
+  std::unique_ptr<PowerSgdReducer> powersgd_;
 };
 
 }  // namespace gan::train

@@ -1,5 +1,7 @@
 #include "train/network_state.h"
 
+#include <utility>
+
 #include "comm/tensor_buffer.h"
 #include "common/error.h"
 
@@ -7,11 +9,11 @@ namespace gan::train {
 
 NetworkState::NetworkState(std::string name, std::shared_ptr<torch::nn::Module> module,
                            comm::Communicator& communicator, AdamSettings adam, int64_t bucket_bytes,
-                           std::shared_ptr<torch::nn::Module> ema_module)
+                           std::shared_ptr<torch::nn::Module> ema_module, CompressionSettings compression)
     : name_(std::move(name)),
       module_(std::move(module)),
       parameters_(*module_),
-      buckets_(name_, parameters_, communicator, bucket_bytes),
+      buckets_(name_, parameters_, communicator, bucket_bytes, compression),
       optimizer_(parameters_.values(), parameters_.grads(), adam),
       ema_module_(std::move(ema_module)) {
   if (!ema_module_) return;
@@ -57,7 +59,55 @@ std::vector<StateTensor> NetworkState::replicatedTensors() {
       state.push_back({StatePart::Ema, slot.name, name_ + ".ema." + slot.name, slot.parameter});
     }
   }
+  if (auto* powersgd = buckets_.powerSgd()) {
+    state.push_back({StatePart::Compression, "q", name_ + ".powersgd.q", powersgd->warmStart()});
+  }
   return state;
+}
+
+void NetworkState::gatherPerRankState(comm::Communicator& communicator) {
+  auto* powersgd = buckets_.powerSgd();
+  if (powersgd == nullptr) return;
+  const auto mine = powersgd->error().detach().cpu().contiguous();
+  torch::Tensor rows;
+  if (communicator.rank() == 0) rows = torch::empty({communicator.worldSize(), mine.numel()}, mine.options());
+  communicator.gather(comm::bufferViewOf(mine), rows.defined() ? rows.data_ptr() : nullptr, 0);
+  per_rank_rows_ = rows;
+}
+
+torch::Tensor NetworkState::takeGatheredPerRankState() {
+  GAN_CHECK(per_rank_rows_.defined(), name_, ": the per-rank state was not gathered before the checkpoint");
+  return std::exchange(per_rank_rows_, torch::Tensor());
+}
+
+void NetworkState::setLoadedPerRankState(torch::Tensor rows, const std::string& what) {
+  auto* powersgd = buckets_.powerSgd();
+  GAN_CHECK(powersgd != nullptr, name_, " keeps no per-rank state");
+  GAN_CHECK(rows.dim() == 2 && rows.size(0) >= 1 && rows.size(1) == powersgd->error().numel() &&
+                rows.scalar_type() == powersgd->error().scalar_type(),
+            what, " has shape ", rows.sizes(), " (", rows.scalar_type(), "), expected (world size, ",
+            powersgd->error().numel(), ") of ", powersgd->error().scalar_type());
+  per_rank_rows_ = rows.contiguous();
+}
+
+void NetworkState::scatterPerRankState(comm::Communicator& communicator, int checkpoint_world_size) {
+  auto* powersgd = buckets_.powerSgd();
+  if (powersgd == nullptr) return;
+  torch::NoGradGuard no_grad;
+  auto& error = powersgd->error();
+  const bool rows_fit = checkpoint_world_size == communicator.worldSize();
+  if (!rows_fit) {
+    error.zero_();
+    per_rank_rows_ = torch::Tensor();
+    return;
+  }
+  if (communicator.rank() == 0 && !per_rank_rows_.defined()) {
+    per_rank_rows_ = torch::zeros({communicator.worldSize(), error.numel()}, error.options().device(torch::kCPU));
+  }
+  auto mine = torch::empty({error.numel()}, error.options().device(torch::kCPU));
+  communicator.scatter(communicator.rank() == 0 ? per_rank_rows_.data_ptr() : nullptr, comm::bufferViewOf(mine), 0);
+  error.copy_(mine);
+  per_rank_rows_ = torch::Tensor();
 }
 
 void NetworkState::broadcastFromRank0(comm::Communicator& communicator) {

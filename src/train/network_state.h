@@ -21,7 +21,7 @@
 namespace gan::train {
 
 // Which part of a network's state a tensor belongs to (each part is one checkpoint file).
-enum class StatePart { Parameters, Optimizer, Ema };
+enum class StatePart { Parameters, Optimizer, Ema, Compression };
 
 struct StateTensor {
   StatePart part;
@@ -35,7 +35,8 @@ class NetworkState {
   // `name` is "G" or "D". `ema_module`, when given, is a second network of the same architecture
   // that keeps the moving average of `module`'s weights; it starts equal to them.
   NetworkState(std::string name, std::shared_ptr<torch::nn::Module> module, comm::Communicator& communicator,
-               AdamSettings adam, int64_t bucket_bytes, std::shared_ptr<torch::nn::Module> ema_module = nullptr);
+               AdamSettings adam, int64_t bucket_bytes, std::shared_ptr<torch::nn::Module> ema_module = nullptr,
+               CompressionSettings compression = {});
   NetworkState(const NetworkState&) = delete;
   NetworkState& operator=(const NetworkState&) = delete;
 
@@ -53,8 +54,22 @@ class NetworkState {
   // average <- keep * average + (1 - keep) * weights.
   void updateEma(double keep);
 
-  // Every tensor that must be equal on all ranks, in a fixed order: parameters, optimizer, EMA.
+  // Every tensor that must be equal on all ranks, in a fixed order: parameters, optimizer, EMA,
+  // PowerSGD's warm start.
   std::vector<StateTensor> replicatedTensors();
+
+  // Per-rank state: PowerSGD's error feedback (none in other modes). A checkpoint holds every
+  // rank's, as rows of a (world size, n) tensor that only rank 0 keeps.
+  bool hasPerRankState() { return buckets_.powerSgd() != nullptr; }
+  // Collective: every rank's error feedback to rank 0, kept for the next checkpoint write.
+  void gatherPerRankState(comm::Communicator& communicator);
+  // Rank 0: the rows gathered last, handed over once (the checkpoint writer takes them).
+  torch::Tensor takeGatheredPerRankState();
+  // Rank 0: the rows a checkpoint held; checked against this network's sizes.
+  void setLoadedPerRankState(torch::Tensor rows, const std::string& what);
+  // Collective: rank 0's loaded rows to their ranks when the checkpoint's world size is this
+  // job's; otherwise (or with nothing loaded) every rank's error feedback restarts at zero.
+  void scatterPerRankState(comm::Communicator& communicator, int checkpoint_world_size);
   // Rank 0's replicated state to every rank (a collective).
   void broadcastFromRank0(comm::Communicator& communicator);
 
@@ -66,6 +81,7 @@ class NetworkState {
   FlatAdam optimizer_;
   std::shared_ptr<torch::nn::Module> ema_module_;
   std::unique_ptr<FlatParameters> ema_parameters_;
+  torch::Tensor per_rank_rows_;  // rank 0: gathered for a checkpoint, or loaded from one
 };
 
 }  // namespace gan::train

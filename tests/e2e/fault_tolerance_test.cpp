@@ -38,17 +38,19 @@ void expectSameMetrics(const std::string& a, const std::string& b,
   }
 }
 
-void expectSameCheckpointBytes(const std::string& a, const std::string& b, int64_t step) {
-  for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt"}) {
+void expectSameCheckpointBytes(const std::string& a, const std::string& b, int64_t step,
+                               std::vector<const char*> files = {"model_G.pt", "model_D.pt", "optim_G.pt",
+                                                                 "optim_D.pt"}) {
+  for (const char* file : files) {
     EXPECT_EQ(readText(checkpointFile(a, step, file)), readText(checkpointFile(b, step, file))) << file;
   }
 }
 
-void expectBitwiseResume(const std::string& launcher, const std::string& name) {
+void expectBitwiseResume(const std::string& launcher, const std::string& name, const std::string& extra = "") {
   const auto straight = outputDir(name + "_straight"), resumed = outputDir(name + "_resumed");
-  ASSERT_EQ(run(launcher + job(straight, 40)).exit_code, 0);
-  ASSERT_EQ(run(launcher + job(resumed, 20)).exit_code, 0);
-  const auto second = run(launcher + job(resumed, 40));
+  ASSERT_EQ(run(launcher + job(straight, 40, extra)).exit_code, 0);
+  ASSERT_EQ(run(launcher + job(resumed, 20, extra)).exit_code, 0);
+  const auto second = run(launcher + job(resumed, 40, extra));
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("resumed from " + resumed + "/checkpoints/step_00000020 at step 20"), std::string::npos)
       << second.output;
@@ -59,6 +61,17 @@ void expectBitwiseResume(const std::string& launcher, const std::string& name) {
 TEST(FaultTolerance, ResumeIsBitwiseExactSingleProcess) { expectBitwiseResume("", "resume1"); }
 
 TEST(FaultTolerance, ResumeIsBitwiseExactTwoRanks) { expectBitwiseResume(mpirun(2), "resume2"); }
+
+// PowerSGD's warm start and both ranks' error feedback travel through the checkpoint (gathered to
+// rank 0, scattered back): the resumed run continues bit for bit, its state files included.
+TEST(FaultTolerance, PowerSgdResumesExactlyOnTwoRanks) {
+  expectBitwiseResume(mpirun(2), "resume_powersgd", "--comm.compress=powersgd");
+  // The directories expectBitwiseResume filled (outputDir() would empty them).
+  const auto straight = (fs::path(::testing::TempDir()) / "e2e_resume_powersgd_straight").string();
+  const auto resumed = (fs::path(::testing::TempDir()) / "e2e_resume_powersgd_resumed").string();
+  expectSameCheckpointBytes(straight, resumed, 40, {"powersgd_G.pt", "powersgd_D.pt"});
+  EXPECT_FALSE(readText(checkpointFile(resumed, 40, "powersgd_D.pt")).empty());
+}
 
 TEST(FaultTolerance, ResumeOnAnotherWorldSizeContinuesTheTrajectory) {
   // Global batch 24: 2 ranks x 12, resumed as 3 ranks x 8.

@@ -1,7 +1,9 @@
 // MPI backend collectives; expected values are computed from (rank, size).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "comm/rank_placement.h"
@@ -84,6 +86,121 @@ TEST(MpiCommunicator, LargeBufferAndBarrier) {
   world.allreduce({big.data(), big.size()});
   EXPECT_EQ(big[12345], float(world.worldSize()));
   world.barrier();
+}
+
+// ---- 16-bit wire formats (--comm.compress=bf16|fp16): known gradients against closed forms.
+
+// Values every format carries exactly, whose sums it carries exactly too: the result must be
+// the float32 path's to the bit.
+TEST(MpiCommunicator, SixteenBitAverageOfExactlyRepresentableValuesIsExact) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  for (const WireFormat format : {WireFormat::BFloat16, WireFormat::Float16}) {
+    // Small integers times a power of two far below fp16's normal range: fp16 still carries
+    // them exactly, because the agreed scale lifts them into its range first.
+    for (const float unit : {1.0f, 0.125f, std::ldexp(1.0f, -30)}) {
+      std::vector<float> values(1000), expected(1000);
+      for (size_t i = 0; i < values.size(); ++i) {
+        values[i] = float((r + 1) * int(i % 17) - 3) * unit;
+        float sum = 0;
+        for (int k = 0; k < n; ++k) sum += float((k + 1) * int(i % 17) - 3) * unit;
+        expected[i] = sum * (1.0f / float(n));
+      }
+      world.allreduce({values.data(), values.size()}, {ReduceOp::Average, nullptr, format});
+      for (size_t i = 0; i < values.size(); ++i) {
+        ASSERT_EQ(values[i], expected[i]) << wireFormatName(format) << ", unit " << unit << ", element " << i;
+      }
+    }
+  }
+}
+
+// The rounding is real: 1 + 2^-12 has no bfloat16 (8-bit mantissa) or fp16 (11-bit) form and
+// arrives as 1; the float32 path keeps it.
+TEST(MpiCommunicator, SixteenBitFormatsRoundToTheirMantissa) {
+  auto& world = gan::test_support::world();
+  const float value = 1.0f + std::ldexp(1.0f, -12);
+  for (const WireFormat format : {WireFormat::BFloat16, WireFormat::Float16, WireFormat::Float32}) {
+    std::vector<float> values(64, value);
+    world.allreduce({values.data(), values.size()}, {ReduceOp::Average, nullptr, format});
+    const float expected = format == WireFormat::Float32 ? value * float(world.worldSize()) * (1.0f / float(world.worldSize()))
+                                                         : 1.0f;
+    for (float v : values) ASSERT_EQ(v, expected) << wireFormatName(format);
+  }
+}
+
+// Arbitrary gradients: within the rounding bound of the format against a float64 reference.
+// Each value is rounded once on its way in and each partial sum once per reduction step (at
+// most n of them), each by half a unit in the last place: 2^-9 (bf16) or 2^-12 (fp16) of
+// the magnitudes summed.
+TEST(MpiCommunicator, SixteenBitAverageStaysWithinItsRoundingBound) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  auto gradient = [](int rank, size_t i) {
+    const uint64_t mixed = (uint64_t(rank) * 0x9E3779B97F4A7C15ULL) ^ (uint64_t(i) * 0xBF58476D1CE4E5B9ULL);
+    return float(double(mixed >> 11) / double(1ULL << 53) - 0.5) * std::ldexp(1.0f, int(i % 40) - 20);
+  };
+  for (const auto& [format, half_ulp] : {std::pair{WireFormat::BFloat16, std::ldexp(1.0, -9)},
+                                         std::pair{WireFormat::Float16, std::ldexp(1.0, -12)}}) {
+    std::vector<float> values(5000);
+    for (size_t i = 0; i < values.size(); ++i) values[i] = gradient(r, i);
+    world.allreduce({values.data(), values.size()}, {ReduceOp::Average, nullptr, format});
+    int64_t rounded = 0;
+    for (size_t i = 0; i < values.size(); ++i) {
+      double mean = 0, magnitudes = 0;
+      for (int k = 0; k < n; ++k) {
+        mean += double(gradient(k, i)) / n;
+        magnitudes += std::abs(double(gradient(k, i)));
+      }
+      // fp16's scale leaves its subnormal range to the smallest values of the buffer: their
+      // error is bounded by the scale's unit instead, far below the largest values' rounding.
+      const double largest = std::ldexp(0.5, 19);
+      const double floor = format == WireFormat::Float16 ? largest * n * std::ldexp(1.0, -24 - 14) : 0.0;
+      ASSERT_LE(std::abs(double(values[i]) - mean), (n + 1) * half_ulp * magnitudes / n + n * floor)
+          << wireFormatName(format) << ", element " << i;
+      rounded += double(values[i]) != mean;
+    }
+    EXPECT_GT(rounded, 0) << wireFormatName(format) << ": nothing was rounded";
+  }
+}
+
+// fp16 cannot overflow (the scale is agreed from the largest magnitude on any rank) and NaN
+// is not hidden: it reaches every rank, so every rank skips the update together.
+TEST(MpiCommunicator, HalfPrecisionNeitherOverflowsNorHidesNaN) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  std::vector<float> large = {3e9f * float(r + 1), -1e6f, 65504.0f, 1e-30f};
+  world.allreduce({large.data(), large.size()}, {ReduceOp::Average, nullptr, WireFormat::Float16});
+  EXPECT_NEAR(large[0], 3e9 * (n + 1) / 2.0, 3e9 * (n + 1) / 2.0 * 1e-3);
+  EXPECT_NEAR(large[1], -1e6, 1e3);
+  EXPECT_NEAR(large[2], 65504.0, 65.0);
+  EXPECT_GE(large[3], 0.0f);
+  for (const WireFormat format : {WireFormat::BFloat16, WireFormat::Float16}) {
+    std::vector<float> values = {1.0f, 2.0f, 3.0f, 4.0f};
+    if (r == n - 1) values[2] = std::nanf("");
+    world.allreduce({values.data(), values.size()}, {ReduceOp::Average, nullptr, format});
+    EXPECT_TRUE(std::isnan(values[2])) << wireFormatName(format);
+    EXPECT_EQ(values[0], 1.0f) << wireFormatName(format);
+    EXPECT_EQ(values[3], 4.0f) << wireFormatName(format);
+  }
+}
+
+TEST(MpiCommunicator, GatherAndScatterMoveEachRanksPart) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  const int root = n - 1;
+  std::vector<float> mine(300);
+  for (size_t i = 0; i < mine.size(); ++i) mine[i] = float(r * 1000 + int(i));
+  std::vector<float> all(world.rank() == root ? mine.size() * size_t(n) : 0);
+  world.gather({mine.data(), mine.size()}, all.data(), root);
+  if (r == root) {
+    for (int k = 0; k < n; ++k) {
+      for (size_t i = 0; i < mine.size(); ++i) ASSERT_EQ(all[size_t(k) * mine.size() + i], float(k * 1000 + int(i)));
+    }
+    for (auto& value : all) value = -value;
+  }
+  std::vector<float> back(mine.size());
+  world.scatter(all.data(), {back.data(), back.size()}, root);
+  for (size_t i = 0; i < back.size(); ++i) ASSERT_EQ(back[i], -mine[i]);
 }
 
 TEST(MpiCommunicator, DeviceBuffersAreRefusedByTheMpiBackend) {

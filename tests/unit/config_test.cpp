@@ -87,6 +87,16 @@ TEST(Config, ValidationNamesTheOption) {
                 .find("adaptive augmentation transforms images"),
             std::string::npos);
   EXPECT_NE(errorOf({"--train.ada_kimg=0"}).find("--train.ada_kimg must be a positive number"), std::string::npos);
+  // Gradient compression.
+  EXPECT_EQ(errorOf({"--comm.compress=bf16"}), "");
+  EXPECT_EQ(errorOf({"--comm.compress=powersgd", "--comm.powersgd_rank=8"}), "");
+  EXPECT_NE(errorOf({"--comm.compress=zip"}).find("--comm.compress must be one of none | bf16 | fp16 | powersgd"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--comm.powersgd_rank=0"}).find("--comm.powersgd_rank must be a positive integer"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--comm.compress=powersgd", "--output.checkpoint_mtbf_h=24"})
+                .find("--output.checkpoint_mtbf_h must be 0 with it"),
+            std::string::npos);
 }
 
 TEST(Config, BadValuesAndUnknownKeysNameTheirSource) {

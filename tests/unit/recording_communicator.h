@@ -35,6 +35,13 @@ class RecordingCommunicator final : public comm::Communicator {
   }
   void broadcast(comm::BufferView, int, comm::BroadcastOptions = {}) override {}
   void barrier() override {}
+  // N identical replicas: every rank's part equals this one's.
+  void gather(comm::BufferView send, void* receive, int) override {
+    for (int r = 0; r < world_; ++r) std::memcpy(static_cast<char*>(receive) + r * send.bytes(), send.data, send.bytes());
+  }
+  void scatter(const void* send, comm::BufferView receive, int) override {
+    std::memcpy(receive.data, send, receive.bytes());
+  }
   [[noreturn]] void abortJob(int) noexcept override { std::abort(); }
 
   std::vector<Call> calls;
