@@ -69,23 +69,26 @@ def tree_terms(p, size):
 
 
 def fit(points, from_bytes, latency_up_to=4096):
-    """alpha from the smallest messages (latency alone), then beta by least squares on the
-    relative error of the large ones with alpha fixed."""
-    small = [seconds / ring_terms(p, size)[0] for p, size, seconds in points if size <= latency_up_to]
+    """alpha from the smallest messages, beta by least squares on the relative error of the large
+    ones; each estimate takes the other's term out, alternating until both settle."""
+    small = [(p, size, seconds) for p, size, seconds in points if size <= latency_up_to]
+    large = [(p, size, seconds) for p, size, seconds in points if size >= from_bytes]
     if not small:
         sys.exit(f"scaling_model.py: no allreduce of {latency_up_to} bytes or less to fit the latency on")
-    alpha = sum(small) / len(small)
-    num = den = 0.0
-    for p, size, seconds in points:
-        if size < from_bytes:
-            continue
-        latency, per_byte = ring_terms(p, size)
-        x = per_byte / seconds
-        num += x * (seconds - alpha * latency) / seconds
-        den += x * x
-    if den <= 0:
+    if not large:
         sys.exit(f"scaling_model.py: no allreduce of {from_bytes} bytes or more to fit the bandwidth on")
-    return alpha, num / den
+    alpha = beta = 0.0
+    for _ in range(20):
+        alpha = sum((seconds - beta * ring_terms(p, size)[1]) / ring_terms(p, size)[0]
+                    for p, size, seconds in small) / len(small)
+        num = den = 0.0
+        for p, size, seconds in large:
+            latency, per_byte = ring_terms(p, size)
+            x = per_byte / seconds
+            num += x * (seconds - alpha * latency) / seconds
+            den += x * x
+        beta = num / den
+    return max(alpha, 0.0), beta
 
 
 def allreduce_seconds(terms, alpha, beta, p, size):
