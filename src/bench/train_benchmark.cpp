@@ -31,6 +31,8 @@ struct PhaseTimes {
   double total = 0, other = 0, compute = 0, exposed = 0, collective = 0;
   int64_t steps = 0;
   int64_t gradient_bytes = 0, gradient_collectives = 0;  // what this rank's gradients put on the wire
+  bool split_d_halves = false;   // D's real and generated halves as separate passes
+  int64_t overlapped_steps = 0;  // steps whose real half ran during the previous step's G reduction
   double msPerStep(double seconds) const { return 1e3 * seconds / double(steps); }
 };
 
@@ -50,17 +52,31 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
   // identity where not drawn), so one fixed p measures it.
   if (config.train.ada_target > 0) trainer.setAugmentationProbability(0.5);
   PhaseTimes times;
-  for (int64_t step = 0; step < options.warmup + options.steps; ++step) {
+  int64_t overlapped_before = 0;
+  // The next step's inputs, assembled during G's reduction when the trainer overlaps, as in training.
+  std::vector<train::DiscriminatorBatch> next_inputs;
+  int64_t next_inputs_step = -1;
+  const int64_t last = options.warmup + options.steps;
+  for (int64_t step = 0; step < last; ++step) {
     if (step == options.warmup) {
       communicator.barrier();
       trainer.takeCommunicationStats();
       times = PhaseTimes();
+      overlapped_before = trainer.overlappedRealHalves();
     }
     const auto began = Clock::now();
-    const auto inputs = coordinator::stepInputs(dataset, order, rows, recipe, step, device);
+    const auto inputs = next_inputs_step == step ? std::move(next_inputs)
+                                                 : coordinator::stepInputs(dataset, order, rows, recipe, step, device);
+    next_inputs_step = -1;
     const double other = secondsSince(began);
     const double cpu_before = threadCpuSeconds();
-    const auto outputs = trainer.step(inputs, step);
+    const train::NextBatchSource next = [&]() -> const train::DiscriminatorBatch* {
+      if (step + 1 >= last) return nullptr;
+      next_inputs = coordinator::stepInputs(dataset, order, rows, recipe, step + 1, device);
+      next_inputs_step = step + 1;
+      return &next_inputs.front();
+    };
+    const auto outputs = trainer.step(inputs, step, next);
     coordinator::StepContribution mine;  // ADA's signs travel in the agreement, as in training
     if (outputs.real_sign_sum.defined()) mine = {outputs.real_sign_sum.item<int64_t>(), outputs.real_rows};
     agreement.exchange(mine);
@@ -77,6 +93,8 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
   times.collective = stats.collective_seconds;
   times.gradient_bytes = stats.bytes;
   times.gradient_collectives = stats.collectives;
+  times.split_d_halves = trainer.overlapsNextStep();
+  times.overlapped_steps = trainer.overlappedRealHalves() - overlapped_before;
   return times;
 }
 
@@ -87,7 +105,7 @@ struct Linear {
 
 }  // namespace
 
-GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int repetitions) {
+GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int repetitions, bool split_d_halves) {
   const int64_t b = config.train.batch_size, h = config.model.hidden_dim, latent = config.model.latent_dim;
   const std::vector<Linear> g = {{latent, h}, {h, h}, {h, sample_dim}};
   const std::vector<Linear> d = {{sample_dim, h}, {h, h}, {h, 1}};
@@ -110,9 +128,14 @@ GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int r
   };
   // The products our step performs (see GanTrainer::step):
   for (const auto& l : g) forward(l, b);                      // G(z), shared by both steps
-  for (const auto& l : d) forward(l, 2 * b);                  // D on [real; fake]
-  for (const auto& l : d) weight_grad(l, 2 * b);              // D's weight gradients
-  input_grad(d[2], 2 * b), input_grad(d[1], 2 * b);           // D's inner input gradients
+  // D on [real; fake] in one pass, or on each half in its own (--comm.overlap_next_step).
+  const int passes = split_d_halves ? 2 : 1;
+  const int64_t rows = split_d_halves ? b : 2 * b;
+  for (int pass = 0; pass < passes; ++pass) {
+    for (const auto& l : d) forward(l, rows);                 // D's forward
+    for (const auto& l : d) weight_grad(l, rows);             // D's weight gradients
+    input_grad(d[2], rows), input_grad(d[1], rows);           // D's inner input gradients
+  }
   for (const auto& l : d) forward(l, b);                      // G step: D(G(z))
   for (const auto& l : d) input_grad(l, b);                   // through D, weights frozen
   for (const auto& l : g) weight_grad(l, b);                  // G's weight gradients
@@ -170,8 +193,12 @@ void runTrainBenchmark(const Config& config, comm::Communicator& communicator, c
   log0f("gradients per step: ", parallel.gradient_bytes / std::max<int64_t>(1, parallel.steps), " bytes in ",
         double(parallel.gradient_collectives) / double(std::max<int64_t>(1, parallel.steps)),
         " allreduces (--comm.compress=", config.comm.compress, ")");
+  if (parallel.split_d_halves) {
+    log0f("next step's D real half ran during G's reduction in ", parallel.overlapped_steps, " of ", parallel.steps,
+          " steps (--comm.overlap_next_step)");
+  }
   if (config.model.arch == "mlp" && device.is_cpu()) {
-    const auto gemm = measureMlpStepGemms(config, dataset.featureSize(), 50);
+    const auto gemm = measureMlpStepGemms(config, dataset.featureSize(), 50, parallel.split_d_halves);
     std::snprintf(line, sizeof line,
                   "matrix products alone: %.3f ms/step (%.0f MFLOP at %.1f GFLOP/s); 1-rank step / products = %.3f",
                   gemm.seconds * 1e3, gemm.flops / 1e6, gemm.flops / gemm.seconds / 1e9, solo_ms / (gemm.seconds * 1e3));

@@ -21,11 +21,12 @@ void runTrainBenchmark(const Config& config, comm::Communicator& communicator, c
                        const TrainBenchmarkOptions& options);
 
 // Seconds of one step's matrix products for the MLP GAN of `config` (measured by running the
-// same GEMMs, same shapes and transposes, as forward and backward), and their FLOP count.
+// same GEMMs, same shapes and transposes, as forward and backward), and their FLOP count;
+// `split_d_halves`: D passes real and generated rows separately (--comm.overlap_next_step).
 struct GemmBaseline {
   double seconds = 0;
   double flops = 0;
 };
-GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int repetitions);
+GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int repetitions, bool split_d_halves);
 
 }  // namespace gan::bench

@@ -109,6 +109,9 @@ void declareOptions(OptionTable& t, Config& c) {
         "none | bf16 | fp16 | powersgd: how gradients travel (none: exact and world-size invariant; bf16/fp16: "
         "16 bits, rounded; powersgd: low-rank factors with error feedback, far fewer bytes, approximate)");
   t.add("comm.powersgd_rank", c.comm.powersgd_rank, "rank of PowerSGD's factors (--comm.compress=powersgd)");
+  t.add("comm.overlap_next_step", c.comm.overlap_next_step,
+        "run the next step's D real half while G's gradients travel (D without batch norm, no ADA or WGAN-GP; "
+        "D's real and generated halves become separate backward passes; same result whether they overlap or not)");
   t.add("comm.check_every", c.comm.check_every, "compare parameter/optimizer checksums across ranks every N steps (0: never)");
   t.add("comm.timeout_s", c.comm.timeout_s,
         "watchdog: abort the job, with a verdict naming who never arrived, when a step phase (D step, "

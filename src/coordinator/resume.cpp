@@ -24,7 +24,12 @@ const char* const kTrajectoryOptions[] = {
     "model.batchnorm", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
     "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
     "train.ema_halflife_k", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
-    "train.seed", "comm.compress", "comm.powersgd_rank"};
+    "train.seed", "comm.compress", "comm.powersgd_rank",
+    "comm.overlap_next_step"};
+
+// What a checkpoint written before an option existed implies for it: the behaviour of the
+// versions that wrote it (their D updates ran as one fused pass).
+const std::map<std::string, std::string> kImpliedWhenAbsent = {{"comm.overlap_next_step", "false"}};
 
 // Refusing a resume is a decision, not damage: it must not fall back to an older checkpoint.
 class ResumeRefused : public Error {
@@ -42,8 +47,16 @@ void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& ch
   std::string changes;
   for (const char* option : kTrajectoryOptions) {
     const auto before = recorded->find(option);
-    if (before == recorded->end() || !before->is_string() || before->get<std::string>() == now[option]) continue;
-    const std::string change = std::string("--") + option + " " + before->get<std::string>() + " -> " + now[option];
+    std::string value;
+    if (before != recorded->end() && before->is_string()) {
+      value = before->get<std::string>();
+    } else if (const auto implied = kImpliedWhenAbsent.find(option); implied != kImpliedWhenAbsent.end()) {
+      value = implied->second;
+    } else {
+      continue;
+    }
+    if (value == now[option]) continue;
+    const std::string change = std::string("--") + option + " " + value + " -> " + now[option];
     if (config.output.resume_changes == "allow") log0f("resuming with a changed option: ", change);
     changes += (changes.empty() ? "" : ", ") + change;
   }
@@ -151,7 +164,7 @@ ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, 
     point.position.ada = received;
   }
   trainer.broadcastState();
-  if (config.comm.compress == "powersgd" && point.position.world_size != communicator.worldSize()) {
+  if (trainer.hasPerRankState() && point.position.world_size != communicator.worldSize()) {
     log0f("PowerSGD's error feedback restarts at zero: the checkpoint was written by ", point.position.world_size,
           " ranks, this job has ", communicator.worldSize());
   }

@@ -93,7 +93,10 @@ class TrainingLoop {
   bool prepare();
   // ADA's controller, continuing from the checkpoint's state when resumed.
   void startAdaptiveAugmentation(const ResumePoint& resume);
-  void injectFaults(int64_t done, std::vector<train::DiscriminatorBatch>& inputs);
+  // This rank's inputs of `step`, with the injected faults that alter them.
+  std::vector<train::DiscriminatorBatch> assembleInputs(int64_t step);
+  // The injected hang of step `done`, if any: this rank stops responding.
+  void hangIfInjected(int64_t done);
   void guardAgainstNonFinite(const train::StepOutputs& outputs, int64_t done);
   void recordStep(const train::StepOutputs& outputs, int64_t step);
   void recordPicture(int64_t done);
@@ -132,6 +135,10 @@ class TrainingLoop {
   torch::Tensor picture_noise_;
   int64_t first_step_ = 0;
   int64_t global_batch_ = 0;
+  // The next step's inputs, assembled while this step's G gradients travel (when the trainer
+  // overlaps the next step with them).
+  std::vector<train::DiscriminatorBatch> next_inputs_;
+  int64_t next_inputs_step_ = -1;
 
   int64_t skipped_updates_ = 0;
   int64_t consecutive_bad_ = 0;
@@ -172,11 +179,18 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
   log0f("model: G ", g.parameters().numel(), " parameters, D ", d.parameters().numel(),
         " parameters; gradient buckets: G ", g.buckets().bucketCount(), ", D ", d.buckets().bucketCount(),
         trainer_->hasEma() ? "; samples and evaluations use the EMA of G" : "");
-  if (config_.comm.compress == "powersgd") {
+  if (g.buckets().powerSgd()) {
     log0f("gradients: PowerSGD with error feedback (approximate, not world-size invariant); ",
           g.buckets().powerSgd()->describe(), "; ", d.buckets().powerSgd()->describe());
   } else if (config_.comm.compress != "none") {
     log0f("gradients travel in ", config_.comm.compress, " (rounded: not bitwise world-size invariant)");
+  }
+  if (trainer_->overlapsNextStep()) {
+    log0f("D's real and generated halves run as separate passes; the next step's real half overlaps G's "
+          "reduction (--comm.overlap_next_step)");
+  } else if (config_.comm.overlap_next_step) {
+    log0f("--comm.overlap_next_step has no effect here: D's real half depends on more than D's weights and the "
+          "real batch (batch norm in D, ADA or WGAN-GP)");
   }
 }
 
@@ -234,10 +248,17 @@ RunSummary TrainingLoop::run() {
     // the step being run from 1, so step `done` is the one that has just completed.
     const int64_t done = step + 1;
     observer_.setStep(done);
-    auto inputs = stepInputs(*dataset_, *order_, rows_, recipe_, step, device_);
-    injectFaults(done, inputs);
+    hangIfInjected(done);
+    const auto inputs = next_inputs_step_ == step ? std::move(next_inputs_) : assembleInputs(step);
+    next_inputs_step_ = -1;
     if (ada_) trainer_->setAugmentationProbability(ada_->p());
-    const train::StepOutputs outputs = trainer_->step(inputs, step);
+    const train::NextBatchSource next = [&]() -> const train::DiscriminatorBatch* {
+      if (step + 1 >= last) return nullptr;
+      next_inputs_ = assembleInputs(step + 1);
+      next_inputs_step_ = step + 1;
+      return &next_inputs_.front();
+    };
+    const train::StepOutputs outputs = trainer_->step(inputs, step, next);
     ++window_steps_;
 
     guardAgainstNonFinite(outputs, done);
@@ -267,13 +288,16 @@ RunSummary TrainingLoop::run() {
   return summary_;
 }
 
-void TrainingLoop::injectFaults(int64_t done, std::vector<train::DiscriminatorBatch>& inputs) {
-  const FaultPlan& faults = wiring_.faults;
-  if (faults.hangAt(rank_, done)) {
-    watchdog_.enter("D step", done);
-    for (;;) pause();  // this rank stops responding
-  }
-  if (faults.nanAt(rank_, done)) inputs.front().real.fill_(std::numeric_limits<float>::quiet_NaN());
+void TrainingLoop::hangIfInjected(int64_t done) {
+  if (!wiring_.faults.hangAt(rank_, done)) return;
+  watchdog_.enter("D step", done);
+  for (;;) pause();  // this rank stops responding
+}
+
+std::vector<train::DiscriminatorBatch> TrainingLoop::assembleInputs(int64_t step) {
+  auto inputs = stepInputs(*dataset_, *order_, rows_, recipe_, step, device_);
+  if (wiring_.faults.nanAt(rank_, step + 1)) inputs.front().real.fill_(std::numeric_limits<float>::quiet_NaN());
+  return inputs;
 }
 
 // Every rank saw the same averaged gradients, so all skip the same updates and agree on the
@@ -348,7 +372,7 @@ void TrainingLoop::evaluate(int64_t done) {
 
 void TrainingLoop::checkpoint(int64_t done) {
   // Per-rank state (PowerSGD's error feedback) reaches rank 0 first: a collective of all ranks.
-  if (config_.comm.compress == "powersgd") {
+  if (trainer_->hasPerRankState()) {
     observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(); });
   }
   if (!coordinator_) return;

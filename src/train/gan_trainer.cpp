@@ -18,6 +18,7 @@ TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
   options.compression = {parseGradientCompression(config.comm.compress), config.comm.powersgd_rank,
                          static_cast<uint64_t>(config.train.seed)};
+  options.overlap_next_step = config.comm.overlap_next_step;
   options.augment = config.train.ada_target > 0;
   options.augment_transforms = augmentationSet(config.train.ada_augment);
   return options;
@@ -47,6 +48,8 @@ void GanTrainer::setObserver(StepObserver* observer) {
 }
 
 void GanTrainer::broadcastState() {
+  ahead_ = RealHalf();
+  ++d_weights_version_;
   for (NetworkState* network : networkStates()) network->broadcastFromRank0(communicator_);
 }
 
@@ -77,12 +80,53 @@ namespace {
 bool allFinite(const torch::Tensor& flat) { return std::isfinite(flat.sum().item<double>()); }
 }  // namespace
 
-void GanTrainer::discriminatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, bool apply_r1,
-                                     StepOutputs& out) {
+bool GanTrainer::splitsRealHalf(bool apply_r1) const {
+  // R1 and WGAN-GP tie the real rows to the penalty, ADA's p may change between steps, and batch
+  // norm's running statistics would see the next step's real rows before a checkpoint is written.
+  return options_.overlap_next_step && !apply_r1 && !options_.augment && options_.loss != GanLoss::WganGp &&
+         !networks_.discriminator->usesBatchStatistics();
+}
+
+GanTrainer::RealHalf GanTrainer::realHalf(const DiscriminatorBatch& batch) {
+  // D's buckets are not armed here, so this backward only accumulates: the reductions start
+  // when the generated half's backward completes each bucket.
+  d_->parameters().grads().zero_();
+  auto logits = networks_.discriminator->forward(batch.real);
+  auto term = discriminatorRealTerm(options_.loss, logits);
+  term.backward();
+  RealHalf half;
+  half.batch_number = batch.batch_number;
+  half.d_weights_version = d_weights_version_;
+  half.weights_tensor_version = d_->parameters().values()._version();
+  half.gradient_version = d_->parameters().grads()._version();
+  half.loss = term.detach();
+  half.logits = logits.detach();
+  return half;
+}
+
+GanTrainer::DiscriminatorPass GanTrainer::splitDiscriminatorPass(const DiscriminatorBatch& batch,
+                                                                 const torch::Tensor& fake) {
+  // The half computed ahead counts only if nothing has touched D since: same batch, same
+  // weights, and a gradient buffer no backward or zeroing has written to (its version counter).
+  const bool ahead = ahead_.loss.defined() && ahead_.batch_number == batch.batch_number &&
+                     ahead_.d_weights_version == d_weights_version_ &&
+                     ahead_.weights_tensor_version == d_->parameters().values()._version() &&
+                     ahead_.gradient_version == d_->parameters().grads()._version();
+  RealHalf real = ahead ? std::move(ahead_) : realHalf(batch);
+  ahead_ = RealHalf();
+  if (ahead) ++overlapped_real_halves_;
+  d_->buckets().beginBackward(GradientBuckets::GradientStart::Accumulate);
+  auto fake_logits = networks_.discriminator->forward(fake.detach());
+  auto fake_term = discriminatorFakeTerm(options_.loss, fake_logits);
+  fake_term.backward();  // D's hooks start the bucket reductions during this call
+  return {real.logits, fake_logits, real.loss + fake_term.detach()};
+}
+
+GanTrainer::DiscriminatorPass GanTrainer::fusedDiscriminatorPass(const DiscriminatorBatch& batch,
+                                                                 const torch::Tensor& fake, bool apply_r1) {
   auto& discriminator = *networks_.discriminator;
   const int64_t b = batch.real.size(0);
   const bool wgan_gp = options_.loss == GanLoss::WganGp;
-  if (observer_) observer_->phaseBegins("D step");
   d_->buckets().beginBackward();
   // R1 differentiates with respect to the real images before augmentation (as StyleGAN2-ADA).
   auto real = apply_r1 ? batch.real.detach().requires_grad_(true) : batch.real;
@@ -111,23 +155,35 @@ void GanTrainer::discriminatorUpdate(const DiscriminatorBatch& batch, const torc
   // Lazy R1: every r1_interval steps, weighted by the interval so its average strength holds.
   if (apply_r1) loss = loss + r1Penalty(real_logits, real, options_.r1_gamma * double(options_.r1_interval));
   loss.backward();  // D's hooks start the bucket reductions during this call
+  return {real_logits.detach(), fake_logits.detach(), loss.detach()};
+}
+
+void GanTrainer::discriminatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, bool apply_r1,
+                                     StepOutputs& out) {
+  if (observer_) observer_->phaseBegins("D step");
+  const DiscriminatorPass pass =
+      splitsRealHalf(apply_r1) ? splitDiscriminatorPass(batch, fake) : fusedDiscriminatorPass(batch, fake, apply_r1);
   d_->buckets().finishAndAverage();
   const bool skipped = !allFinite(d_->parameters().grads());
-  if (!skipped) d_->optimizer().step();
+  if (!skipped) {
+    d_->optimizer().step();
+    ++d_weights_version_;
+  }
   out.d_update_skipped = out.d_update_skipped || skipped;
   if (observer_) observer_->phaseEnds("D step");
-  out.loss_d = loss.detach();
-  out.real_logits = real_logits.detach();
-  out.fake_logits = fake_logits.detach();
+  out.loss_d = pass.loss;
+  out.real_logits = pass.real_logits;
+  out.fake_logits = pass.fake_logits;
   if (options_.augment) {
     // A NaN logit (a step the non-finite guard will skip) counts as 0, not as garbage.
     const auto signs = torch::sign(out.real_logits).nan_to_num(0).sum().to(torch::kInt64);
     out.real_sign_sum = out.real_sign_sum.defined() ? out.real_sign_sum + signs : signs;
-    out.real_rows += b;
+    out.real_rows += batch.real.size(0);
   }
 }
 
-void GanTrainer::generatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, StepOutputs& out) {
+void GanTrainer::generatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, StepOutputs& out,
+                                 const std::function<void()>& during_reduction) {
   // D only passes gradients through; its weights get none (no wasted products, nothing leaks
   // into D's next update).
   if (observer_) observer_->phaseBegins("G step");
@@ -142,6 +198,7 @@ void GanTrainer::generatorUpdate(const DiscriminatorBatch& batch, const torch::T
     throw;
   }
   d_->parameters().setRequiresGrad(true);
+  if (during_reduction) during_reduction();
   g_->buckets().finishAndAverage();
   out.g_update_skipped = !allFinite(g_->parameters().grads());
   if (!out.g_update_skipped) {
@@ -155,7 +212,8 @@ void GanTrainer::generatorUpdate(const DiscriminatorBatch& batch, const torch::T
   out.loss_g = loss.detach();
 }
 
-StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int64_t step_index) {
+StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int64_t step_index,
+                             const NextBatchSource& next) {
   GAN_CHECK(!batches.empty(), "a training step needs at least one discriminator batch");
   for (const auto& batch : batches) {
     GAN_CHECK(batch.real.size(0) == batch.z.size(0), "real batch (", batch.real.size(0), ") and noise batch (",
@@ -176,7 +234,16 @@ StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int
     }
     discriminatorUpdate(batches[k], fake, apply_r1 && k == 0, out);
   }
-  generatorUpdate(batches.back(), fake, out);
+  // D's weights are final for this step once its last update is done: the next step's real half
+  // can run on them while G's gradients travel.
+  std::function<void()> next_real_half;
+  const bool next_applies_r1 = options_.r1_gamma > 0 && (step_index + 1) % options_.r1_interval == 0;
+  if (next && splitsRealHalf(next_applies_r1)) {
+    next_real_half = [this, &next] {
+      if (const DiscriminatorBatch* batch = next()) ahead_ = realHalf(*batch);
+    };
+  }
+  generatorUpdate(batches.back(), fake, out, next_real_half);
   if (out.d_update_skipped || out.g_update_skipped) {
     out.local_loss_finite = std::isfinite(out.loss_d.item<double>()) && std::isfinite(out.loss_g.item<double>());
   }

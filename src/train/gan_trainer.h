@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 
 #include "comm/communicator.h"
@@ -39,6 +40,11 @@ struct TrainerOptions {
   AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
   CompressionSettings compression;  // how both networks' gradients travel
+  // Overlap the next step with this one's G reduction (--comm.overlap_next_step): D's real and
+  // generated halves become separate backward passes, and the next step's real half runs while
+  // G's gradients are in flight. Applies where the real half depends on nothing but D's weights
+  // and the real batch: no batch norm in D, no augmentation, no WGAN-GP, not on R1 steps.
+  bool overlap_next_step = false;
   // Adaptive discriminator augmentation: every image D sees (real and generated, D and G steps)
   // is augmented with the probability setAugmentationProbability() last gave.
   bool augment = false;
@@ -61,6 +67,11 @@ struct DiscriminatorBatch {
   int64_t batch_number = 0;
   int64_t first_row = 0;
 };
+
+// Called by step() while G's gradients are in flight: the first batch of the next step (this
+// rank's rows), or null when there is none. The caller assembles it there and keeps it for the
+// next step() call, so assembling the batch overlaps the reduction too.
+using NextBatchSource = std::function<const DiscriminatorBatch*()>;
 
 // This rank's view of one step, as tensors: summaries cost kernels (and a GPU sync when read),
 // so they are computed only for the steps that are logged.
@@ -102,8 +113,11 @@ class GanTrainer {
   void broadcastState();
 
   // One training step: a D update per batch (d_steps of them), then one G update on the fake
-  // rows of the last batch. `step_index` (from 0) times the lazy R1 penalty.
-  StepOutputs step(const std::vector<DiscriminatorBatch>& batches, int64_t step_index);
+  // rows of the last batch. `step_index` (from 0) times the lazy R1 penalty. With `next` (and
+  // overlap enabled), the next step's real half runs during G's reduction; the result is the same
+  // bits as without it, only sooner.
+  StepOutputs step(const std::vector<DiscriminatorBatch>& batches, int64_t step_index,
+                   const NextBatchSource& next = nullptr);
   // One D update and one G update on `real` (b, features) and its noise `z` (b, latent_dim).
   StepOutputs step(const torch::Tensor& real, const torch::Tensor& z);
 
@@ -122,6 +136,8 @@ class GanTrainer {
   void setAugmentationProbability(double p);
   double augmentationProbability() const { return augment_p_; }
 
+  // Whether some network keeps per-rank state (PowerSGD's error feedback) that checkpoints gather.
+  bool hasPerRankState() const { return g_->hasPerRankState() || d_->hasPerRankState(); }
   // Collective, before a checkpoint: every rank's per-rank state (PowerSGD's error feedback) to
   // rank 0, where the checkpoint writer takes it. Nothing in other modes.
   void gatherPerRankState();
@@ -131,6 +147,11 @@ class GanTrainer {
 
   // Both networks' communication since the last call.
   CommunicationStats takeCommunicationStats();
+  // Whether D updates run their real and generated halves as separate passes, the next step's
+  // real half overlapping G's reduction (--comm.overlap_next_step where it applies; R1 steps aside).
+  bool overlapsNextStep() const { return splitsRealHalf(false); }
+  // D updates whose real half ran during the previous step's G reduction, since construction.
+  int64_t overlappedRealHalves() const { return overlapped_real_halves_; }
 
  private:
   models::GanNetworks networks_;
@@ -141,13 +162,43 @@ class GanTrainer {
   StepObserver* observer_ = nullptr;
   double augment_p_ = 0;
 
+  // D's real half computed ahead: its gradient waits in D's gradient buffer. Valid for one batch
+  // and only while D's weights and gradient buffer are as they were when it ran.
+  struct RealHalf {
+    int64_t batch_number = -1;
+    // What D looked like: the trainer's count of its updates (the fused Adam writes the weights
+    // through pointers, unseen by torch), and the version counters of its weight buffer (any
+    // in-place write through torch: a resume's load) and gradient buffer (right after it ran).
+    int64_t d_weights_version = -1;
+    uint32_t weights_tensor_version = 0;
+    uint32_t gradient_version = 0;
+    torch::Tensor loss, logits;      // detached
+  };
+  RealHalf ahead_;
+  int64_t d_weights_version_ = 0;  // counts every change of D's weights this trainer makes
+  int64_t overlapped_real_halves_ = 0;
+
+  // Whether a D update (on an R1 step or not) runs its real and generated halves separately.
+  bool splitsRealHalf(bool apply_r1) const;
+  // D's real half on `batch`: zeroes D's gradients, runs forward and backward with D's buckets
+  // not armed, and returns the detached loss term and logits.
+  RealHalf realHalf(const DiscriminatorBatch& batch);
+
   // What D is shown of `images` (rows of `batch`): augmented when p > 0, else the images.
   torch::Tensor seenByD(const torch::Tensor& images, AugmentationStream stream, const DiscriminatorBatch& batch) const;
   // One D update on `batch` against `fake` (detached here); fills the D fields of `out`.
   void discriminatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, bool apply_r1,
                            StepOutputs& out);
+  // The update's logits and loss (not yet backward-ed, except a split update's real half).
+  struct DiscriminatorPass {
+    torch::Tensor real_logits, fake_logits, loss;
+  };
+  DiscriminatorPass fusedDiscriminatorPass(const DiscriminatorBatch& batch, const torch::Tensor& fake, bool apply_r1);
+  DiscriminatorPass splitDiscriminatorPass(const DiscriminatorBatch& batch, const torch::Tensor& fake);
   // One G update through D on `fake`, generated from `batch`'s noise; fills the G fields of `out`.
-  void generatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, StepOutputs& out);
+  // `during_reduction` runs while G's gradients are in flight.
+  void generatorUpdate(const DiscriminatorBatch& batch, const torch::Tensor& fake, StepOutputs& out,
+                       const std::function<void()>& during_reduction);
 };
 
 }  // namespace gan::train

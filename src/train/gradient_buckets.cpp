@@ -84,8 +84,8 @@ std::vector<std::pair<int64_t, int64_t>> GradientBuckets::bucketRanges() const {
   return ranges;
 }
 
-void GradientBuckets::beginBackward() {
-  parameters_.grads().zero_();
+void GradientBuckets::beginBackward(GradientStart start) {
+  if (start == GradientStart::Zero) parameters_.grads().zero_();
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& bucket : buckets_) {
     bucket.pending = bucket.slot_count;

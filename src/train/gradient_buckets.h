@@ -64,8 +64,11 @@ class GradientBuckets {
   GradientBuckets(const GradientBuckets&) = delete;
   GradientBuckets& operator=(const GradientBuckets&) = delete;
 
-  // Zeroes the gradients and arms the hooks; call before this network's backward.
-  void beginBackward();
+  // Arms the hooks; call before this network's backward. Zero starts the gradients at zero;
+  // Accumulate keeps what an earlier backward left in the buffer (run while the hooks were not
+  // armed), so this backward adds to it and the reductions carry the sum.
+  enum class GradientStart { Zero, Accumulate };
+  void beginBackward(GradientStart start = GradientStart::Zero);
   // Launches the buckets no hook completed (parameters without gradient reduce zeros), waits
   // for all, and leaves the mean gradient across ranks in the flat buffer.
   void finishAndAverage();
@@ -75,7 +78,7 @@ class GradientBuckets {
   std::vector<std::pair<int64_t, int64_t>> bucketRanges() const;
   CommunicationStats takeStats();
   // The PowerSGD state (warm start, error feedback), or null when another mode is in use.
-  PowerSgdReducer* powerSgd() { return powersgd_.get(); }
+  PowerSgdReducer* powerSgd() const { return powersgd_.get(); }
   // Called from finishAndAverage() for every bucket once all have completed (timelines).
   void setTimingListener(std::function<void(const BucketTiming&)> listener) { listener_ = std::move(listener); }
 

@@ -12,10 +12,22 @@ GanLoss parseGanLoss(const std::string& name) {
   GAN_FAIL("--train.loss must be one of nonsaturating | minimax | hinge | wgan-gp, got '", name, "'");
 }
 
+torch::Tensor discriminatorRealTerm(GanLoss loss, const torch::Tensor& real_logits) {
+  if (loss == GanLoss::Hinge) return torch::relu(1 - real_logits).mean();
+  if (loss == GanLoss::WganGp) return -real_logits.mean();
+  return torch::softplus(-real_logits).mean();
+}
+
+torch::Tensor discriminatorFakeTerm(GanLoss loss, const torch::Tensor& fake_logits) {
+  if (loss == GanLoss::Hinge) return torch::relu(1 + fake_logits).mean();
+  if (loss == GanLoss::WganGp) return fake_logits.mean();
+  return torch::softplus(fake_logits).mean();
+}
+
+// real + generated, in that order, for every loss (IEEE addition is commutative and negation
+// exact, so WGAN's E[D(G(z))] - E[D(x)] is the same bits either way round).
 torch::Tensor discriminatorLoss(GanLoss loss, const torch::Tensor& real_logits, const torch::Tensor& fake_logits) {
-  if (loss == GanLoss::Hinge) return torch::relu(1 - real_logits).mean() + torch::relu(1 + fake_logits).mean();
-  if (loss == GanLoss::WganGp) return fake_logits.mean() - real_logits.mean();
-  return torch::softplus(-real_logits).mean() + torch::softplus(fake_logits).mean();
+  return discriminatorRealTerm(loss, real_logits) + discriminatorFakeTerm(loss, fake_logits);
 }
 
 torch::Tensor generatorLoss(GanLoss loss, const torch::Tensor& fake_logits) {

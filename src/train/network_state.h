@@ -60,7 +60,7 @@ class NetworkState {
 
   // Per-rank state: PowerSGD's error feedback (none in other modes). A checkpoint holds every
   // rank's, as rows of a (world size, n) tensor that only rank 0 keeps.
-  bool hasPerRankState() { return buckets_.powerSgd() != nullptr; }
+  bool hasPerRankState() const { return buckets_.powerSgd() != nullptr; }
   // Collective: every rank's error feedback to rank 0, kept for the next checkpoint write.
   void gatherPerRankState(comm::Communicator& communicator);
   // Rank 0: the rows gathered last, handed over once (the checkpoint writer takes them).

@@ -73,6 +73,13 @@ TEST(FaultTolerance, PowerSgdResumesExactlyOnTwoRanks) {
   EXPECT_FALSE(readText(checkpointFile(resumed, 40, "powersgd_D.pt")).empty());
 }
 
+// With the next step's real half computed during G's reduction, the straight run has already
+// computed step 21's real half when it writes the checkpoint at step 20; the resumed run computes
+// it in place. Both must reach the same bytes at step 40.
+TEST(FaultTolerance, OverlappedStepsResumeExactlyOnTwoRanks) {
+  expectBitwiseResume(mpirun(2), "resume_overlap", "--comm.overlap_next_step=true");
+}
+
 TEST(FaultTolerance, ResumeOnAnotherWorldSizeContinuesTheTrajectory) {
   // Global batch 24: 2 ranks x 12, resumed as 3 ranks x 8.
   const auto straight = outputDir("world_straight"), moved = outputDir("world_moved");

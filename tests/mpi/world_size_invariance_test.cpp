@@ -38,7 +38,12 @@ struct Trajectory {
   std::vector<double> loss_d, loss_g;  // global means per step
   torch::Tensor g_values, d_values, ema_values;
   std::vector<double> ada_p;  // the augmentation probability of each step (ADA runs)
+  int64_t overlapped_real_halves = 0;
 };
+
+// How the steps are fed: as training feeds them (the next step's first batch offered during G's
+// reduction, so --comm.overlap_next_step can run its real half early), or one step at a time.
+enum class Feeding { Overlapped, OneAtATime };
 
 // Parameters are created in `dtype` (the default dtype while the trainer is built).
 std::unique_ptr<train::GanTrainer> buildIn(torch::Dtype dtype, const Config& config, const data::Dataset& dataset,
@@ -51,7 +56,7 @@ std::unique_ptr<train::GanTrainer> buildIn(torch::Dtype dtype, const Config& con
 }
 
 Trajectory train(comm::Communicator& communicator, Config config, const data::Dataset& dataset, int64_t per_rank,
-                 int64_t steps, torch::Dtype dtype) {
+                 int64_t steps, torch::Dtype dtype, Feeding feeding = Feeding::Overlapped) {
   config.train.seed = int64_t(kSeed) + communicator.rank();  // weights differ per rank: the broadcast must fix them
   auto trainer = buildIn(dtype, config, dataset, communicator);
   trainer->broadcastState();
@@ -68,17 +73,31 @@ Trajectory train(comm::Communicator& communicator, Config config, const data::Da
     ada.emplace(train::AdaSettings{config.train.ada_target, config.train.ada_interval, config.train.ada_kimg,
                                    per_rank * world});
   }
-  for (int64_t step = 0; step < steps; ++step) {
+  auto inputsOf = [&](int64_t step) {
     auto batches = coordinator::stepInputs(dataset, order, rows, recipe, step, torch::kCPU);
     for (auto& batch : batches) {
       batch.real = batch.real.to(dtype);
       batch.z = batch.z.to(dtype);
     }
+    return batches;
+  };
+  std::vector<train::DiscriminatorBatch> next_batches;
+  for (int64_t step = 0; step < steps; ++step) {
+    const auto batches = next_batches.empty() ? inputsOf(step) : std::move(next_batches);
+    next_batches.clear();
     if (ada) {
       trainer->setAugmentationProbability(ada->p());
       trajectory.ada_p.push_back(ada->p());
     }
-    const auto out = trainer->step(batches, step);
+    train::NextBatchSource next;
+    if (feeding == Feeding::Overlapped) {
+      next = [&]() -> const train::DiscriminatorBatch* {
+        if (step + 1 == steps) return nullptr;
+        next_batches = inputsOf(step + 1);
+        return &next_batches.front();
+      };
+    }
+    const auto out = trainer->step(batches, step, next);
     if (ada) {
       int64_t sums[2] = {out.real_sign_sum.item<int64_t>(), out.real_rows};
       communicator.allreduce({sums, 2, comm::ScalarType::Int64, comm::MemorySpace::Host});
@@ -92,6 +111,7 @@ Trajectory train(comm::Communicator& communicator, Config config, const data::Da
   trajectory.g_values = trainer->generatorState().parameters().values().clone();
   trajectory.d_values = trainer->discriminatorState().parameters().values().clone();
   if (trainer->hasEma()) trajectory.ema_values = trainer->generatorState().emaParameters().values().clone();
+  trajectory.overlapped_real_halves = trainer->overlappedRealHalves();
   return trajectory;
 }
 
@@ -208,6 +228,69 @@ TEST(WorldSizeInvariance, LocalBatchNormDependsOnTheWorldSize) {
   comm::LocalCommunicator alone;
   const auto single = train(alone, config, fashionMnist(), 6 * world.worldSize(), 3, torch::kFloat64);
   EXPECT_GT(relativeDifference(distributed.g_values, single.g_values), 1e-6);
+}
+
+// Overlapping the next step's real half with G's reduction reorders work, not arithmetic: the
+// trajectory is the same bits as feeding one step at a time, on every rank, at any world size.
+void expectOverlapChangesNothing(const Config& config, const data::Dataset& dataset, int64_t per_rank, int64_t steps,
+                                 int64_t expected_overlaps) {
+  auto& world = test_support::world();
+  const auto overlapped = train(world, config, dataset, per_rank, steps, torch::kFloat32, Feeding::Overlapped);
+  const auto plain = train(world, config, dataset, per_rank, steps, torch::kFloat32, Feeding::OneAtATime);
+  EXPECT_EQ(overlapped.overlapped_real_halves, expected_overlaps);
+  EXPECT_EQ(plain.overlapped_real_halves, 0);
+  EXPECT_EQ(overlapped.loss_d, plain.loss_d);
+  EXPECT_EQ(overlapped.loss_g, plain.loss_g);
+  EXPECT_TRUE(torch::equal(overlapped.g_values, plain.g_values));
+  EXPECT_TRUE(torch::equal(overlapped.d_values, plain.d_values));
+  if (plain.ema_values.defined()) EXPECT_TRUE(torch::equal(overlapped.ema_values, plain.ema_values));
+  EXPECT_NE(plain.loss_d.front(), plain.loss_d.back());
+}
+
+Config overlapping(Config config) {
+  config.comm.overlap_next_step = true;
+  return config;
+}
+
+TEST(OverlapNextStep, ReferenceMlpIsBitForBitThePlainOrder) {
+  Config config = overlapping(referenceConfig(1.0 / 16));  // several buckets, launched from the hooks
+  config.train.ema_halflife_k = 0.5;
+  expectOverlapChangesNothing(config, fashionMnist(), 16, 12, 11);
+}
+
+// Lazy R1 every third step is not overlapped (its penalty needs the real rows' own backward), and
+// with two critic steps only the first D update of a step can run ahead; hinge loss.
+TEST(OverlapNextStep, R1StepsAndCriticStepsKeepThePlainOrder) {
+  static const auto ring = data::GaussianMixtureDataset::named("ring8");
+  Config config = overlapping(referenceConfig(25));
+  config.data.name = "ring8";
+  config.model.arch = "mlp2d";
+  config.model.hidden_dim = 32;
+  config.model.latent_dim = 8;
+  config.train.loss = "hinge";
+  config.train.r1_gamma = 1.0;
+  config.train.r1_interval = 3;
+  config.train.d_steps = 2;
+  // Steps 1..11 can take a real half computed ahead, except the R1 steps 3, 6 and 9.
+  expectOverlapChangesNothing(config, ring, 8, 12, 8);
+}
+
+// With the halves as separate passes, N ranks still follow one process with the whole batch.
+TEST(OverlapNextStep, Float64TwentyStepsAgreeWithOneProcess) {
+  expectInvariance(overlapping(referenceConfig(25)), fashionMnist(), 8, 20, torch::kFloat64, 1e-9);
+}
+
+// Where the real half depends on more than D's weights and the real rows, nothing runs ahead.
+TEST(OverlapNextStep, BatchNormAndAugmentationAreNotOverlapped) {
+  auto& world = test_support::world();
+  Config batch_norm = overlapping(referenceConfig(25));
+  batch_norm.model.hidden_dim = 32;
+  batch_norm.model.batchnorm = "sync";
+  EXPECT_EQ(train(world, batch_norm, fashionMnist(), 4, 3, torch::kFloat32).overlapped_real_halves, 0);
+  Config augmented = overlapping(referenceConfig(25));
+  augmented.model.hidden_dim = 32;
+  augmented.train.ada_target = 0.6;
+  EXPECT_EQ(train(world, augmented, fashionMnist(), 4, 3, torch::kFloat32).overlapped_real_halves, 0);
 }
 
 TEST(WorldSizeInvariance, BucketSizeChangesAtMostRounding) {

@@ -394,6 +394,23 @@ TEST(Resume, ChangedTrajectoryOptionsAreRefusedByNameUnlessAllowed) {
   EXPECT_EQ(f.resume("auto").position.step, 10);
 }
 
+// A checkpoint from before --comm.overlap_next_step existed was trained with D's halves in one
+// pass: resuming it with the split passes would not continue the same run.
+TEST(Resume, CheckpointFromBeforeAnOptionImpliesItsOldBehaviour) {
+  ResumeFixture f;
+  f.config.comm.overlap_next_step = true;
+  const auto dir = f.checkpointAt(10);
+  auto state = nlohmann::json::parse(gan::test_support::readText(dir + "/state.json"));
+  ASSERT_EQ(state["config"]["comm.overlap_next_step"], "true");
+  state["config"].erase("comm.overlap_next_step");
+  std::ofstream(dir + "/state.json", std::ios::trunc) << state.dump();
+  resealCheckpoint(dir);
+  const auto error = gan::test_support::errorMessageOf([&] { f.resume("auto"); });
+  EXPECT_NE(error.find("--comm.overlap_next_step false -> true"), std::string::npos) << error;
+  f.config.comm.overlap_next_step = false;
+  EXPECT_EQ(f.resume("auto").position.step, 10);
+}
+
 TEST(Resume, NeverSetsThePreviousRunAsideSoAutoCannotPickItUpLater) {
   ResumeFixture f;
   f.checkpointAt(30);

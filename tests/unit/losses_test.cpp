@@ -16,6 +16,18 @@ TEST(Losses, DiscriminatorLossIsNegatedMinimaxObjective) {
   }
 }
 
+// A D update run as two backward passes (--comm.overlap_next_step) sums the two terms: they must
+// add up to the one loss, bit for bit, for every loss.
+TEST(Losses, DiscriminatorLossIsItsRealTermPlusItsGeneratedTerm) {
+  torch::manual_seed(2);
+  const auto real = torch::randn({37, 1}), fake = torch::randn({37, 1});
+  for (GanLoss loss : {GanLoss::Nonsaturating, GanLoss::Minimax, GanLoss::Hinge, GanLoss::WganGp}) {
+    const auto sum = gan::train::discriminatorRealTerm(loss, real) + gan::train::discriminatorFakeTerm(loss, fake);
+    EXPECT_TRUE(torch::equal(gan::train::discriminatorLoss(loss, real, fake), sum));
+  }
+  EXPECT_TRUE(torch::equal(gan::train::discriminatorLoss(GanLoss::WganGp, real, fake), fake.mean() - real.mean()));
+}
+
 TEST(Losses, GeneratorLosses) {
   auto fake = torch::tensor({-3.0, 0.2, 1.0}).unsqueeze(1);
   EXPECT_NEAR(gan::train::generatorLoss(GanLoss::Nonsaturating, fake).item<double>(),

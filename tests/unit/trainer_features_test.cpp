@@ -107,6 +107,98 @@ TEST(TrainerFeatures, LazyR1AddsToTheLossOnlyOnItsSteps) {
   EXPECT_GT(with_r1->step(inputs, 2).loss_d.item<double>(), without->step(inputs, 2).loss_d.item<double>());
 }
 
+// Two trainers built alike: one is offered the next step's batch during G's reduction, the other
+// is not. `between` runs on both between the two steps.
+struct OverlapPair {
+  std::unique_ptr<train::GanTrainer> ahead, plain;
+};
+
+Config overlappingConfig() {
+  Config config = smallTrainerConfig();
+  config.comm.overlap_next_step = true;
+  return config;
+}
+
+OverlapPair overlapPair(const Config& config, comm::Communicator& communicator) {
+  torch::manual_seed(11);
+  auto ahead = buildSmallTrainer(config, communicator);
+  torch::manual_seed(11);
+  auto plain = buildSmallTrainer(config, communicator);
+  return {std::move(ahead), std::move(plain)};
+}
+
+std::vector<train::DiscriminatorBatch> numberedBatch(int64_t batch_number) {
+  auto inputs = batches(1);
+  inputs.front().batch_number = batch_number;
+  return inputs;
+}
+
+void expectSameState(train::GanTrainer& a, train::GanTrainer& b) {
+  EXPECT_TRUE(torch::equal(a.discriminatorState().parameters().values(), b.discriminatorState().parameters().values()));
+  EXPECT_TRUE(torch::equal(a.generatorState().parameters().values(), b.generatorState().parameters().values()));
+}
+
+// The next step's real half, computed during G's reduction, is the same bits as computed in place.
+TEST(TrainerFeatures, RealHalfComputedAheadIsUsedForItsBatch) {
+  comm::LocalCommunicator alone;
+  auto [ahead, plain] = overlapPair(overlappingConfig(), alone);
+  ASSERT_TRUE(ahead->overlapsNextStep());
+  torch::manual_seed(3);
+  const auto first = numberedBatch(0), second = numberedBatch(1);
+  const auto offered = [&]() -> const train::DiscriminatorBatch* { return &second.front(); };
+  ahead->step(first, 0, offered);
+  plain->step(first, 0);
+  const auto ahead_out = ahead->step(second, 1);
+  const auto plain_out = plain->step(second, 1);
+  EXPECT_EQ(ahead->overlappedRealHalves(), 1);
+  EXPECT_EQ(plain->overlappedRealHalves(), 0);
+  EXPECT_TRUE(torch::equal(ahead_out.loss_d, plain_out.loss_d));
+  EXPECT_TRUE(torch::equal(ahead_out.real_logits, plain_out.real_logits));
+  expectSameState(*ahead, *plain);
+}
+
+// A half computed ahead is dropped when the step brings another batch, or when D changed since
+// (here: its weights written in place, as a resume's load does).
+TEST(TrainerFeatures, RealHalfComputedAheadIsDroppedWhenStale) {
+  comm::LocalCommunicator alone;
+  torch::manual_seed(3);
+  const auto first = numberedBatch(0), offered_batch = numberedBatch(1), other = numberedBatch(7);
+  const auto offered = [&]() -> const train::DiscriminatorBatch* { return &offered_batch.front(); };
+  {
+    auto [ahead, plain] = overlapPair(overlappingConfig(), alone);
+    ahead->step(first, 0, offered);
+    plain->step(first, 0);
+    ahead->step(other, 1);
+    plain->step(other, 1);
+    EXPECT_EQ(ahead->overlappedRealHalves(), 0);
+    expectSameState(*ahead, *plain);
+  }
+  {
+    auto [ahead, plain] = overlapPair(overlappingConfig(), alone);
+    ahead->step(first, 0, offered);
+    plain->step(first, 0);
+    for (auto* trainer : {ahead.get(), plain.get()}) {
+      torch::NoGradGuard no_grad;
+      trainer->discriminatorState().parameters().values().mul_(0.5);
+    }
+    ahead->step(offered_batch, 1);
+    plain->step(offered_batch, 1);
+    EXPECT_EQ(ahead->overlappedRealHalves(), 0);
+    expectSameState(*ahead, *plain);
+  }
+}
+
+TEST(TrainerFeatures, OverlapOffKeepsOneFusedPassForD) {
+  comm::LocalCommunicator alone;
+  const Config config = smallTrainerConfig();  // the default
+  auto trainer = buildSmallTrainer(config, alone);
+  EXPECT_FALSE(trainer->overlapsNextStep());
+  const auto second = numberedBatch(1);
+  trainer->step(numberedBatch(0), 0, [&]() -> const train::DiscriminatorBatch* { return &second.front(); });
+  trainer->step(second, 1);
+  EXPECT_EQ(trainer->overlappedRealHalves(), 0);
+}
+
 }  // namespace
 
 namespace {
