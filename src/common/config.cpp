@@ -109,6 +109,8 @@ void declareOptions(OptionTable& t, Config& c) {
         "none | bf16 | fp16 | powersgd: how gradients travel (none: exact and world-size invariant; bf16/fp16: "
         "16 bits, rounded; powersgd: low-rank factors with error feedback, far fewer bytes, approximate)");
   t.add("comm.powersgd_rank", c.comm.powersgd_rank, "rank of PowerSGD's factors (--comm.compress=powersgd)");
+  t.add("comm.powersgd_warmup_steps", c.comm.powersgd_warmup_steps,
+        "PowerSGD: the first N steps reduce gradients exactly; compression (and its error feedback) starts after");
   t.add("comm.overlap_next_step", c.comm.overlap_next_step,
         "run the next step's D real half while G's gradients travel (D without batch norm, no ADA or WGAN-GP; "
         "D's real and generated halves become separate backward passes; same result whether they overlap or not)");
@@ -226,6 +228,7 @@ void Config::validate() const {
   requirePositiveReal("comm.bucket_mb", comm.bucket_mb);
   requireOneOf("comm.compress", comm.compress, {"none", "bf16", "fp16", "powersgd"});
   requirePositive("comm.powersgd_rank", comm.powersgd_rank);
+  requireNonNegative("comm.powersgd_warmup_steps", comm.powersgd_warmup_steps);
   requireNonNegative("comm.check_every", comm.check_every);
   requirePositiveReal("comm.timeout_s", comm.timeout_s);
   GAN_CHECK(!output.dir.empty(), "--output.dir must not be empty");

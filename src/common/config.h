@@ -65,6 +65,7 @@ struct CommConfig {
   double bucket_mb = 25.0;
   std::string compress = "none";  // none | bf16 | fp16 | powersgd (gradients on the wire)
   int64_t powersgd_rank = 4;
+  int64_t powersgd_warmup_steps = 0;  // PowerSGD: the first N steps reduce exactly
   bool overlap_next_step = false;  // the next step's D real half runs during G's reduction
   int64_t check_every = 500;  // replica consistency check interval in steps; 0 disables
   double timeout_s = 600;     // watchdog: abort when one phase of a step takes longer

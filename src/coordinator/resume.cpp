@@ -24,12 +24,13 @@ const char* const kTrajectoryOptions[] = {
     "model.batchnorm", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
     "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
     "train.ema_halflife_k", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
-    "train.seed", "comm.compress", "comm.powersgd_rank",
+    "train.seed", "comm.compress", "comm.powersgd_rank", "comm.powersgd_warmup_steps",
     "comm.overlap_next_step"};
 
 // What a checkpoint written before an option existed implies for it: the behaviour of the
-// versions that wrote it (their D updates ran as one fused pass).
-const std::map<std::string, std::string> kImpliedWhenAbsent = {{"comm.overlap_next_step", "false"}};
+// versions that wrote it (D's update as one fused pass, PowerSGD from the first step).
+const std::map<std::string, std::string> kImpliedWhenAbsent = {{"comm.overlap_next_step", "false"},
+                                                                {"comm.powersgd_warmup_steps", "0"}};
 
 // Refusing a resume is a decision, not damage: it must not fall back to an older checkpoint.
 class ResumeRefused : public Error {

@@ -181,7 +181,10 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
         trainer_->hasEma() ? "; samples and evaluations use the EMA of G" : "");
   if (g.buckets().powerSgd()) {
     log0f("gradients: PowerSGD with error feedback (approximate, not world-size invariant); ",
-          g.buckets().powerSgd()->describe(), "; ", d.buckets().powerSgd()->describe());
+          g.buckets().powerSgd()->describe(), "; ", d.buckets().powerSgd()->describe(),
+          config_.comm.powersgd_warmup_steps > 0
+              ? "; exact for the first " + std::to_string(config_.comm.powersgd_warmup_steps) + " steps"
+              : std::string());
   } else if (config_.comm.compress != "none") {
     log0f("gradients travel in ", config_.comm.compress, " (rounded: not bitwise world-size invariant)");
   }

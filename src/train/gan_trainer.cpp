@@ -17,7 +17,7 @@ TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
   options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
   options.compression = {parseGradientCompression(config.comm.compress), config.comm.powersgd_rank,
-                         static_cast<uint64_t>(config.train.seed)};
+                         static_cast<uint64_t>(config.train.seed), config.comm.powersgd_warmup_steps};
   options.overlap_next_step = config.comm.overlap_next_step;
   options.augment = config.train.ada_target > 0;
   options.augment_transforms = augmentationSet(config.train.ada_augment);
@@ -220,6 +220,8 @@ StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int
               batch.z.size(0), ") differ in size");
   }
   auto& generator = *networks_.generator;
+  const bool exact = step_index < options_.compression.powersgd_warmup_steps;
+  for (NetworkState* network : networkStates()) network->buckets().setExactReduction(exact);
   const bool apply_r1 = options_.r1_gamma > 0 && step_index % options_.r1_interval == 0;
   StepOutputs out;
   torch::Tensor fake;

@@ -107,7 +107,7 @@ void GradientBuckets::markReady(size_t slot_index) {
 }
 
 void GradientBuckets::launchReadyBucketsLocked() {
-  if (powersgd_) return;  // PowerSGD needs the whole gradient: it starts in finishAndAverage()
+  if (compressing()) return;  // PowerSGD needs the whole gradient: it starts in finishAndAverage()
   while (next_to_launch_ < buckets_.size() && buckets_[next_to_launch_].pending == 0) {
     launch(buckets_[next_to_launch_]);
     ++next_to_launch_;
@@ -132,13 +132,13 @@ void GradientBuckets::finishAndAverage() {
     std::lock_guard<std::mutex> lock(mutex_);
     GAN_CHECK(armed_, name_, ": finishAndAverage() without beginBackward()");
     armed_ = false;
-    if (!powersgd_) {
+    if (!compressing()) {
       // Buckets whose parameters got no gradient still reduce (zeros): every rank must issue the
       // same collectives whatever its local graph looked like.
       while (next_to_launch_ < buckets_.size()) launch(buckets_[next_to_launch_++]);
     }
   }
-  if (powersgd_) {
+  if (compressing()) {
     powersgd_->averageGradients(communicator_);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     stats_.collective_seconds += seconds;

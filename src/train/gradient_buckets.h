@@ -37,6 +37,7 @@ struct CompressionSettings {
   GradientCompression mode = GradientCompression::None;
   int64_t powersgd_rank = 4;
   uint64_t seed = 0;  // PowerSGD's first Q
+  int64_t powersgd_warmup_steps = 0;  // PowerSGD: steps [0, N) reduce exactly
 };
 
 // Communication time of the reductions since the last takeStats().
@@ -77,6 +78,10 @@ class GradientBuckets {
   // Element ranges [offset, offset + numel) of the buckets, in launch order.
   std::vector<std::pair<int64_t, int64_t>> bucketRanges() const;
   CommunicationStats takeStats();
+  // PowerSGD's warm-up: while set, the gradients travel exactly through the buckets (as with
+  // --comm.compress=none) and PowerSGD's state is left as it is. No effect in other modes.
+  // Set before beginBackward().
+  void setExactReduction(bool exact) { exact_ = exact; }
   // The PowerSGD state (warm start, error feedback), or null when another mode is in use.
   PowerSgdReducer* powerSgd() const { return powersgd_.get(); }
   // Called from finishAndAverage() for every bucket once all have completed (timelines).
@@ -110,6 +115,8 @@ class GradientBuckets {
   std::function<void(const BucketTiming&)> listener_;
   comm::WireFormat wire_ = comm::WireFormat::Float32;
   std::unique_ptr<PowerSgdReducer> powersgd_;
+  bool exact_ = false;
+  bool compressing() const { return powersgd_ && !exact_; }
 };
 
 }  // namespace gan::train

@@ -206,4 +206,47 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
                             straight->discriminatorState().parameters().values()));
 }
 
+// PowerSGD's warm-up: the first steps reduce exactly (the same bits as --comm.compress=none),
+// leaving Q and the error feedback untouched; compression starts at the step after.
+TEST(PowerSgd, WarmUpStepsAreExactThenCompressionStarts) {
+  auto& world = test_support::world();
+  static const auto ring = data::GaussianMixtureDataset::named("ring8");
+  Config exact = test_support::smallTrainerConfig();
+  exact.model.hidden_dim = 32;
+  Config warming = exact;
+  warming.comm.compress = "powersgd";
+  warming.comm.powersgd_rank = 2;
+  warming.comm.powersgd_warmup_steps = 3;
+  const int64_t per_rank = 8;
+  const int n = world.worldSize();
+  data::GlobalSampleOrder order(ring.size(), per_rank * n, uint64_t(exact.train.seed));
+  const auto rows = data::rowsForRank(world.rank(), n, per_rank);
+  const auto recipe = coordinator::StepRecipe::fromConfig(exact);
+  auto plain = test_support::buildSmallTrainer(exact, world);
+  auto compressed = test_support::buildSmallTrainer(warming, world);
+  plain->broadcastState();
+  compressed->broadcastState();
+  auto* reducer = compressed->discriminatorState().buckets().powerSgd();
+  ASSERT_NE(reducer, nullptr);
+  const auto q_at_start = reducer->warmStart().clone();
+  for (int64_t step = 0; step < 4; ++step) {
+    const auto inputs = coordinator::stepInputs(ring, order, rows, recipe, step, torch::kCPU);
+    plain->step(inputs, step);
+    compressed->step(inputs, step);
+    const bool same = torch::equal(plain->discriminatorState().parameters().values(),
+                                   compressed->discriminatorState().parameters().values()) &&
+                      torch::equal(plain->generatorState().parameters().values(),
+                                   compressed->generatorState().parameters().values());
+    if (step < 3) {
+      EXPECT_TRUE(same) << "warm-up step " << step;
+      EXPECT_TRUE(torch::equal(reducer->warmStart(), q_at_start)) << step;
+      EXPECT_EQ(reducer->error().abs().max().item<float>(), 0.0f) << step;
+    } else {
+      EXPECT_FALSE(same) << "step " << step << " should be compressed";
+      EXPECT_FALSE(torch::equal(reducer->warmStart(), q_at_start));
+      EXPECT_GT(reducer->error().norm().item<double>(), 0.0);
+    }
+  }
+}
+
 }  // namespace

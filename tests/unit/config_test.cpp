@@ -94,6 +94,9 @@ TEST(Config, ValidationNamesTheOption) {
             std::string::npos);
   EXPECT_NE(errorOf({"--comm.powersgd_rank=0"}).find("--comm.powersgd_rank must be a positive integer"),
             std::string::npos);
+  EXPECT_EQ(errorOf({"--comm.compress=powersgd", "--comm.powersgd_warmup_steps=1000"}), "");
+  EXPECT_NE(errorOf({"--comm.powersgd_warmup_steps=-1"}).find("--comm.powersgd_warmup_steps must be"),
+            std::string::npos);
   EXPECT_NE(errorOf({"--comm.overlap_next_step=maybe"}).find("comm.overlap_next_step"), std::string::npos);
   EXPECT_NE(errorOf({"--comm.compress=powersgd", "--output.checkpoint_mtbf_h=24"})
                 .find("--output.checkpoint_mtbf_h must be 0 with it"),
