@@ -236,11 +236,6 @@ void Config::validate() const {
   requireNonNegative("output.sample_every", output.sample_every);
   requireNonNegative("output.checkpoint_every", output.checkpoint_every);
   requireNonNegativeReal("output.checkpoint_mtbf_h", output.checkpoint_mtbf_h, " (0: off)");
-  // The time rule is decided on each rank's own clock (only rank 0 writes), but PowerSGD's
-  // checkpoint gathers every rank's error feedback: a collective every rank must join.
-  GAN_CHECK(!(comm.compress == "powersgd" && output.checkpoint_mtbf_h > 0),
-            "--comm.compress=powersgd needs checkpoints by step count (--output.checkpoint_every); "
-            "--output.checkpoint_mtbf_h must be 0 with it");
   requireNonNegative("output.keep_last", output.keep_last);
   requireNonNegative("output.timeline_steps", output.timeline_steps);
   GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");

@@ -11,9 +11,12 @@ double dalyCheckpointInterval(double checkpoint_s, double mtbf_s) {
   return std::sqrt(2 * checkpoint_s * mtbf_s) * (1 + std::sqrt(ratio) / 3 + ratio / 9) - checkpoint_s;
 }
 
-bool CheckpointSchedule::due(int64_t done, int64_t last, double seconds_since_checkpoint) const {
+bool CheckpointSchedule::dueByStep(int64_t done, int64_t last) const {
   if (done == last && (every_steps_ > 0 || timeRule())) return true;
-  if (every_steps_ > 0 && done % every_steps_ == 0) return true;
+  return every_steps_ > 0 && done % every_steps_ == 0;
+}
+
+bool CheckpointSchedule::dueByTime(double seconds_since_checkpoint) const {
   if (!timeRule()) return false;
   return measured_count_ == 0 || seconds_since_checkpoint >= intervalSeconds();
 }

@@ -21,10 +21,14 @@ class CheckpointSchedule {
   // seconds between failures of the whole job (0: no time rule).
   CheckpointSchedule(int64_t every_steps, double job_mtbf_s) : every_steps_(every_steps), mtbf_s_(job_mtbf_s) {}
 
-  // After step `done` of a run ending at `last`, with `seconds_since_checkpoint` of training
-  // since the previous checkpoint ended (or since training started): is a checkpoint due?
-  // Under the time rule the first step of a launch writes one, which measures what one costs.
-  bool due(int64_t done, int64_t last, double seconds_since_checkpoint) const;
+  // After step `done` of a run ending at `last`: is a checkpoint due by step count (every N
+  // steps, and the last step when any rule is on)? The same answer on every rank.
+  bool dueByStep(int64_t done, int64_t last) const;
+  // With `seconds_since_checkpoint` of training since the previous checkpoint ended (or since
+  // training started): is one due by the time rule? Read on rank 0's clock only, so the answer
+  // must reach the other ranks (the step agreement carries it). The first ask of a launch says
+  // yes, which measures what a checkpoint costs.
+  bool dueByTime(double seconds_since_checkpoint) const;
 
   // The measured duration of a checkpoint just written; the interval follows their mean.
   void recordCheckpoint(double seconds);

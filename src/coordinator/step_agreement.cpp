@@ -34,6 +34,7 @@ StepDecisions StepAgreement::decode(const int64_t* words) const {
   }
   decisions.real_sign_sum = words[3];
   decisions.real_rows = words[4];
+  decisions.checkpoint_requested = words[5] > 0;
   return decisions;
 }
 
@@ -63,6 +64,7 @@ StepDecisions StepAgreement::exchange(const StepContribution& mine) {
   }
   word[3] = mine.real_sign_sum;
   word[4] = mine.real_rows;
+  word[5] = mine.checkpoint_requested ? 1 : 0;
   in_flight_done_ = false;
   in_flight_ = communicator_.allreduceAsync({word, kWords, comm::ScalarType::Int64, comm::MemorySpace::Host},
                                             {comm::ReduceOp::Sum});

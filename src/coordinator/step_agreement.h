@@ -20,6 +20,7 @@ namespace gan::coordinator {
 struct StepContribution {
   int64_t real_sign_sum = 0;  // sum of sign(D(x)) over this rank's real rows
   int64_t real_rows = 0;
+  bool checkpoint_requested = false;  // rank 0's time rule asks for a checkpoint
 };
 
 struct StepDecisions {
@@ -28,6 +29,7 @@ struct StepDecisions {
   // The step's global sums, all ranks together.
   int64_t real_sign_sum = 0;
   int64_t real_rows = 0;
+  bool checkpoint_requested = false;  // some rank asked for a checkpoint (the time rule)
 };
 
 class StepAgreement {
@@ -52,7 +54,7 @@ class StepAgreement {
   void resumeWith(const StepDecisions& carried) { carried_ = carried; }
 
  private:
-  static constexpr int kWords = 5;  // SIGTERM, SIGUSR1, SIGINT requests; sign sum; rows
+  static constexpr int kWords = 6;  // SIGTERM, SIGUSR1, SIGINT requests; sign sum; rows; checkpoint
   comm::Communicator& communicator_;
   std::function<int()> local_stop_request_;
   int64_t words_[2][kWords] = {};  // double-buffered: one in flight, one being read

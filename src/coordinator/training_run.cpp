@@ -105,6 +105,12 @@ class TrainingLoop {
   // The step boundary: sends this step's flags and sums, acts on the previous step's (ADA moves
   // p) and returns the agreed decisions.
   StepDecisions stepBoundary(int64_t done, const train::StepOutputs& outputs);
+  // The time rule (Daly's interval) is read on rank 0's clock and travels in the step
+  // agreement, so every rank checkpoints at the same step, one step after rank 0 asked: a
+  // checkpoint may hold a collective (PowerSGD's gather). Rank 0: whether to ask now.
+  bool timeRuleAsks();
+  // Every rank: whether the agreed decisions ask for a checkpoint after step `done`.
+  bool timeCheckpointAgreed(const StepDecisions& decisions, int64_t done) const;
   // The watchdog's action: something ran past --comm.timeout_s. Leaves this rank's record of
   // collectives, prints the verdict when it is this rank's to print, ends the job.
   [[noreturn]] void endOnHang(const std::string& report);
@@ -145,6 +151,8 @@ class TrainingLoop {
   double last_checkpoint_s_ = 0;
   CheckpointSchedule checkpoints_;
   Clock::time_point checkpoint_ended_ = Clock::now();
+  int64_t last_checkpoint_step_ = -1;
+  bool time_checkpoint_asked_ = false;  // rank 0: asked, not yet written
   Clock::time_point window_start_ = Clock::now();
   int64_t window_steps_ = 0;
 };
@@ -273,7 +281,7 @@ RunSummary TrainingLoop::run() {
     if (evaluator_ && due(config_.eval.every, done, last)) evaluate(done);
     const StepDecisions decisions = stepBoundary(done, outputs);
     const bool stop = decisions.stop_signal != 0 && done < last;
-    if (stop || checkpoints_.due(done, last, secondsSince(checkpoint_ended_))) checkpoint(done);
+    if (stop || checkpoints_.dueByStep(done, last) || timeCheckpointAgreed(decisions, done)) checkpoint(done);
     summary_.steps = done;
     if (stop) {
       log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done,
@@ -373,7 +381,21 @@ void TrainingLoop::evaluate(int64_t done) {
   if (coordinator_) recorder_->recordEvaluation(done, measurements, evaluator_->references(), secondsSince(began));
 }
 
+bool TrainingLoop::timeRuleAsks() {
+  if (!coordinator_ || !checkpoints_.timeRule() || time_checkpoint_asked_) return false;
+  if (!checkpoints_.dueByTime(secondsSince(checkpoint_ended_))) return false;
+  time_checkpoint_asked_ = true;
+  return true;
+}
+
+bool TrainingLoop::timeCheckpointAgreed(const StepDecisions& decisions, int64_t done) const {
+  // Asked at the previous boundary; a checkpoint written at that step already answered it.
+  return decisions.checkpoint_requested && last_checkpoint_step_ != done - 1;
+}
+
 void TrainingLoop::checkpoint(int64_t done) {
+  last_checkpoint_step_ = done;
+  time_checkpoint_asked_ = false;
   // Per-rank state (PowerSGD's error feedback) reaches rank 0 first: a collective of all ranks.
   if (trainer_->hasPerRankState()) {
     observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(); });
@@ -407,6 +429,7 @@ StepDecisions TrainingLoop::stepBoundary(int64_t done, const train::StepOutputs&
   // this step computed.
   StepContribution mine;
   if (ada_) mine = {outputs.real_sign_sum.item<int64_t>(), outputs.real_rows};
+  mine.checkpoint_requested = timeRuleAsks();
   StepDecisions decisions;
   observer_.phase("step boundary", [&] { decisions = agreement_.exchange(mine); });
   if (ada_ && decisions.agreed) ada_->observe(done - 1, decisions.real_sign_sum, decisions.real_rows);

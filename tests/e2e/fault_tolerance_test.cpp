@@ -80,6 +80,22 @@ TEST(FaultTolerance, OverlappedStepsResumeExactlyOnTwoRanks) {
   expectBitwiseResume(mpirun(2), "resume_overlap", "--comm.overlap_next_step=true");
 }
 
+// The time rule is read on rank 0's clock and travels in the step agreement, so a checkpoint
+// that gathers every rank's state (PowerSGD's error feedback) finds every rank there. With a
+// job MTBF of 3.6 microseconds every ask is granted: rank 0 asks at steps 1, 3, 5, ... and every
+// rank checkpoints one step later, whatever the clocks of the other ranks say.
+TEST(FaultTolerance, TimeRuleCheckpointsAreAgreedByAllRanks) {
+  const auto out = outputDir("time_rule_powersgd");
+  const auto result =
+      run(mpirun(2) + job(out, 16, "--comm.compress=powersgd --output.checkpoint_mtbf_h=0.000000001", 0));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("checkpoint interval"), std::string::npos) << result.output;
+  for (int64_t step : {2, 4, 10, 16}) {
+    EXPECT_TRUE(fs::exists(checkpointFile(out, step, "powersgd_D.pt"))) << "step " << step;
+  }
+  for (int64_t step : {1, 3, 15}) EXPECT_FALSE(fs::exists(checkpointFile(out, step, ""))) << "step " << step;
+}
+
 TEST(FaultTolerance, ResumeOnAnotherWorldSizeContinuesTheTrajectory) {
   // Global batch 24: 2 ranks x 12, resumed as 3 ranks x 8.
   const auto straight = outputDir("world_straight"), moved = outputDir("world_moved");

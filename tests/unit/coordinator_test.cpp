@@ -48,28 +48,31 @@ TEST(CheckpointSchedule, DalysIntervalMatchesHandComputedValues) {
 
 TEST(CheckpointSchedule, StepCountAloneIsEveryNStepsAndTheLastStep) {
   coordinator::CheckpointSchedule schedule(100, 0);
-  EXPECT_FALSE(schedule.due(1, 250, 1e9));  // no time rule, however long it has been
-  EXPECT_TRUE(schedule.due(100, 250, 0));
-  EXPECT_FALSE(schedule.due(101, 250, 0));
-  EXPECT_TRUE(schedule.due(250, 250, 0));
-  EXPECT_FALSE(coordinator::CheckpointSchedule(0, 0).due(250, 250, 0));  // never
+  EXPECT_FALSE(schedule.dueByTime(1e9));  // no time rule, however long it has been
+  EXPECT_FALSE(schedule.dueByStep(1, 250));
+  EXPECT_TRUE(schedule.dueByStep(100, 250));
+  EXPECT_FALSE(schedule.dueByStep(101, 250));
+  EXPECT_TRUE(schedule.dueByStep(250, 250));
+  EXPECT_FALSE(coordinator::CheckpointSchedule(0, 0).dueByStep(250, 250));  // never
 }
 
 TEST(CheckpointSchedule, TimeRuleMeasuresFirstThenFollowsTheMeanCheckpointTime) {
   coordinator::CheckpointSchedule schedule(0, 3600);
-  EXPECT_TRUE(schedule.due(1, 1000, 0)) << "the first step measures what a checkpoint costs";
+  EXPECT_TRUE(schedule.dueByTime(0)) << "the first ask measures what a checkpoint costs";
+  EXPECT_FALSE(schedule.dueByStep(1, 1000));
   schedule.recordCheckpoint(1);
   schedule.recordCheckpoint(3);  // mean 2 s
   EXPECT_NEAR(schedule.intervalSeconds(), 118.670, 1e-3);
-  EXPECT_FALSE(schedule.due(2, 1000, 118));
-  EXPECT_TRUE(schedule.due(3, 1000, 118.7));
-  EXPECT_TRUE(schedule.due(1000, 1000, 0));
-  // Either rule makes a checkpoint due.
+  EXPECT_FALSE(schedule.dueByTime(118));
+  EXPECT_TRUE(schedule.dueByTime(118.7));
+  EXPECT_TRUE(schedule.dueByStep(1000, 1000));  // the last step, under the time rule alone
+  // The two rules side by side.
   coordinator::CheckpointSchedule both(50, 3600);
   both.recordCheckpoint(2);
-  EXPECT_TRUE(both.due(50, 1000, 1));
-  EXPECT_TRUE(both.due(51, 1000, 119));
-  EXPECT_FALSE(both.due(52, 1000, 1));
+  EXPECT_TRUE(both.dueByStep(50, 1000));
+  EXPECT_FALSE(both.dueByStep(51, 1000));
+  EXPECT_TRUE(both.dueByTime(119));
+  EXPECT_FALSE(both.dueByTime(1));
   EXPECT_NE(both.describe().find("118.7 s"), std::string::npos) << both.describe();
 }
 
@@ -85,9 +88,21 @@ TEST(StepAgreement, ActsOnTheStopOneBoundaryLaterWithOneTinyReductionPerStep) {
   EXPECT_EQ(agreement.exchange().stop_signal, SIGTERM);  // boundary 2's word: the request
   ASSERT_EQ(communicator.calls.size(), 3u);
   for (const auto& call : communicator.calls) {
-    EXPECT_EQ(call.count, 5u);
+    EXPECT_EQ(call.count, 6u);  // three signals, ADA's two sums, the checkpoint request
     EXPECT_EQ(call.op, comm::ReduceOp::Sum);  // requests are counted; any rank's stops every rank
   }
+}
+
+// Rank 0's time rule asks for a checkpoint in its word; every rank learns it one boundary later.
+TEST(StepAgreement, CarriesACheckpointRequestOneBoundaryLater) {
+  test_support::RecordingCommunicator three_ranks(3);
+  coordinator::StepAgreement agreement(three_ranks, nullptr);
+  agreement.exchange();
+  coordinator::StepContribution asking;
+  asking.checkpoint_requested = true;
+  EXPECT_FALSE(agreement.exchange(asking).checkpoint_requested);  // boundary 1's word did not ask
+  EXPECT_TRUE(agreement.exchange().checkpoint_requested);         // boundary 2's did
+  EXPECT_FALSE(agreement.exchange().checkpoint_requested);
 }
 
 TEST(StepAgreement, EverySignalOfTheListIsNamedAfterTheReduction) {
