@@ -53,9 +53,9 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
   if (config.train.ada_target > 0) trainer.setAugmentationProbability(0.5);
   PhaseTimes times;
   int64_t overlapped_before = 0;
-  // The next step's inputs, assembled during G's reduction when the trainer overlaps, as in training.
-  std::vector<train::DiscriminatorBatch> next_inputs;
-  int64_t next_inputs_step = -1;
+  // The next step's inputs are assembled during G's reduction when the trainer overlaps, as in training.
+  coordinator::StepInputQueue queue(
+      [&](int64_t step) { return coordinator::stepInputs(dataset, order, rows, recipe, step, device); });
   const int64_t last = options.warmup + options.steps;
   for (int64_t step = 0; step < last; ++step) {
     if (step == options.warmup) {
@@ -65,18 +65,10 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
       overlapped_before = trainer.overlappedRealHalves();
     }
     const auto began = Clock::now();
-    const auto inputs = next_inputs_step == step ? std::move(next_inputs)
-                                                 : coordinator::stepInputs(dataset, order, rows, recipe, step, device);
-    next_inputs_step = -1;
+    const auto inputs = queue.take(step);
     const double other = secondsSince(began);
     const double cpu_before = threadCpuSeconds();
-    const train::NextBatchSource next = [&]() -> const train::DiscriminatorBatch* {
-      if (step + 1 >= last) return nullptr;
-      next_inputs = coordinator::stepInputs(dataset, order, rows, recipe, step + 1, device);
-      next_inputs_step = step + 1;
-      return &next_inputs.front();
-    };
-    const auto outputs = trainer.step(inputs, step, next);
+    const auto outputs = trainer.step(inputs, step, queue.nextAfter(step, last));
     coordinator::StepContribution mine;  // ADA's signs travel in the agreement, as in training
     if (outputs.real_sign_sum.defined()) mine = {outputs.real_sign_sum.item<int64_t>(), outputs.real_rows};
     agreement.exchange(mine);

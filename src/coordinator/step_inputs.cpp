@@ -33,4 +33,19 @@ std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, 
   return batches;
 }
 
+std::vector<train::DiscriminatorBatch> StepInputQueue::take(int64_t step) {
+  if (ahead_step_ != step) return assemble_(step);
+  ahead_step_ = -1;
+  return std::move(ahead_);
+}
+
+train::NextBatchSource StepInputQueue::nextAfter(int64_t step, int64_t end) {
+  return [this, step, end]() -> const train::DiscriminatorBatch* {
+    if (step + 1 >= end) return nullptr;
+    ahead_ = assemble_(step + 1);
+    ahead_step_ = step + 1;
+    return &ahead_.front();
+  };
+}
+
 }  // namespace gan::coordinator

@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <vector>
 
 #include "data/dataset.h"
@@ -28,5 +29,25 @@ struct StepRecipe {
 std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, data::GlobalSampleOrder& order,
                                                   data::BatchRows rows, const StepRecipe& recipe, int64_t step,
                                                   const torch::Device& device);
+
+// The inputs of consecutive steps. With --comm.overlap_next_step the trainer asks for the next
+// step's during G's reduction (nextAfter), so they are assembled there and kept; otherwise each
+// step's are assembled when taken.
+class StepInputQueue {
+ public:
+  using Assemble = std::function<std::vector<train::DiscriminatorBatch>(int64_t step)>;
+  explicit StepInputQueue(Assemble assemble) : assemble_(std::move(assemble)) {}
+
+  // The inputs of `step`: the ones assembled ahead when they are for it, else assembled now.
+  std::vector<train::DiscriminatorBatch> take(int64_t step);
+  // For GanTrainer::step of `step`: assembles the inputs of step + 1 when called, and offers
+  // their first batch (none when step + 1 is `end`, the run's end).
+  train::NextBatchSource nextAfter(int64_t step, int64_t end);
+
+ private:
+  Assemble assemble_;
+  std::vector<train::DiscriminatorBatch> ahead_;
+  int64_t ahead_step_ = -1;
+};
 
 }  // namespace gan::coordinator

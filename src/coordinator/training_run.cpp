@@ -141,10 +141,8 @@ class TrainingLoop {
   torch::Tensor picture_noise_;
   int64_t first_step_ = 0;
   int64_t global_batch_ = 0;
-  // The next step's inputs, assembled while this step's G gradients travel (when the trainer
-  // overlaps the next step with them).
-  std::vector<train::DiscriminatorBatch> next_inputs_;
-  int64_t next_inputs_step_ = -1;
+  // Each step's inputs; the next step's assembled during G's reduction when the trainer overlaps.
+  StepInputQueue inputs_{[this](int64_t step) { return assembleInputs(step); }};
 
   int64_t skipped_updates_ = 0;
   int64_t consecutive_bad_ = 0;
@@ -260,16 +258,9 @@ RunSummary TrainingLoop::run() {
     const int64_t done = step + 1;
     observer_.setStep(done);
     hangIfInjected(done);
-    const auto inputs = next_inputs_step_ == step ? std::move(next_inputs_) : assembleInputs(step);
-    next_inputs_step_ = -1;
+    const auto inputs = inputs_.take(step);
     if (ada_) trainer_->setAugmentationProbability(ada_->p());
-    const train::NextBatchSource next = [&]() -> const train::DiscriminatorBatch* {
-      if (step + 1 >= last) return nullptr;
-      next_inputs_ = assembleInputs(step + 1);
-      next_inputs_step_ = step + 1;
-      return &next_inputs_.front();
-    };
-    const train::StepOutputs outputs = trainer_->step(inputs, step, next);
+    const train::StepOutputs outputs = trainer_->step(inputs, step, inputs_.nextAfter(step, last));
     ++window_steps_;
 
     guardAgainstNonFinite(outputs, done);

@@ -73,30 +73,21 @@ Trajectory train(comm::Communicator& communicator, Config config, const data::Da
     ada.emplace(train::AdaSettings{config.train.ada_target, config.train.ada_interval, config.train.ada_kimg,
                                    per_rank * world});
   }
-  auto inputsOf = [&](int64_t step) {
+  coordinator::StepInputQueue inputs([&](int64_t step) {
     auto batches = coordinator::stepInputs(dataset, order, rows, recipe, step, torch::kCPU);
     for (auto& batch : batches) {
       batch.real = batch.real.to(dtype);
       batch.z = batch.z.to(dtype);
     }
     return batches;
-  };
-  std::vector<train::DiscriminatorBatch> next_batches;
+  });
   for (int64_t step = 0; step < steps; ++step) {
-    const auto batches = next_batches.empty() ? inputsOf(step) : std::move(next_batches);
-    next_batches.clear();
+    const auto batches = inputs.take(step);
     if (ada) {
       trainer->setAugmentationProbability(ada->p());
       trajectory.ada_p.push_back(ada->p());
     }
-    train::NextBatchSource next;
-    if (feeding == Feeding::Overlapped) {
-      next = [&]() -> const train::DiscriminatorBatch* {
-        if (step + 1 == steps) return nullptr;
-        next_batches = inputsOf(step + 1);
-        return &next_batches.front();
-      };
-    }
+    const auto next = feeding == Feeding::Overlapped ? inputs.nextAfter(step, steps) : train::NextBatchSource();
     const auto out = trainer->step(batches, step, next);
     if (ada) {
       int64_t sums[2] = {out.real_sign_sum.item<int64_t>(), out.real_rows};

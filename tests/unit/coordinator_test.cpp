@@ -23,6 +23,7 @@
 #include "coordinator/metrics_log.h"
 #include "coordinator/resume.h"
 #include "coordinator/step_agreement.h"
+#include "coordinator/step_inputs.h"
 #include "coordinator/hang_report.h"
 #include "coordinator/watchdog.h"
 #include "support/checkpoint_files.h"
@@ -91,6 +92,27 @@ TEST(StepAgreement, ActsOnTheStopOneBoundaryLaterWithOneTinyReductionPerStep) {
     EXPECT_EQ(call.count, 6u);  // three signals, ADA's two sums, the checkpoint request
     EXPECT_EQ(call.op, comm::ReduceOp::Sum);  // requests are counted; any rank's stops every rank
   }
+}
+
+// ---- StepInputQueue
+
+// Each step's inputs are assembled once: in place, or ahead when the trainer asks during G's
+// reduction; nothing is offered past the run's end.
+TEST(StepInputQueue, AssemblesEachStepOnceInPlaceOrAhead) {
+  std::vector<int64_t> assembled;
+  coordinator::StepInputQueue queue([&](int64_t step) {
+    assembled.push_back(step);
+    train::DiscriminatorBatch batch;
+    batch.batch_number = step;
+    return std::vector<train::DiscriminatorBatch>{batch};
+  });
+  EXPECT_EQ(queue.take(0).front().batch_number, 0);
+  const auto next = queue.nextAfter(0, 3);
+  ASSERT_NE(next(), nullptr);
+  EXPECT_EQ(queue.take(1).front().batch_number, 1);  // the batch assembled ahead
+  EXPECT_EQ(queue.take(2).front().batch_number, 2);  // nobody asked: assembled in place
+  EXPECT_EQ(queue.nextAfter(2, 3)(), nullptr);       // step 3 is past the end
+  EXPECT_EQ(assembled, (std::vector<int64_t>{0, 1, 2}));
 }
 
 // Rank 0's time rule asks for a checkpoint in its word; every rank learns it one boundary later.
