@@ -19,6 +19,7 @@ packages=(
   python3-crc32c chromium                          # independent checks of the event files and the report
   slurmctld slurmd slurm-client munge   # the slurm-labelled test runs the job scripts on a local Slurm
   iproute2 util-linux python3           # the simulated cluster (ip netns, tc, unshare, taskset), its tests
+  shellcheck                            # the launch scripts and shell tests are checked like C++
 )
 
 missing=()

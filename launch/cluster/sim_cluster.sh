@@ -129,7 +129,9 @@ node_exec() {
   [[ -f ${state_dir}/cores.node${i} ]] || die "no node ${i} (is the cluster up? sim_cluster.sh status)"
   local cores; cores=$(cat "${state_dir}/cores.node${i}")
   local cgroups; cgroups=$(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2, $3, $4}' /proc/mounts)
-  # ssh runs the remote command through a shell, and mpirun relies on it: so do we.
+  # ssh runs the remote command through a shell, and mpirun relies on it: so do we. The script is
+  # single-quoted on purpose: its $0..$3 are the node shell's arguments, expanded there.
+  # shellcheck disable=SC2016
   exec ip netns exec "$(node_ns "${i}")" unshare --uts /bin/sh -c '
     hostname "$0"
     if [ -n "$3" ]; then
@@ -174,7 +176,8 @@ node_restore() {
 
 cluster_mpirun() {
   [[ $(node_count) -gt 0 ]] || die "the cluster is down: sim_cluster.sh up N first"
-  local flags=(--mca plm_rsh_agent "${state_dir}/rsh_agent" --bind-to none --mca btl tcp,vader,self --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0)
+  local btls=tcp,vader,self  # Open MPI's list syntax: one argument, commas inside
+  local flags=(--mca plm_rsh_agent "${state_dir}/rsh_agent" --bind-to none --mca btl "${btls}" --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0)
   # mpirun notices a node that went silent while its connection to the node's daemon was idle
   # only through TCP keepalives; Open MPI's default takes 300 s + 9 x 20 s. This takes ~25 s.
   flags+=(--mca oob_tcp_keepalive_time 10 --mca oob_tcp_keepalive_intvl 5 --mca oob_tcp_keepalive_probes 3)

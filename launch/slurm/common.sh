@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by every gan_dist job script after it has set GAN_DIST_HOME: the settings all of them
 # share, each overridable per submission, and the preemption handling (preemption.sh).
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the gan_dist job scripts: runs the training step so that a preemption warning
 # becomes a checkpoint and a requeue instead of lost work.
 #

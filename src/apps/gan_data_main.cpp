@@ -52,13 +52,15 @@ int packCommand(const std::vector<std::string>& arguments) {
       ("images", po::value(&images), "folder of .png/.jpg/.jpeg files (searched recursively)")
       ("out", po::value(&out), "packed file to write (atomically)")
       ("resolution", po::value(&resolution)->default_value(64), "side of the square images")
-      ("color", po::value(&color)->default_value("rgb"), "gray | rgb | rgba")
+      ("color", po::value(&color)->default_value("rgb"), ("channels [" + gan::optionChoices<gan::PackedColor>() + "]").c_str())
       ("fit", po::value(&fit)->default_value("crop"),
-       "crop (centred square of the shorter side) | pad (whole image on a square of the longer side)")
+       ("crop (centred square of the shorter side) or pad (whole image on a square of the longer side) [" +
+        gan::optionChoices<gan::SquareFit>() + "]").c_str())
       ("background", po::value(&background)->default_value("white"),
        "white | black | #rrggbb: what transparency becomes when --color drops alpha")
       ("labels", po::value(&labels)->default_value("auto"),
-       "folders (class = first sub-folder) | none | auto (folders when every image is in a sub-folder)")
+       ("folders (class = first sub-folder), none, or auto (folders when every image is in a sub-folder) [" +
+        gan::optionChoices<gan::FolderLabels>() + "]").c_str())
       ("on-bad-image", po::value(&on_bad)->default_value("skip"),
        "skip (report each bad file by name, pack the rest) | fail (stop at the first, write nothing)");
   po::variables_map vm;
@@ -73,10 +75,10 @@ int packCommand(const std::vector<std::string>& arguments) {
   GAN_CHECK(on_bad == "skip" || on_bad == "fail", "--on-bad-image must be skip | fail, got '", on_bad, "'");
   gan::data::FolderPackOptions pack;
   pack.conform.resolution = resolution;
-  pack.conform.color = gan::data::parsePackedColor(color, "--color");
-  pack.conform.fit = gan::data::parseSquareFit(fit, "--fit");
+  pack.conform.color = gan::parseOptionValue<gan::PackedColor>(color, "--color");
+  pack.conform.fit = gan::parseOptionValue<gan::SquareFit>(fit, "--fit");
   gan::data::parseBackground(background, "--background", pack.conform.background);
-  pack.labels = gan::data::parseFolderLabels(labels, "--labels");
+  pack.labels = gan::parseOptionValue<gan::FolderLabels>(labels, "--labels");
   pack.skip_bad_images = on_bad == "skip";
   GAN_CHECK(resolution >= 1 && resolution <= 4096, "--resolution must be 1 to 4096, got ", resolution);
 

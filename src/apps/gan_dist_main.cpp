@@ -8,8 +8,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/run_directory.h"
-#include "coordinator/stop_signals.h"
-#include "coordinator/training_run.h"
+#include "resilience/stop_signals.h"
+#include "run/training_run.h"
 
 int main(int argc, char** argv) {
   const std::string memory_note = gan::keepFreedMemoryInProcess();
@@ -27,13 +27,13 @@ int main(int argc, char** argv) {
     communicator = std::move(setup.communicator);
     gan::log0(memory_note);
     gan::log0(gan::formatConfigTable(config));
-    gan::coordinator::RunWiring wiring;
-    gan::coordinator::installStopSignalHandlers();
-    wiring.stop_request = gan::coordinator::requestedStopSignal;
-    wiring.faults = gan::coordinator::FaultPlan::fromEnvironment();
-    wiring.collectives = setup.collectives;
-    for (const auto& placement : setup.placements) wiring.rank_hosts.push_back(placement.host);
-    const auto summary = gan::coordinator::runTraining(config, *communicator, setup.device, wiring);
+    gan::run::RunEnvironment environment;
+    gan::resilience::installStopSignalHandlers();
+    environment.stop_request = gan::resilience::requestedStopSignal;
+    environment.faults = gan::resilience::FaultPlan::fromEnvironment();
+    environment.collectives = setup.collectives;
+    for (const auto& placement : setup.placements) environment.rank_hosts.push_back(placement.host);
+    const auto summary = gan::run::runTraining(config, *communicator, setup.device, environment);
     gan::log0f("done: ", summary.steps, " steps in ", summary.seconds, " s");
     if (!summary.last_sample.empty()) gan::log0f("samples:     ", summary.last_sample);
     if (!summary.last_checkpoint.empty()) gan::log0f("checkpoint:  ", summary.last_checkpoint);

@@ -10,7 +10,8 @@
 #include "apps/process_setup.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "coordinator/sampling.h"
+#include "checkpoint/checkpoint_generator.h"
+#include "datasets/open_dataset.h"
 #include "eval/feature_classifier.h"
 #include "eval/quality_evaluator.h"
 #include "train/compute_threads.h"
@@ -25,7 +26,7 @@ const char* const kUsage =
 
 void trainClassifierCommand(const po::variables_map& vm) {
   gan::DataConfig data;
-  data.name = vm["data.name"].as<std::string>();
+  data.name = gan::parseOptionValue<gan::DataSetName>(vm["data.name"].as<std::string>(), "--data.name");
   data.path = vm["data.path"].as<std::string>();
   const std::string out = vm["out"].as<std::string>();
   GAN_CHECK(!out.empty(), "--out is required: where to write the classifier");
@@ -37,23 +38,21 @@ void trainClassifierCommand(const po::variables_map& vm) {
   const double minimum = vm["min-accuracy"].as<double>();
   std::printf("%s\n", gan::train::configureComputeThreads(vm["threads"].as<int>()).summary.c_str());
 
-  auto train_set = gan::data::openDataset(data, "train");
-  auto test_set = gan::data::openDataset(data, "test");
-  auto* train_images = dynamic_cast<gan::data::ImageDataset*>(train_set.get());
-  auto* test_images = dynamic_cast<gan::data::ImageDataset*>(test_set.get());
-  GAN_CHECK(train_images && test_images && train_images->hasLabels(), "--data.name=", data.name,
+  auto train_set = gan::data::openDataset(data, gan::DataSplit::Train);
+  auto test_set = gan::data::openDataset(data, gan::DataSplit::Test);
+  GAN_CHECK(train_set->isImage() && train_set->hasLabels() && test_set->hasLabels(), "--data.name=", data.name,
             ": the classifier needs a labelled image data set");
   std::printf("training the feature classifier on %s\n", train_set->description().c_str());
-  if (data.name == "packed" || data.name == "image_folder") {
+  if (data.name == gan::DataSetName::Packed || data.name == gan::DataSetName::ImageFolder) {
     std::printf("note: %s has no test split; the accuracy below is measured on the training images\n",
-                data.name.c_str());
+                gan::optionName(data.name));
   }
   std::fflush(stdout);
-  auto classifier = gan::eval::trainClassifier(*train_images, settings, [](const std::string& line) {
+  auto classifier = gan::eval::trainClassifier(*train_set, settings, [](const std::string& line) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
   });
-  const double accuracy = gan::eval::classifierAccuracy(classifier, *test_images);
+  const double accuracy = gan::eval::classifierAccuracy(classifier, *test_set);
   std::printf("classifier_test_accuracy=%.4f\n", accuracy);
   std::fflush(stdout);
   GAN_CHECK(accuracy >= minimum, "test accuracy ", accuracy, " is below --min-accuracy=", minimum,
@@ -66,13 +65,13 @@ void checkpointCommand(const po::variables_map& vm) {
   const std::string checkpoint = vm["checkpoint"].as<std::string>();
   GAN_CHECK(!checkpoint.empty(), "--checkpoint is required");
   // The generator comes with the run's configuration; the options below adjust only evaluation.
-  const auto loaded = gan::coordinator::loadGeneratorFromCheckpoint(checkpoint);
+  const auto loaded = gan::checkpoint::loadGeneratorFromCheckpoint(checkpoint);
   gan::Config config = loaded.config;
   if (!vm["classifier"].as<std::string>().empty()) config.eval.classifier = vm["classifier"].as<std::string>();
   if (vm["samples"].as<int64_t>() > 0) config.eval.samples = vm["samples"].as<int64_t>();
   if (!vm["data.path"].as<std::string>().empty()) config.data.path = vm["data.path"].as<std::string>();
   config.train.threads = vm["threads"].as<int>();
-  config.train.device = "cpu";  // the checkpoint's generator is rebuilt on the CPU
+  config.train.device = gan::DeviceChoice::Cpu;  // the checkpoint's generator is rebuilt on the CPU
 
   std::unique_ptr<gan::comm::Communicator> communicator;
   try {

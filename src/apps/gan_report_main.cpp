@@ -7,8 +7,8 @@
 #include <filesystem>
 
 #include "comm/rank_placement.h"
-#include "coordinator/hang_report.h"
-#include "coordinator/run_report.h"
+#include "resilience/hang_report.h"
+#include "recording/run_report.h"
 
 namespace {
 const char* kUsage =
@@ -19,13 +19,13 @@ const char* kUsage =
     "                                       hung job left in OUTPUT_DIR/hang/\n";
 
 int printHang(const gan::RunDirectory& run) {
-  const auto evidence = gan::coordinator::readHangEvidence(run);
+  const auto evidence = gan::resilience::readHangEvidence(run);
   if (evidence.records.empty()) {
     std::fprintf(stderr, "gan_report: error: %s: no hang records (the directory holds them only after a job hung)\n",
                  run.hangRecords().string().c_str());
     return 1;
   }
-  std::printf("%s\n\n%s", evidence.verdict.c_str(), gan::coordinator::hangTable(evidence.records).c_str());
+  std::printf("%s\n\n%s", evidence.verdict.c_str(), gan::resilience::hangTable(evidence.records).c_str());
   if (!evidence.late_ranks.empty()) {
     std::printf("\nrank(s) %s wrote a record only after the verdict (stopped, then resumed for a moment while the "
                 "job was torn down): left out above\n",
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (hang) return printHang(gan::RunDirectory(argv[2]));
-    std::printf("gan_report: %s\n", gan::coordinator::writeRunReport(gan::RunDirectory(argv[1])).c_str());
+    std::printf("gan_report: %s\n", gan::recording::writeRunReport(gan::RunDirectory(argv[1])).c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gan_report: error: %s\n", e.what());
     return 1;

@@ -9,12 +9,13 @@
 
 #include "common/error.h"
 #include "common/memory_tuning.h"
-#include "coordinator/sampling.h"
-#include "data/gaussian_mixture.h"
-#include "outputs/npy_writer.h"
-#include "outputs/png_writer.h"
-#include "outputs/sample_grid.h"
-#include "outputs/scatter_plot.h"
+#include "checkpoint/checkpoint_generator.h"
+#include "datasets/gaussian_mixture.h"
+#include "datasets/noise_tensors.h"
+#include "render/npy_writer.h"
+#include "render/png_writer.h"
+#include "render/sample_grid.h"
+#include "render/scatter_plot.h"
 
 namespace po = boost::program_options;
 
@@ -43,26 +44,26 @@ int main(int argc, char** argv) {
     GAN_CHECK(n > 0 && n <= 100000, "--n must be in 1..100000, got ", n);
     GAN_CHECK(format == "png" || format == "npy", "--format must be png or npy, got '", format, "'");
 
-    const auto loaded = gan::coordinator::loadGeneratorFromCheckpoint(checkpoint);
+    const auto loaded = gan::checkpoint::loadGeneratorFromCheckpoint(checkpoint);
     const int64_t columns = interpolate ? 8 : static_cast<int64_t>(std::ceil(std::sqrt(double(n))));
     const int64_t rows = interpolate ? n : (n + columns - 1) / columns;
-    const auto z = interpolate ? gan::coordinator::interpolationNoise(seed, rows, columns, loaded.latent_dim)
-                               : gan::coordinator::samplingNoise(seed, n, loaded.latent_dim);
+    const auto z = interpolate ? gan::data::interpolationNoise(seed, rows, columns, loaded.latent_dim)
+                               : gan::data::samplingNoise(seed, n, loaded.latent_dim);
     auto samples = gan::models::generateSamples(*loaded.generator, z);
     std::vector<int64_t> array_shape{samples.size(0)};
     for (int64_t d : loaded.sample_shape) array_shape.push_back(d);
     if (format == "npy") {
-      gan::outputs::writeNpy(out, samples.view(array_shape));
+      gan::render::writeNpy(out, samples.view(array_shape));
     } else if (loaded.sample_shape.size() != 3) {
       // 2-D points: a scatter plot over the modes of the data set the run trained on.
       GAN_CHECK(!interpolate, "--interpolate needs image samples; this checkpoint generates 2-D points");
       const auto mixture = gan::data::GaussianMixtureDataset::named(loaded.config.data.name);
-      gan::outputs::writePng(out, gan::outputs::makeScatterPlot(samples, mixture));
+      gan::render::writePng(out, gan::render::makeScatterPlot(samples, *mixture.mixtureModes()));
     } else {
       // Unfilled cells of the last row stay black.
       auto cells = torch::full({rows * columns, samples.size(1)}, -1.0f);
       cells.narrow(0, 0, samples.size(0)).copy_(samples);
-      gan::outputs::writePng(out, gan::outputs::makeSampleGrid(cells, loaded.sample_shape, rows, columns));
+      gan::render::writePng(out, gan::render::makeSampleGrid(cells, loaded.sample_shape, rows, columns));
     }
     std::printf("gan_sample: %ld samples from step %ld of %s%s -> %s\n", long(samples.size(0)), long(loaded.step),
                 checkpoint.c_str(), loaded.from_ema ? " (EMA of G)" : "", out.c_str());

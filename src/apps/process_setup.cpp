@@ -5,11 +5,24 @@
 #include <cstdlib>
 #include <thread>
 
+#include "comm/backend_factory.h"
+#include "common/error.h"
 #include "common/log.h"
-#include "coordinator/training_run.h"
+#include "run/training_run.h"
 #include "train/compute_threads.h"
 
 namespace gan::apps {
+
+torch::Device chooseDevice(DeviceChoice device_option, int local_rank) {
+  const bool cuda = torch::cuda::is_available();
+  if (device_option == DeviceChoice::Cuda || (device_option == DeviceChoice::Auto && cuda)) {
+    GAN_CHECK(cuda, "--train.device=cuda: no CUDA device visible to LibTorch (Debian's LibTorch is CPU-only)");
+    const int count = static_cast<int>(torch::cuda::device_count());
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count));
+  }
+  return torch::Device(torch::kCPU);
+}
+
 bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& parsed) {
   try {
     parsed = parseCommandLine(argc, argv);
@@ -32,14 +45,14 @@ ProcessSetup setUpProcess(const Config& config, const char* program) {
   const auto threads = train::configureComputeThreads(config.train.threads);
   // The device decides the backend (auto: NCCL for GPU tensors), so pick it before MPI is up;
   // the GPU index comes from the node-local rank once the communicator knows it.
-  const bool gpu = coordinator::chooseDevice(config.train.device, 0).is_cuda();
-  auto recorded = std::make_unique<comm::RecordedCommunicator>(
-      comm::createCommunicator(comm::parseBackendChoice(config.comm.backend), gpu, config.comm.timeout_s));
+  const bool gpu = chooseDevice(config.train.device, 0).is_cuda();
+  auto recorded = std::make_unique<comm::FlightRecordingCommunicator>(
+      comm::createCommunicator(config.comm.backend, gpu, config.comm.timeout_s));
   setup.collectives = &recorded->record();
   setup.communicator = std::move(recorded);
   setLogRank(setup.communicator->rank(), setup.communicator->worldSize());
   setup.placements = comm::gatherPlacements(*setup.communicator);
-  setup.device = coordinator::chooseDevice(config.train.device, setup.communicator->localRank());
+  setup.device = chooseDevice(config.train.device, setup.communicator->localRank());
   log0f(program, ": ", setup.communicator->worldSize(), " rank(s), backend ", setup.communicator->backendName(),
         ", device ", setup.device.str());
   if (setup.communicator->worldSize() > 1) log0("placement: " + comm::describePlacements(setup.placements));

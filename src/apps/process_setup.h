@@ -8,20 +8,23 @@
 
 #include "comm/communicator.h"
 #include "comm/rank_placement.h"
-#include "comm/recorded_communicator.h"
+#include "comm/flight_recording_communicator.h"
 #include "common/config.h"
 #include "common/memory_tuning.h"
 
 namespace gan::apps {
+
+// The device this rank trains on: `auto` picks this rank's GPU when LibTorch has CUDA.
+torch::Device chooseDevice(DeviceChoice device_option, int local_rank);
 
 // Parses argv; on a bad command line prints one line (on launcher rank 0 only, so an 8-rank
 // job does not print it 8 times) and returns false.
 bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& parsed);
 
 struct ProcessSetup {
-  // The backend wrapped in a RecordedCommunicator: every collective is in `collectives`.
+  // The backend wrapped in a FlightRecordingCommunicator: every collective is in `collectives`.
   std::unique_ptr<comm::Communicator> communicator;
-  comm::CollectiveRecord* collectives = nullptr;
+  comm::CollectiveFlightRecorder* collectives = nullptr;
   std::vector<comm::RankPlacement> placements;  // every rank's host and node-local rank
   torch::Device device{torch::kCPU};
 };

@@ -7,10 +7,10 @@
 
 #include "comm/local_communicator.h"
 #include "common/log.h"
-#include "coordinator/step_agreement.h"
-#include "coordinator/step_inputs.h"
-#include "coordinator/trainer_setup.h"
-#include "data/dataset.h"
+#include "run/step_agreement.h"
+#include "run/step_inputs.h"
+#include "train/trainer_setup.h"
+#include "datasets/open_dataset.h"
 #include "train/gan_trainer.h"
 
 namespace gan::bench {
@@ -38,24 +38,24 @@ struct PhaseTimes {
 
 PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, const data::Dataset& dataset,
                      const torch::Device& device, const TrainBenchmarkOptions& options) {
-  auto trainer_owner = coordinator::buildTrainer(config, dataset.sampleShape(), communicator, device);
+  auto trainer_owner = train::buildTrainer(config, dataset.sampleShape(), communicator, device);
   train::GanTrainer& trainer = *trainer_owner;
   trainer.broadcastState();
   const int64_t per_rank = config.train.batch_size;
   data::GlobalSampleOrder order(dataset.size(), per_rank * communicator.worldSize(), config.train.seed);
   const auto rows = data::rowsForRank(communicator.rank(), communicator.worldSize(), per_rank);
 
-  const auto recipe = coordinator::StepRecipe::fromConfig(config);
+  const auto input_settings = run::StepInputSettings::fromConfig(config);
   // The per-step control collective, as in training (nothing asks a benchmark to stop).
-  coordinator::StepAgreement agreement(communicator, [] { return 0; });
+  run::StepAgreement agreement(communicator, [] { return 0; });
   // ADA: its cost does not depend on p (every listed transform runs on every row, as the
   // identity where not drawn), so one fixed p measures it.
   if (config.train.ada_target > 0) trainer.setAugmentationProbability(0.5);
   PhaseTimes times;
   int64_t overlapped_before = 0;
   // The next step's inputs are assembled during G's reduction when the trainer overlaps, as in training.
-  coordinator::StepInputQueue queue(
-      [&](int64_t step) { return coordinator::stepInputs(dataset, order, rows, recipe, step, device); });
+  run::StepInputQueue queue(
+      [&](int64_t step) { return run::stepInputs(dataset, order, rows, input_settings, step, device); });
   const int64_t last = options.warmup + options.steps;
   for (int64_t step = 0; step < last; ++step) {
     if (step == options.warmup) {
@@ -69,7 +69,7 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
     const double other = secondsSince(began);
     const double cpu_before = threadCpuSeconds();
     const auto outputs = trainer.step(inputs, step, queue.nextAfter(step, last));
-    coordinator::StepContribution mine;  // ADA's signs travel in the agreement, as in training
+    run::StepContribution mine;  // ADA's signs travel in the agreement, as in training
     if (outputs.real_sign_sum.defined()) mine = {outputs.real_sign_sum.item<int64_t>(), outputs.real_rows};
     agreement.exchange(mine);
     if (device.is_cuda()) torch::cuda::synchronize();
@@ -189,7 +189,7 @@ void runTrainBenchmark(const Config& config, comm::Communicator& communicator, c
     log0f("next step's D real half ran during G's reduction in ", parallel.overlapped_steps, " of ", parallel.steps,
           " steps (--comm.overlap_next_step)");
   }
-  if (config.model.arch == "mlp" && device.is_cpu()) {
+  if (config.model.arch == ModelArch::Mlp && device.is_cpu()) {
     const auto gemm = measureMlpStepGemms(config, dataset.featureSize(), 50, parallel.split_d_halves);
     std::snprintf(line, sizeof line,
                   "matrix products alone: %.3f ms/step (%.0f MFLOP at %.1f GFLOP/s); 1-rank step / products = %.3f",

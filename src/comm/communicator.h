@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "comm/half_precision.h"
+#include "comm/wire_format.h"
 #include "comm/launcher_environment.h"
 
 namespace gan::comm {
@@ -91,20 +91,5 @@ class Communicator {
   // Ends the whole job at once (all ranks), for fatal errors: no peer is left waiting.
   [[noreturn]] virtual void abortJob(int exit_code) noexcept = 0;
 };
-
-enum class BackendChoice { Auto, Local, Mpi, Nccl };
-BackendChoice parseBackendChoice(const std::string& name);
-
-// Whether this build compiled the NCCL backend.
-bool ncclBackendCompiled();
-
-// Throws gan::Error when the launcher and MPI disagree about the job (srun without PMIx).
-void checkLauncherAgrees(const Communicator& communicator);
-
-// Creates the backend: `auto` picks NCCL when tensors live on a GPU, MPI when started by a
-// launcher, the local no-op backend otherwise, then checks it against the launcher. Throws
-// gan::Error for impossible requests (nccl without GPU tensors or without NCCL compiled in).
-// timeout_s bounds a backend's own waits (NCCL's set-up and host waits): --comm.timeout_s.
-std::unique_ptr<Communicator> createCommunicator(BackendChoice choice, bool tensors_on_gpu, double timeout_s = 600);
 
 }  // namespace gan::comm

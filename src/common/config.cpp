@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <iterator>
 #include <sstream>
+#include <type_traits>
 
 #include "common/error.h"
 
@@ -27,12 +28,27 @@ class OptionTable {
  public:
   OptionTable() : description_("gan_dist options") {}
 
-  template <typename Field>
+  template <typename Field, std::enable_if_t<!std::is_enum_v<Field>, int> = 0>
   void add(const std::string& name, Field& field, const std::string& help) {
     description_.add_options()(name.c_str(),
                                po::value<Field>(&field)->default_value(field, toText(field)),
                                help.c_str());
     printers_.emplace_back(name, [&field] { return toText(field); });
+  }
+
+  // An enumerated option: Boost reads the name, the option's table turns it into the value
+  // (naming the option and its choices when it is none of them), and --help lists the choices
+  // from the same table.
+  template <typename Enum, typename = decltype(OptionNames<Enum>::table)>
+  void add(const std::string& name, Enum& field, const std::string& help) {
+    const std::string option = "--" + name;
+    const std::string choices = help + " [" + optionChoices<Enum>() + "]";
+    description_.add_options()(
+        name.c_str(),
+        po::value<std::string>()->default_value(optionName(field))->notifier(
+            [&field, option](const std::string& text) { field = parseOptionValue<Enum>(text, option); }),
+        choices.c_str());
+    printers_.emplace_back(name, [&field] { return std::string(optionName(field)); });
   }
 
   po::options_description& description() { return description_; }
@@ -47,9 +63,9 @@ class OptionTable {
 
 void declareOptions(OptionTable& t, Config& c) {
   t.add("data.name", c.data.name,
-        "data set: fashion_mnist | mnist (MNIST-format IDX files) | cifar10 (binary version, --data.path) | "
-        "packed (a file made by gan_data pack) | image_folder (PNG/JPEG files under --data.path, packed on first "
-        "use) | ring8 | grid25 (2-D Gaussian mixtures, generated)");
+        "data set: Fashion-MNIST or MNIST (MNIST-format IDX files), CIFAR-10 (binary version, --data.path), "
+        "packed (a file made by gan_data pack), image_folder (PNG/JPEG files under --data.path, packed on first "
+        "use), or a 2-D Gaussian mixture (generated)");
   t.add("data.path", c.data.path,
         "where the data is: directory of train-images-idx3-ubyte[.gz] or data_batch_N.bin, the packed file, or "
         "the image folder; empty = /usr/share/datasets/<name> for the MNIST formats");
@@ -61,19 +77,19 @@ void declareOptions(OptionTable& t, Config& c) {
         "shared by its ranks); empty = $XDG_CACHE_HOME/gan_dist or ~/.cache/gan_dist; none = read the files into "
         "each rank's memory");
   t.add("data.resolution", c.data.resolution, "image_folder: side of the square images the folder is packed to");
-  t.add("data.color", c.data.color, "image_folder: gray | rgb | rgba, the channels the folder is packed to");
+  t.add("data.color", c.data.color, "image_folder: the channels the folder is packed to");
   t.add("data.fit", c.data.fit,
-        "image_folder: crop (centred square of the shorter side) | pad (whole image on a square of the longer side)");
+        "image_folder: crop (centred square of the shorter side) or pad (whole image on a square of the longer side)");
   t.add("data.background", c.data.background,
         "image_folder: white | black | #rrggbb, what transparent pixels become when --data.color drops alpha");
   t.add("model.arch", c.model.arch,
-        "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1) | mlp2d (3 hidden layers, for "
-        "2-D points) | dcgan (convolutional, square images)");
+        "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1), mlp2d (3 hidden layers, for "
+        "2-D points) or dcgan (convolutional, square images)");
   t.add("model.latent_dim", c.model.latent_dim, "size of the generator's noise input z");
   t.add("model.hidden_dim", c.model.hidden_dim, "mlp, mlp2d: width of the hidden layers of G and D");
   t.add("model.width", c.model.width, "dcgan: channels next to the image (doubling at each smaller stage)");
   t.add("model.batchnorm", c.model.batchnorm,
-        "batch norm in G and D: none | local (each rank's rows) | sync (the global batch, world-size invariant)");
+        "batch norm in G and D: none, local (each rank's rows) or sync (the global batch, world-size invariant)");
   t.add("train.batch_size", c.train.batch_size, "samples per rank per step (global batch = ranks x this)");
   t.add("train.max_steps", c.train.max_steps, "number of training steps (one D step + one G step each)");
   t.add("train.lr_g", c.train.lr_g, "Adam learning rate of the generator");
@@ -81,7 +97,7 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("train.beta1", c.train.beta1, "Adam beta1 (both networks)");
   t.add("train.beta2", c.train.beta2, "Adam beta2 (both networks)");
   t.add("train.loss", c.train.loss,
-        "GAN loss: nonsaturating (G maximises log D(G(z))) | minimax (G minimises log(1-D(G(z)))) | hinge | "
+        "GAN loss: nonsaturating (G maximises log D(G(z))), minimax (G minimises log(1-D(G(z)))), hinge, or "
         "wgan-gp (Wasserstein critic with gradient penalty)");
   t.add("train.gp_weight", c.train.gp_weight, "wgan-gp: weight lambda of the gradient penalty");
   t.add("train.r1_gamma", c.train.r1_gamma, "R1 penalty (gamma/2) E||grad D(x)||^2 on real data (0: off)");
@@ -102,12 +118,12 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("train.threads", c.train.threads, "intra-op threads per rank; OpenBLAS is held to the same number");
   t.add("train.max_bad_steps", c.train.max_bad_steps,
         "abort after this many consecutive steps whose update was skipped for NaN/Inf");
-  t.add("train.device", c.train.device, "auto | cpu | cuda (auto: the GPU of this rank's local rank when LibTorch has CUDA)");
-  t.add("comm.backend", c.comm.backend, "auto | local | mpi | nccl (auto: nccl for GPU tensors, mpi under a launcher, else local)");
+  t.add("train.device", c.train.device, "where a rank trains (auto: the GPU of this rank's local rank when LibTorch has CUDA)");
+  t.add("comm.backend", c.comm.backend, "collective backend (auto: nccl for GPU tensors, mpi under a launcher, else local)");
   t.add("comm.bucket_mb", c.comm.bucket_mb, "gradient bucket size in MiB; a bucket's allreduce starts during backward");
   t.add("comm.compress", c.comm.compress,
-        "none | bf16 | fp16 | powersgd: how gradients travel (none: exact and world-size invariant; bf16/fp16: "
-        "16 bits, rounded; powersgd: low-rank factors with error feedback, far fewer bytes, approximate)");
+        "how gradients travel (none: exact and world-size invariant; bf16/fp16: 16 bits, rounded; powersgd: "
+        "low-rank factors with error feedback, far fewer bytes, approximate)");
   t.add("comm.powersgd_rank", c.comm.powersgd_rank, "rank of PowerSGD's factors (--comm.compress=powersgd)");
   t.add("comm.powersgd_warmup_steps", c.comm.powersgd_warmup_steps,
         "PowerSGD: the first N steps reduce gradients exactly; compression (and its error feedback) starts after");
@@ -129,7 +145,7 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("output.resume", c.output.resume,
         "auto (newest good checkpoint in output.dir, if any) | never | PATH of a checkpoint directory");
   t.add("output.resume_changes", c.output.resume_changes,
-        "refuse | allow: resuming with options that change the trajectory (seed, loss, rates, model, data set)");
+        "resuming with options that change the trajectory (seed, loss, rates, model, data set)");
   t.add("output.tensorboard", c.output.tensorboard, "write TensorBoard event files (scalars, sample grids) under OUT/tb/");
   t.add("output.report", c.output.report, "write OUT/report.html (curves, samples, config, throughput) at the end");
   t.add("output.timeline", c.output.timeline,
@@ -160,44 +176,30 @@ void requireNonNegativeReal(const char* name, double value, const char* note = "
 void requireAtMost(const char* name, int64_t value, int64_t limit) {
   GAN_CHECK(value <= limit, "--", name, " must be at most ", limit, ", got ", value);
 }
-void requireOneOf(const char* name, const std::string& value, std::initializer_list<const char*> allowed) {
-  std::string list;
-  for (const char* a : allowed) {
-    if (value == a) return;
-    list += list.empty() ? a : std::string(" | ") + a;
-  }
-  GAN_FAIL("--", name, " must be one of ", list, ", got '", value, "'");
-}
 
 }  // namespace
 
 void Config::validate() const {
-  requireOneOf("data.name", data.name,
-               {"fashion_mnist", "mnist", "cifar10", "packed", "image_folder", "ring8", "grid25"});
   requireNonNegative("data.limit", data.limit);
-  GAN_CHECK(data.name != "packed" || !data.path.empty(), "--data.name=packed needs --data.path=FILE (made by gan_data pack)");
-  GAN_CHECK(data.name != "image_folder" || !data.path.empty(), "--data.name=image_folder needs --data.path=DIR");
+  GAN_CHECK(data.name != DataSetName::Packed || !data.path.empty(), "--data.name=packed needs --data.path=FILE (made by gan_data pack)");
+  GAN_CHECK(data.name != DataSetName::ImageFolder || !data.path.empty(), "--data.name=image_folder needs --data.path=DIR");
   requirePositive("data.resolution", data.resolution);
   requireAtMost("data.resolution", data.resolution, 4096);
-  requireOneOf("data.color", data.color, {"gray", "rgb", "rgba"});
-  requireOneOf("data.fit", data.fit, {"crop", "pad"});
   GAN_CHECK(data.background == "white" || data.background == "black" ||
                 (data.background.size() == 7 && data.background[0] == '#' &&
                  data.background.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos),
             "--data.background must be white | black | #rrggbb, got '", data.background, "'");
-  requireOneOf("model.arch", model.arch, {"mlp", "mlp2d", "dcgan"});
   requirePositive("model.latent_dim", model.latent_dim);
   requirePositive("model.hidden_dim", model.hidden_dim);
   requirePositive("model.width", model.width);
   requireAtMost("model.latent_dim", model.latent_dim, 1 << 16);
   requireAtMost("model.hidden_dim", model.hidden_dim, 1 << 16);
   requireAtMost("model.width", model.width, 1 << 12);
-  requireOneOf("model.batchnorm", model.batchnorm, {"none", "local", "sync"});
-  const bool points = data.name == "ring8" || data.name == "grid25";
-  GAN_CHECK(!(points && model.arch == "dcgan"), "--model.arch=dcgan needs images; --data.name=", data.name,
+  const bool points = data.isPointCloud();
+  GAN_CHECK(!(points && model.arch == ModelArch::Dcgan), "--model.arch=dcgan needs images; --data.name=", data.name,
             " is 2-D points (use --model.arch=mlp2d)");
-  GAN_CHECK(!(points && model.arch == "mlp"), "--model.arch=mlp ends in tanh (outputs in [-1, 1]) but --data.name=",
-            data.name, " has modes out to ", data.name == "ring8" ? "2" : "4", " (use --model.arch=mlp2d)");
+  GAN_CHECK(!(points && model.arch == ModelArch::Mlp), "--model.arch=mlp ends in tanh (outputs in [-1, 1]) but --data.name=",
+            data.name, " has modes out to ", data.name == DataSetName::Ring8 ? "2" : "4", " (use --model.arch=mlp2d)");
   requirePositive("train.batch_size", train.batch_size);
   requirePositive("train.max_steps", train.max_steps);
   requireAtMost("train.batch_size", train.batch_size, 1 << 20);
@@ -207,7 +209,6 @@ void Config::validate() const {
   requirePositiveReal("train.lr_d", train.lr_d);
   GAN_CHECK(train.beta1 >= 0 && train.beta1 < 1, "--train.beta1 must be in [0, 1), got ", train.beta1);
   GAN_CHECK(train.beta2 >= 0 && train.beta2 < 1, "--train.beta2 must be in [0, 1), got ", train.beta2);
-  requireOneOf("train.loss", train.loss, {"nonsaturating", "minimax", "hinge", "wgan-gp"});
   requireNonNegativeReal("train.gp_weight", train.gp_weight);
   requireNonNegativeReal("train.r1_gamma", train.r1_gamma, " (0: off)");
   requirePositive("train.r1_interval", train.r1_interval);
@@ -223,10 +224,7 @@ void Config::validate() const {
   requireNonNegative("train.seed", train.seed);
   requirePositive("train.threads", train.threads);
   requirePositive("train.max_bad_steps", train.max_bad_steps);
-  requireOneOf("train.device", train.device, {"auto", "cpu", "cuda"});
-  requireOneOf("comm.backend", comm.backend, {"auto", "local", "mpi", "nccl"});
   requirePositiveReal("comm.bucket_mb", comm.bucket_mb);
-  requireOneOf("comm.compress", comm.compress, {"none", "bf16", "fp16", "powersgd"});
   requirePositive("comm.powersgd_rank", comm.powersgd_rank);
   requireNonNegative("comm.powersgd_warmup_steps", comm.powersgd_warmup_steps);
   requireNonNegative("comm.check_every", comm.check_every);
@@ -239,7 +237,6 @@ void Config::validate() const {
   requireNonNegative("output.keep_last", output.keep_last);
   requireNonNegative("output.timeline_steps", output.timeline_steps);
   GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");
-  requireOneOf("output.resume_changes", output.resume_changes, {"refuse", "allow"});
   requireNonNegative("eval.every", eval.every);
   requireNonNegative("eval.samples", eval.samples);
   GAN_CHECK(eval.every == 0 || points || !eval.classifier.empty(),

@@ -8,10 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include "common/option_values.h"
+
 namespace gan {
 
 struct DataConfig {
-  std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | packed | image_folder | ring8 | grid25
+  DataSetName name = DataSetName::FashionMnist;
   std::string path;                    // empty: the Debian data set's directory for `name`
   int64_t limit = 0;                   // train on N images of a fixed spread-out subset; 0: all
   // Where packed copies of image data sets are kept ("" = $XDG_CACHE_HOME/gan_dist or
@@ -19,17 +21,20 @@ struct DataConfig {
   std::string cache_dir;
   // image_folder: how the images are brought to one square format when packed.
   int64_t resolution = 64;
-  std::string color = "rgb";         // gray | rgb | rgba
-  std::string fit = "crop";          // crop | pad
+  PackedColor color = PackedColor::Rgb;
+  SquareFit fit = SquareFit::Crop;
   std::string background = "white";  // white | black | #rrggbb, what transparency becomes
+
+  // ring8 and grid25: points in the plane drawn from a formula, not images.
+  bool isPointCloud() const { return name == DataSetName::Ring8 || name == DataSetName::Grid25; }
 };
 
 struct ModelConfig {
-  std::string arch = "mlp";  // mlp | mlp2d | dcgan
+  ModelArch arch = ModelArch::Mlp;
   int64_t latent_dim = 100;
   int64_t hidden_dim = 256;           // mlp, mlp2d: width of the hidden layers
   int64_t width = 64;                 // dcgan: channels of the stage next to the image (then 2x, 4x)
-  std::string batchnorm = "none";     // none | local | sync
+  BatchNormPolicy batchnorm = BatchNormPolicy::None;
 };
 
 // The augmentations ADA can apply (--train.ada_augment lists a subset); transform i of this list
@@ -44,7 +49,7 @@ struct TrainConfig {
   double lr_d = 2e-4;
   double beta1 = 0.5;
   double beta2 = 0.999;
-  std::string loss = "nonsaturating";  // nonsaturating | minimax | hinge | wgan-gp
+  GanLoss loss = GanLoss::Nonsaturating;
   double gp_weight = 10.0;             // wgan-gp: lambda of the gradient penalty
   double r1_gamma = 0.0;               // R1 penalty weight on real data (0: off)
   int64_t r1_interval = 16;            // R1 every N steps (lazy regularisation), scaled by N
@@ -57,13 +62,13 @@ struct TrainConfig {
   int64_t seed = 42;
   int threads = 1;              // intra-op threads per rank (OpenMP and OpenBLAS alike)
   int64_t max_bad_steps = 10;   // consecutive steps with skipped (non-finite) updates before abort
-  std::string device = "auto";  // auto | cpu | cuda
+  DeviceChoice device = DeviceChoice::Auto;
 };
 
 struct CommConfig {
-  std::string backend = "auto";  // auto | local | mpi | nccl
+  BackendChoice backend = BackendChoice::Auto;
   double bucket_mb = 25.0;
-  std::string compress = "none";  // none | bf16 | fp16 | powersgd (gradients on the wire)
+  GradientCompression compress = GradientCompression::None;  // gradients on the wire
   int64_t powersgd_rank = 4;
   int64_t powersgd_warmup_steps = 0;  // PowerSGD: the first N steps reduce exactly
   bool overlap_next_step = false;  // the next step's D real half runs during G's reduction
@@ -79,7 +84,7 @@ struct OutputConfig {
   double checkpoint_mtbf_h = 0;   // expected hours between failures of the job; > 0 adds Daly's interval
   int64_t keep_last = 0;          // keep only the newest K checkpoints; 0 keeps all
   std::string resume = "auto";    // auto | never | PATH of a checkpoint directory
-  std::string resume_changes = "refuse";  // refuse | allow: resuming with options that change the trajectory
+  ResumeChanges resume_changes = ResumeChanges::Refuse;  // resuming with options that change the trajectory
   bool tensorboard = true;        // TensorBoard event files under OUT/tb/
   bool report = true;             // OUT/report.html at the end of training
   std::string timeline;           // Chrome trace per rank; empty: none

@@ -5,12 +5,12 @@
 //   OUT/samples/step_00001234.png     progress pictures (fixed noise)
 //   OUT/tb/                           TensorBoard event files
 //   OUT/report.html                   the report of the run
-//   OUT/checkpoints/step_00001234/    one checkpoint (files: see coordinator/checkpoint.h)
+//   OUT/checkpoints/step_00001234/    one checkpoint (files: see checkpoint/checkpoint.h)
 //   OUT/checkpoints/latest            -> the newest complete checkpoint
 //   OUT/<timeline>                    per-rank Chrome traces, when --output.timeline is relative
 //   OUT/previous_runs/run_<UTC time>/ what a fresh start (--output.resume=never) found and set aside
 //   OUT/hang/rank_00003.json          each rank's record of its last collectives, written when the
-//                                     job hung (coordinator/hang_report.h); a new start clears it
+//                                     job hung (resilience/hang_report.h); a new start clears it
 #pragma once
 
 #include <cstdint>

@@ -8,13 +8,13 @@
 namespace gan::data {
 namespace fs = std::filesystem;
 
-std::vector<std::string> cifarBatchFiles(const std::string& directory, const std::string& split) {
+std::vector<std::string> cifarBatchFiles(const std::string& directory, DataSplit split) {
   GAN_CHECK(!directory.empty(), "--data.path: CIFAR-10 has no default location; set it to the directory of the "
                                 "binary version (data_batch_1.bin ... test_batch.bin)");
   const fs::path nested = fs::path(directory) / "cifar-10-batches-bin";
   const fs::path dir = fs::is_directory(nested) ? nested : fs::path(directory);
   std::vector<std::string> files;
-  if (split == "test") {
+  if (split == DataSplit::Test) {
     files.push_back((dir / "test_batch.bin").string());
   } else {
     for (int i = 1; fs::exists(dir / ("data_batch_" + std::to_string(i) + ".bin")); ++i) {

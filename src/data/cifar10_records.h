@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/option_values.h"
+
 namespace gan::data {
 
 constexpr int64_t kCifarSide = 32;
@@ -20,7 +22,7 @@ struct CifarRecords {
 // The files of `split` ("train": data_batch_1.bin, data_batch_2.bin, ... every one present, at
 // least the first; "test": test_batch.bin). `directory` may also be the folder holding
 // cifar-10-batches-bin/. Throws gan::Error when none is there.
-std::vector<std::string> cifarBatchFiles(const std::string& directory, const std::string& split);
+std::vector<std::string> cifarBatchFiles(const std::string& directory, DataSplit split);
 
 // Appends `path`'s records to `into`, checking the size before reading anything and each label.
 // Throws gan::Error naming the file and what is wrong with it.

@@ -21,13 +21,6 @@ bool hasImageExtension(const fs::path& path) {
 }
 }  // namespace
 
-FolderLabels parseFolderLabels(const std::string& text, const std::string& option) {
-  if (text == "auto") return FolderLabels::Auto;
-  if (text == "folders") return FolderLabels::Folders;
-  if (text == "none") return FolderLabels::None;
-  GAN_FAIL(option, " must be auto | folders | none, got '", text, "'");
-}
-
 std::vector<ImageFileEntry> listImageFiles(const std::string& root, FolderLabels labels, size_t* ignored_files) {
   std::error_code error;
   GAN_CHECK(fs::is_directory(root, error), root, ": not a folder of images");
@@ -122,18 +115,22 @@ FolderPackReport packImageFolder(const std::string& root, const std::string& out
   return report;
 }
 
-std::string findMnistFormatFile(const std::string& directory, const std::string& split, const std::string& kind) {
-  // MNIST calls its test split "t10k".
-  const std::string stem = (split == "test" ? "t10k" : split) + "-" + kind;
+namespace {
+// MNIST calls its test split "t10k".
+std::string mnistSplitName(DataSplit split) { return split == DataSplit::Test ? "t10k" : optionName(split); }
+}  // namespace
+
+std::string findMnistFormatFile(const std::string& directory, DataSplit split, const std::string& kind) {
+  const std::string stem = mnistSplitName(split) + "-" + kind;
   for (const std::string& candidate : {stem + ".gz", stem}) {
     if (fs::exists(fs::path(directory) / candidate)) return (fs::path(directory) / candidate).string();
   }
   return "";
 }
 
-std::string mnistFormatFile(const std::string& directory, const std::string& split, const std::string& kind) {
+std::string mnistFormatFile(const std::string& directory, DataSplit split, const std::string& kind) {
   if (auto found = findMnistFormatFile(directory, split, kind); !found.empty()) return found;
-  const std::string stem = (split == "test" ? "t10k" : split) + "-" + kind;
+  const std::string stem = mnistSplitName(split) + "-" + kind;
   GAN_FAIL("--data.path '", directory, "': no ", stem, ".gz or ", stem,
            " found (expected an MNIST-format directory; Debian's data set: apt-get install dataset-fashion-mnist)");
 }
@@ -146,7 +143,7 @@ std::vector<std::string> digitNames(int64_t largest_label) {
 }
 }  // namespace
 
-void packMnistFormat(const std::string& directory, const std::string& split, const std::string& out) {
+void packMnistFormat(const std::string& directory, DataSplit split, const std::string& out) {
   const std::string image_file = mnistFormatFile(directory, split, "images-idx3-ubyte");
   const IdxArray images = readIdxFile(image_file);
   GAN_CHECK(images.dims.size() == 3, image_file, ": expected 3 dimensions (count, rows, cols), got ",
@@ -168,7 +165,7 @@ void packMnistFormat(const std::string& directory, const std::string& split, con
                                       : digitNames(*std::max_element(labels.values.begin(), labels.values.end())));
 }
 
-void packCifar10(const std::string& directory, const std::string& split, const std::string& out) {
+void packCifar10(const std::string& directory, DataSplit split, const std::string& out) {
   CifarRecords records;
   for (const auto& file : cifarBatchFiles(directory, split)) appendCifarRecords(file, records);
   PackedFileWriter writer(out, {3, uint32_t(kCifarSide), uint32_t(kCifarSide)});

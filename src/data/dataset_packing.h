@@ -13,8 +13,7 @@
 
 namespace gan::data {
 
-enum class FolderLabels { Auto, Folders, None };
-FolderLabels parseFolderLabels(const std::string& text, const std::string& option);
+using gan::FolderLabels;  // gan_data pack --labels
 
 struct FolderPackOptions {
   ConformOptions conform;
@@ -50,11 +49,11 @@ FolderPackReport packImageFolder(const std::string& root, const std::string& out
 // `<directory>/<prefix>-<kind>[.gz]` (kind "images-idx3-ubyte" or "labels-idx1-ubyte"), split
 // "train" or "test" (MNIST's "t10k"); find... returns "" when absent, the other throws naming
 // --data.path.
-std::string findMnistFormatFile(const std::string& directory, const std::string& split, const std::string& kind);
-std::string mnistFormatFile(const std::string& directory, const std::string& split, const std::string& kind);
+std::string findMnistFormatFile(const std::string& directory, DataSplit split, const std::string& kind);
+std::string mnistFormatFile(const std::string& directory, DataSplit split, const std::string& kind);
 // Packs an MNIST-format split (gray; labels "0".."9" as found, when the labels file is there).
-void packMnistFormat(const std::string& directory, const std::string& split, const std::string& out);
+void packMnistFormat(const std::string& directory, DataSplit split, const std::string& out);
 // Packs a CIFAR-10 split (RGB 32x32, labels) into `out`.
-void packCifar10(const std::string& directory, const std::string& split, const std::string& out);
+void packCifar10(const std::string& directory, DataSplit split, const std::string& out);
 
 }  // namespace gan::data

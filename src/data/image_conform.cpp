@@ -97,19 +97,6 @@ uint8_t toByte(float v) { return uint8_t(std::lround(std::clamp(v, 0.0f, 255.0f)
 
 int channelCount(PackedColor color) { return color == PackedColor::Gray ? 1 : color == PackedColor::Rgb ? 3 : 4; }
 
-PackedColor parsePackedColor(const std::string& text, const std::string& option) {
-  if (text == "gray") return PackedColor::Gray;
-  if (text == "rgb") return PackedColor::Rgb;
-  if (text == "rgba") return PackedColor::Rgba;
-  GAN_FAIL(option, " must be gray | rgb | rgba, got '", text, "'");
-}
-
-SquareFit parseSquareFit(const std::string& text, const std::string& option) {
-  if (text == "crop") return SquareFit::Crop;
-  if (text == "pad") return SquareFit::Pad;
-  GAN_FAIL(option, " must be crop | pad, got '", text, "'");
-}
-
 void parseBackground(const std::string& text, const std::string& option, uint8_t (&rgb)[3]) {
   if (text == "white" || text == "black") {
     std::fill(rgb, rgb + 3, text == "white" ? 255 : 0);

@@ -7,16 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "common/option_values.h"
 #include "data/image_decoding.h"
 
 namespace gan::data {
 
-enum class PackedColor { Gray, Rgb, Rgba };
-// crop: the centred square of the shorter side (drops the ends of the longer side);
-// pad: the whole image centred on a square of the longer side, the border transparent (so it
-// takes the background colour unless alpha is kept). When the difference of the sides is odd,
-// the extra pixel is cropped from, or padded at, the end (right or bottom).
-enum class SquareFit { Crop, Pad };
+using gan::PackedColor;  // --data.color, gan_data --color
+using gan::SquareFit;    // --data.fit, gan_data --fit (option_values.h says what each does)
 
 struct ConformOptions {
   int resolution = 64;
@@ -26,9 +23,6 @@ struct ConformOptions {
 };
 
 int channelCount(PackedColor color);
-// "gray" | "rgb" | "rgba" and "crop" | "pad"; throw gan::Error naming `option` otherwise.
-PackedColor parsePackedColor(const std::string& text, const std::string& option);
-SquareFit parseSquareFit(const std::string& text, const std::string& option);
 // "white", "black" or "#rrggbb".
 void parseBackground(const std::string& text, const std::string& option, uint8_t (&rgb)[3]);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 
 #include "common/error.h"
 #include "data/sample_order.h"
@@ -26,10 +27,12 @@ torch::Tensor FeatureClassifierImpl::features(const torch::Tensor& x) {
   return torch::relu(fc1_->forward(h.flatten(1)));
 }
 
-FeatureClassifier trainClassifier(const data::ImageDataset& train_set, const ClassifierTraining& settings,
+FeatureClassifier trainClassifier(const data::Dataset& train_set, const ClassifierTraining& settings,
                                   const std::function<void(const std::string&)>& progress) {
   GAN_CHECK(train_set.hasLabels(), "training the classifier needs labelled images");
-  const int64_t classes = train_set.labels().max().item<int64_t>() + 1;
+  std::vector<int64_t> every_row(static_cast<size_t>(train_set.size()));
+  std::iota(every_row.begin(), every_row.end(), int64_t{0});
+  const int64_t classes = train_set.labelsOf(every_row).max().item<int64_t>() + 1;
   torch::manual_seed(settings.seed);
   FeatureClassifier classifier(train_set.sampleShape(), classes);
   torch::optim::Adam optimizer(classifier->parameters(), torch::optim::AdamOptions(settings.learning_rate));
@@ -64,7 +67,7 @@ FeatureClassifier trainClassifier(const data::ImageDataset& train_set, const Cla
   return classifier;
 }
 
-double classifierAccuracy(FeatureClassifier& classifier, const data::ImageDataset& test_set) {
+double classifierAccuracy(FeatureClassifier& classifier, const data::Dataset& test_set) {
   GAN_CHECK(test_set.hasLabels(), "accuracy needs labelled images");
   torch::NoGradGuard no_grad;
   int64_t correct = 0;
@@ -73,7 +76,7 @@ double classifierAccuracy(FeatureClassifier& classifier, const data::ImageDatase
     std::vector<int64_t> indices;
     for (int64_t i = first; i < std::min(first + kChunk, test_set.size()); ++i) indices.push_back(i);
     auto predicted = classifier->forward(test_set.batch(indices, torch::kCPU)).argmax(1);
-    correct += predicted.eq(test_set.labels().narrow(0, first, int64_t(indices.size()))).sum().item<int64_t>();
+    correct += predicted.eq(test_set.labelsOf(indices)).sum().item<int64_t>();
   }
   return double(correct) / double(test_set.size());
 }

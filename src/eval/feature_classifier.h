@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "data/image_dataset.h"
+#include "datasets/dataset.h"
 
 namespace gan::eval {
 
@@ -46,11 +46,11 @@ struct ClassifierTraining {
 };
 
 // Trains on `train_set` (needs labels); logs one line per epoch through `progress` (may be empty).
-FeatureClassifier trainClassifier(const data::ImageDataset& train_set, const ClassifierTraining& settings,
+FeatureClassifier trainClassifier(const data::Dataset& train_set, const ClassifierTraining& settings,
                                   const std::function<void(const std::string&)>& progress = {});
 
 // Fraction of `test_set` classified correctly.
-double classifierAccuracy(FeatureClassifier& classifier, const data::ImageDataset& test_set);
+double classifierAccuracy(FeatureClassifier& classifier, const data::Dataset& test_set);
 
 // Saves weights plus the shape and class count; load checks what it reads and names the file.
 void saveClassifier(FeatureClassifier& classifier, const std::string& path);

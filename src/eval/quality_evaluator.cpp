@@ -7,10 +7,11 @@
 
 #include "comm/tensor_buffer.h"
 #include "common/error.h"
-#include "data/gaussian_mixture.h"
-#include "data/image_dataset.h"
+#include "datasets/open_dataset.h"
+#include "datasets/gaussian_mixture.h"
+#include "datasets/image_dataset.h"
 #include "data/latent_noise.h"
-#include "data/noise_tensors.h"
+#include "datasets/noise_tensors.h"
 #include "eval/feature_classifier.h"
 #include "eval/kernel_distance.h"
 #include "eval/manifold_precision_recall.h"
@@ -103,10 +104,10 @@ class ImageEvaluator final : public QualityEvaluator {
       : classifier_(loadClassifier(config.eval.classifier)), samples_(samples), communicator_(communicator),
         device_(device) {
     classifier_->to(device);
-    auto test_set = data::openDataset(config.data, "test");
+    auto test_set = data::openDataset(config.data, DataSplit::Test);
     DataConfig whole_training_set = config.data;  // the references use every training image, --data.limit or not
     whole_training_set.limit = 0;
-    auto train_set = data::openDataset(whole_training_set, "train");
+    auto train_set = data::openDataset(whole_training_set, DataSplit::Train);
     GAN_CHECK(test_set->sampleShape() == classifier_->sampleShape(), config.eval.classifier,
               ": the classifier was trained on images of another shape than --data.name=", config.data.name);
     test_ = featureSet(datasetRows(*test_set), test_set->size());
@@ -221,14 +222,12 @@ class ImageEvaluator final : public QualityEvaluator {
 
 }  // namespace
 
-int64_t defaultEvaluationSamples(const std::string& data_name) {
-  return data::isGaussianMixtureName(data_name) ? 2500 : 10000;
-}
+int64_t defaultEvaluationSamples(const DataConfig& data) { return data.isPointCloud() ? 2500 : 10000; }
 
 std::unique_ptr<QualityEvaluator> createEvaluator(const Config& config, comm::Communicator& communicator,
                                                   const torch::Device& device, EvaluatorOptions options) {
-  const int64_t samples = config.eval.samples > 0 ? config.eval.samples : defaultEvaluationSamples(config.data.name);
-  if (data::isGaussianMixtureName(config.data.name)) {
+  const int64_t samples = config.eval.samples > 0 ? config.eval.samples : defaultEvaluationSamples(config.data);
+  if (config.data.isPointCloud()) {
     return std::make_unique<MixtureEvaluator>(data::GaussianMixtureDataset::named(config.data.name), samples,
                                               communicator, device);
   }

@@ -53,6 +53,6 @@ std::unique_ptr<QualityEvaluator> createEvaluator(const Config& config, comm::Co
                                                   const torch::Device& device, EvaluatorOptions options = {});
 
 // Default generated samples per evaluation: 2,500 for 2-D data, 10,000 for images.
-int64_t defaultEvaluationSamples(const std::string& data_name);
+int64_t defaultEvaluationSamples(const DataConfig& data);
 
 }  // namespace gan::eval

@@ -5,13 +5,6 @@
 
 namespace gan::models {
 
-BatchNormPolicy parseBatchNormPolicy(const std::string& name) {
-  if (name == "none") return BatchNormPolicy::None;
-  if (name == "local") return BatchNormPolicy::Local;
-  if (name == "sync") return BatchNormPolicy::Sync;
-  GAN_FAIL("--model.batchnorm must be one of none | local | sync, got '", name, "'");
-}
-
 namespace {
 
 std::vector<int64_t> dimsExceptChannel(const torch::Tensor& x) {

@@ -11,11 +11,11 @@
 #include <torch/torch.h>
 
 #include "comm/communicator.h"
+#include "common/option_values.h"
 
 namespace gan::models {
 
-enum class BatchNormPolicy { None, Local, Sync };
-BatchNormPolicy parseBatchNormPolicy(const std::string& name);
+using gan::BatchNormPolicy;  // --model.batchnorm
 
 class BatchNormImpl : public torch::nn::Module {
  public:

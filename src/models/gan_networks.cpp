@@ -19,8 +19,8 @@ int64_t featureCount(const std::vector<int64_t>& shape) {
 MlpShape mlpShape(const ModelConfig& config, const NetworkInputs& inputs, BatchNormPolicy batchnorm) {
   MlpShape shape;
   shape.hidden_dim = config.hidden_dim;
-  shape.hidden_layers = config.arch == "mlp2d" ? 3 : 2;
-  shape.tanh_output = config.arch == "mlp";
+  shape.hidden_layers = config.arch == ModelArch::Mlp2d ? 3 : 2;
+  shape.tanh_output = config.arch == ModelArch::Mlp;
   shape.batchnorm = batchnorm;
   shape.communicator = inputs.communicator;
   return shape;
@@ -42,30 +42,23 @@ DcganShape dcganShape(const ModelConfig& config, const NetworkInputs& inputs, Ba
 }
 
 BatchNormPolicy policyFor(const ModelConfig& config, const NetworkInputs& inputs) {
-  const auto policy = parseBatchNormPolicy(config.batchnorm);
+  const auto policy = config.batchnorm;
   GAN_CHECK(policy != BatchNormPolicy::Sync || inputs.communicator != nullptr,
             "--model.batchnorm=sync needs the job's communicator");
   return policy;
 }
 
-void checkArch(const ModelConfig& config) {
-  GAN_CHECK(config.arch == "mlp" || config.arch == "mlp2d" || config.arch == "dcgan",
-            "--model.arch must be one of mlp | mlp2d | dcgan, got '", config.arch, "'");
-}
-
 }  // namespace
 
 std::shared_ptr<Generator> buildGenerator(const ModelConfig& config, const NetworkInputs& inputs) {
-  checkArch(config);
   const auto policy = policyFor(config, inputs);
-  if (config.arch == "dcgan") return std::make_shared<DcganGenerator>(config.latent_dim, dcganShape(config, inputs, policy));
+  if (config.arch == ModelArch::Dcgan) return std::make_shared<DcganGenerator>(config.latent_dim, dcganShape(config, inputs, policy));
   return std::make_shared<MlpGenerator>(config.latent_dim, featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));
 }
 
 std::shared_ptr<Discriminator> buildDiscriminator(const ModelConfig& config, const NetworkInputs& inputs) {
-  checkArch(config);
   const auto policy = inputs.gradient_penalty ? BatchNormPolicy::None : policyFor(config, inputs);
-  if (config.arch == "dcgan") return std::make_shared<DcganDiscriminator>(dcganShape(config, inputs, policy));
+  if (config.arch == ModelArch::Dcgan) return std::make_shared<DcganDiscriminator>(dcganShape(config, inputs, policy));
   return std::make_shared<MlpDiscriminator>(featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));
 }
 

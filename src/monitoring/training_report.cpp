@@ -211,7 +211,7 @@ std::string renderTrainingReport(const ReportInputs& inputs) {
     html << "</div>";
   }
 
-  // Sample grids over time (the coordinator picked at most a dozen, spread over the run).
+  // Sample grids over time (recording picked at most a dozen, spread over the run).
   html << "<h2>Samples (fixed noise)</h2><div class='grid'>";
   for (const auto& grid : inputs.sample_grids) {
     const std::string stem = grid.name.substr(0, grid.name.rfind('.'));

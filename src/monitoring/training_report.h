@@ -1,6 +1,6 @@
 // The training report (OUT/report.html) as one HTML page a person can open: loss and D-output
 // curves as SVG, the sample grids over time, evaluation numbers, throughput and the effective
-// config. This renders what the coordinator collected (coordinator/run_report.h); it reads no
+// config. This renders what recording collected (recording/run_report.h); it reads no
 // files itself.
 #pragma once
 

@@ -8,7 +8,7 @@ namespace gan::train {
 
 TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   TrainerOptions options;
-  options.loss = parseGanLoss(config.train.loss);
+  options.loss = config.train.loss;
   options.gp_weight = config.train.gp_weight;
   options.r1_gamma = config.train.r1_gamma;
   options.r1_interval = config.train.r1_interval;
@@ -16,7 +16,7 @@ TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
   options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
   options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
-  options.compression = {parseGradientCompression(config.comm.compress), config.comm.powersgd_rank,
+  options.compression = {config.comm.compress, config.comm.powersgd_rank,
                          static_cast<uint64_t>(config.train.seed), config.comm.powersgd_warmup_steps};
   options.overlap_next_step = config.comm.overlap_next_step;
   options.augment = config.train.ada_target > 0;
@@ -87,6 +87,10 @@ bool GanTrainer::splitsRealHalf(bool apply_r1) const {
          !networks_.discriminator->usesBatchStatistics();
 }
 
+GanTrainer::DiscriminatorVersion GanTrainer::discriminatorVersion() const {
+  return {d_weights_version_, d_->parameters().values()._version(), d_->parameters().grads()._version()};
+}
+
 GanTrainer::RealHalf GanTrainer::realHalf(const DiscriminatorBatch& batch) {
   // D's buckets are not armed here, so this backward only accumulates: the reductions start
   // when the generated half's backward completes each bucket.
@@ -96,9 +100,7 @@ GanTrainer::RealHalf GanTrainer::realHalf(const DiscriminatorBatch& batch) {
   term.backward();
   RealHalf half;
   half.batch_number = batch.batch_number;
-  half.d_weights_version = d_weights_version_;
-  half.weights_tensor_version = d_->parameters().values()._version();
-  half.gradient_version = d_->parameters().grads()._version();
+  half.computed_on = discriminatorVersion();
   half.loss = term.detach();
   half.logits = logits.detach();
   return half;
@@ -109,9 +111,7 @@ GanTrainer::DiscriminatorPass GanTrainer::splitDiscriminatorPass(const Discrimin
   // The half computed ahead counts only if nothing has touched D since: same batch, same
   // weights, and a gradient buffer no backward or zeroing has written to (its version counter).
   const bool ahead = ahead_.loss.defined() && ahead_.batch_number == batch.batch_number &&
-                     ahead_.d_weights_version == d_weights_version_ &&
-                     ahead_.weights_tensor_version == d_->parameters().values()._version() &&
-                     ahead_.gradient_version == d_->parameters().grads()._version();
+                     ahead_.computed_on == discriminatorVersion();
   RealHalf real = ahead ? std::move(ahead_) : realHalf(batch);
   ahead_ = RealHalf();
   if (ahead) ++overlapped_real_halves_;
@@ -220,8 +220,7 @@ StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int
               batch.z.size(0), ") differ in size");
   }
   auto& generator = *networks_.generator;
-  const bool exact = step_index < options_.compression.powersgd_warmup_steps;
-  for (NetworkState* network : networkStates()) network->buckets().setExactReduction(exact);
+  for (NetworkState* network : networkStates()) network->buckets().beginStep(step_index);
   const bool apply_r1 = options_.r1_gamma > 0 && step_index % options_.r1_interval == 0;
   StepOutputs out;
   torch::Tensor fake;

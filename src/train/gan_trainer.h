@@ -19,7 +19,7 @@
 
 namespace gan::train {
 
-// Told what a step does, as it does it: the coordinator's watchdog and timeline listen.
+// Told what a step does, as it does it: the run's watchdog and timeline listen.
 class StepObserver {
  public:
   virtual ~StepObserver() = default;
@@ -104,7 +104,7 @@ class GanTrainer {
   GanTrainer(models::GanNetworks networks, comm::Communicator& communicator, TrainerOptions options,
              std::shared_ptr<models::Generator> ema_generator = nullptr);
 
-  // Who is told of each phase and bucket reduction (the coordinator's watchdog and timeline);
+  // Who is told of each phase and bucket reduction (the run's watchdog and timeline);
   // not owned, may be null.
   void setObserver(StepObserver* observer);
 
@@ -164,15 +164,23 @@ class GanTrainer {
 
   // D's real half computed ahead: its gradient waits in D's gradient buffer. Valid for one batch
   // and only while D's weights and gradient buffer are as they were when it ran.
+  // What D looked like: the trainer's count of its updates (the fused Adam writes the weights
+  // through pointers, unseen by torch), and the version counters of its weight buffer (any
+  // in-place write through torch: a resume's load) and gradient buffer.
+  struct DiscriminatorVersion {
+    int64_t updates = -1;
+    uint32_t weight_buffer = 0;
+    uint32_t gradient_buffer = 0;
+    bool operator==(const DiscriminatorVersion& other) const {
+      return updates == other.updates && weight_buffer == other.weight_buffer &&
+             gradient_buffer == other.gradient_buffer;
+    }
+  };
+  DiscriminatorVersion discriminatorVersion() const;
   struct RealHalf {
     int64_t batch_number = -1;
-    // What D looked like: the trainer's count of its updates (the fused Adam writes the weights
-    // through pointers, unseen by torch), and the version counters of its weight buffer (any
-    // in-place write through torch: a resume's load) and gradient buffer (right after it ran).
-    int64_t d_weights_version = -1;
-    uint32_t weights_tensor_version = 0;
-    uint32_t gradient_version = 0;
-    torch::Tensor loss, logits;      // detached
+    DiscriminatorVersion computed_on;  // D right after the half ran
+    torch::Tensor loss, logits;        // detached
   };
   RealHalf ahead_;
   int64_t d_weights_version_ = 0;  // counts every change of D's weights this trainer makes

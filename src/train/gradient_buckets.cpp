@@ -5,7 +5,6 @@
 #include <chrono>
 
 #include "common/error.h"
-#include "comm/tensor_buffer.h"
 
 namespace gan::train {
 
@@ -24,26 +23,12 @@ class GradientBuckets::ReadyHook final : public torch::autograd::FunctionPostHoo
   size_t slot_;
 };
 
-GradientCompression parseGradientCompression(const std::string& name) {
-  if (name == "none") return GradientCompression::None;
-  if (name == "bf16") return GradientCompression::BFloat16;
-  if (name == "fp16") return GradientCompression::Float16;
-  if (name == "powersgd") return GradientCompression::PowerSgd;
-  GAN_FAIL("--comm.compress: expected none, bf16, fp16 or powersgd, got '", name, "'");
-}
-
 GradientBuckets::GradientBuckets(std::string name, FlatParameters& parameters,
                                  comm::Communicator& communicator, int64_t bucket_bytes, CompressionSettings compression)
-    : name_(std::move(name)), parameters_(parameters), communicator_(communicator) {
+    : name_(std::move(name)),
+      parameters_(parameters),
+      reduction_(makeGradientReduction(compression, name_, parameters, communicator)) {
   GAN_CHECK(bucket_bytes > 0, "bucket size must be positive, got ", bucket_bytes);
-  switch (compression.mode) {
-    case GradientCompression::None: break;
-    case GradientCompression::BFloat16: wire_ = comm::WireFormat::BFloat16; break;
-    case GradientCompression::Float16: wire_ = comm::WireFormat::Float16; break;
-    case GradientCompression::PowerSgd:
-      powersgd_ = std::make_unique<PowerSgdReducer>(name_, parameters, compression.powersgd_rank, compression.seed);
-      break;
-  }
   const int64_t element_bytes = parameters.values().element_size();
   const auto& slots = parameters.slots();
   Bucket current;
@@ -107,7 +92,7 @@ void GradientBuckets::markReady(size_t slot_index) {
 }
 
 void GradientBuckets::launchReadyBucketsLocked() {
-  if (compressing()) return;  // PowerSGD needs the whole gradient: it starts in finishAndAverage()
+  if (!reduction_->reducesBuckets()) return;  // it takes the whole gradient in finishAndAverage()
   while (next_to_launch_ < buckets_.size() && buckets_[next_to_launch_].pending == 0) {
     launch(buckets_[next_to_launch_]);
     ++next_to_launch_;
@@ -115,15 +100,7 @@ void GradientBuckets::launchReadyBucketsLocked() {
 }
 
 void GradientBuckets::launch(Bucket& bucket) {
-  auto slice = parameters_.grads().narrow(0, bucket.offset, bucket.numel);
-  comm::AllreduceOptions options;
-  options.op = comm::ReduceOp::Average;
-  options.cuda_stream = comm::workStreamOf(slice);
-  options.wire = wire_;
-  bucket.work = communicator_.allreduceAsync(comm::bufferViewOf(slice), options);
-  stats_.bytes += bucket.numel * (wire_ == comm::WireFormat::Float32 ? slice.element_size()
-                                                                     : int64_t(comm::wireBytesPerValue(wire_)));
-  stats_.collectives += wire_ == comm::WireFormat::Float16 ? 2 : 1;  // fp16 agrees on its scale first
+  bucket.work = reduction_->reduceBucket(parameters_.grads().narrow(0, bucket.offset, bucket.numel), stats_);
 }
 
 void GradientBuckets::finishAndAverage() {
@@ -132,19 +109,17 @@ void GradientBuckets::finishAndAverage() {
     std::lock_guard<std::mutex> lock(mutex_);
     GAN_CHECK(armed_, name_, ": finishAndAverage() without beginBackward()");
     armed_ = false;
-    if (!compressing()) {
+    if (reduction_->reducesBuckets()) {
       // Buckets whose parameters got no gradient still reduce (zeros): every rank must issue the
       // same collectives whatever its local graph looked like.
       while (next_to_launch_ < buckets_.size()) launch(buckets_[next_to_launch_++]);
     }
   }
-  if (compressing()) {
-    powersgd_->averageGradients(communicator_);
+  if (!reduction_->reducesBuckets()) {
+    reduction_->reduceWhole(parameters_.grads(), stats_);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     stats_.collective_seconds += seconds;
     stats_.exposed_seconds += seconds;
-    stats_.bytes += powersgd_->wireValues() * parameters_.grads().element_size();
-    stats_.collectives += (powersgd_->compressedMatrices() > 0 ? 2 : 0) + (powersgd_->exactValues() > 0 ? 1 : 0);
     return;
   }
   for (auto& bucket : buckets_) bucket.work->wait();

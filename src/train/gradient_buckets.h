@@ -8,10 +8,9 @@
 // one division by the world size) right after its reduction, while it is still in cache.
 // Knows nothing about GANs.
 //
-// Compression (opt-in, --comm.compress): bf16/fp16 buckets travel in 16 bits (the backend converts
-// and sums in float32); with PowerSGD the buckets do not launch during backward, and
-// finishAndAverage() hands the whole gradient to a PowerSgdReducer (two dependent reductions
-// of thin factors, plus one of the vectors).
+// How a bucket travels is the GradientReduction's business (--comm.compress): exact in float32 or
+// 16 bits, bucket by bucket; or, for a strategy that needs the whole gradient (PowerSGD), no
+// launches during backward and the whole gradient handed over in finishAndAverage().
 #pragma once
 
 #include <torch/torch.h>
@@ -24,29 +23,9 @@
 
 #include "comm/communicator.h"
 #include "train/flat_parameters.h"
-#include "train/powersgd_reducer.h"
+#include "train/gradient_reduction.h"
 
 namespace gan::train {
-
-// How gradients travel. None is exact and world-size invariant; the others trade that for bytes.
-enum class GradientCompression { None, BFloat16, Float16, PowerSgd };
-// "none" | "bf16" | "fp16" | "powersgd"; throws gan::Error naming --comm.compress otherwise.
-GradientCompression parseGradientCompression(const std::string& name);
-
-struct CompressionSettings {
-  GradientCompression mode = GradientCompression::None;
-  int64_t powersgd_rank = 4;
-  uint64_t seed = 0;  // PowerSGD's first Q
-  int64_t powersgd_warmup_steps = 0;  // PowerSGD: steps [0, N) reduce exactly
-};
-
-// Communication time of the reductions since the last takeStats().
-struct CommunicationStats {
-  double collective_seconds = 0;  // the collectives' own durations, summed
-  double exposed_seconds = 0;     // time the training thread waited for them after backward
-  int64_t bytes = 0;
-  int64_t collectives = 0;
-};
 
 // One bucket's reduction, as reported to a timing listener once it has completed.
 struct BucketTiming {
@@ -65,6 +44,8 @@ class GradientBuckets {
   GradientBuckets(const GradientBuckets&) = delete;
   GradientBuckets& operator=(const GradientBuckets&) = delete;
 
+  // Tells the reduction strategy which training step (from 0) the next backward passes belong to.
+  void beginStep(int64_t step) { reduction_->beginStep(step); }
   // Arms the hooks; call before this network's backward. Zero starts the gradients at zero;
   // Accumulate keeps what an earlier backward left in the buffer (run while the hooks were not
   // armed), so this backward adds to it and the reductions carry the sum.
@@ -78,12 +59,9 @@ class GradientBuckets {
   // Element ranges [offset, offset + numel) of the buckets, in launch order.
   std::vector<std::pair<int64_t, int64_t>> bucketRanges() const;
   CommunicationStats takeStats();
-  // PowerSGD's warm-up: while set, the gradients travel exactly through the buckets (as with
-  // --comm.compress=none) and PowerSGD's state is left as it is. No effect in other modes.
-  // Set before beginBackward().
-  void setExactReduction(bool exact) { exact_ = exact; }
-  // The PowerSGD state (warm start, error feedback), or null when another mode is in use.
-  PowerSgdReducer* powerSgd() const { return powersgd_.get(); }
+  // How the gradients travel, with the strategy's own state.
+  GradientReduction& reduction() { return *reduction_; }
+  const GradientReduction& reduction() const { return *reduction_; }
   // Called from finishAndAverage() for every bucket once all have completed (timelines).
   void setTimingListener(std::function<void(const BucketTiming&)> listener) { listener_ = std::move(listener); }
 
@@ -103,7 +81,6 @@ class GradientBuckets {
 
   std::string name_;
   FlatParameters& parameters_;
-  comm::Communicator& communicator_;
   std::vector<Bucket> buckets_;
   std::vector<size_t> bucket_of_slot_;
   std::vector<char> slot_seen_;
@@ -113,10 +90,7 @@ class GradientBuckets {
   size_t next_to_launch_ = 0;
   CommunicationStats stats_;
   std::function<void(const BucketTiming&)> listener_;
-  comm::WireFormat wire_ = comm::WireFormat::Float32;
-  std::unique_ptr<PowerSgdReducer> powersgd_;
-  bool exact_ = false;
-  bool compressing() const { return powersgd_ && !exact_; }
+  std::unique_ptr<GradientReduction> reduction_;
 };
 
 }  // namespace gan::train

@@ -4,14 +4,6 @@
 
 namespace gan::train {
 
-GanLoss parseGanLoss(const std::string& name) {
-  if (name == "nonsaturating") return GanLoss::Nonsaturating;
-  if (name == "minimax") return GanLoss::Minimax;
-  if (name == "hinge") return GanLoss::Hinge;
-  if (name == "wgan-gp") return GanLoss::WganGp;
-  GAN_FAIL("--train.loss must be one of nonsaturating | minimax | hinge | wgan-gp, got '", name, "'");
-}
-
 torch::Tensor discriminatorRealTerm(GanLoss loss, const torch::Tensor& real_logits) {
   if (loss == GanLoss::Hinge) return torch::relu(1 - real_logits).mean();
   if (loss == GanLoss::WganGp) return -real_logits.mean();

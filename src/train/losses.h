@@ -5,16 +5,11 @@
 
 #include <string>
 
+#include "common/option_values.h"
+
 namespace gan::train {
 
-enum class GanLoss {
-  Nonsaturating,  // G maximises E[log D(G(z))]   (what the seed's Keras code does)
-  Minimax,        // G minimises E[log(1 - D(G(z)))] (the seed's formula as written)
-  Hinge,          // D: E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]; G: -E[D(G(z))] (logits)
-  WganGp,         // critic: E[D(G(z))] - E[D(x)] (+ the gradient penalty, see gradient_penalties.h); G: -E[D(G(z))]
-};
-
-GanLoss parseGanLoss(const std::string& name);
+using gan::GanLoss;  // --train.loss
 
 // The discriminator's loss. Minimax and nonsaturating share it: D maximises
 // E[log D(x)] + E[log(1 - D(G(z)))], so this returns the negation, a mean BCE

@@ -59,16 +59,17 @@ std::vector<StateTensor> NetworkState::replicatedTensors() {
       state.push_back({StatePart::Ema, slot.name, name_ + ".ema." + slot.name, slot.parameter});
     }
   }
-  if (auto* powersgd = buckets_.powerSgd()) {
-    state.push_back({StatePart::Compression, "q", name_ + ".powersgd.q", powersgd->warmStart()});
+  auto& reduction = buckets_.reduction();
+  for (const auto& [name, tensor] : reduction.replicatedState()) {
+    state.push_back({StatePart::Compression, name, name_ + "." + reduction.stateName() + "." + name, tensor});
   }
   return state;
 }
 
 void NetworkState::gatherPerRankState(comm::Communicator& communicator) {
-  auto* powersgd = buckets_.powerSgd();
-  if (powersgd == nullptr) return;
-  const auto mine = powersgd->error().detach().cpu().contiguous();
+  const auto state = buckets_.reduction().perRankState();
+  if (!state.defined()) return;
+  const auto mine = state.detach().cpu().contiguous();
   torch::Tensor rows;
   if (communicator.rank() == 0) rows = torch::empty({communicator.worldSize(), mine.numel()}, mine.options());
   communicator.gather(comm::bufferViewOf(mine), rows.defined() ? rows.data_ptr() : nullptr, 0);
@@ -81,20 +82,19 @@ torch::Tensor NetworkState::takeGatheredPerRankState() {
 }
 
 void NetworkState::setLoadedPerRankState(torch::Tensor rows, const std::string& what) {
-  auto* powersgd = buckets_.powerSgd();
-  GAN_CHECK(powersgd != nullptr, name_, " keeps no per-rank state");
-  GAN_CHECK(rows.dim() == 2 && rows.size(0) >= 1 && rows.size(1) == powersgd->error().numel() &&
-                rows.scalar_type() == powersgd->error().scalar_type(),
+  const auto state = buckets_.reduction().perRankState();
+  GAN_CHECK(state.defined(), name_, " keeps no per-rank state");
+  GAN_CHECK(rows.dim() == 2 && rows.size(0) >= 1 && rows.size(1) == state.numel() &&
+                rows.scalar_type() == state.scalar_type(),
             what, " has shape ", rows.sizes(), " (", rows.scalar_type(), "), expected (world size, ",
-            powersgd->error().numel(), ") of ", powersgd->error().scalar_type());
+            state.numel(), ") of ", state.scalar_type());
   per_rank_rows_ = rows.contiguous();
 }
 
 void NetworkState::scatterPerRankState(comm::Communicator& communicator, int checkpoint_world_size) {
-  auto* powersgd = buckets_.powerSgd();
-  if (powersgd == nullptr) return;
+  auto error = buckets_.reduction().perRankState();
+  if (!error.defined()) return;
   torch::NoGradGuard no_grad;
-  auto& error = powersgd->error();
   const bool rows_fit = checkpoint_world_size == communicator.worldSize();
   if (!rows_fit) {
     error.zero_();

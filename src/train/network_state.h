@@ -55,12 +55,12 @@ class NetworkState {
   void updateEma(double keep);
 
   // Every tensor that must be equal on all ranks, in a fixed order: parameters, optimizer, EMA,
-  // PowerSGD's warm start.
+  // the gradient reduction's replicated state (PowerSGD's warm start).
   std::vector<StateTensor> replicatedTensors();
 
-  // Per-rank state: PowerSGD's error feedback (none in other modes). A checkpoint holds every
-  // rank's, as rows of a (world size, n) tensor that only rank 0 keeps.
-  bool hasPerRankState() const { return buckets_.powerSgd() != nullptr; }
+  // Per-rank state: the gradient reduction's (PowerSGD's error feedback; none in other modes). A
+  // checkpoint holds every rank's, as rows of a (world size, n) tensor that only rank 0 keeps.
+  bool hasPerRankState() { return buckets_.reduction().perRankState().defined(); }
   // Collective: every rank's error feedback to rank 0, kept for the next checkpoint write.
   void gatherPerRankState(comm::Communicator& communicator);
   // Rank 0: the rows gathered last, handed over once (the checkpoint writer takes them).

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <map>
 
-#include "outputs/png_writer.h"
+#include "render/png_writer.h"
 #include "e2e/process_helpers.h"
 #include "support/synthetic_data.h"
 
@@ -51,7 +51,7 @@ TEST(GanBreadth, Ring8OnTwoRanksFindsTheModes) {
   EXPECT_GE(evaluation["eval_modes"].get<double>(), 7) << evaluation.dump();
   EXPECT_GT(evaluation["eval_high_quality"].get<double>(), 0.3) << evaluation.dump();
   // The progress picture of points is a scatter plot over the modes (RGB).
-  const auto plot = gan::outputs::readPng(out + "/samples/step_00006000.png");
+  const auto plot = gan::render::readPng(out + "/samples/step_00006000.png");
   EXPECT_EQ(plot.channels, 3);
   EXPECT_EQ(plot.width, 400);
   // The EMA of G is part of the checkpoint, and gan_sample draws points from it.
@@ -83,7 +83,7 @@ TEST(GanBreadth, Cifar10FormatTrainsAColourDcgan) {
                           " --output.sample_every=6 --output.checkpoint_every=6");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("96 images of 3x32x32"), std::string::npos) << result.output;
-  const auto grid = gan::outputs::readPng(out + "/samples/step_00000006.png");
+  const auto grid = gan::render::readPng(out + "/samples/step_00000006.png");
   EXPECT_EQ(grid.channels, 3);
   EXPECT_EQ(grid.width, 8 * 32 + 9 * 2);
   const auto sampled = run(std::string(GAN_SAMPLE_BINARY) + " --checkpoint " + out +

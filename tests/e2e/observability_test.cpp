@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <set>
 
-#include "outputs/png_writer.h"
+#include "render/png_writer.h"
 #include "e2e/process_helpers.h"
 #include "monitoring/tensorboard_writer.h"
 
@@ -56,7 +56,7 @@ TEST(Observability, TensorBoardScalarsAndSampleImages) {
   EXPECT_EQ(contents.images[1].step, 60);
   const auto png_path = observedRun() + "/tb_image.png";
   std::ofstream(png_path, std::ios::binary) << contents.images[1].png;
-  const auto image = gan::outputs::readPng(png_path);
+  const auto image = gan::render::readPng(png_path);
   EXPECT_EQ(image.width, contents.images[1].width);
   EXPECT_EQ(image.width, 8 * 28 + 9 * 2);
 }
@@ -119,7 +119,7 @@ TEST(Observability, ReportRendersInAHeadlessBrowser) {
       "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
       observedRun() + "/chromium-profile --window-size=1200,1600 --screenshot=" + screenshot + " file://" + report);
   ASSERT_TRUE(fs::exists(screenshot)) << result.output;
-  const auto image = gan::outputs::readPng(screenshot);
+  const auto image = gan::render::readPng(screenshot);
   EXPECT_EQ(image.width, 1200);
   // A rendered page, not a blank one: plenty of distinct grey levels (text, plots, samples).
   std::set<uint8_t> levels(image.pixels.begin(), image.pixels.end());

@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "outputs/png_writer.h"
+#include "render/png_writer.h"
 #include "e2e/process_helpers.h"
 
 namespace fs = std::filesystem;
@@ -32,11 +32,11 @@ TEST(Sampling, GridPngIsReproducibleBySeed) {
   ASSERT_EQ(run(sample("--n 30 --seed 3 --out " + dir + "/a.png")).exit_code, 0);
   ASSERT_EQ(run(sample("--n 30 --seed 3 --out " + dir + "/b.png")).exit_code, 0);
   ASSERT_EQ(run(sample("--n 30 --seed 4 --out " + dir + "/c.png")).exit_code, 0);
-  const auto a = gan::outputs::readPng(dir + "/a.png");
+  const auto a = gan::render::readPng(dir + "/a.png");
   EXPECT_EQ(a.width, 6 * 28 + 7 * 2);   // ceil(sqrt(30)) = 6 columns
   EXPECT_EQ(a.height, 5 * 28 + 6 * 2);  // 5 rows
-  EXPECT_EQ(a.pixels, gan::outputs::readPng(dir + "/b.png").pixels);
-  EXPECT_NE(a.pixels, gan::outputs::readPng(dir + "/c.png").pixels);
+  EXPECT_EQ(a.pixels, gan::render::readPng(dir + "/b.png").pixels);
+  EXPECT_NE(a.pixels, gan::render::readPng(dir + "/c.png").pixels);
 }
 
 TEST(Sampling, NpyHoldsFloatImagesInRange) {
@@ -60,7 +60,7 @@ TEST(Sampling, NpyHoldsFloatImagesInRange) {
 TEST(Sampling, InterpolationRowsOfEightSteps) {
   const auto path = outputDir("sample_walk") + ".png";
   ASSERT_EQ(run(sample("--interpolate --n 3 --out " + path)).exit_code, 0);
-  const auto walk = gan::outputs::readPng(path);
+  const auto walk = gan::render::readPng(path);
   EXPECT_EQ(walk.width, 8 * 28 + 9 * 2);
   EXPECT_EQ(walk.height, 3 * 28 + 4 * 2);
 }

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "comm/local_communicator.h"
-#include "coordinator/checkpoint.h"
-#include "outputs/png_writer.h"
+#include "checkpoint/checkpoint.h"
+#include "render/png_writer.h"
 #include "e2e/process_helpers.h"
 
 namespace fs = std::filesystem;
@@ -37,7 +37,7 @@ void expectCompleteRun(const std::string& out, int64_t steps, int world) {
   EXPECT_EQ(metrics.back()["step"].get<int64_t>(), steps);
 
   const gan::RunDirectory run(out);
-  const auto grid = gan::outputs::readPng(run.sampleGrid(steps).string());
+  const auto grid = gan::render::readPng(run.sampleGrid(steps).string());
   EXPECT_EQ(grid.width, 8 * 28 + 9 * 2);
   EXPECT_EQ(grid.height, 8 * 28 + 9 * 2);
 
@@ -45,9 +45,9 @@ void expectCompleteRun(const std::string& out, int64_t steps, int world) {
   gan::Config config;
   gan::comm::LocalCommunicator local;
   gan::train::GanTrainer trainer(gan::models::buildGanNetworks(config.model, 784), local, {});
-  const auto latest = gan::coordinator::latestCheckpoint(run);
+  const auto latest = gan::checkpoint::latestCheckpoint(run);
   ASSERT_FALSE(latest.empty());
-  const auto loaded = gan::coordinator::loadCheckpoint(latest, trainer);
+  const auto loaded = gan::checkpoint::loadCheckpoint(latest, trainer);
   EXPECT_EQ(loaded.position.step, steps);
   EXPECT_EQ(loaded.position.world_size, world);
   EXPECT_EQ(trainer.generatorState().optimizer().stepCount(), steps);

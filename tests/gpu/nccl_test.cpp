@@ -11,10 +11,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "comm/communicator.h"
+#include "comm/backend_factory.h"
 #include "comm/local_communicator.h"
 #include "common/config.h"
-#include "coordinator/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 #include "support/test_files.h"
 #include "train/gan_trainer.h"
 #include "train/replica_check.h"
@@ -139,7 +139,7 @@ TEST(Nccl, CheckpointOfAGpuRunLoadsAsCpuTensors) {
   trainer.step(torch::rand({8, 784}, myGpu()), torch::randn({8, 16}, myGpu()));
 
   const RunDirectory out(test_support::freshTempDir("gpu_checkpoint_rank" + std::to_string(world.rank())));
-  const auto dir = coordinator::writeCheckpoint(out, {1, world.worldSize(), 8, 10, 42, {28, 28}}, trainer, config);
+  const auto dir = checkpoint::writeCheckpoint(out, {1, world.worldSize(), 8, 10, 42, {28, 28}}, trainer, config);
   for (const auto& [file, is_generator] : {std::pair{"model_G.pt", true}, {"model_D.pt", false}, {"ema_G.pt", true}}) {
     torch::manual_seed(1);
     auto fresh = models::buildGanNetworks(config.model, 784);

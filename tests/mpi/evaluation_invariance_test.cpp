@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "comm/local_communicator.h"
-#include "data/gaussian_mixture.h"
+#include "datasets/gaussian_mixture.h"
 #include "eval/feature_classifier.h"
 #include "eval/quality_evaluator.h"
 #include "mpi/test_world.h"
@@ -38,7 +38,7 @@ TEST(EvaluationInvariance, BatchCoupledGeneratorGivesTheSameValuesOnAnyWorldSize
   config.eval.every = 1;
   config.eval.samples = 1700;  // neither a multiple of the chunk nor of 3 ranks
   // Offsets of about the 3-sigma radius: a shifted batch mean moves samples in and out of it.
-  BatchCoupledGenerator generator(3 * data::GaussianMixtureDataset::named("ring8").sigma());
+  BatchCoupledGenerator generator(3 * data::GaussianMixtureDataset::named(gan::DataSetName::Ring8).sigma());
   const auto distributed = eval::createEvaluator(config, world, torch::kCPU)->evaluate(generator, 3, 11);
   comm::LocalCommunicator alone;
   const auto reference = eval::createEvaluator(config, alone, torch::kCPU)->evaluate(generator, 3, 11);
@@ -76,7 +76,7 @@ TEST(EvaluationInvariance, ImageMeasuresAreTheSameOnAnyWorldSize) {
   eval::saveClassifier(classifier, dir + "/classifier.pt");
 
   Config config;
-  config.data.name = "cifar10";
+  config.data.name = gan::DataSetName::Cifar10;
   config.data.path = dir;
   config.eval.every = 1;
   config.eval.samples = 600;  // 2 chunks of 500 and 100: ranks with none, one, a short one

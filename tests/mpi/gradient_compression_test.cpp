@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "coordinator/checkpoint.h"
-#include "coordinator/resume.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/resume.h"
 #include "comm/tensor_buffer.h"
-#include "coordinator/step_inputs.h"
-#include "data/gaussian_mixture.h"
+#include "run/step_inputs.h"
+#include "datasets/gaussian_mixture.h"
 #include "data/sample_order.h"
 #include "mpi/test_world.h"
 #include "support/small_trainer.h"
@@ -19,6 +19,12 @@
 
 namespace {
 using namespace gan;
+
+// PowerSGD's state as the network lists it: the error feedback (this rank's) and Q (replicated).
+torch::Tensor errorFeedbackOf(train::NetworkState& network) { return network.buckets().reduction().perRankState(); }
+torch::Tensor warmStartOf(train::NetworkState& network) {
+  return network.buckets().reduction().replicatedState().at(0).second;
+}
 
 // A deterministic "gradient" for (rank, step): different on every rank and every step.
 torch::Tensor gradientOf(int rank, int step, torch::IntArrayRef sizes) {
@@ -141,10 +147,10 @@ TEST(PowerSgd, NonFiniteStepLeavesTheStateUntouched) {
 // rank's error feedback travel through the checkpoint (written by rank 0 alone).
 TEST(PowerSgd, ResumeContinuesBitForBit) {
   auto& world = test_support::world();
-  static const auto ring = data::GaussianMixtureDataset::named("ring8");
+  static const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   Config config = test_support::smallTrainerConfig();
   config.model.hidden_dim = 32;
-  config.comm.compress = "powersgd";
+  config.comm.compress = gan::GradientCompression::PowerSgd;
   config.comm.powersgd_rank = 2;
   std::string dir = world.rank() == 0 ? test_support::freshTempDir("powersgd_resume") : "";
   char path[4096] = {0};
@@ -156,10 +162,10 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
   const int n = world.worldSize();
   data::GlobalSampleOrder order(ring.size(), per_rank * n, uint64_t(config.train.seed));
   const auto rows = data::rowsForRank(world.rank(), n, per_rank);
-  const auto recipe = coordinator::StepRecipe::fromConfig(config);
+  const auto input_settings = run::StepInputSettings::fromConfig(config);
   auto run = [&](train::GanTrainer& trainer, int64_t from, int64_t to) {
     for (int64_t step = from; step < to; ++step) {
-      trainer.step(coordinator::stepInputs(ring, order, rows, recipe, step, torch::kCPU), step);
+      trainer.step(run::stepInputs(ring, order, rows, input_settings, step, torch::kCPU), step);
     }
   };
 
@@ -168,13 +174,13 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
   run(*straight, 0, checkpoint_step);
   straight->gatherPerRankState();
   if (world.rank() == 0) {
-    coordinator::TrainingPosition position;
+    checkpoint::TrainingPosition position;
     position.step = checkpoint_step;
     position.world_size = n;
     position.global_batch = per_rank * n;
     position.seed = config.train.seed;
     position.sample_shape = {2};
-    coordinator::writeCheckpoint(RunDirectory(config.output.dir), position, *straight, config);
+    checkpoint::writeCheckpoint(RunDirectory(config.output.dir), position, *straight, config);
   }
   world.barrier();
   run(*straight, checkpoint_step, steps);
@@ -182,7 +188,7 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
   Config other_weights = config;
   other_weights.train.seed = config.train.seed + 1 + world.rank();  // the resume must overwrite all of it
   auto resumed = test_support::buildSmallTrainer(other_weights, world);
-  const auto point = coordinator::resumeIfRequested(config, *resumed, world);
+  const auto point = checkpoint::resumeIfRequested(config, *resumed, world);
   ASSERT_TRUE(point.resumed);
   ASSERT_EQ(point.position.step, checkpoint_step);
   run(*resumed, checkpoint_step, steps);
@@ -193,14 +199,14 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
     auto& a = *straight_networks[i];
     auto& b = *resumed_networks[i];
     EXPECT_TRUE(torch::equal(a.parameters().values(), b.parameters().values())) << a.name();
-    EXPECT_TRUE(torch::equal(a.buckets().powerSgd()->error(), b.buckets().powerSgd()->error())) << a.name();
-    EXPECT_TRUE(torch::equal(a.buckets().powerSgd()->warmStart(), b.buckets().powerSgd()->warmStart())) << a.name();
-    EXPECT_GT(a.buckets().powerSgd()->error().norm().item<double>(), 0.0) << a.name();
+    EXPECT_TRUE(torch::equal(errorFeedbackOf(a), errorFeedbackOf(b))) << a.name();
+    EXPECT_TRUE(torch::equal(warmStartOf(a), warmStartOf(b))) << a.name();
+    EXPECT_GT(errorFeedbackOf(a).norm().item<double>(), 0.0) << a.name();
   }
   // Without the error feedback the continuation differs: the test can tell.
   auto forgetful = test_support::buildSmallTrainer(other_weights, world);
-  coordinator::resumeIfRequested(config, *forgetful, world);
-  for (auto* network : forgetful->networkStates()) network->buckets().powerSgd()->error().zero_();
+  checkpoint::resumeIfRequested(config, *forgetful, world);
+  for (auto* network : forgetful->networkStates()) errorFeedbackOf(*network).zero_();
   run(*forgetful, checkpoint_step, steps);
   EXPECT_FALSE(torch::equal(forgetful->discriminatorState().parameters().values(),
                             straight->discriminatorState().parameters().values()));
@@ -210,27 +216,27 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
 // leaving Q and the error feedback untouched; compression starts at the step after.
 TEST(PowerSgd, WarmUpStepsAreExactThenCompressionStarts) {
   auto& world = test_support::world();
-  static const auto ring = data::GaussianMixtureDataset::named("ring8");
+  static const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   Config exact = test_support::smallTrainerConfig();
   exact.model.hidden_dim = 32;
   Config warming = exact;
-  warming.comm.compress = "powersgd";
+  warming.comm.compress = gan::GradientCompression::PowerSgd;
   warming.comm.powersgd_rank = 2;
   warming.comm.powersgd_warmup_steps = 3;
   const int64_t per_rank = 8;
   const int n = world.worldSize();
   data::GlobalSampleOrder order(ring.size(), per_rank * n, uint64_t(exact.train.seed));
   const auto rows = data::rowsForRank(world.rank(), n, per_rank);
-  const auto recipe = coordinator::StepRecipe::fromConfig(exact);
+  const auto input_settings = run::StepInputSettings::fromConfig(exact);
   auto plain = test_support::buildSmallTrainer(exact, world);
   auto compressed = test_support::buildSmallTrainer(warming, world);
   plain->broadcastState();
   compressed->broadcastState();
-  auto* reducer = compressed->discriminatorState().buckets().powerSgd();
-  ASSERT_NE(reducer, nullptr);
-  const auto q_at_start = reducer->warmStart().clone();
+  auto& d = compressed->discriminatorState();
+  ASSERT_EQ(std::string(d.buckets().reduction().stateName()), "powersgd");
+  const auto q_at_start = warmStartOf(d).clone();
   for (int64_t step = 0; step < 4; ++step) {
-    const auto inputs = coordinator::stepInputs(ring, order, rows, recipe, step, torch::kCPU);
+    const auto inputs = run::stepInputs(ring, order, rows, input_settings, step, torch::kCPU);
     plain->step(inputs, step);
     compressed->step(inputs, step);
     const bool same = torch::equal(plain->discriminatorState().parameters().values(),
@@ -239,12 +245,12 @@ TEST(PowerSgd, WarmUpStepsAreExactThenCompressionStarts) {
                                    compressed->generatorState().parameters().values());
     if (step < 3) {
       EXPECT_TRUE(same) << "warm-up step " << step;
-      EXPECT_TRUE(torch::equal(reducer->warmStart(), q_at_start)) << step;
-      EXPECT_EQ(reducer->error().abs().max().item<float>(), 0.0f) << step;
+      EXPECT_TRUE(torch::equal(warmStartOf(d), q_at_start)) << step;
+      EXPECT_EQ(errorFeedbackOf(d).abs().max().item<float>(), 0.0f) << step;
     } else {
       EXPECT_FALSE(same) << "step " << step << " should be compressed";
-      EXPECT_FALSE(torch::equal(reducer->warmStart(), q_at_start));
-      EXPECT_GT(reducer->error().norm().item<double>(), 0.0);
+      EXPECT_FALSE(torch::equal(warmStartOf(d), q_at_start));
+      EXPECT_GT(errorFeedbackOf(d).norm().item<double>(), 0.0);
     }
   }
 }

@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "common/config.h"
-#include "data/dataset.h"
-#include "data/image_dataset.h"
+#include "datasets/open_dataset.h"
+#include "datasets/image_dataset.h"
 #include "data/sample_order.h"
 #include "mpi/test_world.h"
 
@@ -23,9 +23,9 @@ TEST(PackedDataset, EveryRankMapsOneCopyAndSeesTheInMemoryBatches) {
 
   DataConfig config;
   config.cache_dir = cache.string();
-  const auto mapped = data::openDataset(config, "train");
+  const auto mapped = data::openDataset(config, gan::DataSplit::Train);
   config.cache_dir = "none";
-  const auto in_memory = data::openDataset(config, "train");
+  const auto in_memory = data::openDataset(config, gan::DataSplit::Train);
   ASSERT_EQ(mapped->size(), in_memory->size());
   ASSERT_EQ(mapped->sampleShape(), in_memory->sampleShape());
   EXPECT_NE(mapped->description().find("packed, mapped"), std::string::npos) << mapped->description();

@@ -8,17 +8,17 @@
 // amplify rounding over tens of steps: Adam turns a gradient element whose true value is near
 // zero (cancellation, computed as +-1e-9) into an update of a sizeable fraction of the learning
 // rate, so float32 runs may part slowly, as any two float32 runs with different summation
-// orders do. The README reports how far.
+// orders do. docs/checkpoints.md reports how far.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <optional>
 
 #include "comm/local_communicator.h"
-#include "coordinator/step_inputs.h"
-#include "coordinator/trainer_setup.h"
-#include "data/gaussian_mixture.h"
-#include "data/image_dataset.h"
+#include "run/step_inputs.h"
+#include "train/trainer_setup.h"
+#include "datasets/gaussian_mixture.h"
+#include "datasets/image_dataset.h"
 #include "mpi/test_world.h"
 #include "train/ada_controller.h"
 #include "train/gan_trainer.h"
@@ -30,7 +30,7 @@ constexpr uint64_t kSeed = 1234;
 
 // Real Fashion-MNIST: the invariance is asserted on the data the product trains on.
 const data::Dataset& fashionMnist() {
-  static const auto dataset = data::ImageDataset::loadMnistFormat(data::defaultDataDirectory("fashion_mnist"));
+  static const auto dataset = data::ImageDataset::loadMnistFormat(data::defaultDataDirectory(gan::DataSetName::FashionMnist));
   return dataset;
 }
 
@@ -50,7 +50,7 @@ std::unique_ptr<train::GanTrainer> buildIn(torch::Dtype dtype, const Config& con
                                            comm::Communicator& communicator) {
   const auto previous = torch::get_default_dtype();
   torch::set_default_dtype(caffe2::TypeMeta::fromScalarType(dtype));
-  auto trainer = coordinator::buildTrainer(config, dataset.sampleShape(), communicator, torch::kCPU);
+  auto trainer = train::buildTrainer(config, dataset.sampleShape(), communicator, torch::kCPU);
   torch::set_default_dtype(previous);
   return trainer;
 }
@@ -61,7 +61,7 @@ Trajectory train(comm::Communicator& communicator, Config config, const data::Da
   auto trainer = buildIn(dtype, config, dataset, communicator);
   trainer->broadcastState();
   config.train.seed = int64_t(kSeed);  // the data order and the noise are the job's
-  const auto recipe = coordinator::StepRecipe::fromConfig(config);
+  const auto input_settings = run::StepInputSettings::fromConfig(config);
   const int world = communicator.worldSize();
   data::GlobalSampleOrder order(dataset.size(), per_rank * world, kSeed);
   const auto rows = data::rowsForRank(communicator.rank(), world, per_rank);
@@ -73,8 +73,8 @@ Trajectory train(comm::Communicator& communicator, Config config, const data::Da
     ada.emplace(train::AdaSettings{config.train.ada_target, config.train.ada_interval, config.train.ada_kimg,
                                    per_rank * world});
   }
-  coordinator::StepInputQueue inputs([&](int64_t step) {
-    auto batches = coordinator::stepInputs(dataset, order, rows, recipe, step, torch::kCPU);
+  run::StepInputQueue inputs([&](int64_t step) {
+    auto batches = run::stepInputs(dataset, order, rows, input_settings, step, torch::kCPU);
     for (auto& batch : batches) {
       batch.real = batch.real.to(dtype);
       batch.z = batch.z.to(dtype);
@@ -151,7 +151,7 @@ TEST(WorldSizeInvariance, Float32TenStepsAgreeWithinTolerance) {
 TEST(WorldSizeInvariance, WganGradientPenaltyMatchesOneProcess) {
   Config config = referenceConfig(25);
   config.model.hidden_dim = 64;
-  config.train.loss = "wgan-gp";
+  config.train.loss = gan::GanLoss::WganGp;
   config.train.d_steps = 2;
   expectInvariance(config, fashionMnist(), 6, 15, torch::kFloat64, 1e-9);
 }
@@ -161,26 +161,26 @@ TEST(WorldSizeInvariance, WganGradientPenaltyMatchesOneProcess) {
 TEST(WorldSizeInvariance, SyncBatchNormMatchesOneProcess) {
   Config config = referenceConfig(25);
   config.model.hidden_dim = 64;
-  config.model.batchnorm = "sync";
+  config.model.batchnorm = gan::BatchNormPolicy::Sync;
   config.train.ema_halflife_k = 0.5;
   expectInvariance(config, fashionMnist(), 6, 15, torch::kFloat64, 1e-9);
 }
 
 TEST(WorldSizeInvariance, ConvolutionalSyncBatchNormMatchesOneProcess) {
   Config config = referenceConfig(25);
-  config.model.arch = "dcgan";
+  config.model.arch = gan::ModelArch::Dcgan;
   config.model.width = 4;
   config.model.latent_dim = 16;
-  config.model.batchnorm = "sync";
+  config.model.batchnorm = gan::BatchNormPolicy::Sync;
   expectInvariance(config, fashionMnist(), 4, 6, torch::kFloat64, 1e-9);
 }
 
 // Lazy R1 (a double backward on real rows) and several critic steps per G step, on 2-D points.
 TEST(WorldSizeInvariance, R1AndCriticStepsOnPointsMatchOneProcess) {
-  static const auto ring = data::GaussianMixtureDataset::named("ring8");
+  static const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   Config config = referenceConfig(25);
-  config.data.name = "ring8";
-  config.model.arch = "mlp2d";
+  config.data.name = gan::DataSetName::Ring8;
+  config.model.arch = gan::ModelArch::Mlp2d;
   config.model.hidden_dim = 32;
   config.model.latent_dim = 8;
   config.train.r1_gamma = 1.0;
@@ -213,7 +213,7 @@ TEST(WorldSizeInvariance, LocalBatchNormDependsOnTheWorldSize) {
   if (world.worldSize() == 1) GTEST_SKIP() << "needs 2 or more ranks";
   Config config = referenceConfig(25);
   config.model.hidden_dim = 64;
-  config.model.batchnorm = "local";
+  config.model.batchnorm = gan::BatchNormPolicy::Local;
   const auto distributed = train(world, config, fashionMnist(), 6, 3, torch::kFloat64);
   if (world.rank() != 0) return;
   comm::LocalCommunicator alone;
@@ -252,13 +252,13 @@ TEST(OverlapNextStep, ReferenceMlpIsBitForBitThePlainOrder) {
 // Lazy R1 every third step is not overlapped (its penalty needs the real rows' own backward), and
 // with two critic steps only the first D update of a step can run ahead; hinge loss.
 TEST(OverlapNextStep, R1StepsAndCriticStepsKeepThePlainOrder) {
-  static const auto ring = data::GaussianMixtureDataset::named("ring8");
+  static const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   Config config = overlapping(referenceConfig(25));
-  config.data.name = "ring8";
-  config.model.arch = "mlp2d";
+  config.data.name = gan::DataSetName::Ring8;
+  config.model.arch = gan::ModelArch::Mlp2d;
   config.model.hidden_dim = 32;
   config.model.latent_dim = 8;
-  config.train.loss = "hinge";
+  config.train.loss = gan::GanLoss::Hinge;
   config.train.r1_gamma = 1.0;
   config.train.r1_interval = 3;
   config.train.d_steps = 2;
@@ -276,7 +276,7 @@ TEST(OverlapNextStep, BatchNormAndAugmentationAreNotOverlapped) {
   auto& world = test_support::world();
   Config batch_norm = overlapping(referenceConfig(25));
   batch_norm.model.hidden_dim = 32;
-  batch_norm.model.batchnorm = "sync";
+  batch_norm.model.batchnorm = gan::BatchNormPolicy::Sync;
   EXPECT_EQ(train(world, batch_norm, fashionMnist(), 4, 3, torch::kFloat32).overlapped_real_halves, 0);
   Config augmented = overlapping(referenceConfig(25));
   augmented.model.hidden_dim = 32;

@@ -5,7 +5,7 @@
 # CASE:
 #   across_nodes  2 nodes x 2 ranks train the trajectory of 1 node x 4 ranks (50 steps, same global
 #                 batch); the gradients crossed the links (veth byte counters); placement and
-#                 node-local ranks right; rank 0's outputs where the README says
+#                 node-local ranks right; rank 0's outputs where docs/watching-a-run.md says
 #   node_dies     kill -9 of every process of node 2 mid-run: the job ends promptly, non-zero,
 #                 naming the host; the last checkpoint loads and a rerun resumes from it
 #   node_hangs    SIGSTOP of node 2's ranks: the job ends within --comm.timeout_s + 30 s and the
@@ -183,7 +183,7 @@ PY
     slurm_up "${work}/slurm" node1=198.18.0.11 node2=198.18.0.12 || exit 1
     export GAN_DIST_HOME=${source_dir} GAN_DIST_BIN=${gan_dist} GAN_RUNS=${work}/runs
     export OMPI_MCA_btl_tcp_if_include=eth0  # the cluster link (the job inherits the environment)
-    cd "${work}"
+    cd "${work}" || exit 1
     job=$(slurm_client sbatch --parsable --wait --nodes=2 --ntasks-per-node=1 \
           "${source_dir}/launch/slurm/train_cpu.sbatch" --train.max_steps=30 --output.log_every=10 --output.sample_every=0)
     log=${work}/gan_dist_${job}.out
@@ -204,7 +204,7 @@ PY
     check "preemption: the signal reached both nodes' ranks" contains "${log}" "stop requested (SIGUSR1 on some rank)"
     stopped_at=$(sed -n 's/.*stop requested (SIGUSR1 on some rank) at step \([0-9]*\).*/\1/p' "${log}" | head -n 1)
     check "preemption: one agreed checkpoint (step ${stopped_at:-?})" \
-      test "$(ls "${out}/checkpoints" | grep -c '^step_')" -eq 2 -a -f "${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")/MANIFEST"
+      test "$(find "${out}/checkpoints" -mindepth 1 -maxdepth 1 -name 'step_*' | wc -l)" -eq 2 -a -f "${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")/MANIFEST"
     check "preemption: the rerun resumed from it" contains "${log}" "resumed from ${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")"
     check "preemption: the rerun finished" test -f "${out}/checkpoints/step_00002000/MANIFEST"
     ;;
@@ -221,7 +221,7 @@ PY
     export GAN_DIST_HOME=${source_dir} GAN_DIST_BIN=${gan_dist} GAN_RUNS=${work}/runs
     export OMPI_MCA_btl_tcp_if_include=eth0
     export GAN_ELASTIC_OPTIONS="--probe-every 2 --probe-timeout 8"
-    cd "${work}"
+    cd "${work}" || exit 1
     export GAN_CONFIG=${config}  # the job script passes --config itself
     job=$(slurm_client sbatch --parsable --nodes=3 "${source_dir}/launch/slurm/train_elastic.sbatch" \
           "${base[@]:2}" --train.max_steps=600 --output.log_every=10 --output.checkpoint_every=100 --comm.timeout_s=10)

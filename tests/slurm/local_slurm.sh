@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A throw-away Slurm on this machine, for the slurm- and multinode-labelled tests. Sourced.
 #   slurm_up WORKDIR                  one node (this machine): munged, slurmctld, slurmd; exports SLURM_CONF
 #   slurm_up WORKDIR NAME=ADDR ...    the nodes of a simulated cluster (launch/cluster/sim_cluster.sh):

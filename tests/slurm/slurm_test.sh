@@ -26,7 +26,7 @@ source "${source_dir}/tests/support/shell_checks.sh"
 export GAN_DIST_HOME=${source_dir}
 export GAN_DIST_BIN=${build}/gan_dist
 export GAN_RUNS=${work}/runs
-cd "${work}"
+cd "${work}" || exit 1
 short=(--train.max_steps=60 --output.log_every=20 --output.sample_every=0 --output.checkpoint_every=30)
 
 # ---- 1. both launch styles

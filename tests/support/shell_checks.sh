@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the shell-driven tests (slurm, multinode): named checks that count passes and
 # failures, so one run reports every broken expectation, not just the first.
 #   check DESCRIPTION COMMAND...   runs COMMAND; PASS/FAIL line

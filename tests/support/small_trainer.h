@@ -6,21 +6,21 @@
 
 #include "comm/communicator.h"
 #include "common/config.h"
-#include "coordinator/trainer_setup.h"
+#include "train/trainer_setup.h"
 
 namespace gan::test_support {
 
 inline Config smallTrainerConfig() {
   Config config;
-  config.data.name = "ring8";
-  config.model.arch = "mlp2d";
+  config.data.name = gan::DataSetName::Ring8;
+  config.model.arch = gan::ModelArch::Mlp2d;
   config.model.hidden_dim = 8;
   config.model.latent_dim = 3;
   return config;
 }
 
 inline std::unique_ptr<train::GanTrainer> buildSmallTrainer(const Config& config, comm::Communicator& communicator) {
-  return coordinator::buildTrainer(config, {2}, communicator, torch::kCPU);
+  return train::buildTrainer(config, {2}, communicator, torch::kCPU);
 }
 
 }  // namespace gan::test_support

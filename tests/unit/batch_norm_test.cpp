@@ -5,7 +5,7 @@
 #include "comm/local_communicator.h"
 #include "common/error.h"
 #include "models/batch_norm.h"
-#include "unit/recording_communicator.h"
+#include "support/identical_replicas_communicator.h"
 
 namespace {
 using gan::models::BatchNorm;
@@ -51,7 +51,7 @@ TEST(BatchNorm, SyncOnOneRankEqualsTorchBatchNormForFeatureRows) { expectSameFun
 
 TEST(BatchNorm, SyncReducesInTrainingAndNeverWhenSampling) {
   // Two identical replicas: the global statistics are each replica's own.
-  gan::test_support::RecordingCommunicator two_replicas(2);
+  gan::test_support::IdenticalReplicasCommunicator two_replicas(2);
   BatchNorm sync(4, BatchNormPolicy::Sync, &two_replicas);
   BatchNorm local(4, BatchNormPolicy::Local, nullptr);
   auto x = torch::randn({5, 4}).requires_grad_(true);
@@ -68,8 +68,8 @@ TEST(BatchNorm, SyncReducesInTrainingAndNeverWhenSampling) {
 }
 
 TEST(BatchNorm, PolicyNames) {
-  EXPECT_EQ(gan::models::parseBatchNormPolicy("sync"), BatchNormPolicy::Sync);
-  EXPECT_THROW(gan::models::parseBatchNormPolicy("group"), gan::Error);
+  EXPECT_EQ(gan::parseOptionValue<BatchNormPolicy>("sync", "--model.batchnorm"), BatchNormPolicy::Sync);
+  EXPECT_THROW(gan::parseOptionValue<BatchNormPolicy>("group", "--model.batchnorm"), gan::Error);
 }
 
 }  // namespace

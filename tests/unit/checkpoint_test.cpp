@@ -6,7 +6,7 @@
 
 #include "comm/local_communicator.h"
 #include "common/error.h"
-#include "coordinator/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 #include "support/error_message.h"
 #include "support/test_files.h"
 
@@ -29,20 +29,20 @@ struct Fixture {
     out = gan::RunDirectory(gan::test_support::freshTempDir(std::string("ckpt_") +
                                                        ::testing::UnitTest::GetInstance()->current_test_info()->name()));
   }
-  gan::coordinator::TrainingPosition position(int64_t step) const { return {step, 1, 4, 10, 42, {4, 4}}; }
+  gan::checkpoint::TrainingPosition position(int64_t step) const { return {step, 1, 4, 10, 42, {4, 4}}; }
   void trainSteps(int n) {
     for (int i = 0; i < n; ++i) trainer->step(torch::rand({4, 16}) * 2 - 1, torch::randn({4, 8}));
   }
 };
 
 std::string errorLoading(const std::string& dir, gan::train::GanTrainer& trainer) {
-  return gan::test_support::errorMessageOf([&] { gan::coordinator::loadCheckpoint(dir, trainer); });
+  return gan::test_support::errorMessageOf([&] { gan::checkpoint::loadCheckpoint(dir, trainer); });
 }
 
 TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
   Fixture f;
   f.trainSteps(3);
-  const auto dir = gan::coordinator::writeCheckpoint(f.out, f.position(3), *f.trainer, f.config);
+  const auto dir = gan::checkpoint::writeCheckpoint(f.out, f.position(3), *f.trainer, f.config);
   EXPECT_EQ(fs::path(dir).filename(), "step_00000003");
   for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json", "MANIFEST"}) {
     EXPECT_TRUE(fs::exists(fs::path(dir) / file)) << file;
@@ -52,7 +52,7 @@ TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerState) {
   f.trainSteps(2);
   ASSERT_FALSE(torch::equal(g_saved, f.trainer->generatorState().parameters().values()));
 
-  const auto loaded = gan::coordinator::loadCheckpoint(dir, *f.trainer);
+  const auto loaded = gan::checkpoint::loadCheckpoint(dir, *f.trainer);
   EXPECT_EQ(loaded.position.step, 3);
   EXPECT_EQ(loaded.position.world_size, 1);
   EXPECT_EQ(loaded.position.global_batch, 4);
@@ -72,13 +72,13 @@ TEST(Checkpoint, ModelFilesLoadWithModuleLoad) {
   gan::Config config;
   config.model.latent_dim = 8;
   config.model.hidden_dim = 16;
-  config.model.batchnorm = "local";
+  config.model.batchnorm = gan::BatchNormPolicy::Local;
   gan::comm::LocalCommunicator comm;
   torch::manual_seed(3);
   gan::train::GanTrainer trainer(gan::models::buildGanNetworks(config.model, 16), comm, gan::train::TrainerOptions{});
   for (int i = 0; i < 2; ++i) trainer.step(torch::rand({4, 16}) * 2 - 1, torch::randn({4, 8}));
   const gan::RunDirectory out(gan::test_support::freshTempDir("ckpt_module_load"));
-  const auto dir = gan::coordinator::writeCheckpoint(out, {2, 1, 4, 10, 42, {4, 4}}, trainer, config);
+  const auto dir = gan::checkpoint::writeCheckpoint(out, {2, 1, 4, 10, 42, {4, 4}}, trainer, config);
 
   torch::manual_seed(4);  // other initial weights: every value must come from the file
   const auto fresh = gan::models::buildGanNetworks(config.model, 16);
@@ -107,31 +107,31 @@ TEST(Checkpoint, ModelFilesLoadWithModuleLoad) {
 
 TEST(Checkpoint, LatestPointsAtTheNewestAndNoTemporariesRemain) {
   Fixture f;
-  gan::coordinator::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
-  const auto second = gan::coordinator::writeCheckpoint(f.out, f.position(2), *f.trainer, f.config);
-  EXPECT_EQ(fs::canonical(gan::coordinator::latestCheckpoint(f.out)), fs::canonical(second));
+  gan::checkpoint::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
+  const auto second = gan::checkpoint::writeCheckpoint(f.out, f.position(2), *f.trainer, f.config);
+  EXPECT_EQ(fs::canonical(gan::checkpoint::latestCheckpoint(f.out)), fs::canonical(second));
   for (const auto& entry : fs::directory_iterator(f.out.checkpoints())) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
   }
-  EXPECT_EQ(gan::coordinator::latestCheckpoint(gan::RunDirectory(f.out.root() / "nowhere")), "");
+  EXPECT_EQ(gan::checkpoint::latestCheckpoint(gan::RunDirectory(f.out.root() / "nowhere")), "");
 }
 
 TEST(Checkpoint, ListingAndPruningKeepTheNewest) {
   Fixture f;
-  for (int step : {5, 10, 15, 20}) gan::coordinator::writeCheckpoint(f.out, f.position(step), *f.trainer, f.config);
+  for (int step : {5, 10, 15, 20}) gan::checkpoint::writeCheckpoint(f.out, f.position(step), *f.trainer, f.config);
   fs::create_directories(f.out.checkpoints() / ".step_00000025.tmp");  // an interrupted write
-  auto listed = gan::coordinator::listCheckpoints(f.out);
+  auto listed = gan::checkpoint::listCheckpoints(f.out);
   ASSERT_EQ(listed.size(), 4u);
   EXPECT_EQ(fs::path(listed.front()).filename(), "step_00000020");
-  gan::coordinator::pruneCheckpoints(f.out, 2);
-  listed = gan::coordinator::listCheckpoints(f.out);
+  gan::checkpoint::pruneCheckpoints(f.out, 2);
+  listed = gan::checkpoint::listCheckpoints(f.out);
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(fs::path(listed.back()).filename(), "step_00000015");
 }
 
 TEST(Checkpoint, CorruptFileIsRefusedByName) {
   Fixture f;
-  const auto dir = gan::coordinator::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
+  const auto dir = gan::checkpoint::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
   {
     std::fstream file(fs::path(dir) / "model_D.pt", std::ios::in | std::ios::out | std::ios::binary);
     file.seekp(100);
@@ -143,7 +143,7 @@ TEST(Checkpoint, CorruptFileIsRefusedByName) {
 
 TEST(Checkpoint, TruncatedAndIncompleteAreRefused) {
   Fixture f;
-  const auto dir = gan::coordinator::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
+  const auto dir = gan::checkpoint::writeCheckpoint(f.out, f.position(1), *f.trainer, f.config);
   fs::resize_file(fs::path(dir) / "optim_G.pt", 10);
   EXPECT_NE(errorLoading(dir, *f.trainer).find("optim_G.pt: size 10 differs from MANIFEST"), std::string::npos);
   fs::remove(fs::path(dir) / "MANIFEST");
@@ -153,14 +153,14 @@ TEST(Checkpoint, TruncatedAndIncompleteAreRefused) {
 TEST(Checkpoint, OtherArchitectureIsRefused) {
   Fixture wide(48);
   Fixture small(32);
-  const auto dir = gan::coordinator::writeCheckpoint(small.out, small.position(1), *small.trainer, small.config);
+  const auto dir = gan::checkpoint::writeCheckpoint(small.out, small.position(1), *small.trainer, small.config);
   const auto error = errorLoading(dir, *wide.trainer);
   EXPECT_NE(error.find("architecture differs"), std::string::npos) << error;
 }
 
 }  // namespace
 
-#include "coordinator/sampling.h"
+#include "checkpoint/checkpoint_generator.h"
 #include "support/small_trainer.h"
 
 namespace {
@@ -177,18 +177,18 @@ TEST(Checkpoint, EmaOfGIsSavedRestoredAndSampledFrom) {
   auto trainer = emaTrainer(config, comm, 0.01);
   for (int i = 0; i < 3; ++i) trainer->step(torch::randn({4, 2}), torch::randn({4, 3}));
   const gan::RunDirectory out(gan::test_support::freshTempDir("ckpt_ema"));
-  const auto dir = gan::coordinator::writeCheckpoint(out, {3, 1, 4, 10, 42, {2}}, *trainer, config);
+  const auto dir = gan::checkpoint::writeCheckpoint(out, {3, 1, 4, 10, 42, {2}}, *trainer, config);
   ASSERT_TRUE(fs::exists(fs::path(dir) / "ema_G.pt"));
   const auto ema_saved = trainer->generatorState().emaParameters().values().clone();
   ASSERT_FALSE(torch::equal(ema_saved, trainer->generatorState().parameters().values()));
 
   auto fresh = emaTrainer(config, comm, 0.01);
-  const auto loaded = gan::coordinator::loadCheckpoint(dir, *fresh);
+  const auto loaded = gan::checkpoint::loadCheckpoint(dir, *fresh);
   EXPECT_TRUE(loaded.ema_restored);
   EXPECT_TRUE(torch::equal(fresh->generatorState().emaParameters().values(), ema_saved));
 
   // gan_sample's path: the generator it rebuilds is the average, not G.
-  const auto sampler = gan::coordinator::loadGeneratorFromCheckpoint(dir);
+  const auto sampler = gan::checkpoint::loadGeneratorFromCheckpoint(dir);
   EXPECT_TRUE(sampler.from_ema);
   EXPECT_EQ(sampler.sample_shape, (std::vector<int64_t>{2}));
   auto z = torch::randn({5, 3});
@@ -200,11 +200,11 @@ TEST(Checkpoint, EmaOfGIsSavedRestoredAndSampledFrom) {
   gan::Config plain_config;
   auto plain = emaTrainer(plain_config, comm, 0);
   EXPECT_FALSE(plain->hasEma());
-  gan::coordinator::loadCheckpoint(dir, *plain);
-  const auto plain_dir = gan::coordinator::writeCheckpoint(gan::RunDirectory(out.root().string() + "_plain"), {3, 1, 4, 10, 42, {2}}, *plain, plain_config);
+  gan::checkpoint::loadCheckpoint(dir, *plain);
+  const auto plain_dir = gan::checkpoint::writeCheckpoint(gan::RunDirectory(out.root().string() + "_plain"), {3, 1, 4, 10, 42, {2}}, *plain, plain_config);
   EXPECT_FALSE(fs::exists(fs::path(plain_dir) / "ema_G.pt"));
   auto restarted = emaTrainer(config, comm, 0.01);
-  EXPECT_FALSE(gan::coordinator::loadCheckpoint(plain_dir, *restarted).ema_restored);
+  EXPECT_FALSE(gan::checkpoint::loadCheckpoint(plain_dir, *restarted).ema_restored);
   EXPECT_TRUE(torch::equal(restarted->generatorState().emaParameters().values(), restarted->generatorState().parameters().values()));
 }
 

@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "common/error.h"
-#include "data/cifar10_reader.h"
-#include "data/dataset.h"
+#include "datasets/cifar10_reader.h"
+#include "datasets/open_dataset.h"
 #include "support/error_message.h"
 #include "support/synthetic_data.h"
 
@@ -19,7 +19,7 @@ void write(const fs::path& path, const std::string& bytes) { gan::test_support::
 
 std::string freshDir(const std::string& name) { return gan::test_support::freshTempDir("cifar_" + name); }
 
-std::string errorOf(const std::string& dir, const std::string& split = "train") {
+std::string errorOf(const std::string& dir, gan::DataSplit split = gan::DataSplit::Train) {
   return gan::test_support::errorMessageOf([&] { gan::data::loadCifar10(dir, split); });
 }
 
@@ -28,14 +28,14 @@ TEST(Cifar10Reader, ReadsEveryTrainingBatchInOrder) {
   write(fs::path(dir) / "data_batch_1.bin", cifarRecords(3, 0));
   write(fs::path(dir) / "data_batch_2.bin", cifarRecords(2, 3));
   write(fs::path(dir) / "test_batch.bin", cifarRecords(4, 100));
-  const auto train = gan::data::loadCifar10(dir, "train");
+  const auto train = gan::data::loadCifar10(dir, gan::DataSplit::Train);
   EXPECT_EQ(train.size(), 5);
   EXPECT_EQ(train.sampleShape(), (std::vector<int64_t>{3, 32, 32}));
   EXPECT_EQ(train.labels()[4].item<int64_t>(), 4);
   // Channel-major rows: record 4, channel 2 (blue), pixel 5 -> (4 + 14 + 5) = 23 -> 23/127.5 - 1.
   const auto row = train.batch({4}, torch::kCPU);
   EXPECT_NEAR(row[0][2 * 1024 + 5].item<float>(), 23 / 127.5 - 1, 1e-6);
-  EXPECT_EQ(gan::data::loadCifar10(dir, "test").size(), 4);
+  EXPECT_EQ(gan::data::loadCifar10(dir, gan::DataSplit::Test).size(), 4);
 }
 
 TEST(Cifar10Reader, AcceptsTheFolderHoldingTheArchiveDirectory) {
@@ -43,7 +43,7 @@ TEST(Cifar10Reader, AcceptsTheFolderHoldingTheArchiveDirectory) {
   write(fs::path(dir) / "cifar-10-batches-bin" / "data_batch_1.bin", cifarRecords(2));
   EXPECT_EQ(gan::data::loadCifar10(dir).size(), 2);
   gan::DataConfig config;
-  config.name = "cifar10";
+  config.name = gan::DataSetName::Cifar10;
   config.path = dir;
   EXPECT_EQ(gan::data::openDataset(config)->featureSize(), 3 * 32 * 32);
 }
@@ -68,7 +68,7 @@ TEST(Cifar10Reader, BadLabelIsReportedWithItsRecord) {
 TEST(Cifar10Reader, MissingAndEmptyFilesAreErrors) {
   const auto dir = freshDir("missing");
   EXPECT_NE(errorOf(dir).find("no data_batch_1.bin"), std::string::npos);
-  EXPECT_NE(errorOf(dir, "test").find("test_batch.bin is missing"), std::string::npos);
+  EXPECT_NE(errorOf(dir, gan::DataSplit::Test).find("test_batch.bin is missing"), std::string::npos);
   write(fs::path(dir) / "data_batch_1.bin", "");
   EXPECT_NE(errorOf(dir).find("empty file"), std::string::npos);
   EXPECT_NE(errorOf("").find("--data.path"), std::string::npos);

@@ -32,10 +32,10 @@ std::string errorOf(std::vector<std::string> args) {
 
 TEST(Config, DefaultsAreTheReferenceModel) {
   const auto config = parse({}).config;
-  EXPECT_EQ(config.model.arch, "mlp");
+  EXPECT_EQ(config.model.arch, gan::ModelArch::Mlp);
   EXPECT_EQ(config.model.latent_dim, 100);
   EXPECT_EQ(config.model.hidden_dim, 256);
-  EXPECT_EQ(config.train.loss, "nonsaturating");
+  EXPECT_EQ(config.train.loss, gan::GanLoss::Nonsaturating);
   EXPECT_DOUBLE_EQ(config.train.lr_g, 2e-4);
   EXPECT_DOUBLE_EQ(config.train.beta1, 0.5);
   EXPECT_DOUBLE_EQ(config.train.beta2, 0.999);
@@ -46,7 +46,7 @@ TEST(Config, IniSectionsMapToDottedNames) {
   const auto path = writeIni("[train]\nbatch_size = 32\nloss = minimax\n[output]\ndir = /tmp/x\n");
   const auto config = parse({"--config", path}).config;
   EXPECT_EQ(config.train.batch_size, 32);
-  EXPECT_EQ(config.train.loss, "minimax");
+  EXPECT_EQ(config.train.loss, gan::GanLoss::Minimax);
   EXPECT_EQ(config.output.dir, "/tmp/x");
   EXPECT_EQ(config.config_file, path);
 }
@@ -139,3 +139,53 @@ TEST(Config, PlaceholderTextIsRefusedInsteadOfHangingBoost) {
 
 }  // namespace
 
+
+namespace {
+// Every value of an enumerated option has one name, the names differ, and name -> value -> name
+// round-trips; an unknown name is refused naming the option and listing the choices.
+template <typename Enum>
+void expectOneNamePerValue(const std::string& option) {
+  std::vector<std::string> seen;
+  for (const auto& [value, name] : gan::OptionNames<Enum>::table) {
+    EXPECT_EQ(gan::optionName(value), std::string(name)) << option;
+    EXPECT_EQ(gan::parseOptionValue<Enum>(name, option), value) << option << " " << name;
+    for (const auto& earlier : seen) EXPECT_NE(earlier, name) << option;
+    seen.push_back(name);
+  }
+  const auto message = gan::test_support::errorMessageOf([&] { gan::parseOptionValue<Enum>("no-such", option); });
+  EXPECT_EQ(message, option + " must be one of " + gan::optionChoices<Enum>() + ", got 'no-such'");
+}
+}  // namespace
+
+TEST(OptionValues, EachEnumeratedOptionHasOneNameTable) {
+  expectOneNamePerValue<gan::DataSetName>("--data.name");
+  expectOneNamePerValue<gan::PackedColor>("--data.color");
+  expectOneNamePerValue<gan::SquareFit>("--data.fit");
+  expectOneNamePerValue<gan::ModelArch>("--model.arch");
+  expectOneNamePerValue<gan::BatchNormPolicy>("--model.batchnorm");
+  expectOneNamePerValue<gan::GanLoss>("--train.loss");
+  expectOneNamePerValue<gan::DeviceChoice>("--train.device");
+  expectOneNamePerValue<gan::BackendChoice>("--comm.backend");
+  expectOneNamePerValue<gan::GradientCompression>("--comm.compress");
+  expectOneNamePerValue<gan::ResumeChanges>("--output.resume_changes");
+  expectOneNamePerValue<gan::FolderLabels>("--labels");
+  EXPECT_EQ(gan::optionChoices<gan::GradientCompression>(), "none | bf16 | fp16 | powersgd");
+}
+
+// The help text lists each enumerated option's choices from its table; the effective table and
+// the parsed value agree with the name given.
+TEST(OptionValues, HelpAndTableUseTheNames) {
+  // Boost wraps long descriptions: compare with the white space folded.
+  std::string help;
+  for (char c : parse({"--help"}).help_text) {
+    const bool space = c == ' ' || c == '\n';
+    if (!space || (!help.empty() && help.back() != ' ')) help += space ? ' ' : c;
+  }
+  EXPECT_NE(help.find("[" + gan::optionChoices<gan::GanLoss>() + "]"), std::string::npos) << help;
+  const auto parsed = parse({"--train.loss=wgan-gp", "--comm.compress=bf16"}).config;
+  EXPECT_EQ(parsed.train.loss, gan::GanLoss::WganGp);
+  EXPECT_EQ(parsed.comm.compress, gan::GradientCompression::BFloat16);
+  const auto table = gan::formatConfigTable(parsed);
+  EXPECT_NE(table.find("wgan-gp"), std::string::npos) << table;
+  EXPECT_NE(table.find("bf16"), std::string::npos) << table;
+}

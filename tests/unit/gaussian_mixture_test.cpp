@@ -2,7 +2,7 @@
 // of its index alone (what makes the data identical on every rank).
 #include <gtest/gtest.h>
 
-#include "data/gaussian_mixture.h"
+#include "datasets/gaussian_mixture.h"
 #include "eval/sample_quality.h"
 
 namespace {
@@ -15,7 +15,7 @@ std::vector<int64_t> range(int64_t first, int64_t count) {
 }
 
 TEST(GaussianMixture, RingHasEightModesOnRadiusTwo) {
-  const auto ring = GaussianMixtureDataset::named("ring8");
+  const auto ring = GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   EXPECT_EQ(ring.modes().size(0), 8);
   EXPECT_TRUE(torch::allclose(ring.modes().norm(2, 1), torch::full({8}, 2.0, torch::kFloat64)));
   EXPECT_DOUBLE_EQ(ring.sigma(), 0.02);
@@ -23,7 +23,7 @@ TEST(GaussianMixture, RingHasEightModesOnRadiusTwo) {
 }
 
 TEST(GaussianMixture, GridHasTwentyFiveModesTwoApart) {
-  const auto grid = GaussianMixtureDataset::named("grid25");
+  const auto grid = GaussianMixtureDataset::named(gan::DataSetName::Grid25);
   EXPECT_EQ(grid.modes().size(0), 25);
   EXPECT_DOUBLE_EQ(grid.modes().min().item<double>(), -4.0);
   EXPECT_DOUBLE_EQ(grid.modes().max().item<double>(), 4.0);
@@ -31,7 +31,7 @@ TEST(GaussianMixture, GridHasTwentyFiveModesTwoApart) {
 }
 
 TEST(GaussianMixture, SamplesCoverEveryModeWithTheirSigma) {
-  for (const char* name : {"ring8", "grid25"}) {
+  for (const auto name : {gan::DataSetName::Ring8, gan::DataSetName::Grid25}) {
     const auto mixture = GaussianMixtureDataset::named(name);
     const auto samples = mixture.batch(range(0, 20000), torch::kCPU);
     // Real data is the ceiling of the evaluation: every mode, ~99.7% within 3 sigma (2-D: 98.9%).
@@ -46,10 +46,10 @@ TEST(GaussianMixture, SamplesCoverEveryModeWithTheirSigma) {
 }
 
 TEST(GaussianMixture, ASampleDependsOnlyOnItsIndex) {
-  const auto ring = GaussianMixtureDataset::named("ring8");
+  const auto ring = GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   const auto whole = ring.batch({5, 9, 1000, 77}, torch::kCPU);
   EXPECT_TRUE(torch::equal(whole[2], ring.batch({1000}, torch::kCPU)[0]));
-  EXPECT_TRUE(torch::equal(whole, GaussianMixtureDataset::named("ring8").batch({5, 9, 1000, 77}, torch::kCPU)));
+  EXPECT_TRUE(torch::equal(whole, GaussianMixtureDataset::named(gan::DataSetName::Ring8).batch({5, 9, 1000, 77}, torch::kCPU)));
   EXPECT_FALSE(torch::equal(whole[0], whole[1]));
 }
 

@@ -2,14 +2,15 @@
 // reverse layer order, reductions start during backward, and the result is the mean gradient.
 #include <gtest/gtest.h>
 
+#include "comm/backend_factory.h"
 #include "common/error.h"
 #include "train/gan_trainer.h"
 #include "support/error_message.h"
 #include "train/gradient_buckets.h"
-#include "unit/recording_communicator.h"
+#include "support/identical_replicas_communicator.h"
 
 namespace {
-using gan::test_support::RecordingCommunicator;
+using gan::test_support::IdenticalReplicasCommunicator;
 using gan::train::FlatParameters;
 using gan::train::GradientBuckets;
 
@@ -42,7 +43,7 @@ TEST(FlatParameters, ParametersAndGradsAreViewsInReverseOrder) {
 TEST(GradientBuckets, PartitionFollowsBucketSize) {
   auto model = threeLayers();
   FlatParameters flat(*model);
-  RecordingCommunicator comm(2);
+  IdenticalReplicasCommunicator comm(2);
   // 10*40+10 = 410 floats in the last layer: a 1 KiB bucket closes after it.
   GradientBuckets buckets("net", flat, comm, 1024);
   const auto ranges = buckets.bucketRanges();
@@ -68,7 +69,7 @@ TEST(GradientBuckets, ReductionsStartDuringBackwardInOrderAndAverage) {
     for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
   }
   FlatParameters flat(*model);
-  RecordingCommunicator comm(3);
+  IdenticalReplicasCommunicator comm(3);
   GradientBuckets buckets("net", flat, comm, 1024);
   auto x = torch::randn({8, 20});
 
@@ -98,7 +99,7 @@ TEST(GradientBuckets, ReductionsStartDuringBackwardInOrderAndAverage) {
 TEST(GradientBuckets, UnusedParametersStillReduceAndGradsAreZeroedEachStep) {
   auto model = threeLayers();
   FlatParameters flat(*model);
-  RecordingCommunicator comm(2);
+  IdenticalReplicasCommunicator comm(2);
   GradientBuckets buckets("net", flat, comm, 1024);
   flat.grads().fill_(7);  // stale values from an earlier step
   buckets.beginBackward();
@@ -110,7 +111,7 @@ TEST(GradientBuckets, UnusedParametersStillReduceAndGradsAreZeroedEachStep) {
 TEST(GradientBuckets, TwoBackwardsInOneStepAreRefused) {
   auto model = threeLayers();
   FlatParameters flat(*model);
-  RecordingCommunicator comm(1);
+  IdenticalReplicasCommunicator comm(1);
   GradientBuckets buckets("net", flat, comm, 1 << 20);
   buckets.beginBackward();
   model->forward(torch::randn({2, 20})).sum().backward();
@@ -131,7 +132,7 @@ TEST(GanTrainer, GeneratorStepLeavesDiscriminatorGradientsAlone) {
   auto networks = gan::models::buildGanNetworks(model, 12);
   torch::manual_seed(11);
   auto reference = gan::models::buildGanNetworks(model, 12);  // identical weights
-  RecordingCommunicator comm(1);
+  IdenticalReplicasCommunicator comm(1);
   gan::train::GanTrainer trainer(networks, comm, gan::train::TrainerOptions{});
   auto real = torch::rand({5, 12}) * 2 - 1;
   auto z = torch::randn({5, 8});
@@ -154,7 +155,7 @@ TEST(BackendChoice, ImpossibleRequestsAreOneLineErrors) {
       [] { gan::comm::createCommunicator(gan::comm::BackendChoice::Nccl, /*tensors_on_gpu=*/false); });
   EXPECT_EQ(message.find('\n'), std::string::npos);
   EXPECT_NE(message.find("--comm.backend=nccl"), std::string::npos) << message;
-  EXPECT_THROW(gan::comm::parseBackendChoice("gloo"), gan::Error);
+  EXPECT_THROW(gan::parseOptionValue<gan::BackendChoice>("gloo", "--comm.backend"), gan::Error);
   EXPECT_EQ(gan::comm::createCommunicator(gan::comm::BackendChoice::Auto, false)->backendName(), "local");
 }
 }  // namespace

@@ -4,9 +4,9 @@
 #include <filesystem>
 
 #include "common/error.h"
-#include "data/dataset.h"
-#include "data/image_dataset.h"
-#include "data/limited_dataset.h"
+#include "datasets/open_dataset.h"
+#include "datasets/image_dataset.h"
+#include "datasets/dataset_subset.h"
 #include "support/synthetic_data.h"
 #include "support/error_message.h"
 
@@ -38,11 +38,11 @@ TEST(ImageDataset, MissingDirectoryNamesTheOption) {
   EXPECT_NE(error.find("--data.path '/nonexistent/dir': no train-images-idx3-ubyte.gz"), std::string::npos) << error;
 }
 
-TEST(LimitedDataset, KeepsAFixedSpreadOutSubsetWhateverTheSeed) {
+TEST(DatasetSubset, KeepsAFixedSpreadOutSubsetWhateverTheSeed) {
   // 100 one-pixel images whose value is their index: a batch shows which images were kept.
   auto pixels = torch::arange(100, torch::kUInt8).view({100, 1, 1});
   auto whole = [&] { return std::make_unique<gan::data::ImageDataset>(pixels, 1, 1, 1); };
-  gan::data::LimitedDataset limited(whole(), 20);
+  gan::data::DatasetSubset limited(whole(), 20);
   EXPECT_EQ(limited.size(), 20);
   EXPECT_EQ(limited.sampleShape(), (std::vector<int64_t>{1, 1, 1}));
   std::vector<int64_t> all(20);
@@ -50,24 +50,24 @@ TEST(LimitedDataset, KeepsAFixedSpreadOutSubsetWhateverTheSeed) {
   const auto kept = ((limited.batch(all, torch::kCPU).view({20}) + 1) * 127.5).round().to(torch::kLong);
   EXPECT_EQ(std::get<0>(at::_unique(kept)).numel(), 20) << "distinct images";
   EXPECT_GT(kept.max().item<int64_t>() - kept.min().item<int64_t>(), 50) << "spread over the set, not its start";
-  EXPECT_TRUE(torch::equal(gan::data::LimitedDataset(whole(), 20).batch(all, torch::kCPU), limited.batch(all, torch::kCPU)));
+  EXPECT_TRUE(torch::equal(gan::data::DatasetSubset(whole(), 20).batch(all, torch::kCPU), limited.batch(all, torch::kCPU)));
   // A larger limit keeps the smaller one's images first.
-  EXPECT_TRUE(torch::equal(gan::data::LimitedDataset(whole(), 30).batch(all, torch::kCPU), limited.batch(all, torch::kCPU)));
-  const auto error = gan::test_support::errorMessageOf([&] { gan::data::LimitedDataset(whole(), 101); });
+  EXPECT_TRUE(torch::equal(gan::data::DatasetSubset(whole(), 30).batch(all, torch::kCPU), limited.batch(all, torch::kCPU)));
+  const auto error = gan::test_support::errorMessageOf([&] { gan::data::DatasetSubset(whole(), 101); });
   EXPECT_NE(error.find("--data.limit=101: expected 1 to 100"), std::string::npos) << error;
 }
 
-TEST(LimitedDataset, CutsTheTrainingSplitOnly) {
+TEST(DatasetSubset, CutsTheTrainingSplitOnly) {
   const auto dir = gan::test_support::freshTempDir("cifar_limited");
   gan::test_support::writeCifarDirectory(dir);  // 96 training, 20 test records
   gan::DataConfig config;
-  config.name = "cifar10";
+  config.name = gan::DataSetName::Cifar10;
   config.path = dir;
   config.limit = 10;
-  EXPECT_EQ(gan::data::openDataset(config, "train")->size(), 10);
-  EXPECT_EQ(gan::data::openDataset(config, "test")->size(), 20);
+  EXPECT_EQ(gan::data::openDataset(config, gan::DataSplit::Train)->size(), 10);
+  EXPECT_EQ(gan::data::openDataset(config, gan::DataSplit::Test)->size(), 20);
   config.limit = 0;
-  EXPECT_EQ(gan::data::openDataset(config, "train")->size(), 96);
+  EXPECT_EQ(gan::data::openDataset(config, gan::DataSplit::Train)->size(), 96);
 }
 
 }  // namespace

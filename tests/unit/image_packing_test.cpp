@@ -170,10 +170,10 @@ TEST(ImageConform, ShrinkingUsesTheWidenedTriangleFilter) {
 }
 
 TEST(ImageConform, OptionTextsAreParsedOrNamed) {
-  EXPECT_EQ(parsePackedColor("rgba", "--color"), PackedColor::Rgba);
-  EXPECT_NE(errorMessageOf([] { parsePackedColor("cmyk", "--color"); }).find("--color must be gray | rgb | rgba"),
+  EXPECT_EQ(gan::parseOptionValue<PackedColor>("rgba", "--color"), PackedColor::Rgba);
+  EXPECT_NE(errorMessageOf([] { gan::parseOptionValue<PackedColor>("cmyk", "--color"); }).find("--color must be one of gray | rgb | rgba"),
             std::string::npos);
-  EXPECT_NE(errorMessageOf([] { parseSquareFit("stretch", "--fit"); }).find("--fit"), std::string::npos);
+  EXPECT_NE(errorMessageOf([] { gan::parseOptionValue<SquareFit>("stretch", "--fit"); }).find("--fit"), std::string::npos);
   uint8_t rgb[3];
   parseBackground("#10ff80", "--background", rgb);
   EXPECT_EQ(rgb[0], 16);

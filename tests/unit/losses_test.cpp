@@ -62,7 +62,7 @@ TEST(Losses, HingeByHand) {
   gan::train::discriminatorLoss(GanLoss::Hinge, logits.unsqueeze(1), torch::full({2, 1}, -5.0)).backward();
   EXPECT_EQ(logits.grad()[0].item<double>(), 0.0);
   EXPECT_LT(logits.grad()[1].item<double>(), 0.0);
-  EXPECT_EQ(gan::train::parseGanLoss("hinge"), GanLoss::Hinge);
+  EXPECT_EQ(gan::parseOptionValue<GanLoss>("hinge", "--train.loss"), GanLoss::Hinge);
 }
 
 TEST(Losses, StableForExtremeLogits) {
@@ -87,7 +87,7 @@ TEST(Losses, WassersteinCriticAndGenerator) {
   EXPECT_TRUE(torch::allclose(real.grad(), torch::full({3, 1}, -1.0 / 3)));
   EXPECT_TRUE(torch::allclose(fake.grad(), torch::full({3, 1}, 1.0 / 3)));
   EXPECT_NEAR(gan::train::generatorLoss(GanLoss::WganGp, fake).item<double>(), 1.8 / 3, 1e-6);
-  EXPECT_EQ(gan::train::parseGanLoss("wgan-gp"), GanLoss::WganGp);
+  EXPECT_EQ(gan::parseOptionValue<GanLoss>("wgan-gp", "--train.loss"), GanLoss::WganGp);
 }
 
 // A linear critic D(x) = w.x + b has input gradient w everywhere, so both penalties have closed

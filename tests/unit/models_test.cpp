@@ -42,9 +42,8 @@ TEST(Models, SameSeedSameWeights) {
 }
 
 TEST(Models, UnknownArchitectureIsAnError) {
-  gan::ModelConfig config;
-  config.arch = "transformer";
-  EXPECT_THROW(gan::models::buildGanNetworks(config, 784), gan::Error);
+  // A typed --model.arch cannot hold an unknown name: the name is refused where it is parsed.
+  EXPECT_THROW(gan::parseOptionValue<gan::ModelArch>("transformer", "--model.arch"), gan::Error);
 }
 
 }  // namespace
@@ -66,7 +65,7 @@ int64_t countOf(torch::nn::Module& module, const std::string& fragment) {
 
 TEST(Models, DcganFor28x28GrayAnd32x32Rgb) {
   gan::ModelConfig config;
-  config.arch = "dcgan";
+  config.arch = gan::ModelArch::Dcgan;
   config.width = 8;
   for (auto [channels, side] : {std::pair<int64_t, int64_t>{1, 28}, {3, 32}}) {
     auto nets = gan::models::buildGanNetworks(config, imageInputs(channels, side));
@@ -83,7 +82,7 @@ TEST(Models, DcganFor28x28GrayAnd32x32Rgb) {
 
 TEST(Models, WidthScalesTheChannels) {
   gan::ModelConfig narrow, wide;
-  narrow.arch = wide.arch = "dcgan";
+  narrow.arch = wide.arch = gan::ModelArch::Dcgan;
   narrow.width = 4;
   wide.width = 16;
   auto count = [](const std::shared_ptr<gan::models::Discriminator>& d) {
@@ -97,9 +96,9 @@ TEST(Models, WidthScalesTheChannels) {
 
 TEST(Models, BatchNormPolicyAddsNormalisationExceptUnderAGradientPenalty) {
   gan::ModelConfig config;
-  config.arch = "dcgan";
+  config.arch = gan::ModelArch::Dcgan;
   config.width = 4;
-  config.batchnorm = "local";
+  config.batchnorm = gan::BatchNormPolicy::Local;
   auto inputs = imageInputs(1, 28);
   auto nets = gan::models::buildGanNetworks(config, inputs);
   EXPECT_GT(countOf(*nets.generator, "bn"), 0);
@@ -110,13 +109,13 @@ TEST(Models, BatchNormPolicyAddsNormalisationExceptUnderAGradientPenalty) {
   EXPECT_GT(countOf(*penalised.generator, "bn"), 0);
   EXPECT_EQ(countOf(*penalised.discriminator, "bn"), 0);
   EXPECT_FALSE(penalised.discriminator->usesBatchStatistics());
-  config.batchnorm = "sync";  // needs a communicator
+  config.batchnorm = gan::BatchNormPolicy::Sync;  // needs a communicator
   EXPECT_THROW(gan::models::buildGanNetworks(config, imageInputs(1, 28)), gan::Error);
 }
 
 TEST(Models, Mlp2dHasThreeHiddenLayersAndAnUnboundedOutput) {
   gan::ModelConfig config;
-  config.arch = "mlp2d";
+  config.arch = gan::ModelArch::Mlp2d;
   config.hidden_dim = 16;
   config.latent_dim = 4;
   auto nets = gan::models::buildGanNetworks(config, 2);
@@ -131,7 +130,7 @@ TEST(Models, Mlp2dHasThreeHiddenLayersAndAnUnboundedOutput) {
 
 TEST(Models, DcganRejectsPointsAndOddShapes) {
   gan::ModelConfig config;
-  config.arch = "dcgan";
+  config.arch = gan::ModelArch::Dcgan;
   NetworkInputs points;
   points.sample_shape = {2};
   EXPECT_THROW(gan::models::buildGanNetworks(config, points), gan::Error);
@@ -140,9 +139,9 @@ TEST(Models, DcganRejectsPointsAndOddShapes) {
 
 TEST(Models, SamplingLeavesTrainingModeAndGradientsAlone) {
   gan::ModelConfig config;
-  config.arch = "dcgan";
+  config.arch = gan::ModelArch::Dcgan;
   config.width = 4;
-  config.batchnorm = "local";
+  config.batchnorm = gan::BatchNormPolicy::Local;
   auto nets = gan::models::buildGanNetworks(config, imageInputs(1, 28));
   const auto samples = gan::models::generateSamples(*nets.generator, torch::randn({4, 100}));
   EXPECT_FALSE(samples.requires_grad());

@@ -137,7 +137,7 @@ TEST(PackedFile, MnistFormatPacksToTheSamePixelsAndLabels) {
   auto labels = gan::test_support::idxBytes({5}, 0x08, 0);
   for (uint8_t label : {3, 1, 4, 1, 5}) labels.push_back(label);
   gan::test_support::writeBytes(dir + "/train-labels-idx1-ubyte", labels);
-  gan::data::packMnistFormat(dir, "train", dir + "/train.gpk");
+  gan::data::packMnistFormat(dir, gan::DataSplit::Train, dir + "/train.gpk");
   const auto file = PackedFile::open(dir + "/train.gpk");
   const auto images = gan::data::readIdxFile(dir + "/train-images-idx3-ubyte.gz");
   ASSERT_EQ(file->count(), 5u);

@@ -4,9 +4,9 @@
 
 #include "comm/local_communicator.h"
 #include "common/error.h"
-#include "data/gaussian_mixture.h"
+#include "datasets/gaussian_mixture.h"
 #include "eval/quality_evaluator.h"
-#include "unit/recording_communicator.h"
+#include "support/identical_replicas_communicator.h"
 #include "support/error_message.h"
 
 namespace {
@@ -31,7 +31,7 @@ class ScriptedGenerator final : public models::Generator {
 
 Config ringConfig() {
   Config config;
-  config.data.name = "ring8";
+  config.data.name = gan::DataSetName::Ring8;
   config.eval.samples = 2000;
   return config;
 }
@@ -39,7 +39,7 @@ Config ringConfig() {
 eval::Measurements evaluate(const Config& config, double spread, bool collapsed) {
   comm::LocalCommunicator alone;
   auto evaluator = eval::createEvaluator(config, alone, torch::kCPU);
-  const auto ring = data::GaussianMixtureDataset::named("ring8");
+  const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   ScriptedGenerator generator(ring.modes(), spread, collapsed);
   return evaluator->evaluate(generator, 3, 11);
 }
@@ -71,10 +71,10 @@ TEST(QualityEvaluator, BlurredGeneratorHasFewHighQualitySamples) {
 
 TEST(QualityEvaluator, CountsAreSummedAcrossRanks) {
   // Two identical replicas each count their half: the sum must still describe 2000 samples.
-  test_support::RecordingCommunicator two(2);
+  test_support::IdenticalReplicasCommunicator two(2);
   Config config = ringConfig();
   auto evaluator = eval::createEvaluator(config, two, torch::kCPU);
-  const auto ring = data::GaussianMixtureDataset::named("ring8");
+  const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   ScriptedGenerator generator(ring.modes(), 0.02, false);
   const auto m = evaluator->evaluate(generator, 3, 11);
   EXPECT_EQ(two.calls.size(), 1u);  // one reduction of all counts

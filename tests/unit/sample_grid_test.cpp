@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "outputs/sample_grid.h"
+#include "render/sample_grid.h"
 
 namespace {
 
@@ -10,7 +10,7 @@ TEST(SampleGrid, LayoutAndScaling) {
   auto samples = torch::full({64, 28 * 28}, -1.0f);
   samples[0].fill_(1.0f);   // top-left cell white
   samples[63].fill_(0.0f);  // bottom-right cell mid-gray
-  const auto image = gan::outputs::makeSampleGrid(samples, 28, 28, 8, 8);
+  const auto image = gan::render::makeSampleGrid(samples, 28, 28, 8, 8);
   EXPECT_EQ(image.width, 8 * 28 + 9 * 2);
   EXPECT_EQ(image.height, 8 * 28 + 9 * 2);
   EXPECT_EQ(image.pixels[2 * image.width + 2], 255);                    // first pixel of cell 0
@@ -22,42 +22,43 @@ TEST(SampleGrid, LayoutAndScaling) {
 
 TEST(SampleGrid, PngRoundTrip) {
   auto samples = torch::rand({4, 6}) * 2 - 1;
-  const auto image = gan::outputs::makeSampleGrid(samples, 2, 3, 2, 2);
+  const auto image = gan::render::makeSampleGrid(samples, 2, 3, 2, 2);
   const std::string path = ::testing::TempDir() + "/grid.png";
-  gan::outputs::writePng(path, image);
-  const auto back = gan::outputs::readPng(path);
+  gan::render::writePng(path, image);
+  const auto back = gan::render::readPng(path);
   EXPECT_EQ(back.width, image.width);
   EXPECT_EQ(back.height, image.height);
   EXPECT_EQ(back.pixels, image.pixels);
 }
 
 TEST(SampleGrid, WrongCountIsAnError) {
-  EXPECT_THROW(gan::outputs::makeSampleGrid(torch::zeros({10, 784}), 28, 28, 8, 8), gan::Error);
-  EXPECT_THROW(gan::outputs::readPng("/nonexistent.png"), gan::Error);
+  EXPECT_THROW(gan::render::makeSampleGrid(torch::zeros({10, 784}), 28, 28, 8, 8), gan::Error);
+  EXPECT_THROW(gan::render::readPng("/nonexistent.png"), gan::Error);
 }
 
 }  // namespace
 
-#include "outputs/scatter_plot.h"
+#include "datasets/gaussian_mixture.h"
+#include "render/scatter_plot.h"
 
 namespace {
 
 TEST(SampleGrid, ColourImagesAreInterleavedFromChannelMajorRows) {
   // One 2x2 RGB image, channel-major: red plane all white, green mid, blue black.
   auto sample = torch::cat({torch::full({4}, 1.0f), torch::zeros({4}), torch::full({4}, -1.0f)}).unsqueeze(0);
-  const auto image = gan::outputs::makeSampleGrid(sample, {3, 2, 2}, 1, 1);
+  const auto image = gan::render::makeSampleGrid(sample, {3, 2, 2}, 1, 1);
   EXPECT_EQ(image.channels, 3);
   const size_t first = size_t((2 * image.width + 2) * 3);  // first pixel of the cell, past the gutter
   EXPECT_EQ(image.pixels[first], 255);
   EXPECT_EQ(image.pixels[first + 1], 128);
   EXPECT_EQ(image.pixels[first + 2], 0);
-  EXPECT_THROW(gan::outputs::makeSampleGrid(sample, {2, 2, 3}, 1, 1), gan::Error);
+  EXPECT_THROW(gan::render::makeSampleGrid(sample, {2, 2, 3}, 1, 1), gan::Error);
 }
 
 TEST(ScatterPlot, PointsAreDarkAndModesRingedInRed) {
-  const auto ring = gan::data::GaussianMixtureDataset::named("ring8");
+  const auto ring = gan::data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   // One sample at the origin; the view is [-3, 3]^2 on 400 pixels.
-  const auto image = gan::outputs::makeScatterPlot(torch::zeros({1, 2}), ring);
+  const auto image = gan::render::makeScatterPlot(torch::zeros({1, 2}), *ring.mixtureModes());
   ASSERT_EQ(image.channels, 3);
   const auto pixel = [&](int x, int y) { return &image.pixels[size_t((y * image.width + x) * 3)]; };
   const int centre = 200;  // (0 + 3) * 399 / 6 = 199.5, drawn at 200 and 201

@@ -83,7 +83,7 @@ TEST(TrainerFeatures, ReplicatedStateListsWeightsOptimizerStepCountAndEma) {
 TEST(TrainerFeatures, WganGpNeedsMixingWeightsAndTrains) {
   comm::LocalCommunicator alone;
   Config config = smallTrainerConfig();
-  config.train.loss = "wgan-gp";
+  config.train.loss = gan::GanLoss::WganGp;
   auto trainer = buildSmallTrainer(config, alone);
   EXPECT_THROW(trainer->step(batches(1, false), 0), Error);
   const auto d_before = trainer->discriminatorState().parameters().values().clone();
@@ -206,9 +206,9 @@ namespace {
 TEST(TrainerFeatures, GradientPenaltyRefusesABatchNormalisedDiscriminator) {
   gan::comm::LocalCommunicator alone;
   gan::ModelConfig model;
-  model.arch = "mlp2d";
+  model.arch = gan::ModelArch::Mlp2d;
   model.hidden_dim = 8;
-  model.batchnorm = "local";
+  model.batchnorm = gan::BatchNormPolicy::Local;
   gan::models::NetworkInputs inputs;
   inputs.sample_shape = {2};
   gan::train::TrainerOptions options;

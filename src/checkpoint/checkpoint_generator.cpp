@@ -1,0 +1,45 @@
+#include "checkpoint/checkpoint_generator.h"
+
+
+#include "comm/local_communicator.h"
+#include "checkpoint/format/state.h"
+#include "common/error.h"
+#include "checkpoint/checkpoint.h"
+#include "train/trainer_setup.h"
+#include "data/latent_noise.h"
+#include "datasets/noise_tensors.h"
+
+namespace gan::checkpoint {
+CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir) {
+  const auto verified = verifyCheckpoint(checkpoint_dir);
+  const auto& state = verified.state;
+  CheckpointGenerator result;
+  // The recorded configuration passes the same validation (limits on sizes included) as a
+  // command line before anything is built from it.
+  result.config = configFromCheckpointState(state, checkpoint_dir);
+  GAN_CHECK(state.contains("sample_shape"), checkpoint_dir, "/state.json: no 'sample_shape' (written by an older gan_dist?)");
+  try {
+    result.sample_shape = state["sample_shape"].get<std::vector<int64_t>>();
+  } catch (const nlohmann::json::exception&) {
+    GAN_FAIL(checkpoint_dir, "/state.json: 'sample_shape' is not a list of integers");
+  }
+  if (result.sample_shape.size() == 2) result.sample_shape.insert(result.sample_shape.begin(), 1);  // version 1: gray {H, W}
+  GAN_CHECK(result.sample_shape.size() == 1 || result.sample_shape.size() == 3, checkpoint_dir,
+            "/state.json: 'sample_shape' must be {features} or {channels, height, width}");
+  for (int64_t extent : result.sample_shape) {
+    GAN_CHECK(extent >= 1 && extent <= 4096, checkpoint_dir, "/state.json: 'sample_shape' extent ", extent,
+              " is outside 1 to 4096");
+  }
+
+  // The full trainer is the one place that knows the checkpoint layout; a local one is cheap.
+  comm::LocalCommunicator local;
+  auto trainer = train::buildTrainer(result.config, result.sample_shape, local, torch::kCPU);
+  const auto contents = loadCheckpoint(verified, *trainer);
+  result.from_ema = trainer->hasEma() && contents.ema_restored;
+  result.generator = std::dynamic_pointer_cast<models::Generator>(trainer->samplingGenerator().shared_from_this());
+  result.latent_dim = result.config.model.latent_dim;
+  result.step = contents.position.step;
+  return result;
+}
+
+}  // namespace gan::checkpoint

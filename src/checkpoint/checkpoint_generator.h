@@ -1,0 +1,29 @@
+// Sampling from a trained generator: what gan_sample does with a checkpoint.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/config.h"
+#include "models/gan_networks.h"
+
+namespace gan::checkpoint {
+
+struct CheckpointGenerator {
+  std::shared_ptr<models::Generator> generator;  // the EMA of G when the run kept one
+  bool from_ema = false;
+  Config config;                      // the run's configuration, as the checkpoint records it
+  std::vector<int64_t> sample_shape;  // {C, H, W} or {features}
+  int64_t latent_dim = 0;
+  int64_t step = 0;
+};
+
+// Verifies the checkpoint and rebuilds its generator (the EMA when present) from its config.
+CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir);
+
+
+}  // namespace gan::checkpoint

@@ -1,0 +1,165 @@
+#include "checkpoint/resume.h"
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/log.h"
+
+namespace gan::checkpoint {
+namespace fs = std::filesystem;
+namespace {
+
+// Options whose change alters the training trajectory: resuming with another value is no longer
+// the same run. Output intervals, threads, timeouts, the data's location and the per-rank batch
+// (the global batch is kept) are free to change.
+const char* const kTrajectoryOptions[] = {
+    "data.name",       "data.limit",  "data.resolution", "data.color", "data.fit", "data.background",
+    "model.arch",  "model.latent_dim", "model.hidden_dim", "model.width",
+    "model.batchnorm", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
+    "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
+    "train.ema_halflife_k", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
+    "train.seed", "comm.compress", "comm.powersgd_rank", "comm.powersgd_warmup_steps",
+    "comm.overlap_next_step"};
+
+// What a checkpoint written before an option existed implies for it: the behaviour of the
+// versions that wrote it (D's update as one fused pass, PowerSGD from the first step).
+const std::map<std::string, std::string> kImpliedWhenAbsent = {{"comm.overlap_next_step", "false"},
+                                                                {"comm.powersgd_warmup_steps", "0"}};
+
+// Refusing a resume is a decision, not damage: it must not fall back to an older checkpoint.
+class ResumeRefused : public Error {
+ public:
+  using Error::Error;
+};
+
+// Compares the trajectory options the checkpoint recorded with this run's; refuses a change
+// (one line naming each option and both values) unless --output.resume_changes=allow.
+void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& checkpoint) {
+  const auto recorded = checkpoint.state.find("config");
+  if (recorded == checkpoint.state.end() || !recorded->is_object()) return;
+  std::map<std::string, std::string> now;
+  for (const auto& [key, value] : config.entries()) now[key] = value;
+  std::string changes;
+  for (const char* option : kTrajectoryOptions) {
+    const auto before = recorded->find(option);
+    std::string value;
+    if (before != recorded->end() && before->is_string()) {
+      value = before->get<std::string>();
+    } else if (const auto implied = kImpliedWhenAbsent.find(option); implied != kImpliedWhenAbsent.end()) {
+      value = implied->second;
+    } else {
+      continue;
+    }
+    if (value == now[option]) continue;
+    const std::string change = std::string("--") + option + " " + value + " -> " + now[option];
+    if (config.output.resume_changes == ResumeChanges::Allow) log0f("resuming with a changed option: ", change);
+    changes += (changes.empty() ? "" : ", ") + change;
+  }
+  if (changes.empty() || config.output.resume_changes == ResumeChanges::Allow) return;
+  throw ResumeRefused(detail::concat(
+      "--output.resume: ", checkpoint.dir, " was trained with other settings (", changes,
+      "); resume with the same options, pass --output.resume_changes=allow to continue with the new ones, or "
+      "--output.resume=never to start over"));
+}
+
+// Rank 0 only: finds and loads the checkpoint to resume from.
+ResumePoint loadOnCoordinator(const Config& config, train::GanTrainer& trainer) {
+  ResumePoint point;
+  const std::string& mode = config.output.resume;
+  if (mode == "never") {
+    const auto moved = setAsidePreviousRun(RunDirectory(config.output.dir));
+    if (!moved.empty()) {
+      log0f("--output.resume=never: the previous run in ", config.output.dir, " was moved to ", moved,
+            " (nothing of it will be resumed or pruned)");
+    }
+    return point;
+  }
+  std::vector<std::string> candidates;
+  if (mode == "auto") {
+    candidates = listCheckpoints(RunDirectory(config.output.dir));
+    if (candidates.empty()) return point;
+  } else {
+    candidates = {mode};
+  }
+  std::string failures;
+  for (const auto& candidate : candidates) {
+    try {
+      const auto verified = verifyCheckpoint(candidate);
+      checkUnchangedTrajectory(config, verified);
+      const auto contents = loadCheckpoint(verified, trainer);
+      point.resumed = true;
+      point.position = contents.position;
+      point.checkpoint = candidate;
+      point.ema_restored = contents.ema_restored;
+      return point;
+    } catch (const ResumeRefused&) {
+      throw;
+    } catch (const std::exception& e) {
+      // Any failure to read the checkpoint (ours, LibTorch's, the file system's) is damage.
+      if (mode != "auto") {
+        if (dynamic_cast<const Error*>(&e) != nullptr) throw;
+        GAN_FAIL("--output.resume=", mode, ": cannot load (", e.what(), ")");
+      }
+      logWarning(std::string("cannot resume from ") + candidate + ": " + e.what() +
+                 "; falling back to the previous checkpoint");
+      failures += failures.empty() ? candidate : ", " + candidate;
+    }
+  }
+  GAN_FAIL("--output.resume=auto: no usable checkpoint in ", config.output.dir, "/checkpoints (damaged: ", failures,
+           "); move them away or pass --output.resume=never to start over");
+}
+
+}  // namespace
+
+std::string setAsidePreviousRun(const RunDirectory& run) {
+  const std::vector<fs::path> records = {run.checkpoints(), run.metrics(), run.samples(), run.tensorboard(),
+                                         run.report()};
+  if (std::none_of(records.begin(), records.end(), [](const fs::path& p) { return fs::exists(p); })) return {};
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "run_%Y%m%d-%H%M%S", std::gmtime(&now));
+  fs::path destination = run.previousRuns() / stamp;
+  for (int n = 2; fs::exists(destination); ++n) destination = run.previousRuns() / (std::string(stamp) + "_" + std::to_string(n));
+  try {
+    fs::create_directories(destination);
+    for (const auto& record : records) {
+      if (fs::exists(record)) fs::rename(record, destination / record.filename());
+    }
+  } catch (const fs::filesystem_error& e) {
+    GAN_FAIL("--output.resume=never: cannot set the previous run aside in ", destination.string(), " (",
+             e.code().message(), ")");
+  }
+  return destination.string();
+}
+
+ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, comm::Communicator& communicator) {
+  ResumePoint point;
+  if (communicator.rank() == 0) point = loadOnCoordinator(config, trainer);
+  // Whether it resumed, and where: the position in its serialised form (state.json's), so every
+  // field reaches every rank as rank 0 read it.
+  nlohmann::json message = {{"resumed", point.resumed}};
+  if (point.resumed) writePosition(point.position, message["position"]);
+  std::string text = message.dump();
+  int64_t length = static_cast<int64_t>(text.size());
+  communicator.broadcast({&length, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
+  text.resize(static_cast<size_t>(length));
+  communicator.broadcast({text.data(), text.size(), comm::ScalarType::UInt8, comm::MemorySpace::Host}, 0);
+  message = nlohmann::json::parse(text);
+  point.resumed = message.at("resumed").get<bool>();
+  if (!point.resumed) return point;
+  point.position = readPosition(message.at("position"), "the resume point from rank 0");
+  trainer.broadcastState();
+  if (trainer.hasPerRankState() && point.position.world_size != communicator.worldSize()) {
+    log0f("PowerSGD's error feedback restarts at zero: the checkpoint was written by ", point.position.world_size,
+          " ranks, this job has ", communicator.worldSize());
+  }
+  trainer.scatterPerRankState(point.position.world_size);
+  return point;
+}
+
+}  // namespace gan::checkpoint

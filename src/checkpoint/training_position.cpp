@@ -1,0 +1,66 @@
+#include "checkpoint/training_position.h"
+
+#include <cmath>
+
+#include "common/error.h"
+
+namespace gan::checkpoint {
+
+void writePosition(const TrainingPosition& position, nlohmann::json& json) {
+  json["step"] = position.step;
+  json["world_size"] = position.world_size;
+  json["global_batch"] = position.global_batch;
+  json["steps_per_epoch"] = position.steps_per_epoch;
+  json["epoch"] = position.steps_per_epoch > 0 ? position.step / position.steps_per_epoch : 0;
+  json["position_in_epoch"] = position.steps_per_epoch > 0 ? position.step % position.steps_per_epoch : 0;
+  json["seed"] = position.seed;
+  json["sample_shape"] = position.sample_shape;
+  if (position.ada) {
+    const auto& ada = *position.ada;
+    json["ada"] = {{"p", ada.state.p},
+                   {"sign_sum", ada.state.sign_sum},
+                   {"count", ada.state.count},
+                   {"last_rt", ada.state.last_rt},
+                   {"pending", ada.pending},
+                   {"pending_sign_sum", ada.pending_sign_sum},
+                   {"pending_rows", ada.pending_rows}};
+  }
+}
+
+TrainingPosition readPosition(const nlohmann::json& json, const std::string& source) {
+  TrainingPosition position;
+  try {
+    position.step = json.at("step").get<int64_t>();
+    position.world_size = json.at("world_size").get<int>();
+    position.global_batch = json.at("global_batch").get<int64_t>();
+    position.steps_per_epoch = json.at("steps_per_epoch").get<int64_t>();
+    position.seed = json.at("seed").get<int64_t>();
+    position.sample_shape = json.at("sample_shape").get<std::vector<int64_t>>();
+    GAN_CHECK(position.step >= 0 && position.world_size >= 1 && position.global_batch >= 1 &&
+                  position.steps_per_epoch >= 0,
+              source, ": impossible position (step ", position.step, ", world size ", position.world_size,
+              ", global batch ", position.global_batch, ")");
+    if (const auto ada = json.find("ada"); ada != json.end()) {
+      AdaCheckpoint restored;
+      restored.state.p = ada->at("p").get<double>();
+      restored.state.sign_sum = ada->at("sign_sum").get<int64_t>();
+      restored.state.count = ada->at("count").get<int64_t>();
+      restored.state.last_rt = ada->at("last_rt").get<double>();
+      restored.pending = ada->at("pending").get<bool>();
+      restored.pending_sign_sum = ada->at("pending_sign_sum").get<int64_t>();
+      restored.pending_rows = ada->at("pending_rows").get<int64_t>();
+      GAN_CHECK(restored.state.p >= 0 && restored.state.p <= 1 && restored.state.count >= 0 &&
+                    std::abs(restored.state.sign_sum) <= restored.state.count && restored.pending_rows >= 0 &&
+                    std::abs(restored.pending_sign_sum) <= restored.pending_rows &&
+                    std::abs(restored.state.last_rt) <= 1,
+                source, ": impossible augmentation state (p ", restored.state.p, ", ", restored.state.sign_sum,
+                " signs over ", restored.state.count, " images)");
+      position.ada = restored;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    GAN_FAIL(source, ": malformed (", e.what(), ")");
+  }
+  return position;
+}
+
+}  // namespace gan::checkpoint

@@ -1,0 +1,47 @@
+// Where training stands, and its one serialiser. The data order, the noise and the augmentations'
+// choices are functions of (seed, step), so these numbers are the whole RNG state: no generator
+// state needs saving. state.json holds the position in this form, and a resume hands it from
+// rank 0 to every rank in the same form.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "train/ada_controller.h"
+
+namespace gan::checkpoint {
+
+// Adaptive augmentation's state at a checkpoint: its strength and what it gathered towards the
+// next adjustment, plus the global sums of the checkpoint's own step, which were reduced but not
+// yet acted on (the step agreement acts one boundary later), so a resumed run moves p exactly
+// as the uninterrupted one.
+struct AdaCheckpoint {
+  train::AdaState state;
+  bool pending = false;  // false when the checkpoint's step had no reduction (none happened yet)
+  int64_t pending_sign_sum = 0;
+  int64_t pending_rows = 0;
+};
+
+struct TrainingPosition {
+  int64_t step = 0;  // completed training steps
+  int world_size = 1;
+  int64_t global_batch = 0;
+  int64_t steps_per_epoch = 0;
+  int64_t seed = 0;
+  std::vector<int64_t> sample_shape;  // e.g. {1, 28, 28}; {2} for points
+  std::optional<AdaCheckpoint> ada;   // runs with adaptive augmentation
+};
+
+// The position's fields (step, world_size, global_batch, steps_per_epoch, epoch,
+// position_in_epoch, seed, sample_shape, ada) added to `json`. Doubles are written with enough
+// digits to read back bit for bit.
+void writePosition(const TrainingPosition& position, nlohmann::json& json);
+// Reads what writePosition wrote, as untrusted input: throws gan::Error naming `source` for a
+// missing field or an impossible value.
+TrainingPosition readPosition(const nlohmann::json& json, const std::string& source);
+
+}  // namespace gan::checkpoint

@@ -1,0 +1,36 @@
+#include "datasets/noise_tensors.h"
+
+#include "data/latent_noise.h"
+
+namespace gan::data {
+namespace {
+// copy=true: the tensor must own its memory once `values` goes out of scope.
+torch::Tensor ownedTensor(std::vector<float>& values, torch::IntArrayRef shape, const torch::Device& device) {
+  return torch::from_blob(values.data(), shape, torch::kFloat32).to(device, /*non_blocking=*/false, /*copy=*/true);
+}
+}  // namespace
+
+torch::Tensor latentNoiseTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows, int64_t latent_dim,
+                                const torch::Device& device) {
+  auto noise = latentNoiseRows(seed, step, first_row, rows, latent_dim);
+  return ownedTensor(noise, {rows, latent_dim}, device);
+}
+
+torch::Tensor mixingWeightTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
+                                 const torch::Device& device) {
+  auto weights = mixingWeightRows(seed, step, first_row, rows);
+  return ownedTensor(weights, {rows}, device);
+}
+
+torch::Tensor samplingNoise(int64_t seed, int64_t n, int64_t latent_dim) {
+  return latentNoiseTensor(static_cast<uint64_t>(seed), kSamplingNoiseStep, 0, n, latent_dim);
+}
+
+torch::Tensor interpolationNoise(int64_t seed, int64_t rows, int64_t steps, int64_t latent_dim) {
+  auto ends = samplingNoise(seed, 2 * rows, latent_dim).view({rows, 2, latent_dim});
+  auto t = torch::linspace(0, 1, steps).view({1, steps, 1});
+  auto from = ends.select(1, 0).unsqueeze(1), to = ends.select(1, 1).unsqueeze(1);
+  return (from * (1 - t) + to * t).reshape({rows * steps, latent_dim});
+}
+
+}  // namespace gan::data

@@ -1,0 +1,46 @@
+#include "resilience/fault_injection.h"
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <cstdlib>
+
+#include "common/error.h"
+
+namespace gan::resilience {
+namespace {
+// "A:B" -> (A, B); throws naming the variable on anything else.
+void readPair(const char* variable, int64_t& first, int64_t& second) {
+  const char* value = std::getenv(variable);
+  if (value == nullptr) return;
+  long long a = 0, b = 0;
+  char tail = 0;
+  GAN_CHECK(std::sscanf(value, "%lld:%lld%c", &a, &b, &tail) == 2, variable, " must look like A:B, got '", value, "'");
+  first = a;
+  second = b;
+}
+}  // namespace
+
+FaultPlan FaultPlan::fromEnvironment() {
+  FaultPlan plan;
+  int64_t a = -1, b = -1;
+  readPair("GAN_DIST_FAULT_NAN_AT", a, b);
+  plan.nan_rank = int(a), plan.nan_step = b;
+  a = b = -1;
+  readPair("GAN_DIST_FAULT_HANG_AT", a, b);
+  plan.hang_rank = int(a), plan.hang_step = b;
+  a = b = -1;
+  readPair("GAN_DIST_FAULT_KILL_IN_CHECKPOINT", a, b);
+  plan.kill_checkpoint_step = a, plan.kill_after_files = int(b);
+  return plan;
+}
+
+std::function<void()> FaultPlan::checkpointFileHook(int64_t step) const {
+  if (step != kill_checkpoint_step || kill_after_files < 0) return {};
+  auto files_written = std::make_shared<int>(0);
+  return [files_written, kill_after = kill_after_files] {
+    if (++*files_written == kill_after) std::raise(SIGKILL);
+  };
+}
+
+}  // namespace gan::resilience

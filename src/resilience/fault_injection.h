@@ -1,0 +1,31 @@
+// Fault injection for the fault-tolerance tests, driven by environment variables so a test
+// can break a real run without a special build (steps counted from 1, as in the logs). main()
+// reads the plan and hands it to the run; nothing deeper reads the environment.
+//   GAN_DIST_FAULT_NAN_AT=R:S               rank R's real batch of step S becomes NaN
+//   GAN_DIST_FAULT_HANG_AT=R:S              rank R stops responding at step S
+//   GAN_DIST_FAULT_KILL_IN_CHECKPOINT=S:K   SIGKILL after the K-th file of the step-S checkpoint
+// Unset (the normal case) they cost one check per step.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace gan::resilience {
+
+struct FaultPlan {
+  int nan_rank = -1;
+  int64_t nan_step = -1;
+  int hang_rank = -1;
+  int64_t hang_step = -1;
+  int64_t kill_checkpoint_step = -1;
+  int kill_after_files = -1;
+
+  static FaultPlan fromEnvironment();
+  bool nanAt(int rank, int64_t step) const { return rank == nan_rank && step == nan_step; }
+  bool hangAt(int rank, int64_t step) const { return rank == hang_rank && step == hang_step; }
+  // For writeCheckpoint at `step`: SIGKILL once the planned number of files is written; empty
+  // when no kill is planned for that step.
+  std::function<void()> checkpointFileHook(int64_t step) const;
+};
+
+}  // namespace gan::resilience

@@ -1,0 +1,417 @@
+#include "run/training_run.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/run_directory.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_schedule.h"
+#include "resilience/hang_report.h"
+#include "checkpoint/resume.h"
+#include "run/run_observer.h"
+#include "recording/run_recorder.h"
+#include "recording/run_report.h"
+#include "run/step_agreement.h"
+#include "run/step_inputs.h"
+#include "train/trainer_setup.h"
+#include "resilience/watchdog.h"
+#include "datasets/open_dataset.h"
+#include "datasets/gaussian_mixture.h"
+#include "data/latent_noise.h"
+#include "datasets/noise_tensors.h"
+#include "data/sample_order.h"
+#include "eval/quality_evaluator.h"
+#include "models/gan_networks.h"
+#include "render/sample_grid.h"
+#include "render/scatter_plot.h"
+#include "train/ada_controller.h"
+#include "train/gan_trainer.h"
+#include "train/replica_check.h"
+
+namespace gan::run {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Periodic duties also fall on the last step, so a run always ends with them done.
+bool due(int64_t every, int64_t done, int64_t last) { return every > 0 && (done % every == 0 || done == last); }
+
+const char* signalName(int signal_number) {
+  switch (signal_number) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGUSR1: return "SIGUSR1";
+    default: return "a signal";
+  }
+}
+
+// The progress picture always uses the same noise, so pictures of different steps compare:
+// an 8x8 grid for images, a scatter plot over the true modes for 2-D points.
+render::Image8 progressPicture(train::GanTrainer& trainer, const data::Dataset& dataset, const torch::Tensor& noise) {
+  const auto samples = models::generateSamples(trainer.samplingGenerator(), noise);
+  if (dataset.isImage()) return render::makeSampleGrid(samples, dataset.sampleShape(), 8, 8);
+  const auto modes = dataset.mixtureModes();
+  GAN_CHECK(modes.has_value(), dataset.description(), ": 2-D samples need a mixture's modes to be drawn against");
+  return render::makeScatterPlot(samples, *modes);
+}
+
+// Per-rank batch that keeps a resumed run on the checkpoint's global batch.
+int64_t perRankBatch(const Config& config, const checkpoint::ResumePoint& resume, int world) {
+  if (!resume.resumed || resume.position.global_batch == config.train.batch_size * world) {
+    return config.train.batch_size;
+  }
+  const int64_t global = resume.position.global_batch;
+  GAN_CHECK(global % world == 0, "the checkpoint was trained with a global batch of ", global, " (",
+            resume.position.world_size, " ranks); ", world, " ranks cannot split it evenly. Resume on a world size that divides ",
+            global, ", or pass --output.resume=never");
+  log0f("resuming a ", resume.position.world_size, "-rank run on ", world, " ranks: ", global / world,
+        " samples per rank keep the global batch at ", global);
+  return global / world;
+}
+
+// One rank's training job, from set-up to the last step. run() reads as the algorithm; each
+// duty around the step (guarding, recording, checkpointing, agreeing to stop) is a method.
+class TrainingLoop {
+ public:
+  TrainingLoop(const Config& config, comm::Communicator& communicator, const torch::Device& device,
+               const RunEnvironment& environment);
+  RunSummary run();
+
+ private:
+  // Set-up: resume, the data order of the (possibly resumed) global batch, the evaluator.
+  // Returns false when there is nothing left to train.
+  bool prepare();
+  // ADA's controller, continuing from the checkpoint's state when resumed.
+  void startAdaptiveAugmentation(const checkpoint::ResumePoint& resume);
+  // This rank's inputs of `step`, with the injected faults that alter them.
+  std::vector<train::DiscriminatorBatch> assembleInputs(int64_t step);
+  // The injected hang of step `done`, if any: this rank stops responding.
+  void hangIfInjected(int64_t done);
+  void guardAgainstNonFinite(const train::StepOutputs& outputs, int64_t done);
+  void recordStep(const train::StepOutputs& outputs, int64_t step);
+  void recordPicture(int64_t done);
+  void evaluate(int64_t done);
+  void checkpoint(int64_t done);
+  // The step boundary: sends this step's flags and sums, acts on the previous step's (ADA moves
+  // p) and returns the agreed decisions.
+  StepDecisions stepBoundary(int64_t done, const train::StepOutputs& outputs);
+  // The watchdog's action: something ran past --comm.timeout_s. Leaves this rank's record of
+  // collectives, prints the verdict when it is this rank's to print, ends the job.
+  [[noreturn]] void endOnHang(const std::string& report);
+
+  const Config& config_;
+  comm::Communicator& communicator_;
+  const torch::Device device_;
+  const RunEnvironment& environment_;
+  const int rank_;
+  const int world_;
+  const bool rank0_;
+  const RunDirectory run_dir_;
+  const Clock::time_point started_ = Clock::now();
+  RunSummary summary_;
+
+  std::unique_ptr<data::Dataset> dataset_;
+  resilience::Watchdog watchdog_;
+  RunObserver observer_;
+  StepAgreement agreement_;
+  std::unique_ptr<train::GanTrainer> trainer_;
+  std::unique_ptr<data::GlobalSampleOrder> order_;
+  std::unique_ptr<eval::QualityEvaluator> evaluator_;
+  std::unique_ptr<recording::RunRecorder> recorder_;  // rank 0 only
+  std::optional<train::AdaController> ada_;  // adaptive augmentation, when enabled
+  StepInputSettings input_settings_;
+  data::BatchRows rows_{};
+  checkpoint::TrainingPosition position_;
+  torch::Tensor picture_noise_;
+  int64_t first_step_ = 0;
+  int64_t global_batch_ = 0;
+  // Each step's inputs; the next step's assembled during G's reduction when the trainer overlaps.
+  StepInputQueue inputs_{[this](int64_t step) { return assembleInputs(step); }};
+
+  int64_t skipped_updates_ = 0;
+  int64_t consecutive_bad_ = 0;
+  checkpoint::CheckpointSchedule checkpoints_;
+};
+
+TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicator, const torch::Device& device,
+                           const RunEnvironment& environment)
+    : config_(config),
+      communicator_(communicator),
+      device_(device),
+      environment_(environment),
+      rank_(communicator.rank()),
+      world_(communicator.worldSize()),
+      rank0_(rank_ == 0),
+      run_dir_(config.output.dir),
+      dataset_(data::openDataset(config.data, DataSplit::Train)),
+      watchdog_(config.comm.timeout_s, rank_, [this](const std::string& report) { endOnHang(report); },
+                environment.collectives),
+      observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
+      agreement_(communicator, environment.stop_request),
+      checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600) {
+  // Hang records are evidence of this run only: a new start clears what an earlier one left.
+  if (rank0_) {
+    std::error_code ignored;
+    std::filesystem::remove_all(run_dir_.hangRecords(), ignored);
+  }
+  log0f("data: ", dataset_->description());
+  trainer_ = train::buildTrainer(config_, dataset_->sampleShape(), communicator_, device_);
+  trainer_->setObserver(&observer_);
+  observer_.phase("start-up broadcast", [&] { trainer_->broadcastState(); });
+  auto& g = trainer_->generatorState();
+  auto& d = trainer_->discriminatorState();
+  log0f("model: G ", g.parameters().numel(), " parameters, D ", d.parameters().numel(),
+        " parameters; gradient buckets: G ", g.buckets().bucketCount(), ", D ", d.buckets().bucketCount(),
+        trainer_->hasEma() ? "; samples and evaluations use the EMA of G" : "");
+  for (train::NetworkState* network : trainer_->networkStates()) {
+    const std::string reduction = network->buckets().reduction().describe();
+    if (!reduction.empty()) log0f("gradients of ", network->name(), ": ", reduction);
+  }
+  if (trainer_->overlapsNextStep()) {
+    log0f("D's real and generated halves run as separate passes; the next step's real half overlaps G's "
+          "reduction (--comm.overlap_next_step)");
+  } else if (config_.comm.overlap_next_step) {
+    log0f("--comm.overlap_next_step has no effect here: D's real half depends on more than D's weights and the "
+          "real batch (batch norm in D, ADA or WGAN-GP)");
+  }
+}
+
+bool TrainingLoop::prepare() {
+  checkpoint::ResumePoint resume;
+  observer_.phase("resume", [&] { resume = checkpoint::resumeIfRequested(config_, *trainer_, communicator_); });
+  first_step_ = resume.resumed ? resume.position.step : 0;
+  if (resume.resumed) log0f("resumed from ", resume.checkpoint, " at step ", first_step_);
+  if (resume.resumed && trainer_->hasEma() && !resume.ema_restored) {
+    log0f("the checkpoint holds no EMA of G: the average restarts from G's weights");
+  }
+  if (first_step_ >= config_.train.max_steps) {
+    log0f("nothing to train: the checkpoint is at step ", first_step_, " and --train.max_steps is ",
+          config_.train.max_steps, " (raise it to continue, or start over with --output.resume=never or another "
+          "--output.dir)");
+    summary_.steps = first_step_;
+    summary_.last_checkpoint = resume.checkpoint;
+    return false;
+  }
+
+  const int64_t per_rank = perRankBatch(config_, resume, world_);
+  global_batch_ = per_rank * world_;
+  order_ = std::make_unique<data::GlobalSampleOrder>(dataset_->size(), global_batch_,
+                                                     static_cast<uint64_t>(config_.train.seed));
+  input_settings_ = StepInputSettings::fromConfig(config_);
+  if (config_.train.ada_target > 0) startAdaptiveAugmentation(resume);
+  // The sample order counts discriminator batches; a step consumes d_steps of them.
+  const int64_t steps_per_epoch = order_->stepsPerEpoch() / config_.train.d_steps;
+  rows_ = data::rowsForRank(rank_, world_, per_rank);
+  log0f("training: steps ", first_step_, " to ", config_.train.max_steps, ", global batch ", global_batch_, " (",
+        world_, " x ", per_rank, "), ", steps_per_epoch, " steps per epoch, device ", device_.str());
+  position_ = {0, world_, global_batch_, steps_per_epoch, config_.train.seed, dataset_->sampleShape()};
+
+  if (config_.eval.every > 0) {
+    observer_.phase("evaluation set-up", [&] { evaluator_ = eval::createEvaluator(config_, communicator_, device_); });
+    std::string references;
+    for (const auto& [name, value] : evaluator_->references()) references += " " + name + "=" + std::to_string(value);
+    log0f("evaluation every ", config_.eval.every, " steps on ", evaluator_->sampleCount(), " samples; references:",
+          references);
+  }
+  if (rank0_) {
+    recorder_ = std::make_unique<recording::RunRecorder>(run_dir_, first_step_, config_.train.max_steps, config_.output.tensorboard);
+  }
+  checkpoints_.restartClock();  // the time rule counts training, not start-up
+  picture_noise_ = data::latentNoiseTensor(static_cast<uint64_t>(config_.train.seed), data::kSampleGridNoiseStep, 0,
+                                           dataset_->isImage() ? 64 : 1000, config_.model.latent_dim, device_);
+  return true;
+}
+
+RunSummary TrainingLoop::run() {
+  if (!prepare()) return summary_;
+  const int64_t last = config_.train.max_steps;
+  for (int64_t step = first_step_; step < last; ++step) {
+    // `step` counts from 0 for the data order and noise; people (logs, files, faults) count
+    // the step being run from 1, so step `done` is the one that has just completed.
+    const int64_t done = step + 1;
+    observer_.setStep(done);
+    hangIfInjected(done);
+    const auto inputs = inputs_.take(step);
+    if (ada_) trainer_->setAugmentationProbability(ada_->p());
+    const train::StepOutputs outputs = trainer_->step(inputs, step, inputs_.nextAfter(step, last));
+    if (recorder_) recorder_->countStep();
+
+    guardAgainstNonFinite(outputs, done);
+    if (config_.comm.check_every > 0 && done % config_.comm.check_every == 0) {
+      observer_.phase("replica check", [&] { train::verifyReplicasAgree(*trainer_, communicator_, done); });
+    }
+    if (due(config_.output.log_every, done, last)) recordStep(outputs, step);
+    if (rank0_ && due(config_.output.sample_every, done, last)) recordPicture(done);
+    if (evaluator_ && due(config_.eval.every, done, last)) evaluate(done);
+    const StepDecisions decisions = stepBoundary(done, outputs);
+    const bool stop = decisions.stop_signal != 0 && done < last;
+    if (stop || checkpoints_.dueByStep(done, last) || checkpoints_.agreedByTime(decisions.checkpoint_requested, done)) {
+      checkpoint(done);
+    }
+    summary_.steps = done;
+    if (stop) {
+      log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done,
+            ": checkpointed, exiting");
+      summary_.stopped_by_signal = true;
+      break;
+    }
+  }
+  if (rank0_ && config_.output.report && config_.output.log_every > 0) {
+    summary_.report = recording::writeRunReport(run_dir_);
+  }
+  if (recorder_) summary_.tensorboard = recorder_->tensorboardPath();
+  summary_.timeline = observer_.timelinePath();
+  summary_.seconds = secondsSince(started_);
+  return summary_;
+}
+
+void TrainingLoop::hangIfInjected(int64_t done) {
+  if (!environment_.faults.hangAt(rank_, done)) return;
+  watchdog_.enter("D step", done);
+  for (;;) pause();  // this rank stops responding
+}
+
+std::vector<train::DiscriminatorBatch> TrainingLoop::assembleInputs(int64_t step) {
+  auto inputs = stepInputs(*dataset_, *order_, rows_, input_settings_, step, device_);
+  if (environment_.faults.nanAt(rank_, step + 1)) inputs.front().real.fill_(std::numeric_limits<float>::quiet_NaN());
+  return inputs;
+}
+
+// Every rank saw the same averaged gradients, so all skip the same updates and agree on the
+// abort without a collective of their own.
+void TrainingLoop::guardAgainstNonFinite(const train::StepOutputs& outputs, int64_t done) {
+  if (!outputs.d_update_skipped && !outputs.g_update_skipped) {
+    consecutive_bad_ = 0;
+    return;
+  }
+  ++skipped_updates_;
+  ++consecutive_bad_;
+  if (!outputs.local_loss_finite) logRankLine("non-finite loss on this rank at step " + std::to_string(done));
+  log0f("step ", done, ": non-finite gradients (", outputs.d_update_skipped ? "D" : "",
+        outputs.d_update_skipped && outputs.g_update_skipped ? " and " : "", outputs.g_update_skipped ? "G" : "",
+        "); update skipped on every rank (", consecutive_bad_, " in a row, ", skipped_updates_, " in total)");
+  GAN_CHECK(consecutive_bad_ < config_.train.max_bad_steps, "step ", done, ": ", consecutive_bad_,
+            " consecutive steps with non-finite gradients (--train.max_bad_steps=", config_.train.max_bad_steps,
+            "); training diverged");
+}
+
+void TrainingLoop::recordStep(const train::StepOutputs& outputs, int64_t step) {
+  // Global means: each rank's value over equal-sized shards, summed then divided.
+  const auto local = train::summarize(outputs);
+  double value[4] = {local.loss_d, local.loss_g, local.d_real, local.d_fake};
+  observer_.phase("metrics", [&] {
+    communicator_.allreduce({value, 4, comm::ScalarType::Float64, comm::MemorySpace::Host}, {comm::ReduceOp::Average});
+  });
+  const auto communication = trainer_->takeCommunicationStats();
+  if (rank0_) {
+    monitoring::StepMetrics metrics;
+    metrics.step = step + 1;
+    metrics.epoch = order_->epochOfStep(step * config_.train.d_steps);
+    metrics.loss_d = value[0];
+    metrics.loss_g = value[1];
+    metrics.d_real = value[2];
+    metrics.d_fake = value[3];
+    metrics.skipped_updates = skipped_updates_;
+    metrics.checkpoint_s = checkpoints_.lastCheckpointSeconds();
+    metrics.wall_time_s = secondsSince(started_);
+    if (ada_) {
+      metrics.ada_p = trainer_->augmentationProbability();
+      metrics.ada_rt = ada_->state().last_rt;
+    }
+    recorder_->recordStep(metrics, {communication.collective_seconds, communication.exposed_seconds}, global_batch_);
+  }
+}
+
+void TrainingLoop::recordPicture(int64_t done) {
+  observer_.phase("sample grid", [&] {
+    summary_.last_sample = recorder_->recordPicture(done, progressPicture(*trainer_, *dataset_, picture_noise_));
+  });
+}
+
+void TrainingLoop::evaluate(int64_t done) {
+  eval::Measurements measurements;
+  const auto began = Clock::now();
+  observer_.phase("evaluation", [&] {
+    measurements = evaluator_->evaluate(trainer_->samplingGenerator(), config_.model.latent_dim,
+                                        static_cast<uint64_t>(config_.train.seed));
+  });
+  if (rank0_) recorder_->recordEvaluation(done, measurements, evaluator_->references(), secondsSince(began));
+}
+
+void TrainingLoop::checkpoint(int64_t done) {
+  checkpoints_.checkpointingAt(done);
+  // Per-rank state (PowerSGD's error feedback) reaches rank 0 first: a collective of all ranks.
+  if (trainer_->hasPerRankState()) {
+    observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(); });
+  }
+  if (!rank0_) return;
+  double seconds = 0;
+  observer_.phase("checkpoint", [&] {
+    const auto began = Clock::now();
+    position_.step = done;
+    if (ada_) {
+      const StepDecisions pending = agreement_.inFlight();
+      position_.ada = checkpoint::AdaCheckpoint{ada_->state(), pending.agreed, pending.real_sign_sum, pending.real_rows};
+    }
+    summary_.last_checkpoint =
+        checkpoint::writeCheckpoint(run_dir_, position_, *trainer_, config_, environment_.faults.checkpointFileHook(done));
+    checkpoint::pruneCheckpoints(run_dir_, config_.output.keep_last);
+    seconds = secondsSince(began);
+  });
+  const bool first_measurement = checkpoints_.intervalSeconds() == 0;
+  checkpoints_.recordCheckpoint(seconds);
+  if (checkpoints_.timeRule() && first_measurement) log0f(checkpoints_.describe());
+}
+
+void TrainingLoop::endOnHang(const std::string& report) {
+  resilience::endJobOnHang(run_dir_, communicator_, environment_.collectives, environment_.rank_hosts, report,
+               std::min(10.0, config_.comm.timeout_s));
+}
+
+StepDecisions TrainingLoop::stepBoundary(int64_t done, const train::StepOutputs& outputs) {
+  // Every rank takes the same decision, on the previous boundary's flags and sums, reduced while
+  // this step computed.
+  StepContribution mine;
+  if (ada_) mine = {outputs.real_sign_sum.item<int64_t>(), outputs.real_rows};
+  // The time rule is read on rank 0's clock and travels in the step agreement, so every rank
+  // checkpoints at the same step (a checkpoint may hold a collective: PowerSGD's gather).
+  mine.checkpoint_requested = rank0_ && checkpoints_.timeRuleAsks();
+  StepDecisions decisions;
+  observer_.phase("step boundary", [&] { decisions = agreement_.exchange(mine); });
+  if (ada_ && decisions.agreed) ada_->observe(done - 1, decisions.real_sign_sum, decisions.real_rows);
+  return decisions;
+}
+
+void TrainingLoop::startAdaptiveAugmentation(const checkpoint::ResumePoint& resume) {
+  const train::AdaSettings settings{config_.train.ada_target, config_.train.ada_interval, config_.train.ada_kimg,
+                                    global_batch_};
+  const auto& restored = resume.position.ada;
+  ada_.emplace(settings, restored ? restored->state : train::AdaState{});
+  if (restored && restored->pending) {
+    agreement_.resumeWith({true, 0, restored->pending_sign_sum, restored->pending_rows});
+  }
+  log0f("adaptive augmentation: target r_t ", settings.target, ", p moves by ", settings.stepSize(), " every ",
+        settings.interval, " steps", restored ? ", continuing at p = " : ", starting at p = ", ada_->p(),
+        resume.resumed && !restored ? " (the checkpoint holds no augmentation state)" : "");
+}
+
+}  // namespace
+
+RunSummary runTraining(const Config& config, comm::Communicator& communicator, const torch::Device& device,
+                       const RunEnvironment& environment) {
+  return TrainingLoop(config, communicator, device, environment).run();
+}
+
+}  // namespace gan::run
