@@ -18,7 +18,7 @@ its allreduces (both printed by `gan_bench train`, per --comm.compress mode), pl
 per byte sent where the communication shares the training thread's core (fitted on the 2-node
 steps, checked on 3 and 4 nodes; left out of the predictions, which are for nodes with a core or
 a NIC of their own for communication). Nothing overlaps:
-on these machines the training thread loses all of the collective time (README), so the model
+on these machines the training thread loses all of the collective time (docs/performance.md), so the model
 says the same. Faster links scale beta by the rate; alpha (software latency) stays as fitted.
 
   scaling_model.py --allreduce 2=ar2.txt --allreduce 3=ar3.txt --allreduce 4=ar4.txt \\

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Checks the documentation against the program: every option `gan_dist --help` lists appears in
+docs/configuration.md, every relative link in README.md and docs/*.md resolves (file and, when
+given, heading), and README.md stays a front door (at most 250 lines).
+
+usage: check_docs.py GAN_DIST_BINARY REPOSITORY_ROOT"""
+import pathlib
+import re
+import subprocess
+import sys
+
+README_MAX_LINES = 250
+
+
+def slug(heading):
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = heading.strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def anchors_of(path):
+    return {slug(line.lstrip("#")) for line in path.read_text().splitlines() if line.startswith("#")}
+
+
+def main():
+    binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
+    problems = []
+
+    help_text = subprocess.run([binary, "--help"], capture_output=True, text=True, check=True).stdout
+    # Boost lists each option on a line of its own: "  --train.batch_size arg (=64)  ...".
+    options = sorted(set(re.findall(r"^\s+(--[a-z_]+(?:\.[a-z_0-9]+)?)", help_text, re.MULTILINE)) - {"--help"})
+    if len(options) < 40:
+        problems.append(f"gan_dist --help lists only {len(options)} options: is it the right binary?")
+    reference = (root / "docs" / "configuration.md").read_text()
+    for option in options:
+        if f"`{option}`" not in reference:
+            problems.append(f"docs/configuration.md: option {option} (from gan_dist --help) is not documented")
+
+    pages = [root / "README.md"] + sorted((root / "docs").glob("*.md"))
+    for page in pages:
+        for number, line in enumerate(page.read_text().splitlines(), 1):
+            for target in re.findall(r"\]\(([^)\s]+)\)", line):
+                if re.match(r"[a-z]+:", target):
+                    continue  # http:, https:, mailto:
+                file_part, _, anchor = target.partition("#")
+                destination = (page.parent / file_part).resolve() if file_part else page
+                where = f"{page.relative_to(root)}:{number}"
+                if not destination.exists():
+                    problems.append(f"{where}: link to {target}: {file_part} does not exist")
+                elif anchor and destination.suffix == ".md" and anchor not in anchors_of(destination):
+                    problems.append(f"{where}: link to {target}: no heading '#{anchor}' in {file_part or page.name}")
+
+    readme_lines = len((root / "README.md").read_text().splitlines())
+    if readme_lines > README_MAX_LINES:
+        problems.append(f"README.md has {readme_lines} lines; the front door keeps to {README_MAX_LINES} "
+                        "(move reference material to docs/)")
+
+    for problem in problems:
+        print(problem)
+    print(f"{len(options)} options, {len(pages)} pages checked: {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
