@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const auto entries = gan::checkpoint::parseManifest(text, "MANIFEST");
     for (const auto& entry : entries) {
-      if (!gan::isPlainFileName(entry.file) || entry.file.find('/') != std::string::npos) __builtin_trap();
+      if (!gan::checkpoint::isPlainFileName(entry.file) || entry.file.find('/') != std::string::npos) __builtin_trap();
     }
     const auto again = gan::checkpoint::parseManifest(gan::checkpoint::formatManifest(entries), "MANIFEST");
     if (again.size() != entries.size()) __builtin_trap();
