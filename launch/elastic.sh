@@ -59,6 +59,7 @@ for number in "${tasks_per_node}" "${min_nodes}" "${max_restarts}" "${probe_ever
   [[ ${number} =~ ^[0-9]+$ ]] || die "expected a whole number, got '${number}'"
 done
 ((probe_every >= 1)) || die "--probe-every must be at least 1 second"
+((min_nodes >= 1)) || die "--min-nodes must be at least 1 (a job needs a node)"
 ((tasks_per_node >= 1)) || die "--tasks-per-node must be at least 1"
 read -r -a mpirun_words <<<"${mpirun_command}"
 read -r -a srun_words <<<"${srun_command}"
@@ -76,8 +77,15 @@ else
   while read -r name rest; do
     [[ -z ${name} || ${name} == \#* ]] && continue
     nodes+=("${name}")
-    slots[${name}]=$(sed -n 's/.*slots=\([0-9]*\).*/\1/p' <<<"${rest}")
-    [[ -n ${slots[${name}]} ]] || slots[${name}]=1
+    # The word slots=K, not max_slots=K (Open MPI's hostfiles may carry both).
+    slots[${name}]=1
+    read -r -a words <<<"${rest}"
+    for word in "${words[@]}"; do
+      if [[ ${word} =~ ^slots=([0-9]+)$ ]]; then
+        slots[${name}]=${BASH_REMATCH[1]}
+        break
+      fi
+    done
   done <"${hostfile}"
   ((${#nodes[@]} > 0)) || die "--hostfile '${hostfile}' names no node"
 fi
@@ -121,12 +129,18 @@ launch() {  # launch RANKS GAN_DIST_ARGS...
 }
 
 # A preemption warning (USR1 to this launcher) is passed to the job: it stops at a checkpoint.
+# Between launches there is no job to pass it to (its PID may already be another process's):
+# the launcher then does not relaunch, and the newest checkpoint stands.
 preempted=0
 job=""
 forward_preemption() {
   preempted=1
-  echo "elastic: preemption signal: stopping the job at a checkpoint" >&2
-  [[ -z ${job} ]] || kill -USR1 "${job}" 2>/dev/null
+  if [[ -n ${job} ]]; then
+    echo "elastic: preemption signal: stopping the job at a checkpoint" >&2
+    kill -USR1 "${job}" 2>/dev/null
+  else
+    echo "elastic: preemption signal between launches: not relaunching" >&2
+  fi
 }
 trap forward_preemption USR1
 
@@ -141,6 +155,10 @@ while true; do
     echo "${node} slots=${slots[${node}]}" >>"${work}/hostfile"
     ranks=$((ranks + slots[${node}]))
   done
+  if ((preempted)); then
+    echo "elastic: stopped for preemption before relaunching (the newest checkpoint stands)" >&2
+    exit 0
+  fi
   echo "elastic: launching on $(join_words "${active[@]}") (${ranks} ranks)" >&2
   launch "${ranks}" "$@"
   returned=()
@@ -167,6 +185,7 @@ while true; do
     status=$?
     kill -0 "${job}" 2>/dev/null || break
   done
+  job=""  # reaped: its PID is free for any process now
   if ((preempted)); then
     echo "elastic: stopped for preemption (exit ${status})" >&2
     exit "${status}"

@@ -47,7 +47,8 @@ void savePart(train::NetworkState& network, train::StatePart part, const fs::pat
 }
 
 // Loads every tensor of `part` from `path` into the live state of `network`.
-void loadPart(train::NetworkState& network, train::StatePart part, const fs::path& path) {
+// `world_size` is the checkpoint's: the per-rank rows must be one per rank of the run that wrote it.
+void loadPart(train::NetworkState& network, train::StatePart part, const fs::path& path, int world_size = 1) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string());
@@ -59,7 +60,7 @@ void loadPart(train::NetworkState& network, train::StatePart part, const fs::pat
     loadInto(entry.tensor, readNested(archive, entry.name, path.string()), path.string() + ": tensor '" + entry.name + "'");
   }
   if (part == train::StatePart::Compression) {
-    network.setLoadedPerRankState(readNested(archive, kPerRankRows, path.string()),
+    network.setLoadedPerRankState(readNested(archive, kPerRankRows, path.string()), world_size,
                                   path.string() + ": tensor '" + kPerRankRows + "'");
   }
 }
@@ -284,7 +285,7 @@ CheckpointContents loadCheckpoint(const VerifiedCheckpoint& checkpoint, train::G
     GAN_CHECK(checkpoint.lists(compression_file) || !fs::exists(dir / compression_file),
               (dir / compression_file).string(), ": present but not listed in MANIFEST (unverified file)");
     if (network->hasPerRankState() && checkpoint.lists(compression_file)) {
-      loadPart(*network, train::StatePart::Compression, dir / compression_file);
+      loadPart(*network, train::StatePart::Compression, dir / compression_file, contents.position.world_size);
     }
     if (!network->hasEma()) continue;
     contents.ema_restored = checkpoint.lists(ema_file);

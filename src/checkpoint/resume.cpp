@@ -27,9 +27,15 @@ const char* const kTrajectoryOptions[] = {
     "comm.overlap_next_step"};
 
 // What a checkpoint written before an option existed implies for it: the behaviour of the
-// versions that wrote it (D's update as one fused pass, PowerSGD from the first step).
-const std::map<std::string, std::string> kImpliedWhenAbsent = {{"comm.overlap_next_step", "false"},
-                                                                {"comm.powersgd_warmup_steps", "0"}};
+// versions that wrote it, which is the option's default (every trajectory option was added
+// with the old behaviour as its default: no compression, no ADA, the whole data set, D's update
+// as one fused pass, PowerSGD from the first step).
+std::string impliedWhenAbsent(const std::string& option) {
+  for (const auto& [key, value] : Config().entries()) {
+    if (key == option) return value;
+  }
+  GAN_FAIL("no option ", option);
+}
 
 // Refusing a resume is a decision, not damage: it must not fall back to an older checkpoint.
 class ResumeRefused : public Error {
@@ -50,15 +56,25 @@ void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& ch
     std::string value;
     if (before != recorded->end() && before->is_string()) {
       value = before->get<std::string>();
-    } else if (const auto implied = kImpliedWhenAbsent.find(option); implied != kImpliedWhenAbsent.end()) {
-      value = implied->second;
     } else {
-      continue;
+      value = impliedWhenAbsent(option);
     }
     if (value == now[option]) continue;
     const std::string change = std::string("--") + option + " " + value + " -> " + now[option];
     if (config.output.resume_changes == ResumeChanges::Allow) log0f("resuming with a changed option: ", change);
     changes += (changes.empty() ? "" : ", ") + change;
+  }
+  // PowerSGD's saved state (Q, the error feedback) has the shape of its rank: another rank cannot
+  // continue from it, allowed or not, and must not pass for a damaged checkpoint.
+  const auto recorded_compress = recorded->find("comm.compress");
+  const auto recorded_rank = recorded->find("comm.powersgd_rank");
+  if (config.comm.compress == GradientCompression::PowerSgd && recorded_compress != recorded->end() &&
+      *recorded_compress == "powersgd" && recorded_rank != recorded->end() &&
+      *recorded_rank != now["comm.powersgd_rank"]) {
+    throw ResumeRefused(detail::concat(
+        "--comm.powersgd_rank: ", checkpoint.dir, " holds PowerSGD state of rank ", recorded_rank->get<std::string>(),
+        ", this run asks for ", now["comm.powersgd_rank"], "; its factors and error feedback cannot change shape: "
+        "resume with --comm.powersgd_rank=", recorded_rank->get<std::string>(), ", or pass --output.resume=never"));
   }
   if (changes.empty() || config.output.resume_changes == ResumeChanges::Allow) return;
   throw ResumeRefused(detail::concat(

@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iterator>
@@ -315,6 +316,9 @@ ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
   }
   if (vm.count("config")) {
     const std::string path = vm["config"].as<std::string>();
+    // An ifstream opens a directory without complaint and reads nothing: training would run on
+    // the defaults as if the file were empty.
+    GAN_CHECK(!std::filesystem::is_directory(path), "--config: '", path, "' is a directory, expected an INI file");
     std::ifstream file(path);
     GAN_CHECK(file, "--config: cannot open '", path, "'");
     std::ostringstream text;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <new>
 #include <set>
 
 #include "common/error.h"
@@ -106,6 +107,11 @@ FolderPackReport packImageFolder(const std::string& root, const std::string& out
     } catch (const Error& bad) {
       if (!options.skip_bad_images) throw;
       report.skipped.push_back(bad.what());
+    } catch (const std::bad_alloc&) {
+      // A file may declare more pixels than this machine can hold: that is a bad image too.
+      const std::string bad = entry.path + ": too large to decode and resize in memory";
+      if (!options.skip_bad_images) GAN_FAIL(bad);
+      report.skipped.push_back(bad);
     }
     if (progress) progress(i + 1, entries.size());
   }

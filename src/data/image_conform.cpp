@@ -15,25 +15,33 @@ struct FloatSquare {
   float* at(int y, int x) { return &values[(size_t(y) * side + x) * 4]; }
 };
 
-FloatSquare squareOf(const RgbaImage& image, SquareFit fit) {
-  FloatSquare square;
-  square.side = fit == SquareFit::Crop ? std::min(image.width, image.height) : std::max(image.width, image.height);
-  square.values.assign(size_t(square.side) * square.side * 4, 0.0f);  // pad: transparent border
-  // Offset of the square's origin in image coordinates (crop) or of the image in the square (pad).
-  const int dx = (image.width - square.side) / 2, dy = (image.height - square.side) / 2;
-  for (int y = 0; y < square.side; ++y) {
-    for (int x = 0; x < square.side; ++x) {
-      const int sx = x + dx, sy = y + dy;
-      if (sx < 0 || sy < 0 || sx >= image.width || sy >= image.height) continue;
-      const uint8_t* p = &image.pixels[(size_t(sy) * image.width + sx) * 4];
-      const float alpha = p[3] / 255.0f;
-      float* q = square.at(y, x);
-      for (int c = 0; c < 3; ++c) q[c] = p[c] * alpha;
-      q[3] = p[3];
+// The square an image is cropped or padded to, read pixel by pixel without being stored: a
+// padded square can be far larger than its image (a 16384x1 image pads to 16384x16384, 4 GiB
+// of floats), while the resize needs only one pass of side x resolution.
+struct SquareView {
+  const RgbaImage& image;
+  int side = 0;
+  int dx = 0, dy = 0;  // offset of the square's origin in the image (crop), or minus the image's in the square (pad)
+
+  SquareView(const RgbaImage& source, SquareFit fit)
+      : image(source),
+        side(fit == SquareFit::Crop ? std::min(source.width, source.height) : std::max(source.width, source.height)),
+        dx((source.width - side) / 2),
+        dy((source.height - side) / 2) {}
+
+  // Premultiplied RGBA of square pixel (y, x); the padding is transparent.
+  void at(int y, int x, float (&out)[4]) const {
+    const int sx = x + dx, sy = y + dy;
+    if (sx < 0 || sy < 0 || sx >= image.width || sy >= image.height) {
+      std::fill(out, out + 4, 0.0f);
+      return;
     }
+    const uint8_t* p = &image.pixels[(size_t(sy) * image.width + sx) * 4];
+    const float alpha = p[3] / 255.0f;
+    for (int c = 0; c < 3; ++c) out[c] = p[c] * alpha;
+    out[3] = p[3];
   }
-  return square;
-}
+};
 
 // Source taps and weights for each output index of a 1-D resize from `from` to `to` samples.
 struct Taps {
@@ -62,8 +70,20 @@ Taps triangleTaps(int from, int to) {
   return taps;
 }
 
-FloatSquare resized(FloatSquare& square, int to) {
-  if (square.side == to) return std::move(square);
+FloatSquare resized(const SquareView& square, int to) {
+  FloatSquare result;
+  result.side = to;
+  result.values.assign(size_t(to) * to * 4, 0.0f);
+  float in[4];
+  if (square.side == to) {
+    for (int y = 0; y < to; ++y) {
+      for (int x = 0; x < to; ++x) {
+        square.at(y, x, in);
+        std::copy(in, in + 4, result.at(y, x));
+      }
+    }
+    return result;
+  }
   const Taps taps = triangleTaps(square.side, to);
   // Rows first (side x to), then columns (to x to).
   std::vector<float> across(size_t(square.side) * to * 4, 0.0f);
@@ -71,20 +91,17 @@ FloatSquare resized(FloatSquare& square, int to) {
     for (int o = 0; o < to; ++o) {
       float* out = &across[(size_t(y) * to + o) * 4];
       for (size_t k = 0; k < taps.weights[o].size(); ++k) {
-        const float* in = square.at(y, taps.first[o] + int(k));
+        square.at(y, taps.first[o] + int(k), in);
         for (int c = 0; c < 4; ++c) out[c] += taps.weights[o][k] * in[c];
       }
     }
   }
-  FloatSquare result;
-  result.side = to;
-  result.values.assign(size_t(to) * to * 4, 0.0f);
   for (int o = 0; o < to; ++o) {
     for (int x = 0; x < to; ++x) {
       float* out = result.at(o, x);
       for (size_t k = 0; k < taps.weights[o].size(); ++k) {
-        const float* in = &across[(size_t(taps.first[o] + int(k)) * to + x) * 4];
-        for (int c = 0; c < 4; ++c) out[c] += taps.weights[o][k] * in[c];
+        const float* column_in = &across[(size_t(taps.first[o] + int(k)) * to + x) * 4];
+        for (int c = 0; c < 4; ++c) out[c] += taps.weights[o][k] * column_in[c];
       }
     }
   }
@@ -111,8 +128,7 @@ void parseBackground(const std::string& text, const std::string& option, uint8_t
 std::vector<uint8_t> conformImage(const RgbaImage& image, const ConformOptions& options) {
   GAN_CHECK(options.resolution >= 1 && options.resolution <= 4096, "resolution must be 1 to 4096, got ",
             options.resolution);
-  FloatSquare square = squareOf(image, options.fit);
-  const FloatSquare sized = resized(square, options.resolution);
+  const FloatSquare sized = resized(SquareView(image, options.fit), options.resolution);
   const int side = options.resolution;
   const size_t plane = size_t(side) * side;
   const int channels = channelCount(options.color);

@@ -1,6 +1,7 @@
 #include "data/image_decoding.h"
 
 #include <jpeglib.h>
+#include <jerror.h>  // after jpeglib.h: the message codes
 #include <png.h>
 
 #include <csetjmp>
@@ -58,9 +59,14 @@ void jpegErrorExit(j_common_ptr info) {
   (*info->err->format_message)(info, manager->message);
   std::longjmp(manager->jump, 1);
 }
-// Counts warnings (level -1) as libjpeg's default does, without printing them.
+// Counts the warnings (level -1) that mean lost or invented pixels, without printing them. A few
+// warnings leave every pixel as encoded: bytes between segments that belong to none (common in
+// files from cameras and editors), an unknown JFIF minor version, an Adobe marker's odd transform.
 void jpegCountWarning(j_common_ptr info, int level) {
-  if (level < 0) ++info->err->num_warnings;
+  if (level >= 0) return;
+  const int code = info->err->msg_code;
+  if (code == JWRN_EXTRANEOUS_DATA || code == JWRN_JFIF_MAJOR || code == JWRN_ADOBE_XFORM) return;
+  ++info->err->num_warnings;
 }
 
 // Only plain data and no destructors between setjmp and the last longjmp (libjpeg's contract).

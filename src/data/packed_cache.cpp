@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -47,7 +48,13 @@ class FileLock {
 std::string defaultCacheDirectory() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return (fs::path(xdg) / "gan_dist").string();
   if (const char* home = std::getenv("HOME"); home && *home) return (fs::path(home) / ".cache" / "gan_dist").string();
-  return "/tmp/gan_dist-cache";
+  // No HOME (a bare batch environment): the account's home directory, never a fixed path in /tmp
+  // that any other user could create first and fill.
+  if (const passwd* account = ::getpwuid(::getuid()); account && account->pw_dir && *account->pw_dir) {
+    return (fs::path(account->pw_dir) / ".cache" / "gan_dist").string();
+  }
+  GAN_FAIL("--data.cache_dir: HOME and XDG_CACHE_HOME are unset and user ", ::getuid(),
+           " has no home directory; set --data.cache_dir=DIR (or none to read files into memory)");
 }
 
 std::string fileIdentity(const std::string& path) {

@@ -12,7 +12,8 @@
 
 namespace gan::data {
 
-// $XDG_CACHE_HOME/gan_dist, else $HOME/.cache/gan_dist, else /tmp/gan_dist-cache.
+// $XDG_CACHE_HOME/gan_dist, else $HOME/.cache/gan_dist, else the account's home directory's
+// .cache/gan_dist; never a shared path. Throws naming --data.cache_dir when there is none.
 std::string defaultCacheDirectory();
 
 // "path size mtime" of `path` (canonical), for a cache recipe. Throws naming the file if absent.

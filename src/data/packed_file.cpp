@@ -6,8 +6,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <filesystem>
 
 #include "common/error.h"
@@ -49,9 +51,13 @@ bool layoutOf(const PackedImageShape& shape, uint64_t count, bool labelled, uint
   uint64_t pixel_bytes = 0;
   if (__builtin_mul_overflow(count, shape.bytesPerImage(), &pixel_bytes)) return false;
   if (pixel_bytes > (uint64_t(1) << 50)) return false;
+  // Every sum checked: a header's sizes are untrusted, and a total that wraps around 64 bits
+  // could match the file's size while the offsets point far past the mapping.
   out.label_offset = (kPackedHeaderBytes + pixel_bytes + 3) / 4 * 4;
-  out.names_offset = out.label_offset + (labelled ? 4 * count : 0);
-  out.total = out.names_offset + names_bytes;
+  uint64_t label_bytes = 0;
+  if (labelled && __builtin_mul_overflow(count, uint64_t(4), &label_bytes)) return false;
+  if (__builtin_add_overflow(out.label_offset, label_bytes, &out.names_offset)) return false;
+  if (__builtin_add_overflow(out.names_offset, names_bytes, &out.total)) return false;
   return true;
 }
 
@@ -63,17 +69,27 @@ std::string joinedNames(const std::vector<std::string>& names) {
 
 std::string systemError() { return std::strerror(errno); }
 
+// A temporary name no other writer can have: packers on other nodes may share the cache folder
+// (where flock is often node-local), and one process may pack the same file twice at once. The
+// file is created with O_EXCL, so a clash is an error, never two writers in one file.
+std::string temporaryNameFor(const std::string& path) {
+  static std::atomic<uint64_t> writers{0};
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "host");
+  return path + ".tmp." + host + "." + std::to_string(::getpid()) + "." + std::to_string(writers++);
+}
+
 }  // namespace
 
 // ---- writer ---------------------------------------------------------------------------------
 
 PackedFileWriter::PackedFileWriter(std::string path, PackedImageShape shape)
-    : path_(std::move(path)), temporary_(path_ + ".tmp." + std::to_string(::getpid())), shape_(shape) {
+    : path_(std::move(path)), temporary_(temporaryNameFor(path_)), shape_(shape) {
   GAN_CHECK(shape.channels == 1 || shape.channels == 3 || shape.channels == 4, path_,
             ": packed images need 1, 3 or 4 channels, got ", shape.channels);
   GAN_CHECK(shape.height > 0 && shape.width > 0 && shape.height <= kMaxSide && shape.width <= kMaxSide, path_,
             ": image side must be 1 to ", kMaxSide, ", got ", shape.height, "x", shape.width);
-  descriptor_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  descriptor_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   GAN_CHECK(descriptor_ >= 0, temporary_, ": cannot create (", systemError(), ")");
   // The header is written last, once the counts and the checksum are known.
   const uint8_t placeholder[kPackedHeaderBytes] = {};

@@ -34,6 +34,12 @@ RankHangRecord makeHangRecord(int rank, int world_size, const std::vector<std::s
   return out;
 }
 
+void clearHangRecordsAtStart(const RunDirectory& run, const comm::Communicator& communicator) {
+  if (communicator.localRank() != 0) return;
+  std::error_code ignored;
+  fs::remove_all(run.hangRecords(), ignored);
+}
+
 void writeHangRecord(const RunDirectory& run, const RankHangRecord& record) {
   json collectives = json::array();
   for (const auto& c : record.collectives) {

@@ -38,6 +38,10 @@ struct RankHangRecord {
 
 RankHangRecord makeHangRecord(int rank, int world_size, const std::vector<std::string>& rank_hosts,
                               const std::string& reason, const comm::CollectiveFlightRecorder& record);
+// At a run's start: hang records are evidence of one run only. Each node's first rank clears its
+// node's OUT/hang/, so a node-local output directory holds no stale record from an earlier run
+// that would join the next verdict (a shared directory is cleared by every node, harmlessly).
+void clearHangRecordsAtStart(const RunDirectory& run, const comm::Communicator& communicator);
 // Written atomically (temporary file, rename). Throws gan::Error when it cannot be written.
 void writeHangRecord(const RunDirectory& run, const RankHangRecord& record);
 // Every readable record in OUT/hang/, by rank; unreadable files are skipped.

@@ -161,11 +161,7 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
       agreement_(communicator, environment.stop_request),
       checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600) {
-  // Hang records are evidence of this run only: a new start clears what an earlier one left.
-  if (rank0_) {
-    std::error_code ignored;
-    std::filesystem::remove_all(run_dir_.hangRecords(), ignored);
-  }
+  resilience::clearHangRecordsAtStart(run_dir_, communicator_);
   log0f("data: ", dataset_->description());
   trainer_ = train::buildTrainer(config_, dataset_->sampleShape(), communicator_, device_);
   trainer_->setObserver(&observer_);

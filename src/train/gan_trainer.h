@@ -148,8 +148,11 @@ class GanTrainer {
   // Both networks' communication since the last call.
   CommunicationStats takeCommunicationStats();
   // Whether D updates run their real and generated halves as separate passes, the next step's
-  // real half overlapping G's reduction (--comm.overlap_next_step where it applies; R1 steps aside).
-  bool overlapsNextStep() const { return splitsRealHalf(false); }
+  // real half overlapping G's reduction (--comm.overlap_next_step where it applies; R1 steps aside,
+  // so with R1 on every step nothing overlaps).
+  bool overlapsNextStep() const {
+    return splitsRealHalf(false) && !(options_.r1_gamma > 0 && options_.r1_interval == 1);
+  }
   // D updates whose real half ran during the previous step's G reduction, since construction.
   int64_t overlappedRealHalves() const { return overlapped_real_halves_; }
 

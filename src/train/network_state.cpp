@@ -81,13 +81,13 @@ torch::Tensor NetworkState::takeGatheredPerRankState() {
   return std::exchange(per_rank_rows_, torch::Tensor());
 }
 
-void NetworkState::setLoadedPerRankState(torch::Tensor rows, const std::string& what) {
+void NetworkState::setLoadedPerRankState(torch::Tensor rows, int world_size, const std::string& what) {
   const auto state = buckets_.reduction().perRankState();
   GAN_CHECK(state.defined(), name_, " keeps no per-rank state");
-  GAN_CHECK(rows.dim() == 2 && rows.size(0) >= 1 && rows.size(1) == state.numel() &&
+  GAN_CHECK(rows.dim() == 2 && rows.size(0) == world_size && rows.size(1) == state.numel() &&
                 rows.scalar_type() == state.scalar_type(),
-            what, " has shape ", rows.sizes(), " (", rows.scalar_type(), "), expected (world size, ",
-            state.numel(), ") of ", state.scalar_type());
+            what, " has shape ", rows.sizes(), " (", rows.scalar_type(), "), expected (", world_size,
+            " ranks, ", state.numel(), ") of ", state.scalar_type());
   per_rank_rows_ = rows.contiguous();
 }
 

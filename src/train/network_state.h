@@ -65,8 +65,9 @@ class NetworkState {
   void gatherPerRankState(comm::Communicator& communicator);
   // Rank 0: the rows gathered last, handed over once (the checkpoint writer takes them).
   torch::Tensor takeGatheredPerRankState();
-  // Rank 0: the rows a checkpoint held; checked against this network's sizes.
-  void setLoadedPerRankState(torch::Tensor rows, const std::string& what);
+  // Rank 0: the rows a checkpoint held; checked against this network's sizes and the world size
+  // of the run that wrote them (one row per rank), before any scatter relies on them.
+  void setLoadedPerRankState(torch::Tensor rows, int world_size, const std::string& what);
   // Collective: rank 0's loaded rows to their ranks when the checkpoint's world size is this
   // job's; otherwise (or with nothing loaded) every rank's error feedback restarts at zero.
   void scatterPerRankState(comm::Communicator& communicator, int checkpoint_world_size);

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Checks the documentation against the program: every option `gan_dist --help` lists appears in
 docs/configuration.md, every relative link in README.md and docs/*.md resolves (file and, when
-given, heading), and README.md stays a front door (at most 250 lines).
+given, heading), every launch script with a #! line is executable, and README.md stays a front
+door (at most 250 lines).
 
 usage: check_docs.py GAN_DIST_BINARY REPOSITORY_ROOT"""
+import os
 import pathlib
 import re
 import subprocess
@@ -50,6 +52,12 @@ def main():
                     problems.append(f"{where}: link to {target}: {file_part} does not exist")
                 elif anchor and destination.suffix == ".md" and anchor not in anchors_of(destination):
                     problems.append(f"{where}: link to {target}: no heading '#{anchor}' in {file_part or page.name}")
+
+    # The docs run launch scripts directly (launch/elastic.sh ...): each with a #! line must be
+    # executable, as a fresh clone checks it out.
+    for script in sorted((root / "launch").rglob("*")):
+        if script.is_file() and script.read_bytes()[:2] == b"#!" and not os.access(script, os.X_OK):
+            problems.append(f"{script.relative_to(root)}: has a #! line but is not executable (git mode 100644)")
 
     readme_lines = len((root / "README.md").read_text().splitlines())
     if readme_lines > README_MAX_LINES:

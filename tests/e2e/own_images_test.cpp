@@ -100,6 +100,32 @@ TEST(OwnImages, AnImageFolderIsPackedOnFirstUseOncePerNode) {
   EXPECT_EQ(second.output.find("packing the data set once"), std::string::npos) << second.output;
 }
 
+// Review defect: an RGBA data set passed validation and then aborted at the first sample grid
+// (the PNG writer takes 1 or 3 channels), and again at every resume. Now the grid is drawn over a
+// checkerboard: training writes its grids and checkpoint, resumes, and gan_sample writes a PNG.
+TEST(OwnImages, RgbaImagesTrainWriteGridsAndSample) {
+  const auto dir = gan::test_support::freshTempDir("e2e_own_rgba");
+  const auto images = writeTwoClassFolder(dir + "/icons", 8, 16);
+  // (dcganOn turns grids and checkpoints off, and an option may not be given twice.)
+  const std::string options = ganDist() + " --config " + GAN_SOURCE_DIR + "/configs/fashion_mnist_dcgan.ini " +
+                              "--data.name=image_folder --data.color=rgba --data.resolution=16 --data.path=" + images +
+                              " --data.cache_dir=" + dir + "/cache --model.width=8 --train.batch_size=8 --output.dir=" +
+                              dir + "/run --output.log_every=1 --output.sample_every=2 --output.checkpoint_every=2 "
+                              "--eval.every=0";
+  const auto first = run(options + " --train.max_steps=2");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("(8 images of 4x16x16)"), std::string::npos) << first.output;
+  EXPECT_TRUE(fs::exists(dir + "/run/samples/step_00000002.png"));
+  const auto resumed = run(options + " --train.max_steps=4");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  EXPECT_TRUE(fs::exists(dir + "/run/samples/step_00000004.png"));
+  const auto sampled = run(std::string(GAN_SAMPLE_BINARY) + " --checkpoint " + dir +
+                           "/run/checkpoints/latest --n 4 --out " + dir + "/sampled.png");
+  ASSERT_EQ(sampled.exit_code, 0) << sampled.output;
+  EXPECT_TRUE(fs::exists(dir + "/sampled.png"));
+}
+
 // The shipped icons config on Debian's oxygen icons (launch/install_deps.sh installs them): the
 // folder is found, packed and trained on at 64x64.
 TEST(OwnImages, TheOxygenIconsConfigTrains) {

@@ -13,9 +13,11 @@
 
 namespace gan::test_support {
 
+// Every file the MANIFEST lists now is listed again with its current size and CRC-32.
 inline void resealCheckpoint(const std::string& dir) {
   std::vector<checkpoint::ManifestEntry> entries;
-  for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json"}) {
+  for (const auto& listed : checkpoint::parseManifest(readText(dir + "/MANIFEST"), dir + "/MANIFEST")) {
+    const std::string& file = listed.file;
     const auto bytes = readText(dir + "/" + file);
     const auto crc = crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size()));
     entries.push_back({file, bytes.size(), static_cast<uint32_t>(crc)});

@@ -17,11 +17,14 @@ class IdenticalReplicasCommunicator final : public comm::Communicator {
     size_t count;
     comm::ReduceOp op;
   };
-  explicit IdenticalReplicasCommunicator(int world) : world_(world) {}
+  // `rank` and `local_rank` only say where this process pretends to be (the collectives are the
+  // same from any rank).
+  explicit IdenticalReplicasCommunicator(int world, int rank = 0, int local_rank = 0)
+      : world_(world), rank_(rank), local_rank_(local_rank) {}
 
-  int rank() const override { return 0; }
+  int rank() const override { return rank_; }
   int worldSize() const override { return world_; }
-  int localRank() const override { return 0; }
+  int localRank() const override { return local_rank_; }
   int localSize() const override { return 1; }
   std::string backendName() const override { return "recording"; }
 
@@ -58,6 +61,8 @@ class IdenticalReplicasCommunicator final : public comm::Communicator {
     void wait() override {}
   };
   int world_;
+  int rank_;
+  int local_rank_;
 };
 
 }  // namespace gan::test_support

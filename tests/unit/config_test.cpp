@@ -109,6 +109,9 @@ TEST(Config, BadValuesAndUnknownKeysNameTheirSource) {
   EXPECT_NE(error.find(path), std::string::npos) << error;
   EXPECT_NE(error.find("train.batchsize"), std::string::npos) << error;
   EXPECT_EQ(errorOf({"--config", "/nonexistent/x.ini"}), "--config: cannot open '/nonexistent/x.ini'");
+  // Found trying bad input: a directory opened as an empty file and training ran on the defaults.
+  EXPECT_EQ(errorOf({"--config", ::testing::TempDir()}),
+            "--config: '" + ::testing::TempDir() + "' is a directory, expected an INI file");
 }
 
 TEST(Config, HelpListsEveryOptionWithDefault) {

@@ -279,6 +279,20 @@ TEST(HangVerdict, EveryRankInTheSameCollectiveMeansTheNetwork) {
             "network between node1 (ranks 0-1) and node2 (ranks 2-3) dropped or stalled");
 }
 
+// Review defect: only rank 0 cleared OUT/hang/ at start, so with a node-local output directory
+// another node kept an earlier run's record, and the next hang's verdict counted it. Each node's
+// first rank clears its node's records; the others leave them to it.
+TEST(HangVerdict, EachNodesFirstRankClearsItsRecordsAtStart) {
+  const gan::RunDirectory run(gan::test_support::freshTempDir("hang_clear"));
+  comm::CollectiveFlightRecorder collectives;
+  auto stale = [&] { resilience::writeHangRecord(run, resilience::makeHangRecord(3, 4, {}, "old run", collectives)); };
+  stale();
+  resilience::clearHangRecordsAtStart(run, test_support::IdenticalReplicasCommunicator(4, /*rank=*/3, /*local_rank=*/1));
+  EXPECT_EQ(resilience::readHangRecords(run).size(), 1u);  // not this rank's to clear
+  resilience::clearHangRecordsAtStart(run, test_support::IdenticalReplicasCommunicator(4, /*rank=*/2, /*local_rank=*/0));
+  EXPECT_TRUE(resilience::readHangRecords(run).empty());  // the second node's first rank
+}
+
 TEST(HangVerdict, RecordsWrittenAfterTheVerdictAreSetApart) {
   const gan::RunDirectory run(gan::test_support::freshTempDir("hang_evidence"));
   comm::CollectiveFlightRecorder collectives;
@@ -329,8 +343,11 @@ struct ResumeFixture {
                                               ::testing::UnitTest::GetInstance()->current_test_info()->name())};
 
   ResumeFixture() { config.output.dir = run.root().string(); }
+  // With a changed config, the trainer that writes the next checkpoint is built anew.
+  void rebuildTrainer() { trainer = gan::test_support::buildSmallTrainer(config, alone); }
   std::string checkpointAt(int64_t step) {
     trainer->step(torch::randn({4, 2}), torch::randn({4, 3}));
+    if (trainer->hasPerRankState()) trainer->gatherPerRankState();
     return checkpoint::writeCheckpoint(run, {step, 1, 4, 10, 42, {2}}, *trainer, config);
   }
   checkpoint::ResumePoint resume(const std::string& mode) {
@@ -427,6 +444,67 @@ TEST(Resume, ChangedTrajectoryOptionsAreRefusedByNameUnlessAllowed) {
   EXPECT_NE(error.find("--data.limit 0 -> 2000"), std::string::npos) << error;
   EXPECT_EQ(error.find("log_every"), std::string::npos) << error;
   EXPECT_NE(error.find("--output.resume_changes=allow"), std::string::npos) << error;
+  f.config.output.resume_changes = gan::ResumeChanges::Allow;
+  EXPECT_EQ(f.resume("auto").position.step, 10);
+}
+
+// Review defect: a changed --comm.powersgd_rank, even allowed, made Q's shape differ; the load
+// failed and resume took it for damage, silently falling back to an older checkpoint.
+TEST(Resume, AnotherPowerSgdRankIsRefusedByNameNotTakenForDamage) {
+  ResumeFixture f;
+  f.config.comm.compress = gan::GradientCompression::PowerSgd;
+  f.config.comm.powersgd_rank = 2;
+  f.rebuildTrainer();
+  f.checkpointAt(10);
+  f.checkpointAt(20);
+  f.config.comm.powersgd_rank = 3;
+  f.config.output.resume_changes = gan::ResumeChanges::Allow;
+  const auto error = gan::test_support::errorMessageOf([&] { f.resume("auto"); });
+  EXPECT_EQ(error.rfind("--comm.powersgd_rank: ", 0), 0u) << error;
+  EXPECT_NE(error.find("step_00000020 holds PowerSGD state of rank 2, this run asks for 3"), std::string::npos) << error;
+  f.config.comm.powersgd_rank = 2;
+  EXPECT_EQ(f.resume("auto").position.step, 20);
+}
+
+// Review defect: PowerSGD's per-rank rows were not checked against the world size of the run that
+// wrote them before the scatter read one row per rank from them.
+TEST(Resume, PerRankRowsMustMatchTheCheckpointsWorldSize) {
+  ResumeFixture f;
+  f.config.comm.compress = gan::GradientCompression::PowerSgd;
+  f.rebuildTrainer();
+  const auto dir = f.checkpointAt(10);
+  const std::string file = dir + "/powersgd_D.pt";
+  torch::serialize::InputArchive in;
+  in.load_from(file);
+  torch::Tensor q, rows;
+  in.read("q", q);
+  in.read("error_feedback", rows);
+  ASSERT_EQ(rows.size(0), 1);  // one rank wrote it
+  torch::serialize::OutputArchive out;
+  out.write("q", q);
+  out.write("error_feedback", torch::cat({rows, rows}));  // two rows, for a one-rank checkpoint
+  out.save_to(file);
+  gan::test_support::resealCheckpoint(dir);
+  const auto error = gan::test_support::errorMessageOf([&] { f.resume(dir); });
+  EXPECT_NE(error.find(file + ": tensor 'error_feedback' has shape [2,"), std::string::npos) << error;
+  EXPECT_NE(error.find("expected (1 ranks,"), std::string::npos) << error;
+}
+
+// Review defect: trajectory options absent from an older checkpoint (compression, ADA, the data
+// subset) were never compared. Absent now means the option's default, the old behaviour.
+TEST(Resume, OptionsAnOldCheckpointLacksCountAsTheirDefaults) {
+  ResumeFixture f;
+  const auto dir = f.checkpointAt(10);
+  auto state = nlohmann::json::parse(gan::test_support::readText(dir + "/state.json"));
+  for (const char* option : {"comm.compress", "train.ada_target", "data.limit"}) state["config"].erase(option);
+  std::ofstream(dir + "/state.json", std::ios::trunc) << state.dump();
+  gan::test_support::resealCheckpoint(dir);
+  f.config.comm.compress = gan::GradientCompression::BFloat16;
+  f.config.data.limit = 100;
+  const auto error = gan::test_support::errorMessageOf([&] { f.resume("auto"); });
+  EXPECT_NE(error.find("--comm.compress none -> bf16"), std::string::npos) << error;
+  EXPECT_NE(error.find("--data.limit 0 -> 100"), std::string::npos) << error;
+  EXPECT_EQ(error.find("ada_target"), std::string::npos) << error;
   f.config.output.resume_changes = gan::ResumeChanges::Allow;
   EXPECT_EQ(f.resume("auto").position.step, 10);
 }

@@ -38,6 +38,27 @@ TEST(SampleGrid, WrongCountIsAnError) {
 
 }  // namespace
 
+// RGBA samples (a data set packed with --color rgba) are drawn over a checkerboard, so the grid
+// is RGB and the PNG writer takes it: an opaque cell shows its colour, a clear one the squares.
+TEST(SampleGrid, RgbaCellsAreDrawnOverACheckerboard) {
+  auto samples = torch::full({2, 4 * 16 * 16}, -1.0f);
+  auto opaque = samples[0].view({4, 16, 16});
+  opaque[0].fill_(1.0f);  // red
+  opaque[3].fill_(1.0f);  // alpha 255
+  const auto grid = gan::render::makeSampleGrid(samples, {4, 16, 16}, 1, 2);
+  ASSERT_EQ(grid.channels, 3);
+  auto pixel = [&](int y, int x, int c) { return int(grid.pixels[size_t((y * grid.width + x) * 3 + c)]); };
+  EXPECT_EQ(pixel(2, 2, 0), 255);  // the first cell, opaque red
+  EXPECT_EQ(pixel(2, 2, 1), 0);
+  const int x0 = 2 + 16 + 2;  // the second cell, transparent: light gray, then white 8 pixels on
+  EXPECT_EQ(pixel(2, x0, 0), 204);
+  EXPECT_EQ(pixel(2, x0 + 8, 0), 255);
+  EXPECT_EQ(pixel(2 + 8, x0 + 8, 1), 204);
+  const auto path = ::testing::TempDir() + "/rgba_grid.png";
+  gan::render::writePng(path, grid);
+  EXPECT_EQ(gan::render::readPng(path).channels, 3);
+}
+
 #include "datasets/gaussian_mixture.h"
 #include "render/scatter_plot.h"
 

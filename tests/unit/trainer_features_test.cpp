@@ -188,15 +188,32 @@ TEST(TrainerFeatures, RealHalfComputedAheadIsDroppedWhenStale) {
   }
 }
 
+// Two steps, the second's batch offered during the first: how many real halves ran ahead.
+int64_t overlappedOverTwoOfferedSteps(train::GanTrainer& trainer) {
+  const auto second = numberedBatch(1);
+  trainer.step(numberedBatch(0), 0, [&]() -> const train::DiscriminatorBatch* { return &second.front(); });
+  trainer.step(second, 1);
+  return trainer.overlappedRealHalves();
+}
+
+// With R1 on every step no D update splits its halves, so the option cannot overlap anything and
+// the trainer must not say it does (the start-up line reads overlapsNextStep()).
+TEST(TrainerFeatures, R1OnEveryStepMeansNothingOverlaps) {
+  comm::LocalCommunicator alone;
+  Config config = overlappingConfig();
+  config.train.r1_gamma = 0.1;
+  config.train.r1_interval = 1;
+  auto trainer = buildSmallTrainer(config, alone);
+  EXPECT_FALSE(trainer->overlapsNextStep());
+  EXPECT_EQ(overlappedOverTwoOfferedSteps(*trainer), 0);
+}
+
 TEST(TrainerFeatures, OverlapOffKeepsOneFusedPassForD) {
   comm::LocalCommunicator alone;
   const Config config = smallTrainerConfig();  // the default
   auto trainer = buildSmallTrainer(config, alone);
   EXPECT_FALSE(trainer->overlapsNextStep());
-  const auto second = numberedBatch(1);
-  trainer->step(numberedBatch(0), 0, [&]() -> const train::DiscriminatorBatch* { return &second.front(); });
-  trainer->step(second, 1);
-  EXPECT_EQ(trainer->overlappedRealHalves(), 0);
+  EXPECT_EQ(overlappedOverTwoOfferedSteps(*trainer), 0);
 }
 
 }  // namespace
