@@ -276,9 +276,11 @@ std::vector<std::pair<std::string, std::string>> Config::entries() const {
 namespace {
 // Boost.Program_options builds its error messages by replacing placeholders such as %value% with
 // the offending text, in a loop that never ends when that text holds the placeholder itself
-// (found by the fuzzer). Such text is refused before Boost sees it.
+// (found by the fuzzer, twice: %invalid_line% is the config file syntax error's). Such text is
+// refused before Boost sees it; the list is every placeholder Boost 1.74 substitutes.
 void refusePlaceholders(const std::string& text, const std::string& where) {
-  for (const char* placeholder : {"%value%", "%canonical_option%", "%option%", "%original_token%", "%prefix%"}) {
+  for (const char* placeholder :
+       {"%value%", "%canonical_option%", "%option%", "%original_token%", "%prefix%", "%invalid_line%"}) {
     GAN_CHECK(text.find(placeholder) == std::string::npos, where, " contains '", placeholder,
               "', which is not allowed in an option name or value");
   }

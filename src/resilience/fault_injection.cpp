@@ -1,5 +1,6 @@
 #include "resilience/fault_injection.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -32,6 +33,9 @@ FaultPlan FaultPlan::fromEnvironment() {
   a = b = -1;
   readPair("GAN_DIST_FAULT_KILL_IN_CHECKPOINT", a, b);
   plan.kill_checkpoint_step = a, plan.kill_after_files = int(b);
+  a = b = -1;
+  readPair("GAN_DIST_FAULT_SLOW_DATA", a, b);
+  plan.slow_data_rank = int(a), plan.slow_data_seconds = std::max<int64_t>(b, 0);
   return plan;
 }
 

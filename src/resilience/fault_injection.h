@@ -4,6 +4,8 @@
 //   GAN_DIST_FAULT_NAN_AT=R:S               rank R's real batch of step S becomes NaN
 //   GAN_DIST_FAULT_HANG_AT=R:S              rank R stops responding at step S
 //   GAN_DIST_FAULT_KILL_IN_CHECKPOINT=S:K   SIGKILL after the K-th file of the step-S checkpoint
+//   GAN_DIST_FAULT_SLOW_DATA=R:T            rank R takes T more seconds to open its data set (as a
+//                                           node packing a large image folder on first use does)
 // Unset (the normal case) they cost one check per step.
 #pragma once
 
@@ -19,10 +21,14 @@ struct FaultPlan {
   int64_t hang_step = -1;
   int64_t kill_checkpoint_step = -1;
   int kill_after_files = -1;
+  int slow_data_rank = -1;
+  int64_t slow_data_seconds = 0;
 
   static FaultPlan fromEnvironment();
   bool nanAt(int rank, int64_t step) const { return rank == nan_rank && step == nan_step; }
   bool hangAt(int rank, int64_t step) const { return rank == hang_rank && step == hang_step; }
+  // Seconds rank `rank` is to spend before opening its data set (0 for every rank normally).
+  int64_t dataDelaySeconds(int rank) const { return rank == slow_data_rank ? slow_data_seconds : 0; }
   // For writeCheckpoint at `step`: SIGKILL once the planned number of files is written; empty
   // when no kill is planned for that step.
   std::function<void()> checkpointFileHook(int64_t step) const;

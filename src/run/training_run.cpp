@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -65,6 +66,21 @@ render::Image8 progressPicture(train::GanTrainer& trainer, const data::Dataset& 
   const auto modes = dataset.mixtureModes();
   GAN_CHECK(modes.has_value(), dataset.description(), ": 2-D samples need a mixture's modes to be drawn against");
   return render::makeScatterPlot(samples, *modes);
+}
+
+// Opens this rank's training set, then waits until every rank has. A node that packs a large image
+// folder on first use can take longer than --comm.timeout_s, and its peers must not take that for
+// a hang: this wait comes before the watchdog starts, so neither the packing nor the wait for it
+// is timed. (A rank that fails or dies meanwhile still ends the job: its error aborts every rank,
+// and the launcher ends a job that lost a process.)
+std::unique_ptr<data::Dataset> openDatasetOnEveryRank(const Config& config, comm::Communicator& communicator,
+                                                      const resilience::FaultPlan& faults) {
+  if (const int64_t delay = faults.dataDelaySeconds(communicator.rank()); delay > 0) {
+    std::this_thread::sleep_for(std::chrono::seconds(delay));
+  }
+  auto dataset = data::openDataset(config.data, DataSplit::Train);
+  communicator.barrier();
+  return dataset;
 }
 
 // Per-rank batch that keeps a resumed run on the checkpoint's global batch.
@@ -155,7 +171,7 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       world_(communicator.worldSize()),
       rank0_(rank_ == 0),
       run_dir_(config.output.dir),
-      dataset_(data::openDataset(config.data, DataSplit::Train)),
+      dataset_(openDatasetOnEveryRank(config, communicator, environment.faults)),
       watchdog_(config.comm.timeout_s, rank_, [this](const std::string& report) { endOnHang(report); },
                 environment.collectives),
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),

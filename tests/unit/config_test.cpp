@@ -138,6 +138,10 @@ TEST(Config, PlaceholderTextIsRefusedInsteadOfHangingBoost) {
                                                 "or value");
   EXPECT_EQ(errorOf({"--train.seed=%value%"}),
             "command line: argument 1 contains '%value%', which is not allowed in an option name or value");
+  // The second finding: a line that is no option, holding the syntax error's own placeholder.
+  const auto invalid = writeIni("%opeval%\n%invalid_line%'%val\n");
+  EXPECT_EQ(errorOf({"--config", invalid}), invalid + ": line 2 contains '%invalid_line%', which is not allowed in an "
+                                                      "option name or value");
 }
 
 }  // namespace
