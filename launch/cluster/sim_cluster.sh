@@ -3,13 +3,19 @@
 # loopback, its own hostname and its own cores, joined to the others by a veth link to a bridge,
 # so ranks on different nodes can only talk TCP over that link, as between real machines.
 #
-#   launch/cluster/sim_cluster.sh up N [--rate 1gbit|10gbit|none] [--slots K]
+#   launch/cluster/sim_cluster.sh up N [--rate 1gbit|10gbit|none] [--slots K] [--private-dir PATH]
 #   launch/cluster/sim_cluster.sh down
 #   launch/cluster/sim_cluster.sh status
 #   launch/cluster/sim_cluster.sh exec NODE COMMAND...     run COMMAND on node NODE (1..N)
-#   launch/cluster/sim_cluster.sh mpirun [mpirun options...] run mpirun on node 1 across the nodes
+#   launch/cluster/sim_cluster.sh mpirun [mpirun options...] run mpirun on node 1 (or on node
+#                                                           $GAN_SIM_HEAD_NODE) across the nodes
 #   launch/cluster/sim_cluster.sh fail NODE                 node NODE dies: every process killed, link down
 #   launch/cluster/sim_cluster.sh restore NODE              node NODE is back: link up again
+#
+# --private-dir PATH: the nodes share no file system at PATH. Each node sees its own directory
+# there (a bind mount of <state dir>/private/nodeI in the node's mount namespace), as a
+# node-local disk; the host sees node I's files under <state dir>/private/nodeI. Without it,
+# every node sees the host's file system, as with a shared NFS or Lustre mount.
 #
 # Needs root (namespaces, links, qdiscs). Everything it creates is named gsim-*; `down` removes
 # all of it, also after a crash, and `up` starts with a `down`. Addresses come only from the
@@ -64,12 +70,19 @@ limit_rate() {
 }
 
 cluster_up() {
-  local count=$1 rate=$2 slots=$3
+  local count=$1 rate=$2 slots=$3 private_dir=$4
   [[ ${count} =~ ^[0-9]+$ && ${count} -ge 1 && ${count} -le 200 ]] || die "up N: N must be 1..200, got '${count}'"
   [[ ${rate} =~ ^(none|[0-9]+(k|m|g)?bit)$ ]] || die "--rate must be none or like 1gbit, 10gbit, 500mbit; got '${rate}'"
   [[ ${slots} =~ ^[0-9]+$ && ${slots} -ge 1 ]] || die "--slots must be a positive number, got '${slots}'"
+  if [[ -n ${private_dir} ]]; then
+    [[ ${private_dir} == /* ]] || die "--private-dir must be an absolute path, got '${private_dir}'"
+  fi
   cluster_down
   mkdir -p "${state_dir}"
+  if [[ -n ${private_dir} ]]; then
+    mkdir -p "${private_dir}" || die "--private-dir: cannot create '${private_dir}'"
+    echo "${private_dir}" >"${state_dir}/private_dir"
+  fi
   ip netns add "${switch_ns}"
   ip netns exec "${switch_ns}" ip link add "${bridge}" type bridge
   ip netns exec "${switch_ns}" ip link set "${bridge}" up
@@ -100,6 +113,7 @@ cluster_up() {
     mkdir -p "/etc/netns/${ns}"
     printf '127.0.0.1 localhost\n%s' "${hosts}" >"/etc/netns/${ns}/hosts"
     echo "$(( (i - 1) % cores ))" >"${state_dir}/cores.node${i}"
+    [[ -n ${private_dir} ]] && mkdir -p "${state_dir}/private/node${i}"
     echo "node${i} slots=${slots}" >>"${state_dir}/hostfile"
   done
   echo "${count}" >"${state_dir}/nodes"
@@ -107,6 +121,9 @@ cluster_up() {
   write_rsh_agent
   echo "sim_cluster: ${count} node(s) up (${subnet_prefix}.11-$((10 + count)), link rate ${rate}, ${slots} slot(s) each);" \
        "hostfile ${state_dir}/hostfile, rsh agent ${state_dir}/rsh_agent"
+  if [[ -n ${private_dir} ]]; then
+    echo "sim_cluster: ${private_dir} is node-local: node I's files are in ${state_dir}/private/nodeI"
+  fi
 }
 
 # mpirun's launcher: `rsh_agent HOST COMMAND...` runs COMMAND on node HOST, as ssh would.
@@ -121,26 +138,34 @@ AGENT
   chmod +x "${state_dir}/rsh_agent"
 }
 
-# Runs a command on node i: its network namespace, its hostname, its cores, and the host's
-# cgroup hierarchies (`ip netns exec` mounts a fresh /sys without them, and slurmd refuses to
-# start without a cgroup file system).
+# Runs a command on node i: its network namespace, its hostname, its cores, its private
+# directory (with --private-dir), and the host's cgroup hierarchies (`ip netns exec` mounts a
+# fresh /sys without them, and slurmd refuses to start without a cgroup file system).
 node_exec() {
   local i=$1; shift
   [[ -f ${state_dir}/cores.node${i} ]] || die "no node ${i} (is the cluster up? sim_cluster.sh status)"
   local cores; cores=$(cat "${state_dir}/cores.node${i}")
   local cgroups; cgroups=$(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2, $3, $4}' /proc/mounts)
+  local private_dir="" node_dir=""
+  if [[ -f ${state_dir}/private_dir ]]; then
+    private_dir=$(cat "${state_dir}/private_dir")
+    node_dir=${state_dir}/private/node${i}
+  fi
   # ssh runs the remote command through a shell, and mpirun relies on it: so do we. The script is
-  # single-quoted on purpose: its $0..$3 are the node shell's arguments, expanded there.
+  # single-quoted on purpose: its $0..$5 are the node shell's arguments, expanded there. The bind
+  # mount lives in the mount namespace `ip netns exec` made for this command (slave to the
+  # host's, so nothing propagates back).
   # shellcheck disable=SC2016
   exec ip netns exec "$(node_ns "${i}")" unshare --uts /bin/sh -c '
     hostname "$0"
+    if [ -n "$4" ]; then mount --bind "$5" "$4" || exit 1; fi
     if [ -n "$3" ]; then
       mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
       echo "$3" | while read -r dir type options; do
         mkdir -p "${dir}" && mount -t "${type}" -o "${options}" "${type}" "${dir}"
       done
     fi
-    exec taskset -c "$1" /bin/sh -c "$2"' "node${i}" "${cores}" "$*" "${cgroups}"
+    exec taskset -c "$1" /bin/sh -c "$2"' "node${i}" "${cores}" "$*" "${cgroups}" "${private_dir}" "${node_dir}"
 }
 
 cluster_status() {
@@ -189,7 +214,7 @@ cluster_mpirun() {
   ${own_hosts} || flags+=(--hostfile "${state_dir}/hostfile")
   # `exec`: mpirun itself replaces the node's shell, so signals sent to this command (USR1 for an
   # agreed stop, TERM) reach mpirun, which forwards them to the ranks.
-  node_exec 1 exec mpirun "${flags[@]}" "$@"
+  node_exec "${GAN_SIM_HEAD_NODE:-1}" exec mpirun "${flags[@]}" "$@"
 }
 
 command=${1:-}
@@ -198,20 +223,21 @@ case ${command} in
   up)
     need_root
     count=${1:-}; shift || true
-    rate=none; slots=1
+    rate=none; slots=1; private_dir=""
     while [[ $# -gt 0 ]]; do
       case $1 in
         --rate) rate=${2:-}; shift 2 ;;
         --slots) slots=${2:-}; shift 2 ;;
-        *) die "up: unknown option '$1' (expected --rate R, --slots K)" ;;
+        --private-dir) private_dir=${2:-}; [[ -n ${private_dir} ]] || die "--private-dir needs a path"; shift 2 ;;
+        *) die "up: unknown option '$1' (expected --rate R, --slots K, --private-dir PATH)" ;;
       esac
     done
-    cluster_up "${count}" "${rate}" "${slots}" ;;
+    cluster_up "${count}" "${rate}" "${slots}" "${private_dir}" ;;
   down) need_root; cluster_down; echo "sim_cluster: down" ;;
   status) cluster_status ;;
   exec) need_root; node=${1:?exec NODE COMMAND...}; shift; node_exec "${node}" "$@" ;;
   mpirun) need_root; cluster_mpirun "$@" ;;
   fail) need_root; node_fail "${1:?fail NODE}" ;;
   restore) need_root; node_restore "${1:?restore NODE}" ;;
-  *) die "usage: sim_cluster.sh up N [--rate 1gbit|10gbit|none] [--slots K] | down | status | exec NODE CMD... | mpirun ARGS... | fail NODE | restore NODE" ;;
+  *) die "usage: sim_cluster.sh up N [--rate 1gbit|10gbit|none] [--slots K] [--private-dir PATH] | down | status | exec NODE CMD... | mpirun ARGS... | fail NODE | restore NODE" ;;
 esac

@@ -32,18 +32,37 @@ std::string fileOf(const train::NetworkState& network, train::StatePart part) {
 // The tensor of powersgd_*.pt that holds the per-rank rows (not replicated, so not in the list).
 const char* const kPerRankRows = "error_feedback";
 
-// One part of a network's state as one file: the module archives keep torch::save(module)'s
-// layout (readable by LibTorch users); the optimizer's tensors go in by name.
-void savePart(train::NetworkState& network, train::StatePart part, const fs::path& path) {
-  if (part == train::StatePart::Parameters) return saveModule(network.module(), path);
-  if (part == train::StatePart::Ema) return saveModule(network.emaModule(), path);
-  torch::serialize::OutputArchive archive;
-  for (const auto& entry : network.replicatedTensors()) {
-    if (entry.part == part) archive.write(entry.name, entry.tensor.detach().cpu());
+// One part of a network's state as one file, copied to host memory: the module archives keep
+// torch::save(module)'s layout (readable by LibTorch users); the optimizer's tensors go in by name.
+CheckpointSnapshot::File snapshotPart(train::NetworkState& network, train::StatePart part) {
+  CheckpointSnapshot::File file;
+  file.name = fileOf(network, part);
+  if (part == train::StatePart::Parameters) {
+    file.module = hostCopyOf(network.module());
+    return file;
   }
-  // Every rank's error feedback, one row per rank, as gathered just before this write.
-  if (part == train::StatePart::Compression) archive.write(kPerRankRows, network.takeGatheredPerRankState());
-  saveArchive(archive, path);
+  if (part == train::StatePart::Ema) {
+    file.module = hostCopyOf(network.emaModule());
+    return file;
+  }
+  for (const auto& entry : network.replicatedTensors()) {
+    if (entry.part == part) file.tensors.emplace_back(entry.name, hostCopyOf(entry.tensor.detach()));
+  }
+  // Every rank's error feedback, one row per rank, as gathered just before this snapshot.
+  if (part == train::StatePart::Compression) file.tensors.emplace_back(kPerRankRows, network.takeGatheredPerRankState());
+  return file;
+}
+
+int64_t bytesOf(const NamedTensors& tensors) {
+  int64_t bytes = 0;
+  for (const auto& [name, tensor] : tensors) bytes += tensor.numel() * static_cast<int64_t>(tensor.element_size());
+  return bytes;
+}
+
+int64_t bytesOf(const ModuleTensors& module) {
+  int64_t bytes = bytesOf(module.parameters) + bytesOf(module.buffers);
+  for (const auto& [name, child] : module.children) bytes += bytesOf(child);
+  return bytes;
 }
 
 // Loads every tensor of `part` from `path` into the live state of `network`.
@@ -67,38 +86,23 @@ void loadPart(train::NetworkState& network, train::StatePart part, const fs::pat
 
 }  // namespace
 
-namespace {
-
-// Writes every file of the checkpoint into `temporary` and makes them durable; returns the
-// MANIFEST-listed names.
-void writeCheckpointFiles(const fs::path& temporary, const TrainingPosition& position, train::GanTrainer& trainer,
-                          const Config& config, const std::function<void()>& after_each_file) {
-  auto wrote = [&] {
-    if (after_each_file) after_each_file();
-  };
-  // Weights and optimizer state of every network, then state.json, then the EMAs: the MANIFEST
-  // lists them in this order.
-  std::vector<std::string> files;
+CheckpointSnapshot takeSnapshot(const TrainingPosition& position, train::GanTrainer& trainer, const Config& config) {
+  CheckpointSnapshot snapshot;
+  snapshot.position = position;
+  // Weights and optimizer state of every network, then (after state.json in MANIFEST) the EMAs
+  // and PowerSGD's state.
   for (const auto part : {train::StatePart::Parameters, train::StatePart::Optimizer}) {
-    for (train::NetworkState* network : trainer.networkStates()) {
-      files.push_back(fileOf(*network, part));
-      savePart(*network, part, temporary / files.back());
-      wrote();
-    }
-  }
-  files.push_back(CheckpointFiles::kState);
-  for (train::NetworkState* network : trainer.networkStates()) {
-    if (!network->hasEma()) continue;
-    files.push_back(fileOf(*network, train::StatePart::Ema));
-    savePart(*network, train::StatePart::Ema, temporary / files.back());
+    for (train::NetworkState* network : trainer.networkStates()) snapshot.files.push_back(snapshotPart(*network, part));
   }
   for (train::NetworkState* network : trainer.networkStates()) {
-    if (!network->hasPerRankState()) continue;
-    files.push_back(fileOf(*network, train::StatePart::Compression));
-    savePart(*network, train::StatePart::Compression, temporary / files.back());
+    if (network->hasEma()) snapshot.files.push_back(snapshotPart(*network, train::StatePart::Ema));
   }
+  for (train::NetworkState* network : trainer.networkStates()) {
+    if (network->hasPerRankState()) snapshot.files.push_back(snapshotPart(*network, train::StatePart::Compression));
+  }
+  for (const auto& file : snapshot.files) snapshot.bytes += file.module ? bytesOf(*file.module) : bytesOf(file.tensors);
 
-  nlohmann::json state;
+  auto& state = snapshot.state;
   state["format_version"] = kCheckpointFormatVersion;
   writePosition(position, state);
   state["rng"] = "data order = permutation(seed, epoch); noise = normal(seed, step, global row): no stored state";
@@ -107,8 +111,39 @@ void writeCheckpointFiles(const fs::path& temporary, const TrainingPosition& pos
   nlohmann::json config_json;
   for (const auto& [key, value] : config.entries()) config_json[key] = value;
   state["config"] = config_json;
-  writeFileChecked(temporary / CheckpointFiles::kState, state.dump(2) + "\n");
-  wrote();
+  return snapshot;
+}
+
+namespace {
+
+bool isModelOrOptimizer(const std::string& file) { return file.rfind("model_", 0) == 0 || file.rfind("optim_", 0) == 0; }
+
+// Writes every file of the checkpoint into `temporary` and makes them durable.
+void writeCheckpointFiles(const fs::path& temporary, const CheckpointSnapshot& snapshot,
+                          const std::function<void()>& after_each_file) {
+  auto wrote = [&] {
+    if (after_each_file) after_each_file();
+  };
+  std::vector<std::string> files;
+  bool state_written = false;
+  auto writeState = [&] {
+    files.push_back(CheckpointFiles::kState);
+    writeFileChecked(temporary / CheckpointFiles::kState, snapshot.state.dump(2) + "\n");
+    state_written = true;
+    wrote();
+  };
+  for (const auto& file : snapshot.files) {
+    // state.json follows the weights and optimizer state, as MANIFEST has always listed it.
+    if (!state_written && !isModelOrOptimizer(file.name)) writeState();
+    files.push_back(file.name);
+    if (file.module) {
+      saveModule(*file.module, temporary / file.name);
+    } else {
+      saveTensors(file.tensors, temporary / file.name);
+    }
+    if (isModelOrOptimizer(file.name)) wrote();
+  }
+  if (!state_written) writeState();
 
   std::vector<ManifestEntry> manifest;
   for (const std::string& file : files) {
@@ -125,6 +160,12 @@ void writeCheckpointFiles(const fs::path& temporary, const TrainingPosition& pos
 
 std::string writeCheckpoint(const RunDirectory& run, const TrainingPosition& position, train::GanTrainer& trainer,
                             const Config& config, const std::function<void()>& after_each_file) {
+  return writeCheckpoint(run, takeSnapshot(position, trainer, config), after_each_file);
+}
+
+std::string writeCheckpoint(const RunDirectory& run, const CheckpointSnapshot& snapshot,
+                            const std::function<void()>& after_each_file) {
+  const TrainingPosition& position = snapshot.position;
   const fs::path root = run.checkpoints();
   const fs::path final_dir = run.checkpoint(position.step);
   const std::string name = final_dir.filename().string();
@@ -133,7 +174,7 @@ std::string writeCheckpoint(const RunDirectory& run, const TrainingPosition& pos
     fs::create_directories(root);
     fs::remove_all(temporary);
     fs::create_directories(temporary);
-    writeCheckpointFiles(temporary, position, trainer, config, after_each_file);
+    writeCheckpointFiles(temporary, snapshot, after_each_file);
     fs::remove_all(final_dir);
     fs::rename(temporary, final_dir);
     fsyncPath(root);

@@ -1,6 +1,6 @@
-// Checkpoints: everything to continue training, written atomically by rank 0. This file is the
-// checkpoint's layout: which files it holds, how they are written, listed, pruned, verified and
-// loaded. Durable writing is format/durable_file.h, the archives tensor_archive.h, MANIFEST and
+// Checkpoints: everything to continue training, written atomically by one rank per storage of
+// --output.dir (checkpoint_storage.h). This file is the checkpoint's layout: which files it holds,
+// how they are taken from the trainer, written, listed, pruned, verified and loaded. Durable writing is format/durable_file.h, the archives tensor_archive.h, MANIFEST and
 // state.json's configuration format/, the position training_position.h.
 //
 //   OUT/checkpoints/step_00001234/  model_G.pt model_D.pt optim_G.pt optim_D.pt [ema_G.pt] state.json MANIFEST
@@ -20,6 +20,7 @@
 
 #include "common/config.h"
 #include "common/run_directory.h"
+#include "checkpoint/tensor_archive.h"
 #include "checkpoint/training_position.h"
 #include "train/gan_trainer.h"
 
@@ -35,9 +36,33 @@ struct CheckpointContents {
   bool ema_restored = false;  // the trainer keeps an EMA and the checkpoint held one
 };
 
-// Writes the checkpoint of position.step into the run directory; returns its directory.
+// A checkpoint in host memory: a copy of every tensor it holds, taken from the live trainer in
+// one pause, so that serialising and writing it can overlap the next training steps (the
+// trainer's own tensors change under a writer that reads them).
+struct CheckpointSnapshot {
+  // One file of the checkpoint: a module archive (model_*, ema_*) or named tensors (optim_*,
+  // powersgd_*). MANIFEST lists the files in this order.
+  struct File {
+    std::string name;
+    std::optional<ModuleTensors> module;
+    NamedTensors tensors;
+  };
+  TrainingPosition position;
+  std::vector<File> files;    // MANIFEST lists state.json after the model_* and optim_* files
+  nlohmann::json state;       // state.json's contents
+  int64_t bytes = 0;          // tensor bytes copied
+};
+
+// The pause: copies everything the checkpoint of position.step holds into host memory. The
+// per-rank state (PowerSGD's rows) must have been gathered to this rank just before.
+CheckpointSnapshot takeSnapshot(const TrainingPosition& position, train::GanTrainer& trainer, const Config& config);
+
+// Writes a snapshot as the checkpoint of its step into the run directory; returns its directory.
 // `after_each_file`, when set, is called each time one file of the checkpoint is complete
-// (the fault-injection tests kill the process there).
+// (the fault-injection tests kill the process there). Safe on a thread of its own.
+std::string writeCheckpoint(const RunDirectory& run, const CheckpointSnapshot& snapshot,
+                            const std::function<void()>& after_each_file = {});
+// Both in one go (tests, tools): the trainer is not used while it writes.
 std::string writeCheckpoint(const RunDirectory& run, const TrainingPosition& position, train::GanTrainer& trainer,
                             const Config& config, const std::function<void()>& after_each_file = {});
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <limits>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -83,54 +84,116 @@ void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& ch
       "--output.resume=never to start over"));
 }
 
-// Rank 0 only: finds and loads the checkpoint to resume from.
-ResumePoint loadOnCoordinator(const Config& config, train::GanTrainer& trainer) {
-  ResumePoint point;
-  const std::string& mode = config.output.resume;
-  if (mode == "never") {
-    const auto moved = setAsidePreviousRun(RunDirectory(config.output.dir));
-    if (!moved.empty()) {
-      log0f("--output.resume=never: the previous run in ", config.output.dir, " was moved to ", moved,
-            " (nothing of it will be resumed or pruned)");
+// What the rank that tried a checkpoint tells every rank: resumed (and where, at which position,
+// whether it held the EMA), or why not.
+nlohmann::json broadcastJson(const nlohmann::json& message, int root, comm::Communicator& communicator) {
+  std::string text = message.dump();
+  int64_t length = static_cast<int64_t>(text.size());
+  communicator.broadcast({&length, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, root);
+  text.resize(static_cast<size_t>(length));
+  communicator.broadcast({text.data(), text.size(), comm::ScalarType::UInt8, comm::MemorySpace::Host}, root);
+  return nlohmann::json::parse(text);
+}
+
+// Verifies, checks and loads one candidate into this rank's trainer. A refusal propagates (the
+// job ends with its message); damage comes back as the reason, so another copy can be tried.
+nlohmann::json tryCheckpoint(const Config& config, const std::string& candidate, train::GanTrainer& trainer) {
+  try {
+    const auto verified = verifyCheckpoint(candidate);
+    checkUnchangedTrajectory(config, verified);
+    const auto contents = loadCheckpoint(verified, trainer);
+    nlohmann::json outcome = {{"resumed", true}, {"checkpoint", candidate}, {"ema_restored", contents.ema_restored}};
+    writePosition(contents.position, outcome["position"]);
+    return outcome;
+  } catch (const ResumeRefused&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Any failure to read the checkpoint (ours, LibTorch's, the file system's) is damage.
+    if (config.output.resume != "auto") {
+      if (dynamic_cast<const Error*>(&e) != nullptr) throw;
+      GAN_FAIL("--output.resume=", config.output.resume, ": cannot load (", e.what(), ")");
     }
-    return point;
+    logWarning(std::string("cannot resume from ") + candidate + ": " + e.what() +
+               "; falling back to the previous checkpoint");
+    return {{"resumed", false}, {"damaged", candidate}};
   }
-  std::vector<std::string> candidates;
-  if (mode == "auto") {
-    candidates = listCheckpoints(RunDirectory(config.output.dir));
-    if (candidates.empty()) return point;
-  } else {
-    candidates = {mode};
+}
+
+// The checkpoints this rank offers, newest first: with `auto`, its copies when it keeps them
+// (one rank per storage lists it); with a path, rank 0 offers that path.
+std::vector<std::string> offeredCheckpoints(const Config& config, const CheckpointStorage& storage, int rank) {
+  if (config.output.resume == "auto") {
+    return storage.writes_here ? listCheckpoints(RunDirectory(config.output.dir)) : std::vector<std::string>{};
   }
-  std::string failures;
-  for (const auto& candidate : candidates) {
-    try {
-      const auto verified = verifyCheckpoint(candidate);
-      checkUnchangedTrajectory(config, verified);
-      const auto contents = loadCheckpoint(verified, trainer);
-      point.resumed = true;
-      point.position = contents.position;
-      point.checkpoint = candidate;
-      point.ema_restored = contents.ema_restored;
-      return point;
-    } catch (const ResumeRefused&) {
-      throw;
-    } catch (const std::exception& e) {
-      // Any failure to read the checkpoint (ours, LibTorch's, the file system's) is damage.
-      if (mode != "auto") {
-        if (dynamic_cast<const Error*>(&e) != nullptr) throw;
-        GAN_FAIL("--output.resume=", mode, ": cannot load (", e.what(), ")");
-      }
-      logWarning(std::string("cannot resume from ") + candidate + ": " + e.what() +
-                 "; falling back to the previous checkpoint");
-      failures += failures.empty() ? candidate : ", " + candidate;
-    }
-  }
-  GAN_FAIL("--output.resume=auto: no usable checkpoint in ", config.output.dir, "/checkpoints (damaged: ", failures,
-           "); move them away or pass --output.resume=never to start over");
+  return rank == 0 ? std::vector<std::string>{config.output.resume} : std::vector<std::string>{};
 }
 
 }  // namespace
+
+ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, comm::Communicator& communicator,
+                              const CheckpointStorage& storage) {
+  ResumePoint point;
+  const int rank = communicator.rank();
+  if (config.output.resume == "never") {
+    // Every storage's copy of the earlier run goes aside, or a later `auto` would find it.
+    if (storage.writes_here) {
+      const auto moved = setAsidePreviousRun(RunDirectory(config.output.dir));
+      if (!moved.empty()) {
+        log0f("--output.resume=never: the previous run in ", config.output.dir, " was moved to ", moved,
+              " (nothing of it will be resumed or pruned)");
+      }
+    }
+    return point;
+  }
+  // Rounds: every rank offers its newest untried checkpoint; the newest step on offer is tried by
+  // the lowest rank holding it, which tells everyone the outcome. Damage moves that rank on to its
+  // next copy, and another rank's copy of the same step comes next, so a node that lost or broke
+  // its copy costs nothing while another holds one.
+  const auto offered = offeredCheckpoints(config, storage, rank);
+  size_t next = 0;
+  std::string damaged;
+  for (;;) {
+    // A path given by --output.resume need not be named step_*: it offers step 0 (it is the only offer).
+    const int64_t mine =
+        next < offered.size() ? std::max<int64_t>(0, RunDirectory::stepOfName(fs::path(offered[next]).filename().string()))
+                              : -1;
+    int64_t newest = mine;
+    communicator.allreduce({&newest, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
+    if (newest < 0) break;
+    int64_t holder = mine == newest ? rank : std::numeric_limits<int64_t>::max();
+    communicator.allreduce({&holder, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, {comm::ReduceOp::Min});
+    nlohmann::json outcome;
+    if (rank == holder) {
+      outcome = tryCheckpoint(config, offered[next], trainer);
+      if (!outcome.at("resumed").get<bool>()) ++next;
+    }
+    outcome = broadcastJson(outcome, static_cast<int>(holder), communicator);
+    if (!outcome.at("resumed").get<bool>()) {
+      const std::string where = outcome.at("damaged").get<std::string>() +
+                                (communicator.worldSize() > 1 ? " (rank " + std::to_string(holder) + ")" : "");
+      damaged += (damaged.empty() ? "" : ", ") + where;
+      continue;
+    }
+    point.resumed = true;
+    point.source_rank = static_cast<int>(holder);
+    point.checkpoint = outcome.at("checkpoint").get<std::string>();
+    point.ema_restored = outcome.at("ema_restored").get<bool>();
+    point.position = readPosition(outcome.at("position"), "the resume point from rank " + std::to_string(holder));
+    break;
+  }
+  if (!point.resumed) {
+    GAN_CHECK(damaged.empty(), "--output.resume=auto: no usable checkpoint in ", config.output.dir,
+              "/checkpoints (damaged: ", damaged, "); move them away or pass --output.resume=never to start over");
+    return point;
+  }
+  trainer.broadcastState(point.source_rank);
+  if (trainer.hasPerRankState() && point.position.world_size != communicator.worldSize()) {
+    log0f("PowerSGD's error feedback restarts at zero: the checkpoint was written by ", point.position.world_size,
+          " ranks, this job has ", communicator.worldSize());
+  }
+  trainer.scatterPerRankState(point.position.world_size, point.source_rank);
+  return point;
+}
 
 std::string setAsidePreviousRun(const RunDirectory& run) {
   const std::vector<fs::path> records = {run.checkpoints(), run.metrics(), run.samples(), run.tensorboard(),
@@ -151,31 +214,6 @@ std::string setAsidePreviousRun(const RunDirectory& run) {
              e.code().message(), ")");
   }
   return destination.string();
-}
-
-ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, comm::Communicator& communicator) {
-  ResumePoint point;
-  if (communicator.rank() == 0) point = loadOnCoordinator(config, trainer);
-  // Whether it resumed, and where: the position in its serialised form (state.json's), so every
-  // field reaches every rank as rank 0 read it.
-  nlohmann::json message = {{"resumed", point.resumed}};
-  if (point.resumed) writePosition(point.position, message["position"]);
-  std::string text = message.dump();
-  int64_t length = static_cast<int64_t>(text.size());
-  communicator.broadcast({&length, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
-  text.resize(static_cast<size_t>(length));
-  communicator.broadcast({text.data(), text.size(), comm::ScalarType::UInt8, comm::MemorySpace::Host}, 0);
-  message = nlohmann::json::parse(text);
-  point.resumed = message.at("resumed").get<bool>();
-  if (!point.resumed) return point;
-  point.position = readPosition(message.at("position"), "the resume point from rank 0");
-  trainer.broadcastState();
-  if (trainer.hasPerRankState() && point.position.world_size != communicator.worldSize()) {
-    log0f("PowerSGD's error feedback restarts at zero: the checkpoint was written by ", point.position.world_size,
-          " ranks, this job has ", communicator.worldSize());
-  }
-  trainer.scatterPerRankState(point.position.world_size);
-  return point;
 }
 
 }  // namespace gan::checkpoint

@@ -7,6 +7,7 @@
 #include "common/config.h"
 #include "common/run_directory.h"
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_storage.h"
 #include "train/gan_trainer.h"
 
 namespace gan::checkpoint {
@@ -14,15 +15,21 @@ namespace gan::checkpoint {
 struct ResumePoint {
   bool resumed = false;
   TrainingPosition position;  // valid when resumed
-  std::string checkpoint;     // the directory it came from
-  bool ema_restored = false;  // rank 0 only: the checkpoint held the EMA of G
+  std::string checkpoint;     // the directory it came from, on the storage of source_rank
+  int source_rank = 0;        // the rank that loaded it and broadcast it
+  bool ema_restored = false;  // the checkpoint held the EMA of G
 };
 
-// A collective. With --output.resume=never, rank 0 first sets aside what an earlier run left in
-// the output directory (setAsidePreviousRun), so a later `auto` cannot pick it up. Rank 0 picks the checkpoint (auto: the newest good one in output.dir, falling
-// back past damaged ones with a warning), verifies and loads it; the parameters, optimizer
-// state and position then reach every rank by broadcast, so ranks need no shared file system.
-ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, comm::Communicator& communicator);
+// A collective. With --output.resume=never, every rank that keeps checkpoints first sets aside
+// what an earlier run left in its output directory (setAsidePreviousRun), so a later `auto`
+// cannot pick it up. With `auto`, the ranks agree on the newest checkpoint any of them holds
+// (each storage's copies, see checkpoint_storage.h): the lowest rank holding it verifies and
+// loads it, falling back past damaged copies with a warning (to another node's copy of the same
+// step first, then to older steps); with a path, rank 0 loads that. The parameters, optimizer
+// state and position then reach every rank by broadcast, so ranks need no shared file system and
+// the loss of any one node's copies costs nothing.
+ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, comm::Communicator& communicator,
+                              const CheckpointStorage& storage);
 
 // Moves an earlier run's records (checkpoints, metrics.jsonl, samples, tb, report.html) into
 // OUT/previous_runs/run_<UTC time>/ and returns that directory; empty when there was nothing.

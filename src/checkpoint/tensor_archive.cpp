@@ -9,28 +9,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Module::save's layout (own parameters, own buffers, then one nested archive per child), with
-// every tensor copied to the CPU first: an archive records each tensor's device, and a GPU run's
-// checkpoint must load on a CPU-only build (gan_sample, gan_eval, a resume on CPU ranks).
-// The copy keeps requires_grad, which the archive records, so a CPU run's files stay as before.
-torch::Tensor cpuCopyOf(const torch::Tensor& tensor) {
-  auto copy = tensor.detach().cpu();
-  copy.set_requires_grad(tensor.requires_grad());
-  return copy;
-}
-
-void writeModuleOnCpu(const torch::nn::Module& module, torch::serialize::OutputArchive& archive) {
-  for (const auto& parameter : module.named_parameters(/*recurse=*/false)) {
-    archive.write(parameter.key(), cpuCopyOf(parameter.value()));
-  }
-  for (const auto& buffer : module.named_buffers(/*recurse=*/false)) {
-    archive.write(buffer.key(), cpuCopyOf(buffer.value()), /*is_buffer=*/true);
-  }
-  for (const auto& child : module.named_children()) {
-    if (!child.value()->is_serializable()) continue;
+void writeModule(const ModuleTensors& module, torch::serialize::OutputArchive& archive) {
+  for (const auto& [name, tensor] : module.parameters) archive.write(name, tensor);
+  for (const auto& [name, tensor] : module.buffers) archive.write(name, tensor, /*is_buffer=*/true);
+  for (const auto& [name, child] : module.children) {
     torch::serialize::OutputArchive child_archive(archive.compilation_unit());
-    writeModuleOnCpu(*child.value(), child_archive);
-    archive.write(child.key(), child_archive);
+    writeModule(child, child_archive);
+    archive.write(name, child_archive);
   }
 }
 
@@ -47,9 +32,37 @@ void saveArchive(torch::serialize::OutputArchive& archive, const fs::path& path)
   writeFileChecked(path, bytes);
 }
 
-void saveModule(const torch::nn::Module& module, const fs::path& path) {
+torch::Tensor hostCopyOf(const torch::Tensor& tensor) {
+  auto copy = tensor.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
+  copy.set_requires_grad(tensor.requires_grad());
+  return copy;
+}
+
+ModuleTensors hostCopyOf(const torch::nn::Module& module) {
+  ModuleTensors copy;
+  for (const auto& parameter : module.named_parameters(/*recurse=*/false)) {
+    copy.parameters.emplace_back(parameter.key(), hostCopyOf(parameter.value()));
+  }
+  for (const auto& buffer : module.named_buffers(/*recurse=*/false)) {
+    copy.buffers.emplace_back(buffer.key(), hostCopyOf(buffer.value()));
+  }
+  for (const auto& child : module.named_children()) {
+    if (child.value()->is_serializable()) copy.children.emplace_back(child.key(), hostCopyOf(*child.value()));
+  }
+  return copy;
+}
+
+void saveModule(const ModuleTensors& module, const fs::path& path) {
   torch::serialize::OutputArchive archive;
-  writeModuleOnCpu(module, archive);
+  writeModule(module, archive);
+  saveArchive(archive, path);
+}
+
+void saveModule(const torch::nn::Module& module, const fs::path& path) { saveModule(hostCopyOf(module), path); }
+
+void saveTensors(const NamedTensors& tensors, const fs::path& path) {
+  torch::serialize::OutputArchive archive;
+  for (const auto& [name, tensor] : tensors) archive.write(name, tensor);
   saveArchive(archive, path);
 }
 

@@ -13,6 +13,7 @@ nlohmann::json metricsLine(const StepMetrics& m) {
           {kSamplesPerS, m.samples_per_s},
           {kSkippedUpdates, m.skipped_updates},
           {kCheckpointS, m.checkpoint_s},
+          {kCheckpointWriteS, m.checkpoint_write_s},
           {kWallTimeS, m.wall_time_s}};
   if (m.ada_p) line[kAdaP] = *m.ada_p;
   if (m.ada_rt) line[kAdaRt] = *m.ada_rt;

@@ -23,7 +23,8 @@ struct StepMetrics {
   double collectives_ms = 0;               // per step: the gradient reductions' own durations
   double waiting_for_collectives_ms = 0;  // per step: what the training thread waited for them
   int64_t skipped_updates = 0;             // so far in the run (non-finite gradients)
-  double checkpoint_s = 0;                 // the last checkpoint's write
+  double checkpoint_s = 0;        // the last checkpoint's training pause (host copy, and any wait)
+  double checkpoint_write_s = 0;  // the last finished checkpoint's write, in the background
   double wall_time_s = 0;                  // since the process started training
   // Adaptive augmentation (runs with it only): the probability p this step augmented with, and
   // r_t = E[sign(D(x_real))] at p's last adjustment.
@@ -42,6 +43,7 @@ inline constexpr const char* kDFake = "d_fake";
 inline constexpr const char* kSamplesPerS = "samples_per_s";
 inline constexpr const char* kSkippedUpdates = "skipped_updates";
 inline constexpr const char* kCheckpointS = "checkpoint_s";
+inline constexpr const char* kCheckpointWriteS = "checkpoint_write_s";
 inline constexpr const char* kWallTimeS = "wall_time_s";
 inline constexpr const char* kAdaP = "ada_p";
 inline constexpr const char* kAdaRt = "ada_rt";

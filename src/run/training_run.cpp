@@ -17,6 +17,8 @@
 #include "common/run_directory.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_schedule.h"
+#include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/checkpoint_writer.h"
 #include "resilience/hang_report.h"
 #include "checkpoint/resume.h"
 #include "run/run_observer.h"
@@ -119,7 +121,14 @@ class TrainingLoop {
   void recordStep(const train::StepOutputs& outputs, int64_t step);
   void recordPicture(int64_t done);
   void evaluate(int64_t done);
+  // The pause of a checkpoint: per-rank state gathered, every tensor copied to host memory and
+  // handed to this rank's background writer (when it keeps a copy).
   void checkpoint(int64_t done);
+  // Reports what the background writer finished: failures as warnings (the next checkpoint is
+  // tried as usual), the newest durable checkpoint in the summary.
+  void collectWrittenCheckpoints();
+  // The end of training: returns once the last checkpoint is durable; throws if it failed.
+  void finishCheckpointWrites();
   // The step boundary: sends this step's flags and sums, acts on the previous step's (ADA moves
   // p) and returns the agreed decisions.
   StepDecisions stepBoundary(int64_t done, const train::StepOutputs& outputs);
@@ -159,6 +168,10 @@ class TrainingLoop {
   int64_t skipped_updates_ = 0;
   int64_t consecutive_bad_ = 0;
   checkpoint::CheckpointSchedule checkpoints_;
+  checkpoint::CheckpointStorage storage_;
+  double last_write_seconds_ = 0;
+  // Last member: destroyed first, it waits for a write in flight while the rest still exists.
+  std::unique_ptr<checkpoint::BackgroundCheckpointWriter> writer_;  // ranks that keep a copy
 };
 
 TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicator, const torch::Device& device,
@@ -178,6 +191,13 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       agreement_(communicator, environment.stop_request),
       checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600) {
   resilience::clearHangRecordsAtStart(run_dir_, communicator_);
+  storage_ = checkpoint::probeCheckpointStorage(run_dir_, communicator_);
+  if (world_ > 1) log0f(storage_.describe());
+  if (storage_.writes_here) {
+    writer_ = std::make_unique<checkpoint::BackgroundCheckpointWriter>(
+        run_dir_, config_.output.keep_last,
+        [faults = environment_.faults](int64_t step) { return faults.checkpointFileHook(step); });
+  }
   log0f("data: ", dataset_->description());
   trainer_ = train::buildTrainer(config_, dataset_->sampleShape(), communicator_, device_);
   trainer_->setObserver(&observer_);
@@ -202,9 +222,14 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
 
 bool TrainingLoop::prepare() {
   checkpoint::ResumePoint resume;
-  observer_.phase("resume", [&] { resume = checkpoint::resumeIfRequested(config_, *trainer_, communicator_); });
+  observer_.phase("resume",
+                  [&] { resume = checkpoint::resumeIfRequested(config_, *trainer_, communicator_, storage_); });
   first_step_ = resume.resumed ? resume.position.step : 0;
   if (resume.resumed) log0f("resumed from ", resume.checkpoint, " at step ", first_step_);
+  if (resume.resumed && resume.source_rank != 0) {
+    log0f("the checkpoint of step ", first_step_, " came from rank ", resume.source_rank,
+          "'s copy: rank 0's output directory holds no usable copy of it");
+  }
   if (resume.resumed && trainer_->hasEma() && !resume.ema_restored) {
     log0f("the checkpoint holds no EMA of G: the average restarts from G's weights");
   }
@@ -272,6 +297,7 @@ RunSummary TrainingLoop::run() {
     if (stop || checkpoints_.dueByStep(done, last) || checkpoints_.agreedByTime(decisions.checkpoint_requested, done)) {
       checkpoint(done);
     }
+    if (writer_) collectWrittenCheckpoints();
     summary_.steps = done;
     if (stop) {
       log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done,
@@ -280,6 +306,7 @@ RunSummary TrainingLoop::run() {
       break;
     }
   }
+  finishCheckpointWrites();
   if (rank0_ && config_.output.report && config_.output.log_every > 0) {
     summary_.report = recording::writeRunReport(run_dir_);
   }
@@ -337,6 +364,7 @@ void TrainingLoop::recordStep(const train::StepOutputs& outputs, int64_t step) {
     metrics.d_fake = value[3];
     metrics.skipped_updates = skipped_updates_;
     metrics.checkpoint_s = checkpoints_.lastCheckpointSeconds();
+    metrics.checkpoint_write_s = last_write_seconds_;
     metrics.wall_time_s = secondsSince(started_);
     if (ada_) {
       metrics.ada_p = trainer_->augmentationProbability();
@@ -364,12 +392,14 @@ void TrainingLoop::evaluate(int64_t done) {
 
 void TrainingLoop::checkpoint(int64_t done) {
   checkpoints_.checkpointingAt(done);
-  // Per-rank state (PowerSGD's error feedback) reaches rank 0 first: a collective of all ranks.
+  // Per-rank state (PowerSGD's error feedback) reaches the ranks that keep copies first: a
+  // collective of all ranks.
   if (trainer_->hasPerRankState()) {
-    observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(); });
+    observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(storage_.copies > 1); });
   }
-  if (!rank0_) return;
+  if (!writer_) return;
   double seconds = 0;
+  // The pause: the copy into host memory, and the wait when the previous write is still running.
   observer_.phase("checkpoint", [&] {
     const auto began = Clock::now();
     position_.step = done;
@@ -377,14 +407,43 @@ void TrainingLoop::checkpoint(int64_t done) {
       const StepDecisions pending = agreement_.inFlight();
       position_.ada = checkpoint::AdaCheckpoint{ada_->state(), pending.agreed, pending.real_sign_sum, pending.real_rows};
     }
-    summary_.last_checkpoint =
-        checkpoint::writeCheckpoint(run_dir_, position_, *trainer_, config_, environment_.faults.checkpointFileHook(done));
-    checkpoint::pruneCheckpoints(run_dir_, config_.output.keep_last);
+    writer_->submit(checkpoint::takeSnapshot(position_, *trainer_, config_));
     seconds = secondsSince(began);
   });
+  if (!rank0_) return;
   const bool first_measurement = checkpoints_.intervalSeconds() == 0;
   checkpoints_.recordCheckpoint(seconds);
   if (checkpoints_.timeRule() && first_measurement) log0f(checkpoints_.describe());
+}
+
+void TrainingLoop::collectWrittenCheckpoints() {
+  for (const auto& written : writer_->takeFinished()) {
+    if (!written.ok()) {
+      logWarning(written.error + " (the next checkpoint is tried as usual)");
+      continue;
+    }
+    last_write_seconds_ = written.write_seconds;
+    summary_.last_checkpoint = written.dir;
+  }
+}
+
+void TrainingLoop::finishCheckpointWrites() {
+  if (!writer_) return;
+  observer_.phase("checkpoint write", [&] { writer_->waitUntilIdle(); });
+  int64_t failed_step = -1;
+  std::string failure;
+  for (const auto& written : writer_->takeFinished()) {
+    if (written.ok()) {
+      last_write_seconds_ = written.write_seconds;
+      summary_.last_checkpoint = written.dir;
+      failed_step = -1;
+    } else {
+      failed_step = written.step;
+      failure = written.error;
+    }
+  }
+  // The run's last checkpoint is what a relaunch continues from: ending without it loses work.
+  GAN_CHECK(failed_step < 0, failure);
 }
 
 void TrainingLoop::endOnHang(const std::string& report) {

@@ -47,18 +47,18 @@ void GanTrainer::setObserver(StepObserver* observer) {
   for (NetworkState* network : networkStates()) network->buckets().setTimingListener(forward);
 }
 
-void GanTrainer::broadcastState() {
+void GanTrainer::broadcastState(int root) {
   ahead_ = RealHalf();
   ++d_weights_version_;
-  for (NetworkState* network : networkStates()) network->broadcastFromRank0(communicator_);
+  for (NetworkState* network : networkStates()) network->broadcastFrom(communicator_, root);
 }
 
-void GanTrainer::gatherPerRankState() {
-  for (NetworkState* network : networkStates()) network->gatherPerRankState(communicator_);
+void GanTrainer::gatherPerRankState(bool to_every_rank) {
+  for (NetworkState* network : networkStates()) network->gatherPerRankState(communicator_, to_every_rank);
 }
 
-void GanTrainer::scatterPerRankState(int checkpoint_world_size) {
-  for (NetworkState* network : networkStates()) network->scatterPerRankState(communicator_, checkpoint_world_size);
+void GanTrainer::scatterPerRankState(int checkpoint_world_size, int root) {
+  for (NetworkState* network : networkStates()) network->scatterPerRankState(communicator_, checkpoint_world_size, root);
 }
 
 void GanTrainer::setAugmentationProbability(double p) {

@@ -108,9 +108,10 @@ class GanTrainer {
   // not owned, may be null.
   void setObserver(StepObserver* observer);
 
-  // Rank 0's replicated state of both networks (weights, optimizer state, EMA) to everyone:
-  // at start-up, so replicas start identical whatever their seeds did, and after a resume.
-  void broadcastState();
+  // `root`'s replicated state of both networks (weights, optimizer state, EMA) to everyone:
+  // at start-up (rank 0's), so replicas start identical whatever their seeds did, and after a
+  // resume (the rank that loaded the checkpoint).
+  void broadcastState(int root = 0);
 
   // One training step: a D update per batch (d_steps of them), then one G update on the fake
   // rows of the last batch. `step_index` (from 0) times the lazy R1 penalty. With `next` (and
@@ -139,11 +140,12 @@ class GanTrainer {
   // Whether some network keeps per-rank state (PowerSGD's error feedback) that checkpoints gather.
   bool hasPerRankState() const { return g_->hasPerRankState() || d_->hasPerRankState(); }
   // Collective, before a checkpoint: every rank's per-rank state (PowerSGD's error feedback) to
-  // rank 0, where the checkpoint writer takes it. Nothing in other modes.
-  void gatherPerRankState();
-  // Collective, after a resume: the loaded per-rank state to its ranks (zero when the checkpoint
-  // was written at another world size, or held none).
-  void scatterPerRankState(int checkpoint_world_size);
+  // rank 0, and with `to_every_rank` on to every rank, where a checkpoint writer takes it.
+  // Nothing in other modes.
+  void gatherPerRankState(bool to_every_rank = false);
+  // Collective, after a resume: the per-rank state `root` loaded to its ranks (zero when the
+  // checkpoint was written at another world size, or held none).
+  void scatterPerRankState(int checkpoint_world_size, int root = 0);
 
   // Both networks' communication since the last call.
   CommunicationStats takeCommunicationStats();

@@ -66,13 +66,16 @@ std::vector<StateTensor> NetworkState::replicatedTensors() {
   return state;
 }
 
-void NetworkState::gatherPerRankState(comm::Communicator& communicator) {
+void NetworkState::gatherPerRankState(comm::Communicator& communicator, bool to_every_rank) {
   const auto state = buckets_.reduction().perRankState();
   if (!state.defined()) return;
   const auto mine = state.detach().cpu().contiguous();
   torch::Tensor rows;
-  if (communicator.rank() == 0) rows = torch::empty({communicator.worldSize(), mine.numel()}, mine.options());
-  communicator.gather(comm::bufferViewOf(mine), rows.defined() ? rows.data_ptr() : nullptr, 0);
+  if (communicator.rank() == 0 || to_every_rank) {
+    rows = torch::empty({communicator.worldSize(), mine.numel()}, mine.options());
+  }
+  communicator.gather(comm::bufferViewOf(mine), communicator.rank() == 0 ? rows.data_ptr() : nullptr, 0);
+  if (to_every_rank) communicator.broadcast(comm::bufferViewOf(rows), 0);
   per_rank_rows_ = rows;
 }
 
@@ -91,7 +94,7 @@ void NetworkState::setLoadedPerRankState(torch::Tensor rows, int world_size, con
   per_rank_rows_ = rows.contiguous();
 }
 
-void NetworkState::scatterPerRankState(comm::Communicator& communicator, int checkpoint_world_size) {
+void NetworkState::scatterPerRankState(comm::Communicator& communicator, int checkpoint_world_size, int root) {
   auto error = buckets_.reduction().perRankState();
   if (!error.defined()) return;
   torch::NoGradGuard no_grad;
@@ -101,20 +104,21 @@ void NetworkState::scatterPerRankState(comm::Communicator& communicator, int che
     per_rank_rows_ = torch::Tensor();
     return;
   }
-  if (communicator.rank() == 0 && !per_rank_rows_.defined()) {
+  if (communicator.rank() == root && !per_rank_rows_.defined()) {
     per_rank_rows_ = torch::zeros({communicator.worldSize(), error.numel()}, error.options().device(torch::kCPU));
   }
   auto mine = torch::empty({error.numel()}, error.options().device(torch::kCPU));
-  communicator.scatter(communicator.rank() == 0 ? per_rank_rows_.data_ptr() : nullptr, comm::bufferViewOf(mine), 0);
+  communicator.scatter(communicator.rank() == root ? per_rank_rows_.data_ptr() : nullptr, comm::bufferViewOf(mine),
+                       root);
   error.copy_(mine);
   per_rank_rows_ = torch::Tensor();
 }
 
-void NetworkState::broadcastFromRank0(comm::Communicator& communicator) {
+void NetworkState::broadcastFrom(comm::Communicator& communicator, int root) {
   if (communicator.worldSize() == 1) return;
   for (const auto& entry : replicatedTensors()) {
     const auto tensor = entry.tensor.detach();
-    communicator.broadcast(comm::bufferViewOf(tensor), 0, {comm::workStreamOf(tensor)});
+    communicator.broadcast(comm::bufferViewOf(tensor), root, {comm::workStreamOf(tensor)});
   }
 }
 

@@ -59,20 +59,21 @@ class NetworkState {
   std::vector<StateTensor> replicatedTensors();
 
   // Per-rank state: the gradient reduction's (PowerSGD's error feedback; none in other modes). A
-  // checkpoint holds every rank's, as rows of a (world size, n) tensor that only rank 0 keeps.
+  // checkpoint holds every rank's, as rows of a (world size, n) tensor.
   bool hasPerRankState() { return buckets_.reduction().perRankState().defined(); }
-  // Collective: every rank's error feedback to rank 0, kept for the next checkpoint write.
-  void gatherPerRankState(comm::Communicator& communicator);
-  // Rank 0: the rows gathered last, handed over once (the checkpoint writer takes them).
+  // Collective: every rank's error feedback to rank 0, kept for the next checkpoint write; with
+  // `to_every_rank`, rank 0 passes the rows on to all ranks (each node's writer needs them).
+  void gatherPerRankState(comm::Communicator& communicator, bool to_every_rank = false);
+  // The rows gathered last, handed over once (the checkpoint writer takes them).
   torch::Tensor takeGatheredPerRankState();
-  // Rank 0: the rows a checkpoint held; checked against this network's sizes and the world size
-  // of the run that wrote them (one row per rank), before any scatter relies on them.
+  // The rows a checkpoint held; checked against this network's sizes and the world size of the
+  // run that wrote them (one row per rank), before any scatter relies on them.
   void setLoadedPerRankState(torch::Tensor rows, int world_size, const std::string& what);
-  // Collective: rank 0's loaded rows to their ranks when the checkpoint's world size is this
+  // Collective: `root`'s loaded rows to their ranks when the checkpoint's world size is this
   // job's; otherwise (or with nothing loaded) every rank's error feedback restarts at zero.
-  void scatterPerRankState(comm::Communicator& communicator, int checkpoint_world_size);
-  // Rank 0's replicated state to every rank (a collective).
-  void broadcastFromRank0(comm::Communicator& communicator);
+  void scatterPerRankState(comm::Communicator& communicator, int checkpoint_world_size, int root = 0);
+  // `root`'s replicated state to every rank (a collective).
+  void broadcastFrom(comm::Communicator& communicator, int root = 0);
 
  private:
   std::string name_;
@@ -82,7 +83,7 @@ class NetworkState {
   FlatAdam optimizer_;
   std::shared_ptr<torch::nn::Module> ema_module_;
   std::unique_ptr<FlatParameters> ema_parameters_;
-  torch::Tensor per_rank_rows_;  // rank 0: gathered for a checkpoint, or loaded from one
+  torch::Tensor per_rank_rows_;  // gathered for a checkpoint, or loaded from one
 };
 
 }  // namespace gan::train

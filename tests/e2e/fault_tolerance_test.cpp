@@ -58,6 +58,36 @@ void expectBitwiseResume(const std::string& launcher, const std::string& name, c
   expectSameMetrics(straight, resumed);
 }
 
+// Node-local output directories, as on a cluster without a shared file system: each rank gets
+// its own directory (mpirun's MPMD form), so each keeps a full copy of every checkpoint. Losing
+// rank 0's whole directory (its node is gone, a fresh one takes its place) loses no work: the
+// relaunch resumes from rank 1's copy and continues exactly as an uninterrupted run.
+TEST(FaultTolerance, LosingRankZerosDirectoryResumesFromAnotherNodesCopy) {
+  const std::string powersgd = "--comm.compress=powersgd --output.keep_last=1";
+  const auto straight = outputDir("copies_straight");
+  const auto node_a = outputDir("copies_node_a"), node_b = outputDir("copies_node_b");
+  auto nodeLocal = [&](int64_t steps) {
+    return mpirun(1) + job(node_a, steps, powersgd) + " : -np 1 " + job(node_b, steps, powersgd);
+  };
+  ASSERT_EQ(run(mpirun(2) + job(straight, 60, powersgd)).exit_code, 0);
+  const auto first = run(nodeLocal(40));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("checkpoints: 2 copies, one per storage of the output directory"), std::string::npos)
+      << first.output;
+  // Both copies hold the same bytes; keep_last applies to each.
+  expectSameCheckpointBytes(node_a, node_b, 40, {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt",
+                                                "powersgd_G.pt", "powersgd_D.pt"});
+  EXPECT_FALSE(fs::exists(checkpointFile(node_b, 20, "MANIFEST")));
+  fs::remove_all(node_a);
+  const auto second = run(nodeLocal(60));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("resumed from " + node_b + "/checkpoints/step_00000040 at step 40"), std::string::npos)
+      << second.output;
+  EXPECT_NE(second.output.find("came from rank 1's copy"), std::string::npos) << second.output;
+  expectSameCheckpointBytes(straight, node_a, 60);
+  expectSameCheckpointBytes(straight, node_b, 60);
+}
+
 TEST(FaultTolerance, ResumeIsBitwiseExactSingleProcess) { expectBitwiseResume("", "resume1"); }
 
 TEST(FaultTolerance, ResumeIsBitwiseExactTwoRanks) { expectBitwiseResume(mpirun(2), "resume2"); }

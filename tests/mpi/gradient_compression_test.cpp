@@ -188,7 +188,8 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
   Config other_weights = config;
   other_weights.train.seed = config.train.seed + 1 + world.rank();  // the resume must overwrite all of it
   auto resumed = test_support::buildSmallTrainer(other_weights, world);
-  const auto point = checkpoint::resumeIfRequested(config, *resumed, world);
+  const auto storage = checkpoint::probeCheckpointStorage(RunDirectory(config.output.dir), world);
+  const auto point = checkpoint::resumeIfRequested(config, *resumed, world, storage);
   ASSERT_TRUE(point.resumed);
   ASSERT_EQ(point.position.step, checkpoint_step);
   run(*resumed, checkpoint_step, steps);
@@ -205,7 +206,7 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
   }
   // Without the error feedback the continuation differs: the test can tell.
   auto forgetful = test_support::buildSmallTrainer(other_weights, world);
-  checkpoint::resumeIfRequested(config, *forgetful, world);
+  checkpoint::resumeIfRequested(config, *forgetful, world, storage);
   for (auto* network : forgetful->networkStates()) errorFeedbackOf(*network).zero_();
   run(*forgetful, checkpoint_step, steps);
   EXPECT_FALSE(torch::equal(forgetful->discriminatorState().parameters().values(),

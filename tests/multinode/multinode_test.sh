@@ -17,6 +17,11 @@
 #                 the last checkpoint, node 3 returns and the job grows back at a checkpoint;
 #                 the relaunched steps equal a straight 2-node run from the same checkpoint; every
 #                 step once in metrics.jsonl; a configuration error and a NaN abort are not relaunched
+#   elastic_private  3 nodes with node-local output directories (sim_cluster.sh --private-dir: no
+#                 shared file system): the node of rank 0 fails, the launcher continues from the
+#                 newest checkpoint another node holds (never from step 0; at most one checkpoint
+#                 interval redone); the node returns with its stale copies, and the job grows back
+#                 from the newest copy, not from the stale one
 #   slurm_elastic the elastic case through Slurm: sbatch --nodes=3 --no-kill of
 #                 launch/slurm/train_elastic.sbatch; node 3 fails, the job continues on nodes 1-2
 #                 inside the same allocation; node 3's slurmd returns and the job grows back
@@ -207,6 +212,68 @@ PY
       test "$(find "${out}/checkpoints" -mindepth 1 -maxdepth 1 -name 'step_*' | wc -l)" -eq 2 -a -f "${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")/MANIFEST"
     check "preemption: the rerun resumed from it" contains "${log}" "resumed from ${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")"
     check "preemption: the rerun finished" test -f "${out}/checkpoints/step_00002000/MANIFEST"
+    ;;
+
+  elastic_private)
+    # Node-local output directories: each node sees its own ${private}; the host sees node I's
+    # files under the cluster's private/nodeI.
+    private=${work}/node_local
+    cluster up 3 --slots 1 --private-dir "${private}" >/dev/null || exit 1
+    node_out() { echo "${GAN_SIM_CLUSTER_DIR}/private/node$1/run"; }
+    newest_complete() {  # newest_complete NODE: the newest complete checkpoint's step on NODE, or 0
+      local dir step=0
+      for dir in "$(node_out "$1")"/checkpoints/step_*; do
+        [[ -f ${dir}/MANIFEST ]] && step=$((10#${dir##*step_}))
+      done
+      echo "${step}"
+    }
+    # mpirun runs on node 3, which stays up: the launcher outlives the node it loses (node 1, rank 0's).
+    log=${work}/elastic_private.log
+    bash "${source_dir}/launch/elastic.sh" --hostfile "${GAN_SIM_CLUSTER_DIR}/hostfile" --probe-every 2 --probe-timeout 8 \
+      --mpirun "env GAN_SIM_HEAD_NODE=3 bash ${source_dir}/launch/cluster/sim_cluster.sh mpirun" -- "${gan_dist}" \
+      "${base[@]}" --output.dir="${private}/run" --train.max_steps=400 --output.log_every=10 \
+      --output.checkpoint_every=50 --comm.timeout_s=10 >"${log}" 2>&1 &
+    launcher=$!
+    for node in 1 2 3; do
+      check "node ${node} keeps its own copy of the step-100 checkpoint" \
+        wait_for_file "$(node_out "${node}")/checkpoints/step_00000100/MANIFEST" 120
+    done
+    durable=$(( $(newest_complete 2) > $(newest_complete 3) ? $(newest_complete 2) : $(newest_complete 3) ))
+    cluster fail 1
+    check "the job found three storages" contains "${log}" "checkpoints: 3 copies, one per storage of the output directory"
+    check "nothing of the output directory reached the host's own ${private}" test ! -e "${private}/run"
+    for _ in $(seq 300); do grep -q "^resumed from" "${log}" && break; sleep 0.2; done
+    check "the launcher relaunched on nodes 2-3" contains "${log}" "elastic: launching on node2,node3 (2 ranks)"
+    # The last step node 1's rank 0 logged (a line torn by the kill does not count).
+    lost_at=$(python3 -c 'import json, sys
+steps = []
+for line in open(sys.argv[1]):
+    try: steps.append(json.loads(line)["step"])
+    except (ValueError, KeyError): pass
+print(max(steps))' "$(node_out 1)/metrics.jsonl")
+    resumed_at=$(sed -n 's/^resumed from .* at step \([0-9]*\)$/\1/p' "${log}" | head -n 1)
+    echo "node 1 failed at step ${lost_at:-?} (checkpoint ${durable} durable on the survivors); resumed at ${resumed_at:-?}"
+    check "resumed from the survivors' newest checkpoint, not from step 0 (${resumed_at:-none} >= ${durable})" \
+      within "${durable}" "${resumed_at:-0}"
+    check "steps redone ($((${lost_at:-0} - ${resumed_at:-0}))) <= one checkpoint interval (50)" \
+      within $((${lost_at:-0} - ${resumed_at:-0})) 50
+    cluster restore 1
+    deadline=$((SECONDS + 180))
+    while kill -0 "${launcher}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
+    kill "${launcher}" 2>/dev/null
+    wait "${launcher}"
+    check "the launcher finished the training (exit 0)" test $? -eq 0
+    check "the job grew back to 3 nodes" test "$(grep -c "placement: 3 node(s)" "${log}")" -eq 2
+    # Growing back, node 1 joins again with copies that stopped at the failure: the job continues
+    # from the step it stopped at for the growth, which only nodes 2-3 hold.
+    grew_at=$(sed -n 's/^stop requested (SIGUSR1 on some rank) at step \([0-9]*\).*/\1/p' "${log}" | tail -n 1)
+    check "the grown job resumed at the growth checkpoint (step ${grew_at:-?}), not node 1's stale copy" \
+      grep -qE "^resumed from .* at step ${grew_at:-none}$" "${log}"
+    check "node 1 caught up: it holds the growth checkpoint's successors" \
+      test "$(newest_complete 1)" -gt "${grew_at:-0}"
+    for node in 1 2 3; do
+      check "node ${node} holds the final checkpoint" test -f "$(node_out "${node}")/checkpoints/step_00000400/MANIFEST"
+    done
     ;;
 
   slurm_elastic)

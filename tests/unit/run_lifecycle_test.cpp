@@ -20,6 +20,8 @@
 #include "common/error.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_schedule.h"
+#include "checkpoint/checkpoint_writer.h"
+#include <future>
 #include "recording/metrics_log.h"
 #include "checkpoint/resume.h"
 #include "run/step_agreement.h"
@@ -353,7 +355,7 @@ struct ResumeFixture {
   checkpoint::ResumePoint resume(const std::string& mode) {
     config.output.resume = mode;
     auto fresh = gan::test_support::buildSmallTrainer(config, alone);
-    return checkpoint::resumeIfRequested(config, *fresh, alone);
+    return checkpoint::resumeIfRequested(config, *fresh, alone, checkpoint::probeCheckpointStorage(run, alone));
   }
 };
 
@@ -572,6 +574,118 @@ TEST(Checkpoint, AFullDiskLeavesTheLatestCheckpointAndNoPartialDirectory) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
   }
   EXPECT_NO_THROW(checkpoint::verifyCheckpoint(first));
+}
+
+
+// ---- The background checkpoint writer
+
+struct WriterFixture {
+  Config config = gan::test_support::smallTrainerConfig();
+  comm::LocalCommunicator alone;
+  std::unique_ptr<train::GanTrainer> trainer = gan::test_support::buildSmallTrainer(config, alone);
+  RunDirectory run{gan::test_support::freshTempDir(std::string("writer_") +
+                                              ::testing::UnitTest::GetInstance()->current_test_info()->name())};
+  WriterFixture() { config.output.dir = run.root().string(); }
+  checkpoint::CheckpointSnapshot snapshotAt(int64_t step) {
+    return checkpoint::takeSnapshot({step, 1, 4, 10, 42, {2}}, *trainer, config);
+  }
+  void train() { trainer->step(torch::randn({4, 2}), torch::randn({4, 3})); }
+};
+
+// The snapshot is a copy: training on while the writer works changes nothing in the checkpoint,
+// and it holds the same bytes a synchronous write of that moment holds.
+TEST(BackgroundCheckpointWriter, WritesTheStateOfTheSnapshotNotOfLaterSteps) {
+  WriterFixture f;
+  f.train();
+  const RunDirectory synchronous(f.run.root() / "synchronous");
+  const auto expected = checkpoint::writeCheckpoint(synchronous, {1, 1, 4, 10, 42, {2}}, *f.trainer, f.config);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  checkpoint::BackgroundCheckpointWriter writer(f.run, 0, [released](int64_t) {
+    return std::function<void()>([released] { released.wait(); });
+  });
+  writer.submit(f.snapshotAt(1));
+  for (int i = 0; i < 3; ++i) f.train();  // the live weights move on while the write waits
+  release.set_value();
+  writer.waitUntilIdle();
+  const auto finished = writer.takeFinished();
+  ASSERT_EQ(finished.size(), 1u);
+  ASSERT_TRUE(finished.front().ok()) << finished.front().error;
+  for (const char* file : {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", "state.json", "MANIFEST"}) {
+    EXPECT_EQ(gan::test_support::readText(finished.front().dir + "/" + file),
+              gan::test_support::readText(expected + "/" + file))
+        << file;
+  }
+}
+
+// A checkpoint due while the previous one is still written waits for it; none piles up.
+TEST(BackgroundCheckpointWriter, ASecondCheckpointWaitsForTheFirst) {
+  WriterFixture f;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  checkpoint::BackgroundCheckpointWriter writer(f.run, 0, [released](int64_t step) {
+    return step == 1 ? std::function<void()>([released] { released.wait(); }) : std::function<void()>();
+  });
+  writer.submit(f.snapshotAt(1));
+  auto second = std::async(std::launch::async, [&] { writer.submit(f.snapshotAt(2)); });
+  // The first is still being written, so the second is not handed over yet... (the snapshot of
+  // step 2 may already exist; submit blocks until the writer is free)
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_TRUE(writer.busy());
+  release.set_value();
+  second.get();
+  writer.waitUntilIdle();
+  const auto finished = writer.takeFinished();
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_EQ(finished[0].step, 1);
+  EXPECT_EQ(finished[1].step, 2);
+  EXPECT_EQ(fs::path(checkpoint::latestCheckpoint(f.run)).filename(), "step_00000002");
+}
+
+// A failed write is reported, `latest` stays on the previous checkpoint, and the next one is
+// written as usual.
+TEST(BackgroundCheckpointWriter, AFailedWriteIsReportedAndTheNextOneWritten) {
+  WriterFixture f;
+  checkpoint::BackgroundCheckpointWriter writer(f.run, 0, [](int64_t step) {
+    return step == 2 ? std::function<void()>([] { throw std::runtime_error("disk on fire"); })
+                     : std::function<void()>();
+  });
+  writer.submit(f.snapshotAt(1));
+  writer.submit(f.snapshotAt(2));
+  writer.waitUntilIdle();
+  auto finished = writer.takeFinished();
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_TRUE(finished[0].ok());
+  EXPECT_FALSE(finished[1].ok());
+  EXPECT_NE(finished[1].error.find("checkpoint of step 2 not written, the previous one stays the latest: disk on fire"),
+            std::string::npos)
+      << finished[1].error;
+  EXPECT_EQ(fs::path(checkpoint::latestCheckpoint(f.run)).filename(), "step_00000001");
+  writer.submit(f.snapshotAt(3));
+  writer.waitUntilIdle();
+  finished = writer.takeFinished();
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_TRUE(finished[0].ok()) << finished[0].error;
+  EXPECT_EQ(fs::path(checkpoint::latestCheckpoint(f.run)).filename(), "step_00000003");
+  EXPECT_NO_THROW(checkpoint::verifyCheckpoint(checkpoint::latestCheckpoint(f.run)));
+}
+
+// The writer does not go away with a write in flight: the checkpoint is complete and durable
+// when it is destroyed (the end of a run, an exception unwinding the training loop). Pruning
+// applies after each write.
+TEST(BackgroundCheckpointWriter, DestructionWaitsForTheWriteInFlightAndPruningFollowsEachWrite) {
+  WriterFixture f;
+  {
+    checkpoint::BackgroundCheckpointWriter writer(f.run, 2, [](int64_t) {
+      return std::function<void()>([] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); });
+    });
+    for (int64_t step = 1; step <= 4; ++step) writer.submit(f.snapshotAt(step));
+  }
+  const auto kept = checkpoint::listCheckpoints(f.run);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(fs::path(kept[0]).filename(), "step_00000004");
+  EXPECT_EQ(fs::path(kept[1]).filename(), "step_00000003");
+  EXPECT_NO_THROW(checkpoint::verifyCheckpoint(kept[0]));
 }
 
 }  // namespace
