@@ -1,8 +1,10 @@
 // gan_bench: performance figures (not tests).
 //   gan_bench allreduce [--min-bytes N] [--max-bytes N] [--iters N] [--comm.bucket_mb MB]
 //   gan_bench train [--steps N] [--warmup N] [gan_dist options, e.g. --config FILE.ini]
+//   gan_bench checkpoint [--checkpoints N] [--mtbf-h H] [gan_dist options]
 // Run under mpirun for several ranks; the rank count comes from the launcher, never a flag.
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -10,6 +12,7 @@
 
 #include "apps/process_setup.h"
 #include "bench/allreduce_benchmark.h"
+#include "bench/checkpoint_benchmark.h"
 #include "bench/train_benchmark.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -19,11 +22,14 @@ namespace {
 const char* const kUsage =
     "usage: gan_bench allreduce [--min-bytes N] [--max-bytes N] [--iters N] [gan_dist options]\n"
     "       gan_bench train [--steps N] [--warmup N] [gan_dist options, e.g. --config FILE.ini]\n"
+    "       gan_bench checkpoint [--checkpoints N] [--mtbf-h H] [gan_dist options]   (one process)\n"
     "  --min-bytes  smallest allreduce message in bytes (default 4096; sizes double)\n"
     "  --max-bytes  largest allreduce message in bytes (default 268435456)\n"
     "  --iters      timed iterations per size, best reported (default 20; a quarter above 16 MiB)\n"
     "  --steps      timed training steps (default 300)\n"
     "  --warmup     untimed steps first (default 30)\n"
+    "  --checkpoints  checkpoints written synchronously and in the background, each (default 5)\n"
+    "  --mtbf-h     the job's expected hours between failures, for Daly's interval (default 24)\n"
     "  the bucket size is --comm.bucket_mb; the rank count comes from mpirun.\n";
 
 struct BenchFlags {
@@ -32,6 +38,8 @@ struct BenchFlags {
   int64_t iters = 20;
   int64_t steps = 300;
   int64_t warmup = 30;
+  int64_t checkpoints = 5;
+  double mtbf_h = 24;
 };
 
 // Takes gan_bench's own flags out of argv (after the mode); what is left are gan_dist options,
@@ -41,7 +49,8 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
   BenchFlags flags;
   po::options_description own("gan_bench");
   own.add_options()("min-bytes", po::value(&flags.min_bytes))("max-bytes", po::value(&flags.max_bytes))(
-      "iters", po::value(&flags.iters))("steps", po::value(&flags.steps))("warmup", po::value(&flags.warmup));
+      "iters", po::value(&flags.iters))("steps", po::value(&flags.steps))("warmup", po::value(&flags.warmup))(
+      "checkpoints", po::value(&flags.checkpoints))("mtbf-h", po::value(&flags.mtbf_h));
   try {
     const std::vector<std::string> arguments(argv + 2, argv + argc);
     const auto parsed = po::command_line_parser(arguments).options(own).allow_unregistered().run();
@@ -56,9 +65,11 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
                                     {"max-bytes", flags.max_bytes},
                                     {"iters", flags.iters},
                                     {"steps", flags.steps},
-                                    {"warmup", flags.warmup}}) {
+                                    {"warmup", flags.warmup},
+                                    {"checkpoints", flags.checkpoints}}) {
     GAN_CHECK(value > 0, "--", name, " must be a positive integer, got ", value);
   }
+  GAN_CHECK(flags.mtbf_h > 0 && std::isfinite(flags.mtbf_h), "--mtbf-h must be a positive number, got ", flags.mtbf_h);
   return flags;
 }
 
@@ -67,7 +78,7 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
 int main(int argc, char** argv) {
   gan::keepFreedMemoryInProcess();
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode != "allreduce" && mode != "train") {
+  if (mode != "allreduce" && mode != "train" && mode != "checkpoint") {
     std::fputs(kUsage, mode == "--help" || mode == "-h" ? stdout : stderr);
     return mode == "--help" || mode == "-h" ? 0 : 2;
   }
@@ -86,6 +97,9 @@ int main(int argc, char** argv) {
   gan::bench::TrainBenchmarkOptions train;
   train.steps = flags.steps;
   train.warmup = flags.warmup;
+  gan::bench::CheckpointBenchmarkOptions checkpoints;
+  checkpoints.checkpoints = flags.checkpoints;
+  checkpoints.mtbf_h = flags.mtbf_h;
 
   std::vector<const char*> forwarded = {argv[0]};
   for (const auto& arg : rest) forwarded.push_back(arg.c_str());
@@ -101,6 +115,10 @@ int main(int argc, char** argv) {
     communicator = std::move(setup.communicator);
     if (mode == "allreduce") {
       exit_code = gan::bench::runAllreduceBenchmark(*communicator, allreduce) == 0 ? 0 : 1;
+    } else if (mode == "checkpoint") {
+      GAN_CHECK(communicator->worldSize() == 1, "gan_bench checkpoint runs as one process (each node writes its "
+                                                "own copy, so the cost does not depend on the world size)");
+      gan::bench::runCheckpointBenchmark(parsed.config, setup.device, checkpoints);
     } else {
       gan::bench::runTrainBenchmark(parsed.config, *communicator, setup.device, train);
     }

@@ -197,6 +197,8 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
       // ---- gan_bench
       {"bench: steps not a number", bench + " train --steps=abc", "--steps"},
       {"bench: zero steps", bench + " train --steps 0", "--steps must be a positive integer"},
+      {"bench: zero checkpoints", bench + " checkpoint --checkpoints 0", "--checkpoints must be a positive integer"},
+      {"bench: negative MTBF", bench + " checkpoint --mtbf-h=-1", "--mtbf-h must be a positive number"},
   };
   ASSERT_GE(cases.size(), 40u);
   for (const auto& bad : cases) {

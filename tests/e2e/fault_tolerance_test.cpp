@@ -88,6 +88,21 @@ TEST(FaultTolerance, LosingRankZerosDirectoryResumesFromAnotherNodesCopy) {
   expectSameCheckpointBytes(straight, node_b, 60);
 }
 
+// gan_bench checkpoint measures both ways of writing and cleans up after itself (its figures are
+// in docs/performance.md; only that it runs and reports them is checked here).
+TEST(FaultTolerance, CheckpointBenchmarkReportsPauseWriteAndDalysInterval) {
+  const auto out = outputDir("checkpoint_bench");
+  const auto bench = fs::path(GAN_DIST_BINARY).parent_path().string() + "/gan_bench";
+  const auto result = run(bench + " checkpoint --checkpoints 2 --config " + GAN_SOURCE_DIR +
+                          "/configs/ring8_mlp.ini --output.dir=" + out);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (const char* line : {"synchronous checkpoint: pause", "background checkpoint: pause", "% of the write",
+                           "Daly interval: synchronous", "expected steps redone per failure"}) {
+    EXPECT_NE(result.output.find(line), std::string::npos) << line << "\n" << result.output;
+  }
+  EXPECT_FALSE(fs::exists(out + "/gan_bench_checkpoints"));
+}
+
 TEST(FaultTolerance, ResumeIsBitwiseExactSingleProcess) { expectBitwiseResume("", "resume1"); }
 
 TEST(FaultTolerance, ResumeIsBitwiseExactTwoRanks) { expectBitwiseResume(mpirun(2), "resume2"); }
