@@ -42,14 +42,12 @@ else
   cluster up 3 --slots 1 >/dev/null || exit 1
   node_runs=("${out}")
 fi
-# mpirun runs on a node that does not fail: the launcher outlives the node it loses.
-head_node=1
-((fail_node == 1)) && head_node=3
+# mpirun runs on the first node of each launch, which holds rank 0 (sim_cluster.sh's head_node).
 fail_host=node${fail_node}
 
 log=${work}/elastic.log
 bash "${here}/../elastic.sh" --hostfile "${GAN_SIM_CLUSTER_DIR}/hostfile" --probe-every 2 --probe-timeout 8 \
-  --max-restarts $((faults + 1)) --mpirun "env GAN_SIM_HEAD_NODE=${head_node} bash ${here}/sim_cluster.sh mpirun" \
+  --max-restarts $((faults + 1)) --mpirun "bash ${here}/sim_cluster.sh mpirun" \
   -- "${build}/gan_dist" \
   --config "${here}/../../configs/fashion_mnist_mlp.ini" --train.batch_size=16 --output.sample_every=0 \
   --output.report=false --output.tensorboard=false --output.dir="${out}" --train.max_steps=10000000 \

@@ -7,9 +7,10 @@
 #   launch/cluster/sim_cluster.sh down
 #   launch/cluster/sim_cluster.sh status
 #   launch/cluster/sim_cluster.sh exec NODE COMMAND...     run COMMAND on node NODE (1..N)
-#   launch/cluster/sim_cluster.sh mpirun [mpirun options...] run mpirun on node 1 (or on node
-#                                                           $GAN_SIM_HEAD_NODE) across the nodes
-#   launch/cluster/sim_cluster.sh fail NODE                 node NODE dies: every process killed, link down
+#   launch/cluster/sim_cluster.sh mpirun [mpirun options...] run mpirun across the nodes, on the
+#                                                           first node it names (see head_node)
+#   launch/cluster/sim_cluster.sh fail NODE                 node NODE dies: every process killed, link
+#                                                           down, no command runs there until restored
 #   launch/cluster/sim_cluster.sh restore NODE              node NODE is back: link up again
 #
 # --private-dir PATH: the nodes share no file system at PATH. Each node sees its own directory
@@ -144,6 +145,10 @@ AGENT
 node_exec() {
   local i=$1; shift
   [[ -f ${state_dir}/cores.node${i} ]] || die "no node ${i} (is the cluster up? sim_cluster.sh status)"
+  if [[ -f ${state_dir}/failed.node${i} ]]; then
+    echo "sim_cluster: node${i} is down (failed; 'restore ${i}' brings it back)" >&2
+    exit 255
+  fi
   local cores; cores=$(cat "${state_dir}/cores.node${i}")
   local cgroups; cgroups=$(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2, $3, $4}' /proc/mounts)
   local private_dir="" node_dir=""
@@ -186,9 +191,11 @@ cluster_status() {
   done
 }
 
+# A failed node runs nothing until restored: `exec` on it fails as ssh to a dead machine would.
 node_fail() {
   local i=$1 pid
   [[ -f ${state_dir}/cores.node${i} ]] || die "no node ${i} (is the cluster up? sim_cluster.sh status)"
+  touch "${state_dir}/failed.node${i}"
   for pid in $(ip netns pids "$(node_ns "${i}")"); do kill -9 "${pid}" 2>/dev/null || true; done
   ip netns exec "$(node_ns "${i}")" ip link set eth0 down
 }
@@ -197,6 +204,24 @@ node_restore() {
   local i=$1
   [[ -f ${state_dir}/cores.node${i} ]] || die "no node ${i} (is the cluster up? sim_cluster.sh status)"
   ip netns exec "$(node_ns "${i}")" ip link set eth0 up
+  rm -f "${state_dir}/failed.node${i}"
+}
+
+# The node mpirun runs on: $GAN_SIM_HEAD_NODE, else the first host the command names (its
+# --hostfile's first line, or its --host list's first entry), else node 1. Open MPI puts rank 0
+# on the node mpirun runs on, as mpirun on the first node of an allocation does.
+head_node() {
+  [[ -n ${GAN_SIM_HEAD_NODE:-} ]] && { echo "${GAN_SIM_HEAD_NODE}"; return; }
+  local previous="" arg first=""
+  for arg in "$@"; do
+    case ${previous} in
+      --hostfile) first=$(awk '!/^[[:space:]]*(#|$)/ {print $1; exit}' "${arg}" 2>/dev/null) ;;
+      --host|-H) first=${arg%%,*}; first=${first%%:*} ;;
+    esac
+    [[ -n ${first} ]] && break
+    previous=${arg}
+  done
+  if [[ ${first} =~ ^node([0-9]+)$ ]]; then echo "${BASH_REMATCH[1]}"; else echo 1; fi
 }
 
 cluster_mpirun() {
@@ -214,7 +239,7 @@ cluster_mpirun() {
   ${own_hosts} || flags+=(--hostfile "${state_dir}/hostfile")
   # `exec`: mpirun itself replaces the node's shell, so signals sent to this command (USR1 for an
   # agreed stop, TERM) reach mpirun, which forwards them to the ranks.
-  node_exec "${GAN_SIM_HEAD_NODE:-1}" exec mpirun "${flags[@]}" "$@"
+  node_exec "$(head_node "$@")" exec mpirun "${flags[@]}" "$@"
 }
 
 command=${1:-}

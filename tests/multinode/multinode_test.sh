@@ -227,11 +227,11 @@ PY
       done
       echo "${step}"
     }
-    # mpirun runs on node 3, which stays up: the launcher outlives the node it loses (node 1, rank 0's).
+    # mpirun runs on the first node of each launch (node 1, then node 2), which holds rank 0.
     log=${work}/elastic_private.log
     bash "${source_dir}/launch/elastic.sh" --hostfile "${GAN_SIM_CLUSTER_DIR}/hostfile" --probe-every 2 --probe-timeout 8 \
-      --mpirun "env GAN_SIM_HEAD_NODE=3 bash ${source_dir}/launch/cluster/sim_cluster.sh mpirun" -- "${gan_dist}" \
-      "${base[@]}" --output.dir="${private}/run" --train.max_steps=400 --output.log_every=10 \
+      --mpirun "bash ${source_dir}/launch/cluster/sim_cluster.sh mpirun" -- "${gan_dist}" \
+      "${base[@]}" --output.dir="${private}/run" --train.max_steps=1000 --output.log_every=10 \
       --output.checkpoint_every=50 --comm.timeout_s=10 >"${log}" 2>&1 &
     launcher=$!
     for node in 1 2 3; do
@@ -239,11 +239,13 @@ PY
         wait_for_file "$(node_out "${node}")/checkpoints/step_00000100/MANIFEST" 120
     done
     durable=$(( $(newest_complete 2) > $(newest_complete 3) ? $(newest_complete 2) : $(newest_complete 3) ))
+    check "rank 0 runs on node 1, the node that fails" contains "${log}" "placement: 3 node(s): node1 rank 0, node2 rank 1, node3 rank 2"
     cluster fail 1
     check "the job found three storages" contains "${log}" "checkpoints: 3 copies, one per storage of the output directory"
     check "nothing of the output directory reached the host's own ${private}" test ! -e "${private}/run"
     for _ in $(seq 300); do grep -q "^resumed from" "${log}" && break; sleep 0.2; done
     check "the launcher relaunched on nodes 2-3" contains "${log}" "elastic: launching on node2,node3 (2 ranks)"
+    check "... with rank 0 on node 2" contains "${log}" "placement: 2 node(s): node2 rank 0, node3 rank 1"
     # The last step node 1's rank 0 logged (a line torn by the kill does not count).
     lost_at=$(python3 -c 'import json, sys
 steps = []
@@ -269,10 +271,12 @@ print(max(steps))' "$(node_out 1)/metrics.jsonl")
     grew_at=$(sed -n 's/^stop requested (SIGUSR1 on some rank) at step \([0-9]*\).*/\1/p' "${log}" | tail -n 1)
     check "the grown job resumed at the growth checkpoint (step ${grew_at:-?}), not node 1's stale copy" \
       grep -qE "^resumed from .* at step ${grew_at:-none}$" "${log}"
+    check "... read from node 2's copy: rank 0 is on node 1 again, which has none" \
+      contains "${log}" "the checkpoint of step ${grew_at:-none} came from rank 1's copy"
     check "node 1 caught up: it holds the growth checkpoint's successors" \
       test "$(newest_complete 1)" -gt "${grew_at:-0}"
     for node in 1 2 3; do
-      check "node ${node} holds the final checkpoint" test -f "$(node_out "${node}")/checkpoints/step_00000400/MANIFEST"
+      check "node ${node} holds the final checkpoint" test -f "$(node_out "${node}")/checkpoints/step_00001000/MANIFEST"
     done
     ;;
 
