@@ -216,23 +216,6 @@ struct Fixture {
   std::string classifier_gray28, classifier_rgb32, classifier_rgba32;
 };
 
-// `count` RGBA images of side `side` in two class folders, with a transparent corner.
-void writeTwoClassImages(const std::string& root, int count, int side) {
-  for (int i = 0; i < count; ++i) {
-    std::vector<uint8_t> pixels(size_t(side) * side * 4);
-    for (int p = 0; p < side * side; ++p) {
-      const bool red = i % 2 == 0;
-      pixels[4 * p + 0] = uint8_t(red ? 200 + (p + i) % 50 : 20);
-      pixels[4 * p + 1] = uint8_t((p * 3 + i) % 256);
-      pixels[4 * p + 2] = uint8_t(red ? 30 : 180 + (p + i) % 70);
-      pixels[4 * p + 3] = uint8_t(p % side < side / 4 ? 0 : 255);
-    }
-    char name[32];
-    std::snprintf(name, sizeof name, "/%s/%03d.png", i % 2 == 0 ? "red" : "blue", i);
-    gan::test_support::writeTestPng(root + name, side, side, 4, pixels);
-  }
-}
-
 void runOrFail(const std::string& command) {
   const auto result = run(command);
   if (result.exit_code != 0) throw std::runtime_error(command + " failed:\n" + result.output);
@@ -255,7 +238,7 @@ const Fixture& fixture() {
     fs::create_directories(f.dir);
     // The programs that make the fixture identify it: a rebuilt gan_data or gan_eval makes it anew.
     const std::string stamp = std::to_string(fs::last_write_time(GAN_DATA_BINARY).time_since_epoch().count()) + " " +
-                              std::to_string(fs::last_write_time(GAN_EVAL_BINARY).time_since_epoch().count()) + " v1";
+                              std::to_string(fs::last_write_time(GAN_EVAL_BINARY).time_since_epoch().count()) + " v2";
     const std::string done = f.dir + "/DONE";
     const int lock = ::open((f.dir + "/.lock").c_str(), O_CREAT | O_RDWR, 0644);
     ::flock(lock, LOCK_EX);
@@ -266,7 +249,7 @@ const Fixture& fixture() {
       gan::test_support::writeBytes(f.mnist + "/train-images-idx3-ubyte.gz", gan::test_support::idxBytes({96, 28, 28}), true);
       gan::test_support::writeBytes(f.mnist + "/t10k-images-idx3-ubyte.gz", gan::test_support::idxBytes({48, 28, 28}), true);
       gan::test_support::writeCifarDirectory(f.cifar);
-      writeTwoClassImages(f.folder, 64, 36);
+      gan::test_support::writeTwoClassImages(f.folder, 64, 36);
       const std::string pack = std::string(GAN_DATA_BINARY) + " pack --images " + f.folder;
       runOrFail(pack + " --color gray --resolution 28 --out " + f.packed_gray);
       runOrFail(pack + " --color rgb --resolution 32 --out " + f.packed_rgb);

@@ -18,22 +18,9 @@ using namespace gan::e2e;
 
 std::string ganData() { return GAN_DATA_BINARY; }
 
-// `count` RGBA images of side `side` in two class folders, red-ish and blue-ish with a
-// transparent corner, and one broken file.
+// `count` RGBA images of side `side` in two class folders, and one broken file.
 std::string writeTwoClassFolder(const std::string& root, int count, int side) {
-  for (int i = 0; i < count; ++i) {
-    std::vector<uint8_t> pixels(size_t(side) * side * 4);
-    for (int p = 0; p < side * side; ++p) {
-      const bool red = i % 2 == 0;
-      pixels[4 * p + 0] = uint8_t(red ? 200 + (p + i) % 50 : 20);
-      pixels[4 * p + 1] = uint8_t((p * 3 + i) % 256);
-      pixels[4 * p + 2] = uint8_t(red ? 30 : 180 + (p + i) % 70);
-      pixels[4 * p + 3] = uint8_t(p < side ? 0 : 255);
-    }
-    char name[32];
-    std::snprintf(name, sizeof name, "/%s/%03d.png", i % 2 == 0 ? "red" : "blue", i);
-    gan::test_support::writeTestPng(root + name, side, side, 4, pixels);
-  }
+  gan::test_support::writeTwoClassImages(root, count, side);
   gan::test_support::writeBytes(root + "/blue/broken.png", std::string("\x89PNG\r\n\x1a\n truncated", 18));
   return root;
 }

@@ -95,6 +95,13 @@ finish_long_run() {  # finish_long_run FAULT_TIME LIMIT_SECONDS
   run_seconds=$((SECONDS - $1))
 }
 within() { (($1 <= $2)); }
+# Waits up to SECONDS for the elastic launcher (pid in $launcher) to finish; returns its status.
+launcher_finishes() {  # launcher_finishes SECONDS
+  local deadline=$((SECONDS + $1))
+  while kill -0 "${launcher}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
+  kill "${launcher}" 2>/dev/null
+  wait "${launcher}"
+}
 
 case ${case_name} in
   across_nodes)
@@ -260,10 +267,7 @@ print(max(steps))' "$(node_out 1)/metrics.jsonl")
     check "steps redone ($((${lost_at:-0} - ${resumed_at:-0}))) <= one checkpoint interval (50)" \
       within $((${lost_at:-0} - ${resumed_at:-0})) 50
     cluster restore 1
-    deadline=$((SECONDS + 180))
-    while kill -0 "${launcher}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
-    kill "${launcher}" 2>/dev/null
-    wait "${launcher}"
+    launcher_finishes 180
     check "the launcher finished the training (exit 0)" test $? -eq 0
     check "the job grew back to 3 nodes" test "$(grep -c "placement: 3 node(s)" "${log}")" -eq 2
     # Growing back, node 1 joins again with copies that stopped at the failure: the job continues
@@ -334,10 +338,7 @@ PY
     for _ in $(seq 300); do grep -q "^resumed from" "${log}" && break; sleep 0.2; done
     check "the launcher relaunched on nodes 1-2 and resumed" contains "${log}" "elastic: launching on node1,node2 (2 ranks)"
     cluster restore 3
-    deadline=$((SECONDS + 120))
-    while kill -0 "${launcher}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
-    kill "${launcher}" 2>/dev/null
-    wait "${launcher}"
+    launcher_finishes 120
     check "the launcher finished the training (exit 0)" test $? -eq 0
     check "one line for the node that left" grep -qE "^elastic: node3 left at step [0-9]+ \(world 3 -> 2 nodes\)" "${log}"
     check "one line for the node that joined" grep -qE "^elastic: node3 joined at step [0-9]+ \(world 2 -> 3 nodes\)" "${log}"
