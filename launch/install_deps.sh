@@ -20,6 +20,7 @@ packages=(
   slurmctld slurmd slurm-client munge   # the slurm-labelled test runs the job scripts on a local Slurm
   iproute2 util-linux python3           # the simulated cluster (ip netns, tc, unshare, taskset), its tests
   shellcheck                            # the launch scripts and shell tests are checked like C++
+  python3-torch python3-numpy python3-pil   # the reference reader of gan_export's files (the python_export test)
 )
 
 missing=()

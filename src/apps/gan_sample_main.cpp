@@ -2,6 +2,7 @@
 //   gan_sample --checkpoint OUT/checkpoints/latest --n 64 --seed 1 --out grid.png
 //   gan_sample --checkpoint DIR --n 1000 --format npy --out samples.npy
 //   gan_sample --checkpoint DIR --interpolate --n 8 --out walk.png     (8 rows of 8 steps)
+//   gan_sample --checkpoint DIR --n 16 --format npy --out x.npy --noise-out z.npy   (and the z used)
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
@@ -21,7 +22,7 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   gan::keepFreedMemoryInProcess();
-  std::string checkpoint, out = "samples.png", format = "png";
+  std::string checkpoint, out = "samples.png", format = "png", noise_out;
   int64_t n = 64, seed = 0;
   bool interpolate = false;
   po::options_description options("gan_sample options");
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
       "seed", po::value(&seed)->default_value(seed), "noise seed: the same seed gives the same images")(
       "out", po::value(&out)->default_value(out), "output file")(
       "format", po::value(&format)->default_value(format), "png (a grid of images, or a scatter plot of 2-D points) | npy (float32 array n x C x H x W, or n x 2)")(
-      "interpolate", po::bool_switch(&interpolate), "each row walks linearly between two latent vectors");
+      "interpolate", po::bool_switch(&interpolate), "each row walks linearly between two latent vectors")(
+      "noise-out", po::value(&noise_out), "also write the latent vectors z used, as float32 npy (n x latent_dim)");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, options), vm);
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
     const auto z = interpolate ? gan::data::interpolationNoise(seed, rows, columns, loaded.latent_dim)
                                : gan::data::samplingNoise(seed, n, loaded.latent_dim);
     auto samples = gan::models::generateSamples(*loaded.generator, z);
+    if (!noise_out.empty()) gan::render::writeNpy(noise_out, z);
     std::vector<int64_t> array_shape{samples.size(0)};
     for (int64_t d : loaded.sample_shape) array_shape.push_back(d);
     if (format == "npy") {

@@ -10,10 +10,10 @@
 #include "datasets/noise_tensors.h"
 
 namespace gan::checkpoint {
-CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir) {
+CheckpointNetworks loadNetworksFromCheckpoint(const std::string& checkpoint_dir) {
   const auto verified = verifyCheckpoint(checkpoint_dir);
   const auto& state = verified.state;
-  CheckpointGenerator result;
+  CheckpointNetworks result;
   // The recorded configuration passes the same validation (limits on sizes included) as a
   // command line before anything is built from it.
   result.config = configFromCheckpointState(state, checkpoint_dir);
@@ -32,13 +32,28 @@ CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_di
   }
 
   // The full trainer is the one place that knows the checkpoint layout; a local one is cheap.
-  comm::LocalCommunicator local;
-  auto trainer = train::buildTrainer(result.config, result.sample_shape, local, torch::kCPU);
-  const auto contents = loadCheckpoint(verified, *trainer);
-  result.from_ema = trainer->hasEma() && contents.ema_restored;
-  result.generator = std::dynamic_pointer_cast<models::Generator>(trainer->samplingGenerator().shared_from_this());
-  result.latent_dim = result.config.model.latent_dim;
+  static comm::LocalCommunicator local;  // outlives the trainer, which keeps a reference
+  result.trainer = train::buildTrainer(result.config, result.sample_shape, local, torch::kCPU);
+  auto& trainer = *result.trainer;
+  const auto contents = loadCheckpoint(verified, trainer);
+  result.generator = std::dynamic_pointer_cast<models::Generator>(trainer.generator().shared_from_this());
+  result.discriminator = std::dynamic_pointer_cast<models::Discriminator>(trainer.discriminator().shared_from_this());
+  if (trainer.hasEma() && contents.ema_restored) {
+    result.ema_generator = std::dynamic_pointer_cast<models::Generator>(trainer.samplingGenerator().shared_from_this());
+  }
   result.step = contents.position.step;
+  return result;
+}
+
+CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir) {
+  auto networks = loadNetworksFromCheckpoint(checkpoint_dir);
+  CheckpointGenerator result;
+  result.from_ema = networks.ema_generator != nullptr;
+  result.generator = result.from_ema ? networks.ema_generator : networks.generator;
+  result.config = networks.config;
+  result.sample_shape = networks.sample_shape;
+  result.latent_dim = result.config.model.latent_dim;
+  result.step = networks.step;
   return result;
 }
 

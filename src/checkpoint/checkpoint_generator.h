@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "models/gan_networks.h"
+#include "train/gan_trainer.h"
 
 namespace gan::checkpoint {
 
@@ -24,6 +25,18 @@ struct CheckpointGenerator {
 
 // Verifies the checkpoint and rebuilds its generator (the EMA when present) from its config.
 CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir);
+
+// Both networks of a checkpoint, as trained (G itself, its EMA when the run kept one, and D).
+struct CheckpointNetworks {
+  std::shared_ptr<train::GanTrainer> trainer;  // owns the networks
+  std::shared_ptr<models::Generator> generator;      // G as trained
+  std::shared_ptr<models::Generator> ema_generator;  // null when the checkpoint holds no EMA
+  std::shared_ptr<models::Discriminator> discriminator;
+  Config config;
+  std::vector<int64_t> sample_shape;
+  int64_t step = 0;
+};
+CheckpointNetworks loadNetworksFromCheckpoint(const std::string& checkpoint_dir);
 
 
 }  // namespace gan::checkpoint

@@ -104,6 +104,7 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
   const std::string eval = std::string(GAN_EVAL_BINARY);
   const std::string report = std::string(GAN_REPORT_BINARY) + " ";
   const std::string bench = fs::path(GAN_DIST_BINARY).parent_path().string() + "/gan_bench";
+  const std::string exporter = fs::path(GAN_DIST_BINARY).parent_path().string() + "/gan_export";
   auto out = [](const std::string& name) { return outputDir("catalogue_" + name); };
 
   const std::vector<BadInput> cases = {
@@ -197,6 +198,10 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
       // ---- gan_bench
       {"bench: steps not a number", bench + " train --steps=abc", "--steps"},
       {"bench: zero steps", bench + " train --steps 0", "--steps must be a positive integer"},
+      {"export: no checkpoint", exporter + " --out " + out("x1"), "--checkpoint is required"},
+      {"export: checkpoint missing", exporter + " --checkpoint " + out("x2") + "/nothing --out " + out("x3"),
+       out("x2") + "/nothing"},
+      {"export: no output directory", exporter + " --checkpoint " + out("x4"), "--out is required"},
       {"bench: zero checkpoints", bench + " checkpoint --checkpoints 0", "--checkpoints must be a positive integer"},
       {"bench: negative MTBF", bench + " checkpoint --mtbf-h=-1", "--mtbf-h must be a positive number"},
   };

@@ -1,0 +1,45 @@
+// gan_export: a checkpoint's generator and discriminator for PyTorch users (docs/pytorch.md).
+//   gan_export --checkpoint OUT/checkpoints/latest --out export/
+//   gan_export --checkpoint DIR --out export/ --raw-generator     (G as trained, not its EMA)
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "common/error.h"
+#include "common/memory_tuning.h"
+#include "interop/pytorch_export.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  gan::keepFreedMemoryInProcess();
+  gan::interop::ExportOptions request;
+  po::options_description options("gan_export options");
+  options.add_options()("help,h", "print this help")(
+      "checkpoint", po::value(&request.checkpoint), "checkpoint directory (e.g. OUT/checkpoints/latest)")(
+      "out", po::value(&request.out_dir), "directory for the exported files (created when missing)")(
+      "raw-generator", po::bool_switch(&request.raw_generator),
+      "export G as trained instead of its EMA (when the checkpoint holds one)");
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << options;
+      return 0;
+    }
+    const auto summary = gan::interop::exportForPyTorch(request);
+    const auto& meta = summary.metadata;
+    std::printf("gan_export: step %ld of %s, %s%s, z [N, %ld] -> %s\n", long(meta["step"].get<int64_t>()),
+                request.checkpoint.c_str(), meta["architecture"].get<std::string>().c_str(),
+                meta["generator"]["ema"].get<bool>() ? " (EMA of G)" : "", long(meta["latent_dim"].get<int64_t>()),
+                meta["generator"]["output"]["shape"].dump().c_str());
+    for (const auto& file : summary.files) std::printf("  %s\n", file.c_str());
+    std::printf("in Python: G = torch.jit.load('%s/generator.torchscript.pt'); images = G(torch.randn(64, %ld))\n",
+                request.out_dir.c_str(), long(meta["latent_dim"].get<int64_t>()));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gan_export: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

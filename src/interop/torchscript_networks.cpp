@@ -1,0 +1,146 @@
+#include "interop/torchscript_networks.h"
+
+#include <set>
+#include <sstream>
+
+#include "common/error.h"
+#include "models/batch_norm.h"
+
+namespace gan::interop {
+namespace {
+
+// A TorchScript module holding copies of a network's children, one submodule per child under the
+// same name with copies of its parameters and buffers; the forward is defined afterwards.
+class ScriptedCopy {
+ public:
+  ScriptedCopy(const std::string& type, torch::nn::Module& network) : module_("gan_dist." + type) {
+    for (const auto& child : network.named_children()) {
+      torch::jit::Module copy("gan_dist." + type + "_" + child.key());
+      for (const auto& parameter : child.value()->named_parameters(/*recurse=*/false)) {
+        copy.register_parameter(parameter.key(), parameter.value().detach().clone(), /*is_buffer=*/false);
+      }
+      for (const auto& buffer : child.value()->named_buffers(/*recurse=*/false)) {
+        copy.register_buffer(buffer.key(), buffer.value().detach().clone());
+      }
+      module_.register_module(child.key(), copy);
+      children_.insert(child.key());
+    }
+  }
+  bool has(const std::string& child) const { return children_.count(child) > 0; }
+  // fc1, fc2, ... : how many children are called prefix + a number from 1 up.
+  int64_t count(const std::string& prefix) const {
+    int64_t n = 0;
+    while (has(prefix + std::to_string(n + 1))) ++n;
+    return n;
+  }
+  torch::Tensor parameter(const std::string& child, const std::string& name) {
+    return module_.attr(child).toModule().attr(name).toTensor();
+  }
+  void setAttribute(const std::string& name, int64_t value) {
+    module_.register_attribute(name, c10::IntType::get(), c10::IValue(value));
+  }
+  torch::jit::Module define(const std::string& source) {
+    try {
+      module_.define(source);
+    } catch (const std::exception& e) {
+      GAN_FAIL("TorchScript export: the generated forward does not compile (", e.what(), ")\n", source);
+    }
+    module_.eval();
+    return module_;
+  }
+
+ private:
+  torch::jit::Module module_;
+  std::set<std::string> children_;
+};
+
+std::string batchNorm(const std::string& child) {
+  std::ostringstream line;
+  line.precision(17);
+  line << "    h = torch.batch_norm(h, self." << child << ".weight, self." << child << ".bias, None, None, True, 0.0, "
+       << models::kBatchNormEpsilon << ", False)\n";
+  return line.str();
+}
+
+std::string shapeList(const std::vector<int64_t>& sample_shape) {
+  std::string list;
+  for (int64_t d : sample_shape) list += ", " + std::to_string(d);
+  return list;
+}
+
+// fc1 .. fc<layers>, each but the last followed by its batch norm (bn<i>, from layer
+// `first_norm` on, when present) and a ReLU.
+void appendMlpLayers(std::ostringstream& source, const ScriptedCopy& copy, int64_t layers, int64_t first_norm) {
+  for (int64_t i = 1; i <= layers; ++i) {
+    const std::string fc = "fc" + std::to_string(i);
+    source << "    h = torch.linear(h, self." << fc << ".weight, self." << fc << ".bias)\n";
+    if (i == layers) break;
+    if (i >= first_norm && copy.has("bn" + std::to_string(i))) source << batchNorm("bn" + std::to_string(i));
+    source << "    h = torch.relu(h)\n";
+  }
+}
+
+}  // namespace
+
+torch::jit::Module scriptGenerator(models::Generator& generator, const ModelConfig& model,
+                                   const std::vector<int64_t>& sample_shape) {
+  ScriptedCopy copy("Generator", generator);
+  copy.setAttribute("latent_dim", model.latent_dim);  // G.latent_dim in Python: the size of z
+  std::ostringstream source;
+  source << "def forward(self, z):\n";
+  if (model.arch == ModelArch::Dcgan) {
+    const int64_t stages = copy.count("up");
+    GAN_CHECK(stages >= 1 && copy.has("project") && sample_shape.size() == 3, "TorchScript export: not a DCGAN generator");
+    const int64_t base = sample_shape[2] >> stages;
+    const int64_t top_channels = copy.parameter("project", "weight").size(0) / (base * base);
+    source << "    h = torch.linear(z, self.project.weight, self.project.bias).view(z.size(0), " << top_channels << ", "
+           << base << ", " << base << ")\n";
+    if (copy.has("bn0")) source << batchNorm("bn0");
+    source << "    h = torch.relu(h)\n";
+    for (int64_t s = 1; s <= stages; ++s) {
+      const std::string up = "up" + std::to_string(s);
+      source << "    h = torch.conv_transpose2d(h, self." << up << ".weight, self." << up << ".bias, [2, 2], [1, 1])\n";
+      if (s == stages) break;
+        if (copy.has("bn" + std::to_string(s))) source << batchNorm("bn" + std::to_string(s));
+      source << "    h = torch.relu(h)\n";
+    }
+    source << "    return torch.tanh(h)\n";
+    return copy.define(source.str());
+  }
+  const int64_t layers = copy.count("fc");
+  GAN_CHECK(layers >= 2, "TorchScript export: not an MLP generator");
+  source << "    h = z\n";
+  appendMlpLayers(source, copy, layers, /*first_norm=*/1);
+  // mlp ends in tanh (images in [-1, 1]); mlp2d's points are unbounded.
+  if (model.arch == ModelArch::Mlp) source << "    h = torch.tanh(h)\n";
+  source << "    return h.view(z.size(0)" << shapeList(sample_shape) << ")\n";
+  return copy.define(source.str());
+}
+
+torch::jit::Module scriptDiscriminator(models::Discriminator& discriminator, const ModelConfig& model,
+                                       const std::vector<int64_t>& sample_shape) {
+  ScriptedCopy copy("Discriminator", discriminator);
+  std::ostringstream source;
+  source << "def forward(self, x):\n";
+  if (model.arch == ModelArch::Dcgan) {
+    const int64_t stages = copy.count("down");
+    GAN_CHECK(stages >= 1 && copy.has("head") && sample_shape.size() == 3, "TorchScript export: not a DCGAN discriminator");
+    source << "    h = x.reshape(x.size(0)" << shapeList(sample_shape) << ")\n";
+    for (int64_t s = 1; s <= stages; ++s) {
+      const std::string down = "down" + std::to_string(s);
+      source << "    h = torch.conv2d(h, self." << down << ".weight, self." << down << ".bias, [2, 2], [1, 1])\n";
+        if (s > 1 && copy.has("bn" + std::to_string(s))) source << batchNorm("bn" + std::to_string(s));
+      source << "    h = torch.leaky_relu(h, 0.2)\n";
+    }
+    source << "    return torch.linear(torch.flatten(h, 1), self.head.weight, self.head.bias)\n";
+    return copy.define(source.str());
+  }
+  const int64_t layers = copy.count("fc");
+  GAN_CHECK(layers >= 2, "TorchScript export: not an MLP discriminator");
+  source << "    h = x.reshape(x.size(0), -1)\n";
+  appendMlpLayers(source, copy, layers, /*first_norm=*/2);  // D: no batch norm after its first layer
+  source << "    return h\n";
+  return copy.define(source.str());
+}
+
+}  // namespace gan::interop
