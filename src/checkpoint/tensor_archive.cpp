@@ -93,9 +93,9 @@ torch::Tensor readNested(torch::serialize::InputArchive& archive, const std::str
 
 void loadInto(torch::Tensor& destination, const torch::Tensor& stored, const std::string& what) {
   GAN_CHECK(stored.scalar_type() == destination.scalar_type(), what, " has type ", stored.scalar_type(),
-            " in the checkpoint but ", destination.scalar_type(), " in the model");
+            " in the file but ", destination.scalar_type(), " in the model");
   GAN_CHECK(stored.sizes() == destination.sizes(), what, " has shape ", stored.sizes(),
-            " in the checkpoint but ", destination.sizes(), " in the model");
+            " in the file but ", destination.sizes(), " in the model");
   torch::NoGradGuard no_grad;
   destination.copy_(stored);
 }

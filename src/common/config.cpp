@@ -91,6 +91,10 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("model.width", c.model.width, "dcgan: channels next to the image (doubling at each smaller stage)");
   t.add("model.batchnorm", c.model.batchnorm,
         "batch norm in G and D: none, local (each rank's rows) or sync (the global batch, world-size invariant)");
+  t.add("model.init_from", c.model.init_from,
+        "start a fresh run from weights saved in Python: torch.save(G.state_dict()), of D, or of "
+        "{\"generator\": ..., \"discriminator\": ...} (names as in docs/pytorch.md; a resumed run keeps its "
+        "checkpoint's weights)");
   t.add("train.batch_size", c.train.batch_size, "samples per rank per step (global batch = ranks x this)");
   t.add("train.max_steps", c.train.max_steps, "number of training steps (one D step + one G step each)");
   t.add("train.lr_g", c.train.lr_g, "Adam learning rate of the generator");
@@ -238,6 +242,9 @@ void Config::validate() const {
   requireNonNegative("output.keep_last", output.keep_last);
   requireNonNegative("output.timeline_steps", output.timeline_steps);
   GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");
+  GAN_CHECK(model.init_from.empty() || output.resume == "auto" || output.resume == "never",
+            "--model.init_from and --output.resume=", output.resume, " both give the starting weights; the checkpoint "
+            "already holds them: pass one of the two");
   requireNonNegative("eval.every", eval.every);
   requireNonNegative("eval.samples", eval.samples);
   GAN_CHECK(eval.every == 0 || points || !eval.classifier.empty(),

@@ -35,6 +35,7 @@ struct ModelConfig {
   int64_t hidden_dim = 256;           // mlp, mlp2d: width of the hidden layers
   int64_t width = 64;                 // dcgan: channels of the stage next to the image (then 2x, 4x)
   BatchNormPolicy batchnorm = BatchNormPolicy::None;
+  std::string init_from;  // a state dict written by Python's torch.save to start from (empty: random)
 };
 
 // The augmentations ADA can apply (--train.ada_augment lists a subset); transform i of this list

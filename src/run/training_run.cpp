@@ -21,6 +21,7 @@
 #include "checkpoint/checkpoint_writer.h"
 #include "resilience/hang_report.h"
 #include "checkpoint/resume.h"
+#include "interop/initial_weights.h"
 #include "run/run_observer.h"
 #include "recording/run_recorder.h"
 #include "recording/run_report.h"
@@ -111,6 +112,9 @@ class TrainingLoop {
   // Set-up: resume, the data order of the (possibly resumed) global batch, the evaluator.
   // Returns false when there is nothing left to train.
   bool prepare();
+  // --model.init_from: rank 0 loads the weights Python saved and broadcasts them (a fresh start
+  // only: a resumed run continues from its checkpoint's weights).
+  void startFromSavedWeights(const checkpoint::ResumePoint& resume);
   // ADA's controller, continuing from the checkpoint's state when resumed.
   void startAdaptiveAugmentation(const checkpoint::ResumePoint& resume);
   // This rank's inputs of `step`, with the injected faults that alter them.
@@ -226,6 +230,7 @@ bool TrainingLoop::prepare() {
                   [&] { resume = checkpoint::resumeIfRequested(config_, *trainer_, communicator_, storage_); });
   first_step_ = resume.resumed ? resume.position.step : 0;
   if (resume.resumed) log0f("resumed from ", resume.checkpoint, " at step ", first_step_);
+  if (!config_.model.init_from.empty()) startFromSavedWeights(resume);
   if (resume.resumed && resume.source_rank != 0) {
     log0f("the checkpoint of step ", first_step_, " came from rank ", resume.source_rank,
           "'s copy: rank 0's output directory holds no usable copy of it");
@@ -463,6 +468,20 @@ StepDecisions TrainingLoop::stepBoundary(int64_t done, const train::StepOutputs&
   observer_.phase("step boundary", [&] { decisions = agreement_.exchange(mine); });
   if (ada_ && decisions.agreed) ada_->observe(done - 1, decisions.real_sign_sum, decisions.real_rows);
   return decisions;
+}
+
+void TrainingLoop::startFromSavedWeights(const checkpoint::ResumePoint& resume) {
+  if (resume.resumed) {
+    log0f("--model.init_from ", config_.model.init_from, " not used: resumed from ", resume.checkpoint,
+          ", which holds the weights");
+    return;
+  }
+  std::string loaded;
+  observer_.phase("initial weights", [&] {
+    if (rank0_) loaded = interop::loadInitialWeights(config_.model.init_from, *trainer_);
+    trainer_->broadcastState();
+  });
+  log0f("initial weights of ", loaded, " from ", config_.model.init_from, " (--model.init_from)");
 }
 
 void TrainingLoop::startAdaptiveAugmentation(const checkpoint::ResumePoint& resume) {
