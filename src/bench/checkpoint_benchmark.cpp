@@ -10,6 +10,7 @@
 #include "checkpoint/checkpoint_schedule.h"
 #include "checkpoint/checkpoint_writer.h"
 #include "comm/local_communicator.h"
+#include "common/elapsed.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "data/sample_order.h"
@@ -22,7 +23,6 @@ namespace gan::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 double median(std::vector<double> values) {
   GAN_CHECK(!values.empty(), "no measurements");

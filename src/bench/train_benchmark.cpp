@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "comm/local_communicator.h"
+#include "common/elapsed.h"
 #include "common/log.h"
 #include "run/step_agreement.h"
 #include "run/step_inputs.h"
@@ -17,7 +18,6 @@ namespace gan::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // CPU time of the calling thread. On a core shared with the communication thread, the step's
 // wall time minus this is what communication cost the training thread, overlapped or not.

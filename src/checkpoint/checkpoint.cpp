@@ -94,6 +94,7 @@ CheckpointSnapshot takeSnapshot(const TrainingPosition& position, train::GanTrai
   for (const auto part : {train::StatePart::Parameters, train::StatePart::Optimizer}) {
     for (train::NetworkState* network : trainer.networkStates()) snapshot.files.push_back(snapshotPart(*network, part));
   }
+  snapshot.state_after = snapshot.files.size();
   for (train::NetworkState* network : trainer.networkStates()) {
     if (network->hasEma()) snapshot.files.push_back(snapshotPart(*network, train::StatePart::Ema));
   }
@@ -116,34 +117,30 @@ CheckpointSnapshot takeSnapshot(const TrainingPosition& position, train::GanTrai
 
 namespace {
 
-bool isModelOrOptimizer(const std::string& file) { return file.rfind("model_", 0) == 0 || file.rfind("optim_", 0) == 0; }
-
-// Writes every file of the checkpoint into `temporary` and makes them durable.
+// Writes every file of the checkpoint into `temporary` and makes them durable. `after_each_file`
+// follows each model_*, optim_* file and state.json (what the fault-injection tests count).
 void writeCheckpointFiles(const fs::path& temporary, const CheckpointSnapshot& snapshot,
                           const std::function<void()>& after_each_file) {
   auto wrote = [&] {
     if (after_each_file) after_each_file();
   };
   std::vector<std::string> files;
-  bool state_written = false;
-  auto writeState = [&] {
-    files.push_back(CheckpointFiles::kState);
-    writeFileChecked(temporary / CheckpointFiles::kState, snapshot.state.dump(2) + "\n");
-    state_written = true;
-    wrote();
-  };
-  for (const auto& file : snapshot.files) {
-    // state.json follows the weights and optimizer state, as MANIFEST has always listed it.
-    if (!state_written && !isModelOrOptimizer(file.name)) writeState();
+  auto write = [&](const CheckpointSnapshot::File& file) {
     files.push_back(file.name);
     if (file.module) {
       saveModule(*file.module, temporary / file.name);
     } else {
       saveTensors(file.tensors, temporary / file.name);
     }
-    if (isModelOrOptimizer(file.name)) wrote();
+  };
+  for (size_t i = 0; i < snapshot.state_after; ++i) {
+    write(snapshot.files[i]);
+    wrote();
   }
-  if (!state_written) writeState();
+  files.push_back(CheckpointFiles::kState);
+  writeFileChecked(temporary / CheckpointFiles::kState, snapshot.state.dump(2) + "\n");
+  wrote();
+  for (size_t i = snapshot.state_after; i < snapshot.files.size(); ++i) write(snapshot.files[i]);
 
   std::vector<ManifestEntry> manifest;
   for (const std::string& file : files) {

@@ -48,7 +48,8 @@ struct CheckpointSnapshot {
     NamedTensors tensors;
   };
   TrainingPosition position;
-  std::vector<File> files;    // MANIFEST lists state.json after the model_* and optim_* files
+  std::vector<File> files;
+  size_t state_after = 0;     // state.json follows the first state_after files (model_*, optim_*) in MANIFEST
   nlohmann::json state;       // state.json's contents
   int64_t bytes = 0;          // tensor bytes copied
 };

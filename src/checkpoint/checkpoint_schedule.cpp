@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/elapsed.h"
+
 namespace gan::checkpoint {
 
 double dalyCheckpointInterval(double checkpoint_s, double mtbf_s) {
@@ -23,7 +25,7 @@ bool CheckpointSchedule::dueByTime(double seconds_since_checkpoint) const {
 
 bool CheckpointSchedule::timeRuleAsks() {
   if (!timeRule() || time_checkpoint_asked_) return false;
-  const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - checkpoint_ended_).count();
+  const double since = secondsSince(checkpoint_ended_);
   if (!dueByTime(since)) return false;
   time_checkpoint_asked_ = true;
   return true;

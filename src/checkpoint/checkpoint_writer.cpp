@@ -4,6 +4,8 @@
 #include <exception>
 #include <utility>
 
+#include "common/elapsed.h"
+
 namespace gan::checkpoint {
 
 BackgroundCheckpointWriter::BackgroundCheckpointWriter(RunDirectory run, int64_t keep_last,
@@ -65,7 +67,7 @@ void BackgroundCheckpointWriter::writerLoop() {
     } catch (const std::exception& e) {
       result.error = e.what();
     }
-    result.write_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    result.write_seconds = secondsSince(began);
     // The host copies go before the thread reports: memory is back when the caller hears of it.
     snapshot = CheckpointSnapshot();
 

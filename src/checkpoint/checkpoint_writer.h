@@ -6,7 +6,8 @@
 //  - a failed write is reported (takeFinished) and the next checkpoint is tried as usual;
 //  - a checkpoint due while the previous one is still being written waits for it: at most one
 //    snapshot is in memory besides the one being written, and checkpoints land in step order;
-//  - finish() returns once the last checkpoint is durable, so no run exits before it is.
+//  - waitUntilIdle() (and the destructor) return once the last checkpoint is durable, so no
+//    run exits before it is.
 #pragma once
 
 #include <condition_variable>

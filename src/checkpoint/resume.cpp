@@ -32,10 +32,14 @@ const char* const kTrajectoryOptions[] = {
 // with the old behaviour as its default: no compression, no ADA, the whole data set, D's update
 // as one fused pass, PowerSGD from the first step).
 std::string impliedWhenAbsent(const std::string& option) {
-  for (const auto& [key, value] : Config().entries()) {
-    if (key == option) return value;
-  }
-  GAN_FAIL("no option ", option);
+  static const auto defaults = [] {
+    std::map<std::string, std::string> values;
+    for (const auto& [key, value] : Config().entries()) values[key] = value;
+    return values;
+  }();
+  const auto it = defaults.find(option);
+  GAN_CHECK(it != defaults.end(), "no option ", option);
+  return it->second;
 }
 
 // Refusing a resume is a decision, not damage: it must not fall back to an older checkpoint.

@@ -10,12 +10,10 @@
 namespace gan::interop {
 namespace {
 
-// A network's tensors by the names state_dict() gives them in Python (parameters and buffers).
+// A network's live tensors by their state-dict names, for lookup.
 std::map<std::string, torch::Tensor> namedTensors(torch::nn::Module& network) {
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& parameter : network.named_parameters(/*recurse=*/true)) tensors[parameter.key()] = parameter.value();
-  for (const auto& buffer : network.named_buffers(/*recurse=*/true)) tensors[buffer.key()] = buffer.value();
-  return tensors;
+  const auto ordered = stateDictOf(network);
+  return {ordered.begin(), ordered.end()};
 }
 
 // How far `saved` is from `network`'s names: missing and unexpected keys (empty when they match).
@@ -39,7 +37,7 @@ size_t sharedNames(const StateDict& saved, const std::map<std::string, torch::Te
   return n;
 }
 
-void loadInto(const StateDict& saved, torch::nn::Module& network, const std::string& role, const std::string& path) {
+void loadNetwork(const StateDict& saved, torch::nn::Module& network, const std::string& role, const std::string& path) {
   const auto mine = namedTensors(network);
   const std::string mismatch = nameMismatch(saved, mine);
   GAN_CHECK(mismatch.empty(), "--model.init_from: ", path, " does not hold this run's ", role, ": ", mismatch,
@@ -73,18 +71,18 @@ std::string loadInitialWeights(const std::string& path, train::GanTrainer& train
                 "' (expected \"generator\" and/or \"discriminator\")");
     }
     if (saved.nested.count("generator")) {
-      loadInto(saved.nested.at("generator"), trainer.generator(), "generator", path);
+      loadNetwork(saved.nested.at("generator"), trainer.generator(), "generator", path);
       loaded = "G";
     }
     if (saved.nested.count("discriminator")) {
-      loadInto(saved.nested.at("discriminator"), trainer.discriminator(), "discriminator", path);
+      loadNetwork(saved.nested.at("discriminator"), trainer.discriminator(), "discriminator", path);
       loaded += loaded.empty() ? "D" : " and D";
     }
   } else {
     GAN_CHECK(!saved.tensors.empty(), "--model.init_from: ", path, ": holds an empty dict");
     // One network's state dict: the one whose names it shares most.
     const bool is_generator = sharedNames(saved.tensors, generator) >= sharedNames(saved.tensors, discriminator);
-    loadInto(saved.tensors, is_generator ? static_cast<torch::nn::Module&>(trainer.generator())
+    loadNetwork(saved.tensors, is_generator ? static_cast<torch::nn::Module&>(trainer.generator())
                                          : static_cast<torch::nn::Module&>(trainer.discriminator()),
              is_generator ? "generator" : "discriminator", path);
     loaded = is_generator ? "G" : "D";

@@ -9,6 +9,7 @@
 #include "checkpoint/checkpoint_generator.h"
 #include "checkpoint/format/durable_file.h"
 #include "common/error.h"
+#include "interop/state_dict_reader.h"
 #include "interop/torchscript_networks.h"
 
 namespace gan::interop {
@@ -19,12 +20,7 @@ namespace {
 // module.load_state_dict(strict=True) takes it for the module definitions in docs/pytorch.md.
 std::string stateDictBytes(torch::nn::Module& network) {
   c10::Dict<std::string, torch::Tensor> state;
-  for (const auto& parameter : network.named_parameters(/*recurse=*/true)) {
-    state.insert(parameter.key(), parameter.value().detach().cpu().clone());
-  }
-  for (const auto& buffer : network.named_buffers(/*recurse=*/true)) {
-    state.insert(buffer.key(), buffer.value().detach().cpu().clone());
-  }
+  for (const auto& [name, tensor] : stateDictOf(network)) state.insert(name, tensor.detach().cpu().clone());
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(state));
   return std::string(bytes.begin(), bytes.end());
 }
@@ -35,11 +31,10 @@ std::string torchScriptBytes(torch::jit::Module& module) {
   return out.str();
 }
 
+// Every entry of the exported state dict and its shape.
 nlohmann::json parameterShapes(torch::nn::Module& network) {
   nlohmann::json shapes = nlohmann::json::object();
-  for (const auto& parameter : network.named_parameters(/*recurse=*/true)) {
-    shapes[parameter.key()] = parameter.value().sizes().vec();
-  }
+  for (const auto& [name, tensor] : stateDictOf(network)) shapes[name] = tensor.sizes().vec();
   return shapes;
 }
 

@@ -378,4 +378,13 @@ SavedStateDicts readSavedStateDicts(const std::string& path) {
   return saved;
 }
 
+checkpoint::NamedTensors stateDictOf(torch::nn::Module& network) {
+  checkpoint::NamedTensors tensors;
+  for (const auto& parameter : network.named_parameters(/*recurse=*/true)) {
+    tensors.emplace_back(parameter.key(), parameter.value());
+  }
+  for (const auto& buffer : network.named_buffers(/*recurse=*/true)) tensors.emplace_back(buffer.key(), buffer.value());
+  return tensors;
+}
+
 }  // namespace gan::interop

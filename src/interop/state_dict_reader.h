@@ -13,7 +13,8 @@
 
 #include <map>
 #include <string>
-#include <variant>
+
+#include "checkpoint/tensor_archive.h"
 
 namespace gan::interop {
 
@@ -29,5 +30,9 @@ struct SavedStateDicts {
 
 // Throws gan::Error naming `path` (and the key) for anything that is not such a file.
 SavedStateDicts readSavedStateDicts(const std::string& path);
+
+// A network's live tensors under the names Python's state_dict() gives them (parameters, then
+// buffers, in module order): what gan_export writes and --model.init_from loads into.
+checkpoint::NamedTensors stateDictOf(torch::nn::Module& network);
 
 }  // namespace gan::interop

@@ -68,15 +68,20 @@ std::string shapeList(const std::vector<int64_t>& sample_shape) {
   return list;
 }
 
-// fc1 .. fc<layers>, each but the last followed by its batch norm (bn<i>, from layer
-// `first_norm` on, when present) and a ReLU.
-void appendMlpLayers(std::ostringstream& source, const ScriptedCopy& copy, int64_t layers, int64_t first_norm) {
+// The batch norm bn<i> when the network has it (G's MLP from bn1, D's from bn2, none with a
+// gradient penalty: the copied children say which).
+std::string batchNormIfPresent(const ScriptedCopy& copy, int64_t i) {
+  const std::string child = "bn" + std::to_string(i);
+  return copy.has(child) ? batchNorm(child) : "";
+}
+
+// fc1 .. fc<layers>, each but the last followed by its batch norm, when present, and a ReLU.
+void appendMlpLayers(std::ostringstream& source, const ScriptedCopy& copy, int64_t layers) {
   for (int64_t i = 1; i <= layers; ++i) {
     const std::string fc = "fc" + std::to_string(i);
     source << "    h = torch.linear(h, self." << fc << ".weight, self." << fc << ".bias)\n";
     if (i == layers) break;
-    if (i >= first_norm && copy.has("bn" + std::to_string(i))) source << batchNorm("bn" + std::to_string(i));
-    source << "    h = torch.relu(h)\n";
+    source << batchNormIfPresent(copy, i) << "    h = torch.relu(h)\n";
   }
 }
 
@@ -95,14 +100,12 @@ torch::jit::Module scriptGenerator(models::Generator& generator, const ModelConf
     const int64_t top_channels = copy.parameter("project", "weight").size(0) / (base * base);
     source << "    h = torch.linear(z, self.project.weight, self.project.bias).view(z.size(0), " << top_channels << ", "
            << base << ", " << base << ")\n";
-    if (copy.has("bn0")) source << batchNorm("bn0");
-    source << "    h = torch.relu(h)\n";
+    source << batchNormIfPresent(copy, 0) << "    h = torch.relu(h)\n";
     for (int64_t s = 1; s <= stages; ++s) {
       const std::string up = "up" + std::to_string(s);
       source << "    h = torch.conv_transpose2d(h, self." << up << ".weight, self." << up << ".bias, [2, 2], [1, 1])\n";
       if (s == stages) break;
-        if (copy.has("bn" + std::to_string(s))) source << batchNorm("bn" + std::to_string(s));
-      source << "    h = torch.relu(h)\n";
+      source << batchNormIfPresent(copy, s) << "    h = torch.relu(h)\n";
     }
     source << "    return torch.tanh(h)\n";
     return copy.define(source.str());
@@ -110,7 +113,7 @@ torch::jit::Module scriptGenerator(models::Generator& generator, const ModelConf
   const int64_t layers = copy.count("fc");
   GAN_CHECK(layers >= 2, "TorchScript export: not an MLP generator");
   source << "    h = z\n";
-  appendMlpLayers(source, copy, layers, /*first_norm=*/1);
+  appendMlpLayers(source, copy, layers);
   // mlp ends in tanh (images in [-1, 1]); mlp2d's points are unbounded.
   if (model.arch == ModelArch::Mlp) source << "    h = torch.tanh(h)\n";
   source << "    return h.view(z.size(0)" << shapeList(sample_shape) << ")\n";
@@ -129,8 +132,7 @@ torch::jit::Module scriptDiscriminator(models::Discriminator& discriminator, con
     for (int64_t s = 1; s <= stages; ++s) {
       const std::string down = "down" + std::to_string(s);
       source << "    h = torch.conv2d(h, self." << down << ".weight, self." << down << ".bias, [2, 2], [1, 1])\n";
-        if (s > 1 && copy.has("bn" + std::to_string(s))) source << batchNorm("bn" + std::to_string(s));
-      source << "    h = torch.leaky_relu(h, 0.2)\n";
+      source << batchNormIfPresent(copy, s) << "    h = torch.leaky_relu(h, 0.2)\n";
     }
     source << "    return torch.linear(torch.flatten(h, 1), self.head.weight, self.head.bias)\n";
     return copy.define(source.str());
@@ -138,7 +140,7 @@ torch::jit::Module scriptDiscriminator(models::Discriminator& discriminator, con
   const int64_t layers = copy.count("fc");
   GAN_CHECK(layers >= 2, "TorchScript export: not an MLP discriminator");
   source << "    h = x.reshape(x.size(0), -1)\n";
-  appendMlpLayers(source, copy, layers, /*first_norm=*/2);  // D: no batch norm after its first layer
+  appendMlpLayers(source, copy, layers);
   source << "    return h\n";
   return copy.define(source.str());
 }

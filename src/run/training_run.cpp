@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/elapsed.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/run_directory.h"
@@ -47,7 +48,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Periodic duties also fall on the last step, so a run always ends with them done.
 bool due(int64_t every, int64_t done, int64_t last) { return every > 0 && (done % every == 0 || done == last); }
@@ -128,9 +128,10 @@ class TrainingLoop {
   // The pause of a checkpoint: per-rank state gathered, every tensor copied to host memory and
   // handed to this rank's background writer (when it keeps a copy).
   void checkpoint(int64_t done);
-  // Reports what the background writer finished: failures as warnings (the next checkpoint is
-  // tried as usual), the newest durable checkpoint in the summary.
-  void collectWrittenCheckpoints();
+  // Reports what the background writer finished: the newest durable checkpoint goes in the
+  // summary; a failure is a warning while training goes on (the next checkpoint is tried as
+  // usual) and an error when it is the run's last (`run_ended`: ending without it loses work).
+  void collectWrittenCheckpoints(bool run_ended);
   // The end of training: returns once the last checkpoint is durable; throws if it failed.
   void finishCheckpointWrites();
   // The step boundary: sends this step's flags and sums, acts on the previous step's (ADA moves
@@ -302,7 +303,7 @@ RunSummary TrainingLoop::run() {
     if (stop || checkpoints_.dueByStep(done, last) || checkpoints_.agreedByTime(decisions.checkpoint_requested, done)) {
       checkpoint(done);
     }
-    if (writer_) collectWrittenCheckpoints();
+    if (writer_) collectWrittenCheckpoints(/*run_ended=*/false);
     summary_.steps = done;
     if (stop) {
       log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done,
@@ -421,34 +422,26 @@ void TrainingLoop::checkpoint(int64_t done) {
   if (checkpoints_.timeRule() && first_measurement) log0f(checkpoints_.describe());
 }
 
-void TrainingLoop::collectWrittenCheckpoints() {
+void TrainingLoop::collectWrittenCheckpoints(bool run_ended) {
+  std::string newest_failure;
   for (const auto& written : writer_->takeFinished()) {
-    if (!written.ok()) {
+    if (written.ok()) {
+      last_write_seconds_ = written.write_seconds;
+      summary_.last_checkpoint = written.dir;
+      newest_failure.clear();
+    } else if (run_ended) {
+      newest_failure = written.error;
+    } else {
       logWarning(written.error + " (the next checkpoint is tried as usual)");
-      continue;
     }
-    last_write_seconds_ = written.write_seconds;
-    summary_.last_checkpoint = written.dir;
   }
+  GAN_CHECK(newest_failure.empty(), newest_failure);
 }
 
 void TrainingLoop::finishCheckpointWrites() {
   if (!writer_) return;
   observer_.phase("checkpoint write", [&] { writer_->waitUntilIdle(); });
-  int64_t failed_step = -1;
-  std::string failure;
-  for (const auto& written : writer_->takeFinished()) {
-    if (written.ok()) {
-      last_write_seconds_ = written.write_seconds;
-      summary_.last_checkpoint = written.dir;
-      failed_step = -1;
-    } else {
-      failed_step = written.step;
-      failure = written.error;
-    }
-  }
-  // The run's last checkpoint is what a relaunch continues from: ending without it loses work.
-  GAN_CHECK(failed_step < 0, failure);
+  collectWrittenCheckpoints(/*run_ended=*/true);
 }
 
 void TrainingLoop::endOnHang(const std::string& report) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "common/elapsed.h"
 #include "common/error.h"
 
 namespace gan::train {
@@ -117,7 +118,7 @@ void GradientBuckets::finishAndAverage() {
   }
   if (!reduction_->reducesBuckets()) {
     reduction_->reduceWhole(parameters_.grads(), stats_);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    const double seconds = secondsSince(began);
     stats_.collective_seconds += seconds;
     stats_.exposed_seconds += seconds;
     return;
