@@ -2,6 +2,7 @@
 //   gan_bench allreduce [--min-bytes N] [--max-bytes N] [--iters N] [--comm.bucket_mb MB]
 //   gan_bench train [--steps N] [--warmup N] [gan_dist options, e.g. --config FILE.ini]
 //   gan_bench checkpoint [--checkpoints N] [--mtbf-h H] [gan_dist options]
+//   gan_bench precision [--iters N] [gan_dist options]
 // Run under mpirun for several ranks; the rank count comes from the launcher, never a flag.
 #include <boost/program_options.hpp>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "apps/process_setup.h"
 #include "bench/allreduce_benchmark.h"
 #include "bench/checkpoint_benchmark.h"
+#include "bench/precision_benchmark.h"
 #include "bench/train_benchmark.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -23,9 +25,11 @@ const char* const kUsage =
     "usage: gan_bench allreduce [--min-bytes N] [--max-bytes N] [--iters N] [gan_dist options]\n"
     "       gan_bench train [--steps N] [--warmup N] [gan_dist options, e.g. --config FILE.ini]\n"
     "       gan_bench checkpoint [--checkpoints N] [--mtbf-h H] [gan_dist options]   (one process)\n"
+    "       gan_bench precision [--iters N] [gan_dist options]   (one process: each layer in fp32 and bf16)\n"
     "  --min-bytes  smallest allreduce message in bytes (default 4096; sizes double)\n"
     "  --max-bytes  largest allreduce message in bytes (default 268435456)\n"
-    "  --iters      timed iterations per size, best reported (default 20; a quarter above 16 MiB)\n"
+    "  --iters      allreduce: timed iterations per size, best reported (default 20; a quarter above\n"
+    "               16 MiB); precision: forward+backward passes per figure (default 200)\n"
     "  --steps      timed training steps (default 300)\n"
     "  --warmup     untimed steps first (default 30)\n"
     "  --checkpoints  checkpoints written synchronously and in the background, each (default 5)\n"
@@ -35,7 +39,7 @@ const char* const kUsage =
 struct BenchFlags {
   int64_t min_bytes = 4 << 10;
   int64_t max_bytes = 256 << 20;
-  int64_t iters = 20;
+  int64_t iters = 0;  // 0: not given, the mode's default
   int64_t steps = 300;
   int64_t warmup = 30;
   int64_t checkpoints = 5;
@@ -57,13 +61,13 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
     po::variables_map values;
     po::store(parsed, values);
     po::notify(values);
+    GAN_CHECK(values.count("iters") == 0 || flags.iters > 0, "--iters must be a positive integer, got ", flags.iters);
     rest = po::collect_unrecognized(parsed.options, po::include_positional);
   } catch (const po::error& e) {
     GAN_FAIL("command line: ", e.what());
   }
   for (const auto& [name, value] : {std::pair<const char*, int64_t>{"min-bytes", flags.min_bytes},
                                     {"max-bytes", flags.max_bytes},
-                                    {"iters", flags.iters},
                                     {"steps", flags.steps},
                                     {"warmup", flags.warmup},
                                     {"checkpoints", flags.checkpoints}}) {
@@ -78,7 +82,7 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
 int main(int argc, char** argv) {
   gan::keepFreedMemoryInProcess();
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode != "allreduce" && mode != "train" && mode != "checkpoint") {
+  if (mode != "allreduce" && mode != "train" && mode != "checkpoint" && mode != "precision") {
     std::fputs(kUsage, mode == "--help" || mode == "-h" ? stdout : stderr);
     return mode == "--help" || mode == "-h" ? 0 : 2;
   }
@@ -93,7 +97,9 @@ int main(int argc, char** argv) {
   gan::bench::AllreduceBenchmarkOptions allreduce;
   allreduce.min_bytes = flags.min_bytes;
   allreduce.max_bytes = flags.max_bytes;
-  allreduce.iterations = static_cast<int>(flags.iters);
+  if (flags.iters > 0) allreduce.iterations = static_cast<int>(flags.iters);
+  gan::bench::PrecisionBenchmarkOptions precision;
+  if (flags.iters > 0) precision.iterations = flags.iters;
   gan::bench::TrainBenchmarkOptions train;
   train.steps = flags.steps;
   train.warmup = flags.warmup;
@@ -119,6 +125,9 @@ int main(int argc, char** argv) {
       GAN_CHECK(communicator->worldSize() == 1, "gan_bench checkpoint runs as one process (each node writes its "
                                                 "own copy, so the cost does not depend on the world size)");
       gan::bench::runCheckpointBenchmark(parsed.config, setup.device, checkpoints);
+    } else if (mode == "precision") {
+      GAN_CHECK(communicator->worldSize() == 1, "gan_bench precision runs as one process (its figures are per rank)");
+      gan::bench::runPrecisionBenchmark(parsed.config, setup.device, precision);
     } else {
       gan::bench::runTrainBenchmark(parsed.config, *communicator, setup.device, train);
     }

@@ -25,7 +25,7 @@ const char* const kTrajectoryOptions[] = {
     "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
     "train.ema_halflife_k", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
     "train.seed", "comm.compress", "comm.powersgd_rank", "comm.powersgd_warmup_steps",
-    "comm.overlap_next_step"};
+    "comm.overlap_next_step", "train.precision"};
 
 // What a checkpoint written before an option existed implies for it: the behaviour of the
 // versions that wrote it, which is the option's default (every trajectory option was added

@@ -64,6 +64,7 @@ struct TrainConfig {
   int threads = 1;              // intra-op threads per rank (OpenMP and OpenBLAS alike)
   int64_t max_bad_steps = 10;   // consecutive steps with skipped (non-finite) updates before abort
   DeviceChoice device = DeviceChoice::Auto;
+  TrainPrecision precision = TrainPrecision::Fp32;  // bf16: products in bf16 where that pays
 };
 
 struct CommConfig {

@@ -30,6 +30,11 @@ enum class GanLoss {
   WganGp,         // critic: E[D(G(z))] - E[D(x)] (+ the gradient penalty, see gradient_penalties.h); G: -E[D(G(z))]
 };
 enum class DeviceChoice { Auto, Cpu, Cuda };
+// The arithmetic of the networks' matrix products and convolutions; master weights, optimizer
+// state, losses and penalties stay fp32 either way (see models/layer_precision.h). Bf16 runs the
+// layers where bf16 pays on the device; Bf16All every layer that can (for measuring what bf16
+// does to quality on layers the rule keeps fp32, e.g. the 2-D MLP on a CPU).
+enum class TrainPrecision { Fp32, Bf16, Bf16All };
 enum class BackendChoice { Auto, Local, Mpi, Nccl };
 // How gradients travel. None is exact and world-size invariant; the others trade that for bytes.
 enum class GradientCompression { None, BFloat16, Float16, PowerSgd };
@@ -85,6 +90,12 @@ template <>
 struct OptionNames<DeviceChoice> {
   static constexpr OptionNameTable<DeviceChoice> table[] = {
       {DeviceChoice::Auto, "auto"}, {DeviceChoice::Cpu, "cpu"}, {DeviceChoice::Cuda, "cuda"}};
+};
+template <>
+struct OptionNames<TrainPrecision> {
+  static constexpr OptionNameTable<TrainPrecision> table[] = {{TrainPrecision::Fp32, "fp32"},
+                                                              {TrainPrecision::Bf16, "bf16"},
+                                                              {TrainPrecision::Bf16All, "bf16-all"}};
 };
 template <>
 struct OptionNames<BackendChoice> {

@@ -23,7 +23,9 @@ DcganGenerator::DcganGenerator(int64_t latent_dim, const DcganShape& shape) : sh
   const int64_t n = shape.stages();
   const int64_t base = shape.baseSide();
   const bool normalise = shape.batchnorm != BatchNormPolicy::None;
-  project_ = register_module("project", torch::nn::Linear(latent_dim, shape.channelsAtStage(n - 1) * base * base));
+  const int64_t projected = shape.channelsAtStage(n - 1) * base * base;
+  project_ = register_module("project", torch::nn::Linear(latent_dim, projected));
+  layer_precisions_.push_back(planLayer(shape.precision, "project", LayerKind::Linear, latent_dim, projected, false));
   if (normalise) norms_.push_back(register_module("bn0", BatchNorm(shape.channelsAtStage(n - 1), shape.batchnorm, shape.communicator)));
   for (int64_t i = n - 1; i >= 0; --i) {
     const int64_t out = i == 0 ? shape.channels : shape.channelsAtStage(i - 1);
@@ -31,18 +33,20 @@ DcganGenerator::DcganGenerator(int64_t latent_dim, const DcganShape& shape) : sh
     upsample_.push_back(register_module(
         "up" + suffix,
         torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(shape.channelsAtStage(i), out, 4).stride(2).padding(1))));
+    layer_precisions_.push_back(
+        planLayer(shape.precision, "up" + suffix, LayerKind::ConvTranspose2d, shape.channelsAtStage(i), out, false));
     if (normalise && i > 0) norms_.push_back(register_module("bn" + suffix, BatchNorm(out, shape.batchnorm, shape.communicator)));
   }
 }
 
 torch::Tensor DcganGenerator::forward(const torch::Tensor& z) {
   const int64_t base = shape_.baseSide();
-  auto h = project_->forward(z).view({z.size(0), shape_.channelsAtStage(shape_.stages() - 1), base, base});
+  auto h = runLinear(project_, z, layer_precisions_[0]).view({z.size(0), shape_.channelsAtStage(shape_.stages() - 1), base, base});
   size_t norm = 0;
   if (!norms_.empty()) h = norms_[norm++]->forward(h);
   h = torch::relu(h);
   for (size_t i = 0; i < upsample_.size(); ++i) {
-    h = upsample_[i]->forward(h);
+    h = runConvTranspose2d(upsample_[i], h, layer_precisions_[i + 1]);
     if (i + 1 == upsample_.size()) break;
     if (!norms_.empty()) h = norms_[norm++]->forward(h);
     h = torch::relu(h);
@@ -59,6 +63,7 @@ DcganDiscriminator::DcganDiscriminator(const DcganShape& shape) : shape_(shape) 
     const std::string suffix = std::to_string(i + 1);
     downsample_.push_back(register_module(
         "down" + suffix, torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 4).stride(2).padding(1))));
+    layer_precisions_.push_back(planLayer(shape.precision, "down" + suffix, LayerKind::Conv2d, in, out, false));
     if (shape.batchnorm != BatchNormPolicy::None && i > 0) {
       norms_.push_back(register_module("bn" + suffix, BatchNorm(out, shape.batchnorm, shape.communicator)));
     }
@@ -66,16 +71,17 @@ DcganDiscriminator::DcganDiscriminator(const DcganShape& shape) : shape_(shape) 
   }
   const int64_t base = shape.baseSide();
   head_ = register_module("head", torch::nn::Linear(in * base * base, 1));
+  layer_precisions_.push_back(planLayer(shape.precision, "head", LayerKind::Linear, in * base * base, 1, true));
 }
 
 torch::Tensor DcganDiscriminator::forward(const torch::Tensor& x) {
   auto h = x.view({x.size(0), shape_.channels, shape_.side, shape_.side});
   for (size_t i = 0; i < downsample_.size(); ++i) {
-    h = downsample_[i]->forward(h);
+    h = runConv2d(downsample_[i], h, layer_precisions_[i]);
     if (i > 0 && !norms_.empty()) h = norms_[i - 1]->forward(h);
     h = torch::leaky_relu(h, 0.2);
   }
-  return head_->forward(h.flatten(1));
+  return runLinear(head_, h.flatten(1), layer_precisions_.back());
 }
 
 }  // namespace gan::models

@@ -15,6 +15,7 @@ struct DcganShape {
   int64_t width = 64;
   BatchNormPolicy batchnorm = BatchNormPolicy::None;
   comm::Communicator* communicator = nullptr;  // for BatchNormPolicy::Sync
+  PrecisionRequest precision;
 
   // Number of stride-2 stages: halve the side while it stays even and at least 4.
   int64_t stages() const;

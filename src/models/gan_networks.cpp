@@ -23,6 +23,7 @@ MlpShape mlpShape(const ModelConfig& config, const NetworkInputs& inputs, BatchN
   shape.tanh_output = config.arch == ModelArch::Mlp;
   shape.batchnorm = batchnorm;
   shape.communicator = inputs.communicator;
+  shape.precision = inputs.precision;
   return shape;
 }
 
@@ -38,6 +39,7 @@ DcganShape dcganShape(const ModelConfig& config, const NetworkInputs& inputs, Ba
   shape.width = config.width;
   shape.batchnorm = batchnorm;
   shape.communicator = inputs.communicator;
+  shape.precision = inputs.precision;
   return shape;
 }
 
@@ -51,6 +53,7 @@ BatchNormPolicy policyFor(const ModelConfig& config, const NetworkInputs& inputs
 }  // namespace
 
 std::shared_ptr<Generator> buildGenerator(const ModelConfig& config, const NetworkInputs& inputs) {
+  checkPrecisionSupported(inputs.precision);
   const auto policy = policyFor(config, inputs);
   if (config.arch == ModelArch::Dcgan) return std::make_shared<DcganGenerator>(config.latent_dim, dcganShape(config, inputs, policy));
   return std::make_shared<MlpGenerator>(config.latent_dim, featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));

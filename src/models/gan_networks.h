@@ -9,17 +9,28 @@
 
 #include "comm/communicator.h"
 #include "common/config.h"
+#include "models/layer_precision.h"
 
 namespace gan::models {
 
+// What G and D share: the arithmetic each of their layers runs in.
+class Network : public torch::nn::Module {
+ public:
+  // One entry per layer with weights, in forward order.
+  const std::vector<LayerPrecision>& layerPrecisions() const { return layer_precisions_; }
+
+ protected:
+  std::vector<LayerPrecision> layer_precisions_;
+};
+
 // Maps noise z (n, latent_dim) to samples (n, features).
-class Generator : public torch::nn::Module {
+class Generator : public Network {
  public:
   virtual torch::Tensor forward(const torch::Tensor& z) = 0;
 };
 
 // Maps samples (n, features) to one logit each (n, 1); the sigmoid lives in the loss.
-class Discriminator : public torch::nn::Module {
+class Discriminator : public Network {
  public:
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
   // True when one row's output depends on the other rows of its batch (batch norm): then real
@@ -43,6 +54,7 @@ struct NetworkInputs {
   // A gradient penalty (WGAN-GP, R1) is a per-sample gradient, which batch norm couples across
   // the batch, so with one D is built without batch norm (as the WGAN-GP paper prescribes).
   bool gradient_penalty = false;
+  PrecisionRequest precision;  // --train.precision and the device the networks will run on
 };
 
 // Initial weights come from torch's global generator, so seed it first for reproducible weights.

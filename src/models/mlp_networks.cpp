@@ -3,14 +3,18 @@
 namespace gan::models {
 namespace {
 
-// fc1 .. fcN for in -> hidden x layers -> out.
+// fc1 .. fcN for in -> hidden x layers -> out, and the arithmetic of each.
 std::vector<torch::nn::Linear> registerLayers(torch::nn::Module& module, int64_t in, int64_t out,
-                                              const MlpShape& shape) {
+                                              const MlpShape& shape, bool outputs_logit,
+                                              std::vector<LayerPrecision>& precisions) {
   std::vector<torch::nn::Linear> layers;
   int64_t width = in;
   for (int64_t i = 0; i <= shape.hidden_layers; ++i) {
-    const int64_t next = i == shape.hidden_layers ? out : shape.hidden_dim;
-    layers.push_back(module.register_module("fc" + std::to_string(i + 1), torch::nn::Linear(width, next)));
+    const bool last = i == shape.hidden_layers;
+    const int64_t next = last ? out : shape.hidden_dim;
+    const std::string name = "fc" + std::to_string(i + 1);
+    layers.push_back(module.register_module(name, torch::nn::Linear(width, next)));
+    precisions.push_back(planLayer(shape.precision, name, LayerKind::Linear, width, next, last && outputs_logit));
     width = next;
   }
   return layers;
@@ -31,34 +35,34 @@ std::vector<BatchNorm> registerNorms(torch::nn::Module& module, int64_t first, c
 
 MlpGenerator::MlpGenerator(int64_t latent_dim, int64_t sample_dim, const MlpShape& shape)
     : tanh_output_(shape.tanh_output) {
-  layers_ = registerLayers(*this, latent_dim, sample_dim, shape);
+  layers_ = registerLayers(*this, latent_dim, sample_dim, shape, false, layer_precisions_);
   norms_ = registerNorms(*this, 0, shape);
 }
 
 torch::Tensor MlpGenerator::forward(const torch::Tensor& z) {
   auto h = z;
   for (size_t i = 0; i + 1 < layers_.size(); ++i) {
-    h = layers_[i]->forward(h);
+    h = runLinear(layers_[i], h, layer_precisions_[i]);
     if (!norms_.empty()) h = norms_[i]->forward(h);
     h = torch::relu(h);
   }
-  h = layers_.back()->forward(h);
+  h = runLinear(layers_.back(), h, layer_precisions_.back());
   return tanh_output_ ? torch::tanh(h) : h;
 }
 
 MlpDiscriminator::MlpDiscriminator(int64_t sample_dim, const MlpShape& shape) {
-  layers_ = registerLayers(*this, sample_dim, 1, shape);
+  layers_ = registerLayers(*this, sample_dim, 1, shape, true, layer_precisions_);
   norms_ = registerNorms(*this, 1, shape);
 }
 
 torch::Tensor MlpDiscriminator::forward(const torch::Tensor& x) {
   auto h = x;
   for (size_t i = 0; i + 1 < layers_.size(); ++i) {
-    h = layers_[i]->forward(h);
+    h = runLinear(layers_[i], h, layer_precisions_[i]);
     if (i >= 1 && !norms_.empty()) h = norms_[i - 1]->forward(h);
     h = torch::relu(h);
   }
-  return layers_.back()->forward(h);
+  return runLinear(layers_.back(), h, layer_precisions_.back());
 }
 
 }  // namespace gan::models

@@ -15,6 +15,7 @@ struct MlpShape {
   bool tanh_output = true;  // generator only
   BatchNormPolicy batchnorm = BatchNormPolicy::None;
   comm::Communicator* communicator = nullptr;  // for BatchNormPolicy::Sync
+  PrecisionRequest precision;
 };
 
 class MlpGenerator final : public Generator {

@@ -212,6 +212,11 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
   log0f("model: G ", g.parameters().numel(), " parameters, D ", d.parameters().numel(),
         " parameters; gradient buckets: G ", g.buckets().bucketCount(), ", D ", d.buckets().bucketCount(),
         trainer_->hasEma() ? "; samples and evaluations use the EMA of G" : "");
+  if (config_.train.precision != TrainPrecision::Fp32) {
+    log0f("precision: ", models::describePrecision(trainer_->generator().layerPrecisions(),
+                                                   trainer_->discriminator().layerPrecisions()),
+          "; weights, Adam, losses and penalties in fp32");
+  }
   for (train::NetworkState* network : trainer_->networkStates()) {
     const std::string reduction = network->buckets().reduction().describe();
     if (!reduction.empty()) log0f("gradients of ", network->name(), ": ", reduction);

@@ -16,6 +16,7 @@ std::unique_ptr<train::GanTrainer> buildTrainer(const Config& config, const std:
   inputs.sample_shape = sample_shape;
   inputs.communicator = &communicator;
   inputs.gradient_penalty = options.gradientPenalty();
+  inputs.precision = {config.train.precision, device.type()};
   torch::manual_seed(config.train.seed);
   auto networks = models::buildGanNetworks(config.model, inputs);
   networks.generator->to(device);

@@ -1,0 +1,127 @@
+#include "models/layer_precision.h"
+
+#include <map>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace gan::models {
+namespace {
+
+std::string shapeText(LayerKind kind, int64_t in, int64_t out) {
+  switch (kind) {
+    case LayerKind::Linear: return std::to_string(in) + "x" + std::to_string(out);
+    case LayerKind::Conv2d: return std::to_string(in) + "->" + std::to_string(out) + " conv";
+    case LayerKind::ConvTranspose2d: return std::to_string(in) + "->" + std::to_string(out) + " transposed conv";
+  }
+  return "";
+}
+
+// Why a layer stays fp32 under bf16 on `device`, or "" when bf16 pays.
+std::string reasonToKeepFp32(const PrecisionRequest& request, LayerKind kind, int64_t in, int64_t out,
+                             bool produces_logit) {
+  if (produces_logit) return "the logit";
+  if (request.device != torch::kCPU) return "";
+  switch (kind) {
+    case LayerKind::Linear:
+      if (request.precision == TrainPrecision::Bf16All) return "";
+      return in * out < kCpuBf16MinLinearWeights ? "too small to gain in bf16 on this CPU" : "";
+    case LayerKind::Conv2d: return "";
+    case LayerKind::ConvTranspose2d: return "LibTorch 1.13's CPU bf16 transposed convolution fails";
+  }
+  return "";
+}
+
+torch::Tensor toBf16(const torch::Tensor& t) { return t.defined() ? t.to(torch::kBFloat16) : t; }
+
+bool cpuHasBf16Instructions() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+LayerPrecision planLayer(const PrecisionRequest& request, std::string name, LayerKind kind, int64_t in_features,
+                         int64_t out_features, bool produces_logit) {
+  LayerPrecision plan;
+  plan.name = std::move(name);
+  plan.shape = shapeText(kind, in_features, out_features);
+  plan.kind = kind;
+  plan.in_features = in_features;
+  plan.out_features = out_features;
+  if (request.precision == TrainPrecision::Fp32) return plan;
+  plan.kept_fp32 = reasonToKeepFp32(request, kind, in_features, out_features, produces_logit);
+  plan.bf16 = plan.kept_fp32.empty();
+  return plan;
+}
+
+void checkPrecisionSupported(const PrecisionRequest& request) {
+  if (request.precision == TrainPrecision::Fp32 || request.device != torch::kCPU) return;
+  GAN_CHECK(cpuHasBf16Instructions(),
+            "--train.precision=", optionName(request.precision), ": this CPU has no AVX512-BF16 instructions, so bf16 products would be emulated "
+            "and slower than fp32; use --train.precision=fp32");
+}
+
+torch::Tensor runLinear(torch::nn::Linear& layer, const torch::Tensor& x, const LayerPrecision& plan) {
+  if (!plan.bf16) return layer->forward(x);
+  return torch::linear(toBf16(x), toBf16(layer->weight), toBf16(layer->bias)).to(x.scalar_type());
+}
+
+torch::Tensor runConv2d(torch::nn::Conv2d& layer, const torch::Tensor& x, const LayerPrecision& plan) {
+  if (!plan.bf16) return layer->forward(x);
+  const auto& o = layer->options;
+  const auto padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+  return torch::conv2d(toBf16(x), toBf16(layer->weight), toBf16(layer->bias), o.stride(), padding, o.dilation(),
+                       o.groups())
+      .to(x.scalar_type());
+}
+
+torch::Tensor runConvTranspose2d(torch::nn::ConvTranspose2d& layer, const torch::Tensor& x,
+                                 const LayerPrecision& plan) {
+  if (!plan.bf16) return layer->forward(x);
+  const auto& o = layer->options;
+  const auto padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+  return torch::conv_transpose2d(toBf16(x), toBf16(layer->weight), toBf16(layer->bias), o.stride(), padding,
+                                 o.output_padding(), o.groups(), o.dilation())
+      .to(x.scalar_type());
+}
+
+std::string describePrecision(const std::vector<LayerPrecision>& generator,
+                              const std::vector<LayerPrecision>& discriminator) {
+  std::vector<std::string> in_bf16;
+  std::map<std::string, std::vector<std::string>> kept;  // reason -> "G fc1 100x256"
+  size_t total = 0;
+  bool any_request = false;
+  for (const auto* network : {&generator, &discriminator}) {
+    const char* prefix = network == &generator ? "G " : "D ";
+    for (const auto& layer : *network) {
+      ++total;
+      any_request = any_request || layer.bf16 || !layer.kept_fp32.empty();
+      if (layer.bf16) {
+        in_bf16.push_back(prefix + layer.name);
+      } else if (!layer.kept_fp32.empty()) {
+        kept[layer.kept_fp32].push_back(prefix + layer.name + " " + layer.shape);
+      }
+    }
+  }
+  if (!any_request) return "fp32";
+  std::ostringstream out;
+  out << "bf16: " << in_bf16.size() << " of " << total << " layers";
+  if (!in_bf16.empty()) {
+    out << " (";
+    for (size_t i = 0; i < in_bf16.size(); ++i) out << (i ? ", " : "") << in_bf16[i];
+    out << ")";
+  }
+  for (const auto& [reason, layers] : kept) {
+    out << "; fp32: ";
+    for (size_t i = 0; i < layers.size(); ++i) out << (i ? ", " : "") << layers[i];
+    out << " (" << reason << ")";
+  }
+  return out.str();
+}
+
+}  // namespace gan::models

@@ -1,0 +1,62 @@
+// Mixed precision, layer by layer: with --train.precision=bf16 a layer's matrix product or
+// convolution runs on bf16 copies of its input, weight and bias and hands its output back in
+// fp32. The parameters themselves stay fp32 (the master weights Adam updates and checkpoints
+// hold); the casts are autograd operations, so the gradients that reach the buckets are fp32 and
+// double backward (R1, WGAN-GP) differentiates through them like any other operation.
+//
+// Which layers: a measured rule (planLayer), not all of them. On this project's CPUs a bf16
+// product pays only when it is large enough to hide oneDNN's per-call reordering; the logit layer
+// stays fp32 by design; LibTorch 1.13's CPU bf16 transposed convolution is broken (it checks the
+// weight as if the convolution were not transposed), so those layers stay fp32 on the CPU.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "common/option_values.h"
+
+namespace gan::models {
+
+enum class LayerKind { Linear, Conv2d, ConvTranspose2d };
+
+// What the networks are asked for: the option and the device their layers run on.
+struct PrecisionRequest {
+  TrainPrecision precision = TrainPrecision::Fp32;
+  torch::DeviceType device = torch::kCPU;
+};
+
+// One layer's arithmetic, as the start-up line and the tests see it.
+struct LayerPrecision {
+  std::string name;       // the module's name ("fc2", "down1")
+  std::string shape;      // "784x256", "64->128 conv"
+  LayerKind kind = LayerKind::Linear;
+  int64_t in_features = 0, out_features = 0;  // channels for convolutions
+  bool bf16 = false;
+  std::string kept_fp32;  // why the layer stays fp32 under bf16 (empty when it runs in bf16)
+};
+
+// The smallest linear layer (weight elements, in x out) whose bf16 product pays on the CPU:
+// gan_bench precision measures each layer both ways; 784x256 gained 1.5-1.9x, 256x256 nothing.
+inline constexpr int64_t kCpuBf16MinLinearWeights = 128 * 1024;
+
+// The rule. `produces_logit`: D's last layer, whose output the loss reads in full precision.
+LayerPrecision planLayer(const PrecisionRequest& request, std::string name, LayerKind kind, int64_t in_features,
+                         int64_t out_features, bool produces_logit);
+
+// Throws gan::Error naming --train.precision when bf16 cannot run here (a CPU without
+// AVX512-BF16, where oneDNN emulates it slower than fp32).
+void checkPrecisionSupported(const PrecisionRequest& request);
+
+// The layer's forward in the planned arithmetic; the result is fp32 either way.
+torch::Tensor runLinear(torch::nn::Linear& layer, const torch::Tensor& x, const LayerPrecision& plan);
+torch::Tensor runConv2d(torch::nn::Conv2d& layer, const torch::Tensor& x, const LayerPrecision& plan);
+torch::Tensor runConvTranspose2d(torch::nn::ConvTranspose2d& layer, const torch::Tensor& x,
+                                 const LayerPrecision& plan);
+
+// "bf16: 4 of 6 layers (G fc3, D fc1 ...); fp32: G fc1 100x256 (too small to pay in bf16), ..."
+std::string describePrecision(const std::vector<LayerPrecision>& generator,
+                              const std::vector<LayerPrecision>& discriminator);
+
+}  // namespace gan::models
