@@ -37,9 +37,11 @@ struct LayerPrecision {
   std::string kept_fp32;  // why the layer stays fp32 under bf16 (empty when it runs in bf16)
 };
 
-// The smallest linear layer (weight elements, in x out) whose bf16 product pays on the CPU:
-// gan_bench precision measures each layer both ways; 784x256 gained 1.5-1.9x, 256x256 nothing.
-inline constexpr int64_t kCpuBf16MinLinearWeights = 128 * 1024;
+// The smallest linear layer (weight elements, in x out) whose bf16 product pays on the CPU, from
+// `gan_bench precision` (forward+backward, one thread, 2026-12-05): 100x256 0.86x (slower),
+// 256x256 1.43x at 64 rows and 1.98x at 128, 256x784 2.10x, 784x256 2.61x. A rule on the shape
+// alone, not on the rows, so every world size (another per-rank batch) runs the same layers.
+inline constexpr int64_t kCpuBf16MinLinearWeights = 256 * 256;
 
 // The rule. `produces_logit`: D's last layer, whose output the loss reads in full precision.
 LayerPrecision planLayer(const PrecisionRequest& request, std::string name, LayerKind kind, int64_t in_features,

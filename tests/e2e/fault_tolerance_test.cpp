@@ -118,6 +118,30 @@ TEST(FaultTolerance, PowerSgdResumesExactlyOnTwoRanks) {
   EXPECT_FALSE(readText(checkpointFile(resumed, 40, "powersgd_D.pt")).empty());
 }
 
+// bf16 products: the bf16 copies are made from the fp32 weights on every forward and the
+// checkpoint holds only fp32 state, so a resumed bf16 run continues bit for bit.
+TEST(FaultTolerance, Bf16ResumesExactlyOnTwoRanks) {
+  expectBitwiseResume(mpirun(2), "resume_bf16", "--train.precision=bf16");
+}
+
+// The precision is a trajectory option: switching it on resume is refused unless allowed, and
+// then the fp32 checkpoint continues in bf16 (it holds fp32 weights either way).
+TEST(FaultTolerance, PrecisionSwitchOnResumeIsRefusedUnlessAllowed) {
+  const auto out = outputDir("precision_switch");
+  ASSERT_EQ(run(job(out, 10, "", 10)).exit_code, 0);
+  const auto refused = run(job(out, 20, "--train.precision=bf16", 10));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("--train.precision fp32 -> bf16"), std::string::npos) << refused.output;
+  const auto allowed = run(job(out, 20, "--train.precision=bf16 --output.resume_changes=allow", 10));
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_NE(allowed.output.find("resuming with a changed option: --train.precision fp32 -> bf16"), std::string::npos)
+      << allowed.output;
+  EXPECT_NE(allowed.output.find("precision: bf16: 4 of 6 layers (G fc2, G fc3, D fc1, D fc2)"), std::string::npos) << allowed.output;
+  EXPECT_NE(allowed.output.find("resumed from " + out + "/checkpoints/step_00000010 at step 10"), std::string::npos);
+  // Both checkpoints hold the same fp32 tensors: the same sizes on disk.
+  EXPECT_EQ(fs::file_size(checkpointFile(out, 10, "model_G.pt")), fs::file_size(checkpointFile(out, 20, "model_G.pt")));
+}
+
 // With the next step's real half computed during G's reduction, the straight run has already
 // computed step 21's real half when it writes the checkpoint at step 20; the resumed run computes
 // it in place. Both must reach the same bytes at step 40.

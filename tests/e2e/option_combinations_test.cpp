@@ -44,6 +44,7 @@ const std::vector<Factor>& factors() {
       {"overlap", {"off", "on"}},
       {"ada", {"off", "on"}},
       {"ema", {"off", "on"}},
+      {"precision", {"fp32", "bf16-all"}},
       {"world", {"1", "2", "3"}},
   };
   return table;
@@ -318,6 +319,8 @@ CaseRun commandOf(const Case& c) {
   if (level(c, "ada") == "on") o += " --train.ada_target=0.6 --train.ada_interval=1 --train.ada_kimg=0.01";
   run.ema = level(c, "ema") == "on";
   if (run.ema) o += " --train.ema_halflife_k=0.01";
+  // bf16-all: these small layers are below the size where --train.precision=bf16 would use bf16.
+  o += " --train.precision=" + level(c, "precision");
   const int world = std::stoi(level(c, "world"));
   // The same global batch (12) on every world size.
   o += " --train.batch_size=" + std::to_string(12 / world) + " --train.max_steps=4 --comm.timeout_s=120";

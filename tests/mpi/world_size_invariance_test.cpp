@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <optional>
 
 #include "comm/local_communicator.h"
@@ -126,6 +127,16 @@ void expectInvariance(const Config& config, const data::Dataset& dataset, int64_
   if (world.rank() != 0) return;
   comm::LocalCommunicator alone;
   const auto single = train(alone, config, dataset, per_rank * world.worldSize(), steps, dtype);
+  // The measured distance, printed for the docs' tolerance tables.
+  double worst_loss = 0;
+  for (int64_t s = 0; s < steps; ++s) {
+    worst_loss = std::max({worst_loss, std::abs(distributed.loss_d[s] - single.loss_d[s]) / std::abs(single.loss_d[s]),
+                           std::abs(distributed.loss_g[s] - single.loss_g[s]) / std::abs(single.loss_g[s])});
+  }
+  std::printf("%d ranks vs 1 process, %lld steps: losses within %.2e, G %.2e, D %.2e (relative; tolerance %.0e)\n",
+              world.worldSize(), static_cast<long long>(steps), worst_loss,
+              relativeDifference(distributed.g_values, single.g_values),
+              relativeDifference(distributed.d_values, single.d_values), tolerance);
   for (int64_t s = 0; s < steps; ++s) {
     ASSERT_NEAR(distributed.loss_d[s], single.loss_d[s], tolerance * std::abs(single.loss_d[s])) << "loss_d, step " << s;
     ASSERT_NEAR(distributed.loss_g[s], single.loss_g[s], tolerance * std::abs(single.loss_g[s])) << "loss_g, step " << s;
@@ -144,6 +155,17 @@ TEST(WorldSizeInvariance, Float64FiftyStepsAgreeToRounding) {
 
 TEST(WorldSizeInvariance, Float32TenStepsAgreeWithinTolerance) {
   expectInvariance(referenceConfig(25), fashionMnist(), 64, 10, torch::kFloat32, 1e-4);
+}
+
+// bf16 products (--train.precision=bf16): each rank rounds its own partial sums of the weight
+// gradients to bf16 (8 significant bits) before the fp32 average, where one process rounds the
+// whole batch's sum once, so the runs part by bf16 rounding, not float32's: the claim is 2e-3
+// over five steps (measured at 2-4 ranks: losses within 1.2e-5, weights within 4.4e-4 relative,
+// where float32 keeps 1e-6 and 1.5e-5; docs/precision.md), while the fp32 claims above stay.
+TEST(WorldSizeInvariance, Bf16FiveStepsAgreeWithinBf16Tolerance) {
+  Config config = referenceConfig(25);
+  config.train.precision = gan::TrainPrecision::Bf16;
+  expectInvariance(config, fashionMnist(), 64, 5, torch::kFloat32, 2e-3);
 }
 
 // The gradient penalty is a double backward computed on each rank's own rows; averaging its
