@@ -122,6 +122,54 @@ TEST(Nccl, CudaTrainingStepsEqualCpuSteps) {
   EXPECT_NO_THROW(train::verifyReplicasAgree(gpu, world, 4));
 }
 
+// --train.precision=bf16 on CUDA runs every layer but the logit in bf16, as bf16-all does on the
+// CPU: the same step from the same weights must agree within bf16's rounding (8 significant bits;
+// the two devices' bf16 kernels accumulate in different orders), and the parameters, gradients
+// and losses stay fp32 on the GPU too.
+TEST(Nccl, CudaBf16StepIsCloseToTheCpuBf16Step) {
+  SKIP_WITHOUT_GPU();
+  auto& world = ncclWorld();
+  ModelConfig model;
+  auto build = [&](TrainPrecision precision, torch::DeviceType device) {
+    models::NetworkInputs inputs;
+    inputs.sample_shape = {784};
+    inputs.precision = {precision, device};
+    torch::manual_seed(7);
+    return models::buildGanNetworks(model, inputs);
+  };
+  auto cpu_networks = build(TrainPrecision::Bf16All, torch::kCPU);
+  auto gpu_networks = build(TrainPrecision::Bf16, torch::kCUDA);
+  ASSERT_EQ(models::describePrecision(gpu_networks.generator->layerPrecisions(),
+                                      gpu_networks.discriminator->layerPrecisions()),
+            models::describePrecision(cpu_networks.generator->layerPrecisions(),
+                                      cpu_networks.discriminator->layerPrecisions()));
+  gpu_networks.generator->to(myGpu());
+  gpu_networks.discriminator->to(myGpu());
+  comm::LocalCommunicator alone;
+  train::GanTrainer cpu(cpu_networks, alone, train::TrainerOptions{});
+  train::GanTrainer gpu(gpu_networks, world, train::TrainerOptions{});
+  gpu.broadcastState();
+  for (int step = 0; step < 3; ++step) {
+    torch::manual_seed(100 + step);
+    const auto real = torch::rand({64, 784}) * 2 - 1;
+    const auto z = torch::randn({64, 100});
+    const auto on_cpu = cpu.step(real, z);
+    const auto on_gpu = gpu.step(real.to(myGpu()), z.to(myGpu()));
+    EXPECT_EQ(on_gpu.loss_d.scalar_type(), torch::kFloat32);
+    EXPECT_NEAR(on_gpu.loss_d.item<double>(), on_cpu.loss_d.item<double>(), 2e-2 * on_cpu.loss_d.abs().item<double>())
+        << "step " << step;
+    EXPECT_NEAR(on_gpu.loss_g.item<double>(), on_cpu.loss_g.item<double>(), 2e-2 * on_cpu.loss_g.abs().item<double>())
+        << "step " << step;
+    for (size_t i = 0; i < 2; ++i) {
+      const auto gpu_grads = gpu.networkStates()[i]->parameters().grads().cpu();
+      const auto cpu_grads = cpu.networkStates()[i]->parameters().grads();
+      EXPECT_EQ(gpu.networkStates()[i]->parameters().values().scalar_type(), torch::kFloat32);
+      const double relative = ((gpu_grads - cpu_grads).norm() / cpu_grads.norm()).item<double>();
+      EXPECT_LT(relative, 5e-2) << gpu.networkStates()[i]->name() << " gradients at step " << step;
+    }
+  }
+}
+
 // A LibTorch archive records each tensor's device: a checkpoint written from GPU tensors would
 // move the parameters of a CPU module it is loaded into onto the GPU (or fail without CUDA).
 TEST(Nccl, CheckpointOfAGpuRunLoadsAsCpuTensors) {
