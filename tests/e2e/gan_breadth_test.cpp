@@ -74,6 +74,35 @@ TEST(GanBreadth, Ring8OnTwoRanksFindsTheModes) {
   EXPECT_NE(report.find("<svg"), std::string::npos);
 }
 
+// --train.precision=bf16 on every shipped config as shipped (two steps): each trains and its
+// start-up line says which layers run in bf16, or that none does and why (ring8's 128-wide layers).
+TEST(GanBreadth, Bf16TrainsEveryShippedConfig) {
+  const auto cifar = gan::test_support::writeCifarDirectory(gan::test_support::freshTempDir("e2e_bf16_cifar10_data"));
+  const std::map<std::string, std::string> expected = {
+      {"fashion_mnist_mlp.ini", "bf16: 4 of 6 layers (G fc2, G fc3, D fc1, D fc2)"},
+      {"fashion_mnist_dcgan.ini", "bf16: 3 of 6 layers (G project, D down1, D down2)"},
+      {"cifar10_dcgan.ini", "bf16: 4 of 8 layers (G project, D down1, D down2, D down3)"},
+      {"oxygen_icons_dcgan.ini", "bf16: 5 of 10 layers (G project, D down1, D down2, D down3, D down4)"},
+      {"ring8_mlp.ini", "bf16: 0 of 8 layers; fp32: D fc4 128x1 (the logit); fp32: G fc1 16x128"},
+      {"grid25_mlp.ini", "bf16: 0 of 8 layers; fp32: D fc4"}};
+  size_t configs = 0;
+  for (const auto& entry : fs::directory_iterator(std::string(GAN_SOURCE_DIR) + "/configs")) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".ini") continue;
+    ++configs;
+    const auto out = outputDir("bf16_" + entry.path().stem().string());
+    const std::string data = name == "cifar10_dcgan.ini" ? " --data.path=" + cifar : "";
+    const auto result = run(ganDist() + " --config " + entry.path().string() + data + " --output.dir=" + out +
+                            " --train.precision=bf16 --train.max_steps=2 --output.log_every=1 --output.sample_every=0"
+                            " --output.checkpoint_every=2 --output.report=false --eval.every=0");
+    ASSERT_EQ(result.exit_code, 0) << name << "\n" << result.output;
+    ASSERT_TRUE(expected.count(name)) << "a new shipped config: add what bf16 runs of it here: " << name;
+    EXPECT_NE(result.output.find("precision: " + expected.at(name)), std::string::npos) << name << "\n" << result.output;
+    EXPECT_TRUE(fs::exists(out + "/checkpoints/step_00000002")) << name;
+  }
+  EXPECT_EQ(configs, expected.size());
+}
+
 TEST(GanBreadth, Cifar10FormatTrainsAColourDcgan) {
   const auto out = outputDir("cifar10");
   const auto data = gan::test_support::writeCifarDirectory(gan::test_support::freshTempDir("e2e_cifar10_data"));
