@@ -6,8 +6,9 @@
 //
 // Which layers: a measured rule (planLayer), not all of them. On this project's CPUs a bf16
 // product pays only when it is large enough to hide oneDNN's per-call reordering; the logit layer
-// stays fp32 by design; LibTorch 1.13's CPU bf16 transposed convolution is broken (it checks the
-// weight as if the convolution were not transposed), so those layers stay fp32 on the CPU.
+// stays fp32 by design. LibTorch 1.13's CPU bf16 transposed convolution is broken, so on the CPU
+// it runs as the input gradient of a plain convolution (layer_precision.cpp says why that is the
+// same operation).
 #pragma once
 
 #include <torch/torch.h>
