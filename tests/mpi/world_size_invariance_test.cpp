@@ -160,7 +160,7 @@ TEST(WorldSizeInvariance, Float32TenStepsAgreeWithinTolerance) {
 // bf16 products (--train.precision=bf16): each rank rounds its own partial sums of the weight
 // gradients to bf16 (8 significant bits) before the fp32 average, where one process rounds the
 // whole batch's sum once, so the runs part by bf16 rounding, not float32's: the claim is 2e-3
-// over five steps (measured at 2-4 ranks: losses within 1.2e-5, weights within 4.4e-4 relative,
+// over five steps (measured at 2-4 ranks: losses within 5.2e-5, weights within 4.6e-4 relative,
 // where float32 keeps 1e-6 and 1.5e-5; docs/precision.md), while the fp32 claims above stay.
 TEST(WorldSizeInvariance, Bf16FiveStepsAgreeWithinBf16Tolerance) {
   Config config = referenceConfig(25);
