@@ -81,6 +81,34 @@ TEST(Nccl, CollectivesOnRankDependentValues) {
   }
 }
 
+// The same networks trained side by side: on the CPU as one process, and on this rank's GPU in
+// the NCCL world, from the same rows at every step.
+struct SideBySide {
+  comm::LocalCommunicator alone;
+  train::GanTrainer cpu;
+  train::GanTrainer gpu;
+
+  SideBySide(const models::GanNetworks& on_cpu, const models::GanNetworks& on_gpu)
+      : cpu(on_cpu, alone, train::TrainerOptions{}), gpu(movedToGpu(on_gpu), ncclWorld(), train::TrainerOptions{}) {
+    gpu.broadcastState();
+  }
+
+  // Step `step` of both on the same rows (drawn from a seed of the step): {CPU, GPU}.
+  std::pair<train::StepOutputs, train::StepOutputs> step(int step, int64_t rows, int64_t latent_dim) {
+    torch::manual_seed(100 + step);
+    const auto real = torch::rand({rows, 784}) * 2 - 1;
+    const auto z = torch::randn({rows, latent_dim});
+    auto on_cpu = cpu.step(real, z);
+    return {std::move(on_cpu), gpu.step(real.to(myGpu()), z.to(myGpu()))};
+  }
+
+  static const models::GanNetworks& movedToGpu(const models::GanNetworks& networks) {
+    networks.generator->to(myGpu());
+    networks.discriminator->to(myGpu());
+    return networks;
+  }
+};
+
 // Every rank trains on the same rows, so the averaged gradients equal one process's gradients:
 // the GPU run must match a CPU run step by step (losses and the averaged gradients themselves,
 // which Adam's scale invariance would hide in the weights).
@@ -94,21 +122,11 @@ TEST(Nccl, CudaTrainingStepsEqualCpuSteps) {
     torch::manual_seed(7);
     return models::buildGanNetworks(model, 784);
   };
-  auto cpu_networks = build();
-  auto gpu_networks = build();
-  gpu_networks.generator->to(myGpu());
-  gpu_networks.discriminator->to(myGpu());
-  comm::LocalCommunicator alone;
-  train::GanTrainer cpu(cpu_networks, alone, train::TrainerOptions{});
-  train::GanTrainer gpu(gpu_networks, world, train::TrainerOptions{});
-  gpu.broadcastState();
-
+  SideBySide both(build(), build());
+  auto& cpu = both.cpu;
+  auto& gpu = both.gpu;
   for (int step = 0; step < 4; ++step) {
-    torch::manual_seed(100 + step);
-    const auto real = torch::rand({32, 784}) * 2 - 1;
-    const auto z = torch::randn({32, 16});
-    const auto on_cpu = cpu.step(real, z);
-    const auto on_gpu = gpu.step(real.to(myGpu()), z.to(myGpu()));
+    const auto [on_cpu, on_gpu] = both.step(step, 32, 16);
     EXPECT_NEAR(on_gpu.loss_d.item<double>(), on_cpu.loss_d.item<double>(), 1e-4) << "step " << step;
     EXPECT_NEAR(on_gpu.loss_g.item<double>(), on_cpu.loss_g.item<double>(), 1e-4) << "step " << step;
     for (size_t i = 0; i < 2; ++i) {
@@ -128,7 +146,6 @@ TEST(Nccl, CudaTrainingStepsEqualCpuSteps) {
 // and losses stay fp32 on the GPU too.
 TEST(Nccl, CudaBf16StepIsCloseToTheCpuBf16Step) {
   SKIP_WITHOUT_GPU();
-  auto& world = ncclWorld();
   ModelConfig model;
   auto build = [&](TrainPrecision precision, torch::DeviceType device) {
     models::NetworkInputs inputs;
@@ -143,18 +160,11 @@ TEST(Nccl, CudaBf16StepIsCloseToTheCpuBf16Step) {
                                       gpu_networks.discriminator->layerPrecisions()),
             models::describePrecision(cpu_networks.generator->layerPrecisions(),
                                       cpu_networks.discriminator->layerPrecisions()));
-  gpu_networks.generator->to(myGpu());
-  gpu_networks.discriminator->to(myGpu());
-  comm::LocalCommunicator alone;
-  train::GanTrainer cpu(cpu_networks, alone, train::TrainerOptions{});
-  train::GanTrainer gpu(gpu_networks, world, train::TrainerOptions{});
-  gpu.broadcastState();
+  SideBySide both(cpu_networks, gpu_networks);
+  auto& cpu = both.cpu;
+  auto& gpu = both.gpu;
   for (int step = 0; step < 3; ++step) {
-    torch::manual_seed(100 + step);
-    const auto real = torch::rand({64, 784}) * 2 - 1;
-    const auto z = torch::randn({64, 100});
-    const auto on_cpu = cpu.step(real, z);
-    const auto on_gpu = gpu.step(real.to(myGpu()), z.to(myGpu()));
+    const auto [on_cpu, on_gpu] = both.step(step, 64, 100);
     EXPECT_EQ(on_gpu.loss_d.scalar_type(), torch::kFloat32);
     EXPECT_NEAR(on_gpu.loss_d.item<double>(), on_cpu.loss_d.item<double>(), 2e-2 * on_cpu.loss_d.abs().item<double>())
         << "step " << step;
