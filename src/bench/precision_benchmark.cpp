@@ -37,10 +37,9 @@ struct NetworkTimes {
   double generator = 0, discriminator = 0;
 };
 
-// G on a batch of noise, D on real and generated rows together (the fused D pass), each
-// forward and backward to its weights and inputs.
-NetworkTimes networkPassSeconds(const Config& config, const std::vector<int64_t>& sample_shape, TrainPrecision precision,
-                                const torch::Device& device, int64_t iterations) {
+// The config's networks in `precision` on `device`, seeded as training seeds them.
+models::GanNetworks benchmarkNetworks(const Config& config, const std::vector<int64_t>& sample_shape,
+                                      TrainPrecision precision, const torch::Device& device) {
   models::NetworkInputs inputs;
   inputs.sample_shape = sample_shape;
   inputs.precision = {precision, device.type()};
@@ -50,6 +49,14 @@ NetworkTimes networkPassSeconds(const Config& config, const std::vector<int64_t>
   auto networks = models::buildGanNetworks(model, inputs);
   networks.generator->to(device);
   networks.discriminator->to(device);
+  return networks;
+}
+
+// G on a batch of noise, D on real and generated rows together (the fused D pass), each
+// forward and backward to its weights and inputs.
+NetworkTimes networkPassSeconds(const Config& config, const std::vector<int64_t>& sample_shape, TrainPrecision precision,
+                                const torch::Device& device, int64_t iterations) {
+  const auto networks = benchmarkNetworks(config, sample_shape, precision, device);
   const int64_t batch = config.train.batch_size;
   const auto z = torch::randn({batch, config.model.latent_dim}, device);
   const auto rows = torch::randn({2 * batch, networks.generator->forward(z).size(1)}, device).requires_grad_(true);
@@ -66,13 +73,7 @@ void runPrecisionBenchmark(const Config& config, const torch::Device& device, co
   const auto dataset = data::openDataset(config.data);
   const auto sample_shape = dataset->sampleShape();
   const int64_t batch = config.train.batch_size;
-  models::NetworkInputs inputs;
-  inputs.sample_shape = sample_shape;
-  inputs.precision = {TrainPrecision::Bf16, device.type()};
-  models::checkPrecisionSupported(inputs.precision);
-  auto model = config.model;
-  model.batchnorm = BatchNormPolicy::None;
-  const auto planned = models::buildGanNetworks(model, inputs);
+  const auto planned = benchmarkNetworks(config, sample_shape, TrainPrecision::Bf16, device);
 
   std::printf("gan_bench precision: %s, %s, batch %lld per rank, forward+backward, %lld passes each\n",
               optionName(config.model.arch), device.is_cuda() ? "cuda" : "cpu", static_cast<long long>(batch),

@@ -103,6 +103,22 @@ TEST(FaultTolerance, CheckpointBenchmarkReportsPauseWriteAndDalysInterval) {
   EXPECT_FALSE(fs::exists(out + "/gan_bench_checkpoints"));
 }
 
+// gan_bench precision times each linear layer of the reference MLP both ways, says what the rule
+// makes of it, and G and D whole in the three precisions.
+TEST(FaultTolerance, PrecisionBenchmarkTimesEachLayerAndNamesTheRulesChoice) {
+  const auto bench = fs::path(GAN_DIST_BINARY).parent_path().string() + "/gan_bench";
+  const auto result = run(bench + " precision --iters 3 --config " + GAN_SOURCE_DIR + "/configs/fashion_mnist_mlp.ini");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (const char* line : {"G fc1          100x256            64", "D fc1          784x256           128",
+                           "fp32 (too small to gain in bf16 on this CPU)", "fp32 (the logit)", "D (2 batches)",
+                           "bf16: 4 of 6 layers (G fc2, G fc3, D fc1, D fc2)"}) {
+    EXPECT_NE(result.output.find(line), std::string::npos) << line << "\n" << result.output;
+  }
+  const auto refused = run(bench + " precision --iters 0");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("--iters must be a positive integer, got 0"), std::string::npos) << refused.output;
+}
+
 TEST(FaultTolerance, ResumeIsBitwiseExactSingleProcess) { expectBitwiseResume("", "resume1"); }
 
 TEST(FaultTolerance, ResumeIsBitwiseExactTwoRanks) { expectBitwiseResume(mpirun(2), "resume2"); }
