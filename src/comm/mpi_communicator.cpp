@@ -99,7 +99,13 @@ int checkedCount(const BufferView& buffer) {
 // while the training thread goes on until it waits for the result.
 class MpiCommunicator::Task final : public Work {
  public:
-  explicit Task(std::function<void()> start) : start_(std::move(start)) {}
+  // `holder`: the communicator that queued it held back (AllreduceOptions::start_with_next).
+  Task(std::function<void()> start, MpiCommunicator* holder)
+      : held_back(holder != nullptr), start_(std::move(start)), holder_(holder) {}
+
+  // Still waiting in the queue for a task behind it or a release; guarded by the
+  // communicator's mutex, not by this task's.
+  bool held_back;
 
   // Runs on the communication thread.
   void run() {
@@ -123,6 +129,11 @@ class MpiCommunicator::Task final : public Work {
   }
 
   void wait() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      // Not run yet, so the communicator still has it queued (and is alive): start it now.
+      if (!done_ && holder_) holder_->release(*this);
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     finished_.wait(lock, [this] { return done_; });
     if (!error_.empty()) throw Error(error_);
@@ -140,6 +151,7 @@ class MpiCommunicator::Task final : public Work {
 
  private:
   std::function<void()> start_;
+  MpiCommunicator* const holder_;
   mutable std::mutex mutex_;
   std::condition_variable finished_;
   bool done_ = false;
@@ -197,24 +209,42 @@ void MpiCommunicator::communicationLoop() {
     std::shared_ptr<Task> task;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // A task held back waits for one behind it (or a release); at shutdown everything runs.
+      queue_changed_.wait(lock, [this] { return stopping_ || startable_ > 0; });
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
+      if (task->held_back) {
+        task->held_back = false;  // started by a task behind it, or by the shutdown
+      } else {
+        startable_ -= 1;
+      }
     }
     task->run();
   }
 }
 
-std::shared_ptr<Work> MpiCommunicator::enqueue(std::function<void()> collective) {
-  auto task = std::make_shared<Task>(std::move(collective));
+std::shared_ptr<Work> MpiCommunicator::enqueue(std::function<void()> collective, bool held_back) {
+  auto task = std::make_shared<Task>(std::move(collective), held_back ? this : nullptr);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     GAN_CHECK(!stopping_, "collective issued on a communicator that is shutting down");
     queue_.push_back(task);
+    if (held_back) return task;
+    startable_ += 1;
   }
   queue_changed_.notify_one();
   return task;
+}
+
+void MpiCommunicator::release(Task& task) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!task.held_back) return;  // already released or taken by the communication thread
+    task.held_back = false;
+    startable_ += 1;
+  }
+  queue_changed_.notify_one();
 }
 
 std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, AllreduceOptions options) {
@@ -229,11 +259,13 @@ std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, Allredu
   }
   if (world_size_ == 1) return enqueue([] {});
   const int world = world_size_;
-  return enqueue([buffer, count, options, world] {
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer.data, count, mpiType(buffer.type), mpiOp(options.op),
-                            MPI_COMM_WORLD));
-    if (options.op == ReduceOp::Average) scaleToMean(buffer, world);
-  });
+  return enqueue(
+      [buffer, count, options, world] {
+        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer.data, count, mpiType(buffer.type), mpiOp(options.op),
+                                MPI_COMM_WORLD));
+        if (options.op == ReduceOp::Average) scaleToMean(buffer, world);
+      },
+      options.start_with_next);
 }
 
 void MpiCommunicator::allreduceIn16Bits(BufferView buffer, AllreduceOptions options) {

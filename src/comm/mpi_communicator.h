@@ -42,7 +42,10 @@ class MpiCommunicator final : public Communicator {
 
  private:
   class Task;
-  std::shared_ptr<Work> enqueue(std::function<void()> start_collective);
+  // `held_back`: the task waits in the queue until a task behind it is queued or it is waited
+  // for (AllreduceOptions::start_with_next); the queue's order is kept either way.
+  std::shared_ptr<Work> enqueue(std::function<void()> start_collective, bool held_back = false);
+  void release(Task& held_back_task);
   void communicationLoop();
   // Runs on the communication thread: a float32 Sum/Average that travels in 16 bits.
   void allreduceIn16Bits(BufferView buffer, AllreduceOptions options);
@@ -56,6 +59,7 @@ class MpiCommunicator final : public Communicator {
   std::mutex mutex_;
   std::condition_variable queue_changed_;
   std::deque<std::shared_ptr<Task>> queue_;
+  size_t startable_ = 0;  // queued tasks that are not held back
   bool stopping_ = false;
   std::thread worker_;
 

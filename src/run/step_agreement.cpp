@@ -67,7 +67,8 @@ StepDecisions StepAgreement::exchange(const StepContribution& mine) {
   word[5] = mine.checkpoint_requested ? 1 : 0;
   in_flight_done_ = false;
   in_flight_ = communicator_.allreduceAsync({word, kWords, comm::ScalarType::Int64, comm::MemorySpace::Host},
-                                            {comm::ReduceOp::Sum});
+                                            {comm::ReduceOp::Sum, nullptr, comm::WireFormat::Float32,
+                                             /*start_with_next=*/true});
   return decisions;
 }
 

@@ -1,8 +1,10 @@
 // MPI backend collectives; expected values are computed from (rank, size).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <numeric>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -78,6 +80,44 @@ TEST(MpiCommunicator, AsyncCollectivesCompleteInIssueOrderWhateverTheWaitOrder) 
     EXPECT_EQ(buffer.back(), float(n * (n + 1) / 2));
   }
   EXPECT_GE(works.front()->collectiveSeconds(), 0.0);
+}
+
+// The step's control word rides on the next collective (AllreduceOptions::start_with_next):
+// held back until a collective is issued behind it, then run first, in issue order everywhere.
+TEST(MpiCommunicator, HeldBackAllreduceStartsWithTheNextCollective) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize();
+  std::vector<int64_t> word = {world.rank() + 1, 1};
+  AllreduceOptions held;
+  held.start_with_next = true;
+  auto pending = world.allreduceAsync({word.data(), word.size(), ScalarType::Int64, MemorySpace::Host}, held);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const int64_t next_issued_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+  std::vector<float> next(1000, 1.0f);
+  world.allreduce({next.data(), next.size()});
+  // Completed before the collective behind it (one thread runs the queue in order), so its
+  // result is final now; waiting only collects it.
+  EXPECT_EQ(word, (std::vector<int64_t>{int64_t(n) * (n + 1) / 2, n}));
+  pending->wait();
+  if (n > 1) EXPECT_GE(pending->startedAtMicros(), next_issued_us) << "the held-back allreduce started at once";
+  EXPECT_EQ(next[999], float(n));
+}
+
+TEST(MpiCommunicator, HeldBackAllreduceWithNothingBehindItRunsWhenWaitedFor) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize();
+  AllreduceOptions held;
+  held.start_with_next = true;
+  std::vector<int64_t> first = {1}, second = {world.rank()};
+  auto a = world.allreduceAsync({first.data(), 1, ScalarType::Int64, MemorySpace::Host}, held);
+  auto b = world.allreduceAsync({second.data(), 1, ScalarType::Int64, MemorySpace::Host}, held);
+  b->wait();  // releases b; a, queued before it, runs first
+  EXPECT_EQ(first[0], n);
+  EXPECT_EQ(second[0], int64_t(n) * (n - 1) / 2);
+  a->wait();
+  world.barrier();
 }
 
 TEST(MpiCommunicator, LargeBufferAndBarrier) {
