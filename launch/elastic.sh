@@ -19,6 +19,15 @@
 #   --mpirun         hostfile mode: the launcher command (default "mpirun"; on the simulated
 #                    cluster "launch/cluster/sim_cluster.sh mpirun")
 #   --srun           Slurm mode: the step launcher (default "srun --mpi=pmix --kill-on-bad-exit=1")
+#   --leave-out-stragglers N
+#                    leave out a node that gan_dist's straggler verdict (--monitor.straggler_every)
+#                    named in N consecutive windows, when the measured figures predict more
+#                    throughput without it: a node at speed s of the median rank holds n nodes to
+#                    n*s node-equivalents; without it n-1 nodes run at full speed. Left when
+#                    n*s < n-1 and n-1 >= --min-nodes, at an agreed checkpoint (default 0: off)
+#   --straggler-rejoin-after
+#                    seconds before a node left out as a straggler is tried again, like a returned
+#                    node; doubled each time the same node is left out again (default 600)
 #
 # A node is usable when a one-task step on it (`MPIRUN --host NODE -np 1 true`, or `srun
 # --nodelist=NODE --ntasks=1 true`) succeeds within the probe timeout. A job that fails while
@@ -26,11 +35,14 @@
 # launcher stops at once with the job's exit status instead of looping. Each event is one line
 # on stderr: "elastic: node3 left at step 40 (world 3 -> 2 nodes)". USR1 sent to the launcher
 # (a preemption warning) is passed to the job: it checkpoints and the launcher exits 0.
+# Leaving out a straggler reads OUTPUT_DIR/stragglers.jsonl (needs --output.dir among the
+# options) and python3.
 set -uo pipefail
 
 hostfile="" slurm=0 tasks_per_node=${SLURM_NTASKS_PER_NODE:-1} min_nodes=1 max_restarts=3 probe_every=30
 probe_timeout=15 mpirun_command=mpirun srun_command="srun --mpi=pmix --kill-on-bad-exit=1"
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+leave_out_after=0 rejoin_after=600
+usage() { sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "elastic: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -43,6 +55,8 @@ while [[ $# -gt 0 ]]; do
     --probe-every) probe_every=${2:-}; shift 2 ;;
     --probe-timeout) probe_timeout=${2:-}; shift 2 ;;
     --mpirun) mpirun_command=${2:-}; shift 2 ;;
+    --leave-out-stragglers) leave_out_after=${2:-}; shift 2 ;;
+    --straggler-rejoin-after) rejoin_after=${2:-}; shift 2 ;;
     --) shift; break ;;
     -h|--help) usage ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -55,7 +69,8 @@ if ((slurm)); then
 else
   [[ -r ${hostfile} ]] || die "--hostfile '${hostfile}': not a readable file"
 fi
-for number in "${tasks_per_node}" "${min_nodes}" "${max_restarts}" "${probe_every}" "${probe_timeout}"; do
+for number in "${tasks_per_node}" "${min_nodes}" "${max_restarts}" "${probe_every}" "${probe_timeout}" \
+              "${leave_out_after}" "${rejoin_after}"; do
   [[ ${number} =~ ^[0-9]+$ ]] || die "expected a whole number, got '${number}'"
 done
 ((probe_every >= 1)) || die "--probe-every must be at least 1 second"
@@ -103,6 +118,41 @@ checkpoint_step() {
   latest=$(readlink "${output_dir}/checkpoints/latest" 2>/dev/null) || { echo "?"; return; }
   echo $((10#${latest#step_}))
 }
+if ((leave_out_after > 0)); then
+  [[ -n ${output_dir} ]] || die "--leave-out-stragglers reads OUTPUT_DIR/stragglers.jsonl: pass --output.dir to gan_dist"
+  command -v python3 >/dev/null || die "--leave-out-stragglers needs python3 (to read stragglers.jsonl)"
+fi
+
+# The straggler to leave out, from the windows of stragglers.jsonl that began after step $1: one
+# line "NODE SPEED NODES EQUIVALENTS" when the last N windows all name NODE as the slowest node and the rule
+# says the job is faster without it; nothing otherwise. SPEED: the median rank's compute over
+# NODE's slowest rank's; NODES: the nodes of the last window; EQUIVALENTS: NODES * SPEED.
+straggler_to_leave_out() {  # straggler_to_leave_out AFTER_STEP
+  python3 - "${output_dir}/stragglers.jsonl" "$1" "${leave_out_after}" "${min_nodes}" <<'PY' 2>/dev/null
+import json, sys
+path, after, windows_needed, min_nodes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+windows = []
+for line in open(path):
+    try:
+        window = json.loads(line)
+    except ValueError:
+        continue  # a line being written
+    if window.get("first_step", 0) > after:
+        windows.append(window)
+last = windows[-windows_needed:]
+if len(last) < windows_needed or any(not w.get("slow_nodes") for w in last):
+    sys.exit(0)
+node = last[-1]["slow_nodes"][0]
+if any(w["slow_nodes"][0] != node for w in last):
+    sys.exit(0)
+compute, nodes = last[-1]["compute_ms"], last[-1]["nodes"]
+median = sorted(compute)[(len(compute) - 1) // 2]
+slowest = max(c for c, n in zip(compute, nodes) if n == node)
+speed, count = median / slowest, len(set(nodes))
+if count * speed < count - 1 and count - 1 >= min_nodes:
+    print(node, f"{speed:.2f}", count, f"{count * speed:.2f}")
+PY
+}
 
 join_words() { local IFS=,; echo "$*"; }
 # A one-task step on the node. Under Slurm a node that Slurm has declared DOWN has left this
@@ -144,10 +194,30 @@ forward_preemption() {
 }
 trap forward_preemption USR1
 
+# After the launcher asked the job to stop (to grow, or to leave a straggler out): normally an
+# agreed checkpoint and exit 0. A job stopped before it had started training exits non-zero, but it
+# ran before on these nodes with these options, so that is no reason to give up: it counts as a
+# restart.
+after_agreed_stop() {  # after_agreed_stop WHY (uses status)
+  ((status != 0)) || return 0
+  restarts=$((restarts + 1))
+  echo "elastic: the job ended with exit ${status} when asked to stop for $1 (relaunch ${restarts} of ${max_restarts})" >&2
+  ((restarts <= max_restarts)) || { echo "elastic: ${max_restarts} relaunch(es) used (--max-restarts): stopping" >&2; exit "${status}"; }
+}
+
 work=$(mktemp -d /tmp/gan_elastic.XXXXXX)
 trap 'rm -rf "${work}"' EXIT
 active=("${nodes[@]}")
 restarts=0
+# Nodes left out as stragglers: when each may be tried again (SECONDS), and its next wait.
+declare -A benched_until rejoin_wait
+# The hostfile's name of a node the job named (a hostname may carry a domain the hostfile omits).
+hostfile_name() {
+  local node
+  for node in "${active[@]}"; do
+    [[ ${node} == "$1" || ${node} == "${1%%.*}" || ${node%%.*} == "${1%%.*}" ]] && { echo "${node}"; return; }
+  done
+}
 while true; do
   ranks=0
   : >"${work}/hostfile"
@@ -160,17 +230,38 @@ while true; do
     exit 0
   fi
   echo "elastic: launching on $(join_words "${active[@]}") (${ranks} ranks)" >&2
+  launched_at_step=$(checkpoint_step)
+  [[ ${launched_at_step} == "?" ]] && launched_at_step=0
   launch "${ranks}" "$@"
   returned=()
+  leaving=""
   # While it runs, look for lost nodes that answer again (every --probe-every seconds, until one
   # does; then only wait for the agreed stop).
   waited=0
   while kill -0 "${job}" 2>/dev/null; do
     sleep 1
     waited=$((waited + 1))
-    ((${#returned[@]} == 0 && !preempted && waited % probe_every == 0)) || continue
+    if ((leave_out_after > 0 && ${#returned[@]} == 0 && !preempted)) && [[ -z ${leaving} ]]; then
+      verdict=$(straggler_to_leave_out "${launched_at_step}")
+      if [[ -n ${verdict} ]]; then
+        read -r named speed count equivalents <<<"${verdict}"
+        leaving=$(hostfile_name "${named}")
+        if [[ -z ${leaving} ]]; then
+          echo "elastic: straggler ${named} is not a node of this launcher (${active[*]}): not leaving it out" >&2
+          leave_out_after=0
+        else
+          echo "elastic: ${leaving} was the straggler in ${leave_out_after} consecutive windows at ${speed} of the median" \
+               "rank's speed: ${count} nodes at its pace make ${equivalents}" \
+               "node-equivalents, $((count - 1)) without it: stopping at a checkpoint to leave it out" >&2
+          kill -USR1 "${job}" 2>/dev/null
+        fi
+      fi
+    fi
+    if ! ((${#returned[@]} == 0 && !preempted && waited % probe_every == 0)) || [[ -n ${leaving} ]]; then continue; fi
     for node in "${nodes[@]}"; do
       [[ " ${active[*]} " == *" ${node} "* ]] && continue
+      # A node left out as a straggler answers probes; it is tried again only after its wait.
+      ((${benched_until[${node}]:-0} > SECONDS)) && continue
       if usable "${node}"; then returned+=("${node}"); fi
     done
     if ((${#returned[@]} > 0)); then
@@ -191,15 +282,20 @@ while true; do
     exit "${status}"
   fi
 
+  if [[ -n ${leaving} ]]; then
+    after_agreed_stop "a straggler"
+    before=${#active[@]}
+    kept=()
+    for node in "${active[@]}"; do [[ ${node} != "${leaving}" ]] && kept+=("${node}"); done
+    active=("${kept[@]}")
+    wait_s=${rejoin_wait[${leaving}]:-${rejoin_after}}
+    benched_until[${leaving}]=$((SECONDS + wait_s))
+    rejoin_wait[${leaving}]=$((wait_s * 2))
+    echo "elastic: ${leaving} left out at step $(checkpoint_step) as a straggler (world ${before} -> ${#active[@]} nodes); tried again in ${wait_s} s" >&2
+    continue
+  fi
   if ((${#returned[@]} > 0)); then
-    # Asked to stop for growth: normally an agreed checkpoint and exit 0. A job stopped before it
-    # had started training exits non-zero, but it ran before on these nodes with these options,
-    # so that is no reason to give up: it counts as a restart.
-    if ((status != 0)); then
-      restarts=$((restarts + 1))
-      echo "elastic: the job ended with exit ${status} when asked to stop for growth (relaunch ${restarts} of ${max_restarts})" >&2
-      ((restarts <= max_restarts)) || { echo "elastic: ${max_restarts} relaunch(es) used (--max-restarts): stopping" >&2; exit "${status}"; }
-    fi
+    after_agreed_stop "growth"
     before=${#active[@]}
     grown=()
     for node in "${nodes[@]}"; do

@@ -111,6 +111,7 @@ def main():
     parser.add_argument("--fit-from-bytes", type=int, default=1 << 20)
     parser.add_argument("--nodes", default="8,16,32,64,128,256,512")
     parser.add_argument("--rates-gbit", default="1,10,100")
+    parser.add_argument("--straggler-every", type=int, default=100, help="--monitor.straggler_every to cost")
     args = parser.parse_args()
 
     points = []
@@ -186,6 +187,20 @@ def main():
                     ms = step_ms(run, terms, alpha, scaled_beta, p)
                     cells.append(f"{ms:7.1f} ({run['compute_ms'] / ms:.2f})")
                 print(f"{run['mode']:>9} {rate:>5g} Gb/s {name:>5} " + " ".join(f"{c:>13}" for c in cells))
+
+    # The per-rank step timing (--monitor.straggler_every): every N steps one gather of 16 bytes
+    # per rank to rank 0 (binomial tree: ceil(log2 p) message steps, (p - 1) * 16 bytes arrive at
+    # the root), spread over the N steps, as a share of the slowest predicted step's compute.
+    every = args.straggler_every
+    if runs and every > 0:
+        compute_ms = min(run["compute_ms"] for run in runs)
+        print(f"\nper-rank step timing, --monitor.straggler_every={every}: one gather of 16 bytes per rank, "
+              f"per step and as a share of a {compute_ms:.2f} ms step (the least compute measured)")
+        cells = []
+        for p in nodes:
+            gather_ms = 1e3 * (math.ceil(math.log2(p)) * alpha + 16 * (p - 1) * beta)
+            cells.append(f"{gather_ms / every * 1e3:6.2f} us {100 * gather_ms / every / compute_ms:.3f}%")
+        print(" ".join(f"{n:>8d}: {c}" for n, c in zip(nodes, cells)))
 
 
 if __name__ == "__main__":

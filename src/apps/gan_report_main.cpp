@@ -1,12 +1,16 @@
 // gan_report: writes OUT/report.html from a run's outputs (also done at the end of training),
-// or, with --hang, prints what the ranks of a hung job recorded of their last collectives.
+// or, with --hang, prints what the ranks of a hung job recorded of their last collectives, or,
+// with --stragglers, the per-rank step timings of every window and the last window's ranks.
 //   gan_report runs/fashion_mnist_mlp
 //   gan_report --hang runs/fashion_mnist_mlp
+//   gan_report --stragglers runs/fashion_mnist_mlp
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "comm/rank_placement.h"
+#include "monitoring/straggler_verdict.h"
+#include "recording/metrics_log.h"
 #include "resilience/hang_report.h"
 #include "recording/run_report.h"
 
@@ -16,7 +20,11 @@ const char* kUsage =
     "                                       grids over time, evaluation results, throughput and the\n"
     "                                       effective configuration\n"
     "       gan_report --hang OUTPUT_DIR   prints the verdict and one row per rank from the records a\n"
-    "                                       hung job left in OUTPUT_DIR/hang/\n";
+    "                                       hung job left in OUTPUT_DIR/hang/\n"
+    "       gan_report --stragglers OUTPUT_DIR\n"
+    "                                      prints per-rank step timings from OUTPUT_DIR/stragglers.jsonl:\n"
+    "                                       one row per window (median, slowest rank, verdict), then the\n"
+    "                                       last window's ranks, slowest first\n";
 
 int printHang(const gan::RunDirectory& run) {
   const auto evidence = gan::resilience::readHangEvidence(run);
@@ -33,16 +41,35 @@ int printHang(const gan::RunDirectory& run) {
   }
   return 0;
 }
+int printStragglers(const gan::RunDirectory& run) {
+  const std::string path = run.stragglers().string();
+  if (!std::filesystem::exists(path)) {
+    std::fprintf(stderr,
+                 "gan_report: error: %s: no per-rank timings (the run had --monitor.straggler_every=0, or stopped "
+                 "before its first window)\n",
+                 path.c_str());
+    return 1;
+  }
+  const auto lines = gan::recording::readMetricsLines(path);
+  if (lines.empty()) {
+    std::fprintf(stderr, "gan_report: error: %s: holds no complete window\n", path.c_str());
+    return 1;
+  }
+  std::fputs(gan::monitoring::stragglerTable(lines).c_str(), stdout);
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   const bool hang = argc == 3 && std::strcmp(argv[1], "--hang") == 0;
-  if ((argc != 2 && !hang) || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+  const bool stragglers = argc == 3 && std::strcmp(argv[1], "--stragglers") == 0;
+  if ((argc != 2 && !hang && !stragglers) || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     std::fputs(kUsage, argc == 2 ? stdout : stderr);
     return argc == 2 ? 0 : 2;
   }
   try {
     if (hang) return printHang(gan::RunDirectory(argv[2]));
+    if (stragglers) return printStragglers(gan::RunDirectory(argv[2]));
     std::printf("gan_report: %s\n", gan::recording::writeRunReport(gan::RunDirectory(argv[1])).c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gan_report: error: %s\n", e.what());

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "run/step_agreement.h"
 #include "run/step_inputs.h"
+#include "run/straggler_monitor.h"
 #include "train/trainer_setup.h"
 #include "datasets/open_dataset.h"
 #include "train/gan_trainer.h"
@@ -33,11 +34,19 @@ struct PhaseTimes {
   int64_t gradient_bytes = 0, gradient_collectives = 0;  // what this rank's gradients put on the wire
   bool split_d_halves = false;   // D's real and generated halves as separate passes
   int64_t overlapped_steps = 0;  // steps whose real half ran during the previous step's G reduction
+  // With the per-rank step timing interleaved: the steps timed with it and without it.
+  double monitored = 0, unmonitored = 0;
+  int64_t monitored_steps = 0, unmonitored_steps = 0;
+  double straggler_exchange = 0;  // seconds in the per-rank timing exchanges
+  int64_t straggler_exchanges = 0;
   double msPerStep(double seconds) const { return 1e3 * seconds / double(steps); }
 };
 
+// `straggler_every` > 0: the per-rank step timing runs as in training (a timing per step, an
+// exchange every N steps) in every other block of N steps, so its cost shows against the
+// steps between, timed under the same conditions (machine drift is larger than the cost).
 PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, const data::Dataset& dataset,
-                     const torch::Device& device, const TrainBenchmarkOptions& options) {
+                     const torch::Device& device, const TrainBenchmarkOptions& options, int64_t straggler_every = 0) {
   auto trainer_owner = train::buildTrainer(config, dataset.sampleShape(), communicator, device);
   train::GanTrainer& trainer = *trainer_owner;
   trainer.broadcastState();
@@ -48,6 +57,7 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
   const auto input_settings = run::StepInputSettings::fromConfig(config);
   // The per-step control collective, as in training (nothing asks a benchmark to stop).
   run::StepAgreement agreement(communicator, [] { return 0; });
+  run::StragglerMonitor stragglers(communicator, straggler_every, {});
   // ADA: its cost does not depend on p (every listed transform runs on every row, as the
   // identity where not drawn), so one fixed p measures it.
   if (config.train.ada_target > 0) trainer.setAugmentationProbability(0.5);
@@ -68,7 +78,13 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
     const auto inputs = queue.take(step);
     const double other = secondsSince(began);
     const double cpu_before = threadCpuSeconds();
+    const bool monitored = stragglers.enabled() && (step / straggler_every) % 2 == 1;
+    const double waited_before = monitored ? trainer.collectiveWaitSeconds() : 0;
     const auto outputs = trainer.step(inputs, step, queue.nextAfter(step, last));
+    if (monitored) {
+      stragglers.addStep(step + 1, secondsSince(began), trainer.collectiveWaitSeconds() - waited_before);
+      if (stragglers.dueAt(step + 1)) stragglers.exchange(step + 1);
+    }
     run::StepContribution mine;  // ADA's signs travel in the agreement, as in training
     if (outputs.real_sign_sum.defined()) mine = {outputs.real_sign_sum.item<int64_t>(), outputs.real_rows};
     agreement.exchange(mine);
@@ -80,6 +96,8 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
     times.compute += compute;
     times.exposed += total - other - compute;
     times.steps += 1;
+    (monitored ? times.monitored : times.unmonitored) += total;
+    (monitored ? times.monitored_steps : times.unmonitored_steps) += 1;
   }
   const auto stats = trainer.takeCommunicationStats();
   times.collective = stats.collective_seconds;
@@ -87,6 +105,8 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
   times.gradient_collectives = stats.collectives;
   times.split_d_halves = trainer.overlapsNextStep();
   times.overlapped_steps = trainer.overlappedRealHalves() - overlapped_before;
+  times.straggler_exchange = stragglers.exchangeSeconds();
+  times.straggler_exchanges = stragglers.exchanges();
   return times;
 }
 
@@ -95,6 +115,32 @@ struct Linear {
   int64_t in, out;
 };
 
+}  // namespace
+
+namespace {
+// The per-rank step timing's own cost (--monitor.straggler_every): data-parallel steps with it
+// on in every other block of N steps (20 blocks at least), and the time its exchanges took.
+void reportStragglerMonitoringCost(const Config& config, comm::Communicator& communicator, const data::Dataset& dataset,
+                                   const torch::Device& device, TrainBenchmarkOptions options) {
+  const int64_t every = config.monitor.straggler_every;
+  options.steps = std::max(options.steps, 20 * every);
+  communicator.barrier();
+  const auto times = timeSteps(config, communicator, dataset, device, options, every);
+  double figures[3] = {1e3 * times.unmonitored / double(std::max<int64_t>(1, times.unmonitored_steps)),
+                       1e3 * times.monitored / double(std::max<int64_t>(1, times.monitored_steps)),
+                       times.straggler_exchange / std::max(times.total, 1e-12)};
+  communicator.allreduce({figures, 3, comm::ScalarType::Float64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
+  const double global_batch = double(config.train.batch_size * communicator.worldSize());
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "per-rank step timing (--monitor.straggler_every=%ld), in every other block of %ld of %ld steps: "
+                "%.0f samples/s with it, %.0f without (with / without = %.3f); its %ld exchanges took %.3f%% of "
+                "the steps' time",
+                long(every), long(every), long(options.steps), 1e3 * global_batch / figures[1],
+                1e3 * global_batch / figures[0], figures[0] / figures[1], long(times.straggler_exchanges),
+                100.0 * figures[2]);
+  log0(line);
+}
 }  // namespace
 
 GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int repetitions, bool split_d_halves) {
@@ -189,6 +235,7 @@ void runTrainBenchmark(const Config& config, comm::Communicator& communicator, c
     log0f("next step's D real half ran during G's reduction in ", parallel.overlapped_steps, " of ", parallel.steps,
           " steps (--comm.overlap_next_step)");
   }
+  if (config.monitor.straggler_every > 0) reportStragglerMonitoringCost(config, communicator, dataset, device, options);
   if (config.model.arch == ModelArch::Mlp && device.is_cpu()) {
     const auto gemm = measureMlpStepGemms(config, dataset.featureSize(), 50, parallel.split_d_halves);
     std::snprintf(line, sizeof line,

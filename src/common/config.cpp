@@ -160,6 +160,11 @@ void declareOptions(OptionTable& t, Config& c) {
         "Chrome/Perfetto trace of every rank's steps, reductions and checkpoints (PATH, per rank PATH.rankR; "
         "relative: inside output.dir)");
   t.add("output.timeline_steps", c.output.timeline_steps, "trace only the first N steps of the run (0: all)");
+  t.add("monitor.straggler_every", c.monitor.straggler_every,
+        "every N steps the ranks exchange their compute and collective-wait times; rank 0 names ranks that hold "
+        "the job up (log, metrics.jsonl, stragglers.jsonl, report) (0: off)");
+  t.add("monitor.straggler_threshold", c.monitor.straggler_threshold,
+        "a rank whose compute per step is this many times the median rank's is named a straggler (> 1)");
   t.add("eval.every", c.eval.every, "evaluate sample quality every N steps into metrics.jsonl (0: never)");
   t.add("eval.samples", c.eval.samples, "generated samples per evaluation (0: 2500 for 2-D data, 10000 for images)");
   t.add("eval.classifier", c.eval.classifier,
@@ -248,6 +253,10 @@ void Config::validate() const {
   GAN_CHECK(model.init_from.empty() || output.resume == "auto" || output.resume == "never",
             "--model.init_from and --output.resume=", output.resume, " both give the starting weights; the checkpoint "
             "already holds them: pass one of the two");
+  requireNonNegative("monitor.straggler_every", monitor.straggler_every);
+  GAN_CHECK(monitor.straggler_threshold > 1.0 && std::isfinite(monitor.straggler_threshold),
+            "--monitor.straggler_threshold must be a number above 1 (a ratio to the median rank), got ",
+            monitor.straggler_threshold);
   requireNonNegative("eval.every", eval.every);
   requireNonNegative("eval.samples", eval.samples);
   GAN_CHECK(eval.every == 0 || points || !eval.classifier.empty(),

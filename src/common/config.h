@@ -93,6 +93,12 @@ struct OutputConfig {
   int64_t timeline_steps = 200;   // trace only the first N steps of the run; 0: all
 };
 
+// Per-rank step timing and the straggler verdict (run/straggler_monitor.h).
+struct MonitorConfig {
+  int64_t straggler_every = 100;     // exchange per-rank timings every N steps; 0: off
+  double straggler_threshold = 1.2;  // a rank computing this many times the median is named
+};
+
 struct EvalConfig {
   int64_t every = 0;       // evaluate every N steps (0: never)
   int64_t samples = 0;     // generated samples per evaluation (0: 2,500 for 2-D data, 10,000 for images)
@@ -106,6 +112,7 @@ struct Config {
   TrainConfig train;
   CommConfig comm;
   OutputConfig output;
+  MonitorConfig monitor;
   EvalConfig eval;
 
   // Checks every value; throws gan::Error naming the first bad option.

@@ -2,6 +2,7 @@
 // files, gan_report and the tests read them back; none of them names a file by itself.
 //
 //   OUT/metrics.jsonl                 one JSON object per logged step or evaluation
+//   OUT/stragglers.jsonl              every rank's step timing per window (--monitor.straggler_every)
 //   OUT/samples/step_00001234.png     progress pictures (fixed noise)
 //   OUT/tb/                           TensorBoard event files
 //   OUT/report.html                   the report of the run
@@ -25,6 +26,7 @@ class RunDirectory {
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path metrics() const { return root_ / "metrics.jsonl"; }
+  std::filesystem::path stragglers() const { return root_ / "stragglers.jsonl"; }
   std::filesystem::path samples() const { return root_ / "samples"; }
   std::filesystem::path sampleGrid(int64_t step) const { return samples() / (stepName(step) + ".png"); }
   std::filesystem::path tensorboard() const { return root_ / "tb"; }

@@ -49,6 +49,16 @@ inline constexpr const char* kAdaP = "ada_p";
 inline constexpr const char* kAdaRt = "ada_rt";
 inline constexpr const char* kEvaluationS = "evaluation_s";  // on evaluation lines: the seconds it took
 inline constexpr const char* kEvaluationPrefix = "eval_";
+// On the first training line after a straggler window ends (monitoring/straggler_verdict.h): the
+// window's steps ("401-500"), the median and the largest per-rank compute in ms/step, the slowest
+// rank and its node, the ranks named, and the share of each step the job waited for the slowest.
+inline constexpr const char* kStragglerSteps = "straggler_steps";
+inline constexpr const char* kStragglerComputeMedianMs = "straggler_compute_median_ms";
+inline constexpr const char* kStragglerComputeMaxMs = "straggler_compute_max_ms";
+inline constexpr const char* kStragglerSlowestRank = "straggler_slowest_rank";
+inline constexpr const char* kStragglerSlowestNode = "straggler_slowest_node";
+inline constexpr const char* kStragglerRanks = "straggler_ranks";
+inline constexpr const char* kStragglerJobWaitFraction = "straggler_job_wait_fraction";
 }  // namespace metric_keys
 
 // The line of metrics.jsonl for `metrics`.

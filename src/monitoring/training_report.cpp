@@ -117,6 +117,89 @@ Series seriesOf(const std::vector<nlohmann::json>& metrics, const std::string& k
   return series;
 }
 
+// Bars of each rank's compute per step in one window, the stragglers in red, the median dashed.
+std::string svgRankBars(const std::string& title, const std::vector<double>& compute_ms, const std::vector<int>& slow) {
+  constexpr double kWidth = 640, kHeight = 260, kLeft = 60, kRight = 20, kTop = 30, kBottom = 40;
+  std::ostringstream svg;
+  svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << kWidth << "' height='" << kHeight
+      << "' class='plot'><text x='" << kWidth / 2 << "' y='18' text-anchor='middle' font-weight='bold'>"
+      << escapeHtml(title) << "</text>";
+  if (compute_ms.empty()) return svg.str() + "<text x='20' y='60'>no data</text></svg>";
+  const AxisTicks ticks = roundTicks(0, *std::max_element(compute_ms.begin(), compute_ms.end()));
+  const double y_max = ticks.values.back();
+  auto py = [&](double y) { return kHeight - kBottom - y / y_max * (kHeight - kTop - kBottom); };
+  const double slot = (kWidth - kLeft - kRight) / double(compute_ms.size());
+  for (const double y : ticks.values) {
+    svg << "<text x='" << kLeft - 6 << "' y='" << py(y) + 4 << "' text-anchor='end' font-size='11'>"
+        << tickLabel(y, ticks.step) << "</text><line x1='" << kLeft << "' y1='" << py(y) << "' x2='"
+        << kWidth - kRight << "' y2='" << py(y) << "' stroke='#eee'/>";
+  }
+  for (size_t r = 0; r < compute_ms.size(); ++r) {
+    const bool is_slow = std::find(slow.begin(), slow.end(), int(r)) != slow.end();
+    svg << "<rect x='" << kLeft + slot * (double(r) + 0.1) << "' y='" << py(compute_ms[r]) << "' width='"
+        << slot * 0.8 << "' height='" << py(0) - py(compute_ms[r]) << "' fill='" << (is_slow ? "#d62728" : "#1f77b4")
+        << "'><title>rank " << r << ": " << number(compute_ms[r]) << " ms/step</title></rect>";
+    if (compute_ms.size() <= 32) {
+      svg << "<text x='" << kLeft + slot * (double(r) + 0.5) << "' y='" << kHeight - kBottom + 14
+          << "' text-anchor='middle' font-size='10'>" << r << "</text>";
+    }
+  }
+  std::vector<double> sorted = compute_ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[(sorted.size() - 1) / 2];  // the lower middle, as the verdict's
+  svg << "<line x1='" << kLeft << "' y1='" << py(median) << "' x2='" << kWidth - kRight << "' y2='" << py(median)
+      << "' stroke='#333' stroke-dasharray='4,3'/><text x='" << kWidth / 2 << "' y='" << kHeight - 6
+      << "' text-anchor='middle' font-size='12'>rank (dashed: the median; red: stragglers)</text>";
+  return svg.str() + "</svg>";
+}
+
+// The stragglers section: the last window's ranks, the slowest rank over time, the verdicts.
+std::string stragglerSection(const std::vector<nlohmann::json>& windows) {
+  std::ostringstream html;
+  html << "<h2>Stragglers</h2>";
+  if (windows.empty()) {
+    html << "<p>Per-rank timing was off in this run (--monitor.straggler_every=0).</p>";
+    return html.str();
+  }
+  const auto& last = windows.back();
+  html << "<div>"
+       << svgRankBars("Compute per rank, ms/step (steps " + std::to_string(last.value("first_step", int64_t(0))) + "-" +
+                          std::to_string(last.value("step", int64_t(0))) + ")",
+                      last.value("compute_ms", std::vector<double>()), last.value("stragglers", std::vector<int>()));
+  Series ratio{"slowest / median", "#d62728", {}}, slowest{"slowest rank", "#7f7f7f", {}};
+  for (const auto& window : windows) {
+    const auto compute = window.value("compute_ms", std::vector<double>());
+    if (compute.empty()) continue;
+    std::vector<double> sorted = compute;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[(sorted.size() - 1) / 2];  // the lower middle, as the verdict's
+    const auto top = std::max_element(compute.begin(), compute.end());
+    const double step = window.value("step", 0.0);
+    if (median > 0) ratio.points.emplace_back(step, *top / median);
+    slowest.points.emplace_back(step, double(top - compute.begin()));
+  }
+  html << svgLinePlot("Slowest rank's compute / the median's", {ratio})
+       << svgLinePlot("Which rank was slowest", {slowest}) << "</div>";
+  std::vector<const nlohmann::json*> judged;
+  for (const auto& window : windows) {
+    if (!window.value("verdict", std::string()).empty()) judged.push_back(&window);
+  }
+  if (judged.empty()) {
+    html << "<p>No rank was slower than the threshold in any window.</p>";
+    return html.str();
+  }
+  html << "<table><tr><th>steps</th><th>verdict</th></tr>";
+  const size_t shown = std::min<size_t>(judged.size(), 20);
+  for (size_t i = judged.size() - shown; i < judged.size(); ++i) {
+    const auto& window = *judged[i];
+    html << "<tr><td>" << window.value("first_step", int64_t(0)) << "-" << window.value("step", int64_t(0))
+         << "</td><td>" << escapeHtml(window.value("verdict", std::string())) << "</td></tr>";
+  }
+  html << "</table>";
+  if (judged.size() > shown) html << "<p>(" << judged.size() - shown << " earlier windows with a verdict)</p>";
+  return html.str();
+}
+
 }  // namespace
 
 AxisTicks roundTicks(double low, double high, int about) {
@@ -250,6 +333,8 @@ std::string renderTrainingReport(const ReportInputs& inputs) {
   html << "<tr><th>longest training pause for a checkpoint (as logged)</th><td>" << number(checkpoint_s) << " s</td></tr>"
        << "<tr><th>slowest checkpoint write, in the background (as logged)</th><td>" << number(checkpoint_write_s)
        << " s</td></tr></table>";
+
+  html << stragglerSection(inputs.stragglers);
 
   html << "<h2>Configuration</h2>";
   if (const auto& recorded = inputs.configuration) {

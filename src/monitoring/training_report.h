@@ -29,6 +29,9 @@ struct ReportInputs {
     std::vector<std::pair<std::string, std::string>> options;  // (name, value), in recorded order
   };
   std::optional<RecordedConfig> configuration;  // from the newest checkpoint, when there is one
+  // The lines of stragglers.jsonl (per-rank step timings per window), in order; empty when the
+  // run did not monitor them.
+  std::vector<nlohmann::json> stragglers;
 };
 
 // At most `count` of `total` items spread evenly over them, first and last included: indices.

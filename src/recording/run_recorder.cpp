@@ -27,7 +27,7 @@ std::string preparedMetricsPath(const RunDirectory& run) {
 }  // namespace
 
 RunRecorder::RunRecorder(const RunDirectory& run, int64_t first_step, int64_t last_step, bool tensorboard)
-    : run_(run), last_step_(last_step), metrics_(preparedMetricsPath(run), first_step) {
+    : run_(run), last_step_(last_step), first_step_(first_step), metrics_(preparedMetricsPath(run), first_step) {
   if (tensorboard) tensorboard_ = std::make_unique<monitoring::TensorBoardWriter>(run_.tensorboard().string());
 }
 
@@ -54,9 +54,22 @@ void RunRecorder::recordStep(monitoring::StepMetrics m, const WindowCommunicatio
     text += line;
   }
   log0(text);
-  metrics_.append(monitoring::metricsLine(m));
+  auto record = monitoring::metricsLine(m);
+  if (!straggler_summary_.is_null()) record.update(straggler_summary_);
+  straggler_summary_ = nullptr;
+  metrics_.append(record);
   if (!tensorboard_) return;
   for (const auto& [tag, value] : monitoring::tensorboardScalars(m)) tensorboard_->addScalar(tag, m.step, value);
+  tensorboard_->flush();
+}
+
+void RunRecorder::recordStragglers(const monitoring::StragglerWindow& window,
+                                   const monitoring::StragglerVerdict& verdict, double threshold) {
+  if (!stragglers_) stragglers_ = std::make_unique<MetricsLog>(run_.stragglers().string(), first_step_);
+  stragglers_->append(monitoring::stragglerLine(window, verdict, threshold));
+  straggler_summary_ = monitoring::stragglerSummary(window, verdict);
+  if (!tensorboard_) return;
+  for (const auto& [tag, value] : monitoring::stragglerScalars(verdict)) tensorboard_->addScalar(tag, window.last_step, value);
   tensorboard_->flush();
 }
 

@@ -13,6 +13,7 @@
 #include "common/run_directory.h"
 #include "recording/metrics_log.h"
 #include "monitoring/step_metrics.h"
+#include "monitoring/straggler_verdict.h"
 #include "monitoring/tensorboard_writer.h"
 #include "render/png_writer.h"
 
@@ -44,13 +45,22 @@ class RunRecorder {
   // `seconds`: what the evaluation took (the training it interrupted waited that long).
   void recordEvaluation(int64_t step, const NamedValues& measurements, const NamedValues& references, double seconds);
 
+  // One window of per-rank step timings and its verdict: stragglers.jsonl (every rank's
+  // figures), TensorBoard scalars, and its summary (median, max, slowest rank) on the next
+  // metrics.jsonl line, so that every line there stays a logged step or an evaluation.
+  void recordStragglers(const monitoring::StragglerWindow& window, const monitoring::StragglerVerdict& verdict,
+                        double threshold);
+
   // The TensorBoard event file, or empty without TensorBoard.
   std::string tensorboardPath() const { return tensorboard_ ? tensorboard_->path() : std::string(); }
 
  private:
   RunDirectory run_;
   int64_t last_step_;
+  int64_t first_step_;
   MetricsLog metrics_;
+  std::unique_ptr<MetricsLog> stragglers_;  // opened at the first window
+  nlohmann::json straggler_summary_;         // the newest window's, until a line carries it
   std::unique_ptr<monitoring::TensorBoardWriter> tensorboard_;
   std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
   int64_t window_steps_ = 0;

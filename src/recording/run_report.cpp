@@ -62,6 +62,7 @@ std::string writeRunReport(const RunDirectory& run) {
   GAN_CHECK(!inputs.metrics.empty(), metrics_path, ": empty, nothing to report");
   inputs.sample_grids = sampleGrids(run);
   inputs.configuration = recordedConfig(run);
+  if (fs::exists(run.stragglers())) inputs.stragglers = readMetricsLines(run.stragglers().string());
 
   const fs::path path = run.report();
   const fs::path temporary = path.string() + ".tmp";

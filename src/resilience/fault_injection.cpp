@@ -1,6 +1,7 @@
 #include "resilience/fault_injection.h"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -36,7 +37,17 @@ FaultPlan FaultPlan::fromEnvironment() {
   a = b = -1;
   readPair("GAN_DIST_FAULT_SLOW_DATA", a, b);
   plan.slow_data_rank = int(a), plan.slow_data_seconds = std::max<int64_t>(b, 0);
+  a = b = -1;
+  readPair("GAN_DIST_FAULT_SLOW_STEP", a, b);
+  plan.slow_step_rank = int(a), plan.slow_step_ms = std::max<int64_t>(b, 0);
   return plan;
+}
+
+void FaultPlan::burnExtraCompute(int rank) const {
+  if (rank != slow_step_rank || slow_step_ms <= 0) return;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(slow_step_ms);
+  volatile uint64_t spin = 0;
+  while (std::chrono::steady_clock::now() < until) spin = spin + 1;
 }
 
 std::function<void()> FaultPlan::checkpointFileHook(int64_t step) const {

@@ -6,6 +6,8 @@
 //   GAN_DIST_FAULT_KILL_IN_CHECKPOINT=S:K   SIGKILL after the K-th file of the step-S checkpoint
 //   GAN_DIST_FAULT_SLOW_DATA=R:T            rank R takes T more seconds to open its data set (as a
 //                                           node packing a large image folder on first use does)
+//   GAN_DIST_FAULT_SLOW_STEP=R:MS           rank R burns MS more milliseconds of CPU in every step (a
+//                                           straggler, for the tests of the straggler verdict)
 // Unset (the normal case) they cost one check per step.
 #pragma once
 
@@ -23,12 +25,17 @@ struct FaultPlan {
   int kill_after_files = -1;
   int slow_data_rank = -1;
   int64_t slow_data_seconds = 0;
+  int slow_step_rank = -1;
+  int64_t slow_step_ms = 0;
 
   static FaultPlan fromEnvironment();
   bool nanAt(int rank, int64_t step) const { return rank == nan_rank && step == nan_step; }
   bool hangAt(int rank, int64_t step) const { return rank == hang_rank && step == hang_step; }
   // Seconds rank `rank` is to spend before opening its data set (0 for every rank normally).
   int64_t dataDelaySeconds(int rank) const { return rank == slow_data_rank ? slow_data_seconds : 0; }
+  // Burns rank `rank`'s planned extra compute of a step (a busy loop, not a sleep: it is work
+  // on this rank's core, as a throttled node's is). Nothing for the other ranks.
+  void burnExtraCompute(int rank) const;
   // For writeCheckpoint at `step`: SIGKILL once the planned number of files is written; empty
   // when no kill is planned for that step.
   std::function<void()> checkpointFileHook(int64_t step) const;

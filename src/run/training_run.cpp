@@ -28,6 +28,7 @@
 #include "recording/run_report.h"
 #include "run/step_agreement.h"
 #include "run/step_inputs.h"
+#include "run/straggler_monitor.h"
 #include "train/trainer_setup.h"
 #include "resilience/watchdog.h"
 #include "datasets/open_dataset.h"
@@ -134,6 +135,9 @@ class TrainingLoop {
   void collectWrittenCheckpoints(bool run_ended);
   // The end of training: returns once the last checkpoint is durable; throws if it failed.
   void finishCheckpointWrites();
+  // Every --monitor.straggler_every steps: the ranks' timings reach rank 0, which names the
+  // ranks that hold the job up and records the window.
+  void monitorStragglers(int64_t done);
   // The step boundary: sends this step's flags and sums, acts on the previous step's (ADA moves
   // p) and returns the agreed decisions.
   StepDecisions stepBoundary(int64_t done, const train::StepOutputs& outputs);
@@ -156,6 +160,7 @@ class TrainingLoop {
   resilience::Watchdog watchdog_;
   RunObserver observer_;
   StepAgreement agreement_;
+  StragglerMonitor stragglers_;
   std::unique_ptr<train::GanTrainer> trainer_;
   std::unique_ptr<data::GlobalSampleOrder> order_;
   std::unique_ptr<eval::QualityEvaluator> evaluator_;
@@ -194,6 +199,7 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
                 environment.collectives),
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
       agreement_(communicator, environment.stop_request),
+      stragglers_(communicator, config.monitor.straggler_every, environment.rank_hosts),
       checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600) {
   resilience::clearHangRecordsAtStart(run_dir_, communicator_);
   storage_ = checkpoint::probeCheckpointStorage(run_dir_, communicator_);
@@ -291,15 +297,20 @@ RunSummary TrainingLoop::run() {
     const int64_t done = step + 1;
     observer_.setStep(done);
     hangIfInjected(done);
+    const auto step_began = Clock::now();
+    const double waited_before = trainer_->collectiveWaitSeconds();
+    environment_.faults.burnExtraCompute(rank_);
     const auto inputs = inputs_.take(step);
     if (ada_) trainer_->setAugmentationProbability(ada_->p());
     const train::StepOutputs outputs = trainer_->step(inputs, step, inputs_.nextAfter(step, last));
+    stragglers_.addStep(done, secondsSince(step_began), trainer_->collectiveWaitSeconds() - waited_before);
     if (recorder_) recorder_->countStep();
 
     guardAgainstNonFinite(outputs, done);
     if (config_.comm.check_every > 0 && done % config_.comm.check_every == 0) {
       observer_.phase("replica check", [&] { train::verifyReplicasAgree(*trainer_, communicator_, done); });
     }
+    monitorStragglers(done);  // before the log line, which carries a window ending here
     if (due(config_.output.log_every, done, last)) recordStep(outputs, step);
     if (rank0_ && due(config_.output.sample_every, done, last)) recordPicture(done);
     if (evaluator_ && due(config_.eval.every, done, last)) evaluate(done);
@@ -452,6 +463,16 @@ void TrainingLoop::finishCheckpointWrites() {
 void TrainingLoop::endOnHang(const std::string& report) {
   resilience::endJobOnHang(run_dir_, communicator_, environment_.collectives, environment_.rank_hosts, report,
                std::min(10.0, config_.comm.timeout_s));
+}
+
+void TrainingLoop::monitorStragglers(int64_t done) {
+  if (!stragglers_.dueAt(done)) return;
+  std::optional<monitoring::StragglerWindow> window;
+  observer_.phase("straggler timings", [&] { window = stragglers_.exchange(done); });
+  if (!window) return;  // not rank 0
+  const auto verdict = monitoring::judgeStragglers(*window, config_.monitor.straggler_threshold);
+  if (!verdict.line.empty()) log0(verdict.line);
+  recorder_->recordStragglers(*window, verdict, config_.monitor.straggler_threshold);
 }
 
 StepDecisions TrainingLoop::stepBoundary(int64_t done, const train::StepOutputs& outputs) {

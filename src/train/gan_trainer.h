@@ -149,6 +149,10 @@ class GanTrainer {
 
   // Both networks' communication since the last call.
   CommunicationStats takeCommunicationStats();
+  // Seconds this rank's training thread has waited for gradient reductions, since construction.
+  double collectiveWaitSeconds() const {
+    return g_->buckets().waitedSecondsTotal() + d_->buckets().waitedSecondsTotal();
+  }
   // Whether D updates run their real and generated halves as separate passes, the next step's
   // real half overlapping G's reduction (--comm.overlap_next_step where it applies; R1 steps aside,
   // so with R1 on every step nothing overlaps).

@@ -121,6 +121,7 @@ void GradientBuckets::finishAndAverage() {
     const double seconds = secondsSince(began);
     stats_.collective_seconds += seconds;
     stats_.exposed_seconds += seconds;
+    waited_seconds_total_ += seconds;
     return;
   }
   for (auto& bucket : buckets_) bucket.work->wait();
@@ -133,7 +134,9 @@ void GradientBuckets::finishAndAverage() {
                  work.collectiveSeconds()});
     }
   }
-  stats_.exposed_seconds += std::chrono::duration<double>(waited - began).count();
+  const double waited_seconds = std::chrono::duration<double>(waited - began).count();
+  stats_.exposed_seconds += waited_seconds;
+  waited_seconds_total_ += waited_seconds;
 }
 
 CommunicationStats GradientBuckets::takeStats() {

@@ -59,6 +59,9 @@ class GradientBuckets {
   // Element ranges [offset, offset + numel) of the buckets, in launch order.
   std::vector<std::pair<int64_t, int64_t>> bucketRanges() const;
   CommunicationStats takeStats();
+  // Seconds the training thread has waited in finishAndAverage() since construction (never
+  // reset: readers that sample it, such as the per-rank step timing, take differences).
+  double waitedSecondsTotal() const { return waited_seconds_total_; }
   // How the gradients travel, with the strategy's own state.
   GradientReduction& reduction() { return *reduction_; }
   const GradientReduction& reduction() const { return *reduction_; }
@@ -89,6 +92,7 @@ class GradientBuckets {
   bool armed_ = false;
   size_t next_to_launch_ = 0;
   CommunicationStats stats_;
+  double waited_seconds_total_ = 0;
   std::function<void(const BucketTiming&)> listener_;
   std::unique_ptr<GradientReduction> reduction_;
 };

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "e2e/process_helpers.h"
+#include "recording/metrics_log.h"
 #include "render/png_writer.h"
 #include "support/image_files.h"
 #include "support/synthetic_data.h"
@@ -45,6 +46,7 @@ const std::vector<Factor>& factors() {
       {"ada", {"off", "on"}},
       {"ema", {"off", "on"}},
       {"precision", {"fp32", "bf16-all"}},
+      {"stragglers", {"off", "every_step"}},
       {"world", {"1", "2", "3"}},
   };
   return table;
@@ -275,6 +277,7 @@ struct CaseRun {
   std::string options;   // everything but --output.dir and the output cadence
   int image_channels;    // of the data set (0: 2-D points)
   bool ema;
+  bool straggler_windows;  // per-rank timings every step
 };
 
 CaseRun commandOf(const Case& c) {
@@ -321,6 +324,9 @@ CaseRun commandOf(const Case& c) {
   if (run.ema) o += " --train.ema_halflife_k=0.01";
   // bf16-all: these small layers are below the size where --train.precision=bf16 would use bf16.
   o += " --train.precision=" + level(c, "precision");
+  // Per-rank timing exchanged at every step: one more collective in every step's order.
+  run.straggler_windows = level(c, "stragglers") == "every_step";
+  o += std::string(" --monitor.straggler_every=") + (run.straggler_windows ? "1" : "0");
   const int world = std::stoi(level(c, "world"));
   // The same global batch (12) on every world size.
   o += " --train.batch_size=" + std::to_string(12 / world) + " --train.max_steps=4 --comm.timeout_s=120";
@@ -379,6 +385,11 @@ TEST_P(OptionCombination, WorksEndToEndOrIsRefusedAtStart) {
     }
   }
   EXPECT_TRUE(evaluated) << first.output;
+  if (job.straggler_windows) {
+    EXPECT_EQ(gan::recording::readMetricsLines(gan::RunDirectory(straight).stragglers().string()).size(), 4u);
+  } else {
+    EXPECT_FALSE(fs::exists(gan::RunDirectory(straight).stragglers()));
+  }
 
   // A resume from step 2 reaches the same bytes at step 4.
   const std::string resumed = out + "/resumed";

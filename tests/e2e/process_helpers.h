@@ -91,6 +91,13 @@ class BackgroundJob {
     return exit_code_;
   }
   std::string log() const { return readText(log_path_); }
+  // Ends it now (the whole process group).
+  void stop() {
+    if (pid_ <= 0 || exit_code_ >= 0) return;
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    exit_code_ = 128 + SIGKILL;
+  }
 
  private:
   pid_t pid_ = -1;

@@ -3,7 +3,8 @@
 #   elastic_launcher_test.sh SOURCE_DIR
 # Checks: --min-nodes 0 is refused; a hostfile's slots=K is read, not max_slots=K; a preemption
 # signal that arrives between launches stops the launcher instead of reaching a reaped PID while
-# the job is relaunched without it.
+# the job is relaunched without it; --leave-out-stragglers leaves out the node the windows name
+# when the rule predicts a gain, and not when it does not.
 set -uo pipefail
 source_dir=${1:?usage: elastic_launcher_test.sh SOURCE_DIR}
 elastic=${source_dir}/launch/elastic.sh
@@ -44,4 +45,48 @@ status=$?
 check "preempted between launches: exit 0" test "${status}" -eq 0
 check "the job was not relaunched" test "$(wc -l <"${work}/launches")" -eq 1
 check "the launcher says why" contains "${work}/preempt.err" "preemption signal between launches"
+# --- --leave-out-stragglers: the stand-in job writes straggler windows (as gan_dist's
+# stragglers.jsonl) naming node02 and waits up to 4 s for the agreed stop (USR1); a launch
+# without node02 finishes at once.
+"${elastic}" --hostfile "${work}/slots" --leave-out-stragglers 2 -- gan_dist 2>"${work}/no_dir.err"
+check "--leave-out-stragglers without --output.dir exits 2" test $? -eq 2
+check "... and says what it needs" contains "${work}/no_dir.err" "pass --output.dir to gan_dist"
+printf 'node01 slots=1\nnode02 slots=1\nnode03 slots=1\n' >"${work}/three_nodes"
+straggler_run() {  # straggler_run NAME NODE02_COMPUTE_MS: runs the launcher over the stand-in
+  local name=$1
+  mkdir -p "${work}/${name}"
+  cat >"${work}/${name}/mpirun" <<STANDIN
+#!/usr/bin/env bash
+if [[ " \$* " == *" --host "* ]]; then exit 0; fi  # probes: every node answers
+previous="" hostfile=""
+for arg in "\$@"; do [[ \${previous} == --hostfile ]] && hostfile=\${arg}; previous=\${arg}; done
+cat "\${hostfile}" >>"${work}/${name}/launches"; echo -- >>"${work}/${name}/launches"
+out=${work}/${name}/out
+mkdir -p "\${out}/checkpoints/step_00000080"
+ln -sfn step_00000080 "\${out}/checkpoints/latest"
+grep -q node02 "\${hostfile}" || exit 0
+stopped=0
+trap 'stopped=1' USR1
+for window in 1 41; do
+  printf '{"first_step": %d, "step": %d, "compute_ms": [5.0, $2, 5.0], "nodes": ["node01", "node02", "node03"], "slow_nodes": ["node02"], "stragglers": [1]}\n' \
+    "\${window}" \$((window + 39)) >>"\${out}/stragglers.jsonl"
+done
+for _ in \$(seq 40); do ((stopped)) && exit 0; sleep 0.1; done
+exit 0
+STANDIN
+  chmod +x "${work}/${name}/mpirun"
+  "${elastic}" --hostfile "${work}/three_nodes" --mpirun "${work}/${name}/mpirun" --leave-out-stragglers 2 -- \
+    gan_dist --output.dir="${work}/${name}/out" 2>"${work}/${name}/err"
+}
+straggler_run pays 12.5  # speed 0.4: 3 nodes make 1.2 node-equivalents, 2 without it
+check "a straggler that costs more than a node: the launcher succeeds" test $? -eq 0
+check "... gives its reason" contains "${work}/pays/err" \
+  "node02 was the straggler in 2 consecutive windows at 0.40 of the median rank's speed: 3 nodes at its pace make 1.20 node-equivalents, 2 without it"
+check "... leaves node02 out" contains "${work}/pays/err" "node02 left out at step 80 as a straggler (world 3 -> 2 nodes); tried again in 600 s"
+check "... and relaunches on node01 and node03" test "$(tr '\n' ' ' <"${work}/pays/launches")" = \
+  "node01 slots=1 node02 slots=1 node03 slots=1 -- node01 slots=1 node03 slots=1 -- "
+straggler_run stays 6.5  # speed 0.77: 3 nodes make 2.31 node-equivalents, more than 2
+check "a straggler that costs less than a node: the launcher succeeds" test $? -eq 0
+check "... and keeps every node" test "$(grep -c -- -- "${work}/stays/launches")" -eq 1
+check "... without leaving any out" bash -c "! grep -q 'left out' '${work}/stays/err'"
 finish_checks

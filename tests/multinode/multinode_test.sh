@@ -22,6 +22,10 @@
 #                 newest checkpoint another node holds (never from step 0; at most one checkpoint
 #                 interval redone); the node returns with its stale copies, and the job grows back
 #                 from the newest copy, not from the stale one
+#   elastic_straggler  3 nodes under launch/elastic.sh --leave-out-stragglers 2: busy loops on node 2's
+#                 core make it a straggler; the verdict names it, the launcher leaves it out at a
+#                 checkpoint (samples/s rises, printed), tries it again after 20 s, and it rejoins
+#                 once well
 #   slurm_elastic the elastic case through Slurm: sbatch --nodes=3 --no-kill of
 #                 launch/slurm/train_elastic.sbatch; node 3 fails, the job continues on nodes 1-2
 #                 inside the same allocation; node 3's slurmd returns and the job grows back
@@ -385,6 +389,58 @@ PY
     check "a NaN abort ends the launcher non-zero" test $? -ne 0
     check "... with the program's message" contains "${work}/nan.log" "training diverged"
     check "... and without a relaunch" test "$(grep -c "^elastic: launching" "${work}/nan.log")" -eq 1
+    ;;
+
+  elastic_straggler)
+    # Three nodes; node2 is slowed for real by busy loops on its core (not by anything inside
+    # gan_dist), the verdict names it, the launcher leaves it out, and takes it back once well.
+    cluster up 3 --slots 1 >/dev/null || exit 1
+    core2=$(cat "${GAN_SIM_CLUSTER_DIR}/cores.node2")
+    busy=()
+    # Six busy loops: node2's rank gets about a seventh of its core (with three, its compute was
+    # only 1.3-1.9x the others' and the rule's margin thin; its slow communication progress, which
+    # every rank sees as a slower collective, is not in the compute figures).
+    for _ in 1 2 3 4 5 6; do
+      taskset -c "${core2}" sh -c 'while :; do :; done' &
+      busy+=($!)
+    done
+    trap 'kill "${busy[@]}" 2>/dev/null; cluster down >/dev/null 2>&1' EXIT
+    out=${work}/run
+    log=${work}/elastic.log
+    bash "${source_dir}/launch/elastic.sh" --hostfile "${GAN_SIM_CLUSTER_DIR}/hostfile" --probe-every 2 \
+      --probe-timeout 8 --mpirun "bash ${source_dir}/launch/cluster/sim_cluster.sh mpirun" \
+      --leave-out-stragglers 2 --straggler-rejoin-after 20 -- "${gan_dist}" "${base[@]}" --output.dir="${out}" \
+      --train.max_steps=1200 --output.log_every=20 --output.checkpoint_every=400 --monitor.straggler_every=40 \
+      --comm.timeout_s=20 >"${log}" 2>&1 &
+    launcher=$!
+    for _ in $(seq 600); do grep -q "left out at step" "${log}" && break; sleep 0.2; done
+    check "the verdict named node2 (the busy core's node)" grep -qE "^straggler: rank 1 \(node2\) computes" "${log}"
+    check "the launcher gave its reason from the figures" \
+      grep -qE "^elastic: node2 was the straggler in 2 consecutive windows at 0\.[0-9]+ of the median rank's speed: 3 nodes at its pace make [0-9.]+ node-equivalents, 2 without it" "${log}"
+    check "... and left node2 out" grep -qE "^elastic: node2 left out at step [0-9]+ as a straggler \(world 3 -> 2 nodes\); tried again in 20 s" "${log}"
+    left_step=$(sed -n 's/^elastic: node2 left out at step \([0-9]*\) .*/\1/p' "${log}" | head -n 1)
+    kill "${busy[@]}" 2>/dev/null
+    wait "${busy[@]}" 2>/dev/null
+    launcher_finishes 200
+    check "the launcher finished the training (exit 0)" test $? -eq 0
+    check "node2 was tried again and joined" grep -qE "^elastic: node2 joined at step [0-9]+ \(world 2 -> 3 nodes\)" "${log}"
+    joined_step=$(sed -n 's/^elastic: node2 joined at step \([0-9]*\) .*/\1/p' "${log}" | head -n 1)
+    check "left out once: well again, it was not named again" test "$(grep -c "left out at step" "${log}")" -eq 1
+    check "training reached max_steps" test -f "${out}/checkpoints/step_00001200/MANIFEST"
+    check "samples/s rose when node2 was left out" \
+      python3 - "${out}/metrics.jsonl" "${left_step:-0}" "${joined_step:-0}" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+left, joined = int(sys.argv[2]), int(sys.argv[3])
+rate = lambda lo, hi: [r["samples_per_s"] for r in rows if "samples_per_s" in r and lo < r["step"] <= hi]
+# Skip each launch's first logged window (start-up and the resume fall in it).
+slowed, without, back = rate(40, left), rate(left + 40, joined), rate(joined + 40, 10**9)
+median = lambda xs: sorted(xs)[len(xs) // 2]
+print(f"samples/s: 3 nodes with node2 slowed {median(slowed):.0f}, 2 nodes without it {median(without):.0f}, "
+      f"3 nodes with node2 well {median(back):.0f}")
+assert slowed and without and back, (left, joined)
+assert median(without) > median(slowed)
+PY
     ;;
 
   *) echo "unknown case '${case_name}'"; exit 2 ;;

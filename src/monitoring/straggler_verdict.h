@@ -1,0 +1,76 @@
+// Which rank holds the job up: the verdict on one window of per-rank step timings.
+//
+// In synchronous data parallelism every step waits for the slowest rank, so a slow node costs
+// every step without ever hanging. Each rank times its own work per step (compute: the step's
+// wall time minus what it waited for collectives) and its waits; every `--monitor.
+// straggler_every` steps the figures reach rank 0, which judges them here. A rank is a straggler
+// when its compute exceeds `threshold` x the median rank's (the lower middle one for an even
+// count): the others then wait for it at
+// every gradient reduction. A slow link looks different: normal compute, longer waits, and
+// only where the slow ranks share a node can it be told apart from noise.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gan::monitoring {
+
+// One rank's figures over a window, per step.
+struct RankTiming {
+  double compute_ms = 0;  // its own work: forward, backward, optimizer, batch assembly
+  double wait_ms = 0;     // waiting for the step's collectives (gradient reductions)
+};
+
+struct StragglerWindow {
+  int64_t first_step = 0;  // steps first_step..last_step (counted from 1, as the logs do)
+  int64_t last_step = 0;
+  std::vector<RankTiming> ranks;   // by rank
+  std::vector<std::string> hosts;  // each rank's node ("" when unknown)
+};
+
+struct SlowRank {
+  int rank = 0;
+  std::string host;
+  double compute_ms = 0;
+  double ratio = 0;  // compute / the median rank's
+};
+
+struct StragglerVerdict {
+  double median_compute_ms = 0;
+  double max_compute_ms = 0;
+  int slowest_rank = 0;
+  double median_step_ms = 0;  // compute + wait of the median rank: about every rank's step
+  // Ranks whose compute is at least threshold x the median, slowest first.
+  std::vector<SlowRank> stragglers;
+  // Share of each step the job spends waiting for the slowest rank: (its compute - median) /
+  // step. Zero when nobody is slow.
+  double job_wait_fraction = 0;
+  // A node whose ranks compute normally but wait threshold x longer than the other nodes' ranks
+  // in collectives, more than their faster compute explains (only judged when no rank is slow).
+  std::optional<std::string> slow_link_host;
+  double slow_link_wait_ms = 0, other_wait_ms = 0;
+  // The line for the log, or empty when nothing is slow.
+  std::string line;
+  // Distinct nodes of the stragglers, slowest first (what the elastic launcher acts on).
+  std::vector<std::string> slowNodes() const;
+};
+
+// The verdict on `window` (at least one rank). `threshold` > 1.
+StragglerVerdict judgeStragglers(const StragglerWindow& window, double threshold);
+
+// OUT/stragglers.jsonl: one line per window, every rank's figures and the verdict. "step" is
+// the window's last step (so a resumed run drops lines past its checkpoint, as metrics.jsonl).
+nlohmann::json stragglerLine(const StragglerWindow& window, const StragglerVerdict& verdict, double threshold);
+// The window's summary for the next metrics.jsonl line (median, max, slowest rank and node, the
+// ranks named, the window's steps), and its TensorBoard scalars.
+nlohmann::json stragglerSummary(const StragglerWindow& window, const StragglerVerdict& verdict);
+std::vector<std::pair<std::string, double>> stragglerScalars(const StragglerVerdict& verdict);
+
+// `gan_report --stragglers`: one row per window from stragglers.jsonl lines, then the last
+// window's ranks, slowest first (at most `rank_rows` of them).
+std::string stragglerTable(const std::vector<nlohmann::json>& lines, size_t rank_rows = 16);
+
+}  // namespace gan::monitoring
