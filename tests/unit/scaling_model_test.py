@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The scaling model's fit recovers a known latency, bandwidth and per-byte cost.
+"""The scaling model's fit recovers a known latency, bandwidth and per-byte cost, and costs the
+straggler timing's gather.
 
 Writes gan_bench-shaped outputs generated from the model itself (alpha 20 us, beta 8 ns/byte,
 a shared-core cost of 3 ns/byte, tbf-like fast small messages that must be left out of the
@@ -68,6 +69,13 @@ def main():
     step = re.search(r"^\s*4\s+powersgd .* ([+-][\d.]+)%$", out, re.M)
     if not step or abs(float(step.group(1))) > 0.5:
         failures.append("4-node step not predicted")
+    # The straggler timing's gather at 512 ranks: 9 alpha + 511 * 16 bytes * beta, over 100 steps,
+    # as a share of the least compute (5 ms).
+    gather_us = (9 * 20e-6 + 511 * 16 * 8e-9) * 1e6 / 100
+    gather = re.search(r"\b512: +([\d.]+) us ([\d.]+)%", out)
+    if not gather or abs(float(gather.group(1)) - gather_us) > 0.01 or \
+            abs(float(gather.group(2)) - 100 * gather_us / 5000) > 0.001:
+        failures.append(f"straggler gather at 512 ranks not {gather_us:.2f} us")
     for needle in ("512", "tree", "ring", "100 Gb/s"):
         if needle not in out:
             failures.append(f"prediction table lacks '{needle}'")
