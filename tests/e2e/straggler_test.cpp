@@ -123,7 +123,7 @@ TEST(Stragglers, ARealSlowdownIsNamedAndForgottenWhenLifted) {
   }
   const auto out = outputDir("straggler_real");
   BackgroundJob training(mpirun(2) + "--bind-to core --map-by core " +
-                             trainMlp(out, 2400, "--monitor.straggler_every=100 --monitor.straggler_threshold=1.5", 100),
+                             trainMlp(out, 1600, "--monitor.straggler_every=100 --monitor.straggler_threshold=1.5", 100),
                          out + ".log");
   int cpu = -1;
   ASSERT_TRUE(eventually(30, [&] { return (cpu = boundCpuOfRank(out, 1)) >= 0; })) << training.log();
