@@ -145,8 +145,7 @@ if len(last) < windows_needed or any(not w.get("slow_nodes") for w in last):
 node = last[-1]["slow_nodes"][0]
 if any(w["slow_nodes"][0] != node for w in last):
     sys.exit(0)
-compute, nodes = last[-1]["compute_ms"], last[-1]["nodes"]
-median = sorted(compute)[(len(compute) - 1) // 2]
+compute, nodes, median = last[-1]["compute_ms"], last[-1]["nodes"], last[-1]["median_compute_ms"]
 slowest = max(c for c, n in zip(compute, nodes) if n == node)
 speed, count = median / slowest, len(set(nodes))
 if count * speed < count - 1 and count - 1 >= min_nodes:

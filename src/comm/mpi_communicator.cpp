@@ -129,12 +129,9 @@ class MpiCommunicator::Task final : public Work {
   }
 
   void wait() override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      // Not run yet, so the communicator still has it queued (and is alive): start it now.
-      if (!done_ && holder_) holder_->release(*this);
-    }
     std::unique_lock<std::mutex> lock(mutex_);
+    // Not run yet, so the communicator still has it queued (and is alive): start it now.
+    if (!done_ && holder_) holder_->release(*this);
     finished_.wait(lock, [this] { return done_; });
     if (!error_.empty()) throw Error(error_);
   }

@@ -29,9 +29,10 @@ std::string rankWithHost(int rank, const std::string& host) {
   return "rank " + std::to_string(rank) + (host.empty() ? "" : " (" + host + ")");
 }
 
-std::string stepRange(const StragglerWindow& window) {
-  return "steps " + std::to_string(window.first_step) + "-" + std::to_string(window.last_step);
-}
+// "401-500".
+std::string stepSpan(int64_t first, int64_t last) { return std::to_string(first) + "-" + std::to_string(last); }
+
+std::string stepRange(const StragglerWindow& window) { return "steps " + stepSpan(window.first_step, window.last_step); }
 
 std::string hostOf(const StragglerWindow& window, size_t rank) {
   return rank < window.hosts.size() ? window.hosts[rank] : std::string();
@@ -70,6 +71,12 @@ void judgeLinks(const StragglerWindow& window, double threshold, StragglerVerdic
 }
 
 }  // namespace
+
+std::vector<int> StragglerVerdict::slowRanks() const {
+  std::vector<int> ranks;
+  for (const auto& slow : stragglers) ranks.push_back(slow.rank);
+  return ranks;
+}
 
 std::vector<std::string> StragglerVerdict::slowNodes() const {
   std::vector<std::string> nodes;
@@ -151,30 +158,27 @@ nlohmann::json stragglerLine(const StragglerWindow& window, const StragglerVerdi
     compute.push_back(timing.compute_ms);
     wait.push_back(timing.wait_ms);
   }
-  std::vector<int> slow;
-  for (const auto& s : verdict.stragglers) slow.push_back(s.rank);
   return {{"step", window.last_step},
           {"first_step", window.first_step},
           {"compute_ms", compute},
           {"wait_ms", wait},
+          {"median_compute_ms", verdict.median_compute_ms},
           {"nodes", window.hosts},
           {"threshold", threshold},
-          {"stragglers", slow},
+          {"stragglers", verdict.slowRanks()},
           {"slow_nodes", verdict.slowNodes()},
           {"slow_link_node", verdict.slow_link_host.value_or("")},
           {"verdict", verdict.line}};
 }
 
 nlohmann::json stragglerSummary(const StragglerWindow& window, const StragglerVerdict& verdict) {
-  std::vector<int> slow;
-  for (const auto& s : verdict.stragglers) slow.push_back(s.rank);
   using namespace metric_keys;
-  return {{kStragglerSteps, std::to_string(window.first_step) + "-" + std::to_string(window.last_step)},
+  return {{kStragglerSteps, stepSpan(window.first_step, window.last_step)},
           {kStragglerComputeMedianMs, verdict.median_compute_ms},
           {kStragglerComputeMaxMs, verdict.max_compute_ms},
           {kStragglerSlowestRank, verdict.slowest_rank},
           {kStragglerSlowestNode, hostOf(window, static_cast<size_t>(verdict.slowest_rank))},
-          {kStragglerRanks, slow},
+          {kStragglerRanks, verdict.slowRanks()},
           {kStragglerJobWaitFraction, verdict.job_wait_fraction}};
 }
 
@@ -191,12 +195,11 @@ std::string stragglerTable(const std::vector<nlohmann::json>& lines, size_t rank
   for (const auto& line : lines) {
     const auto compute = line.at("compute_ms").get<std::vector<double>>();
     const auto nodes = line.value("nodes", std::vector<std::string>());
-    StragglerWindow window{line.value("first_step", int64_t(0)), line.at("step").get<int64_t>(), {}, nodes};
     if (compute.empty()) continue;
-    const double median_ms = median(compute);
+    const double median_ms = line.at("median_compute_ms").get<double>();
     const auto slowest = size_t(std::max_element(compute.begin(), compute.end()) - compute.begin());
-    const std::string steps = std::to_string(window.first_step) + "-" + std::to_string(window.last_step);
-    const std::string who = rankWithHost(int(slowest), hostOf(window, slowest));
+    const std::string steps = stepSpan(line.value("first_step", int64_t(0)), line.at("step").get<int64_t>());
+    const std::string who = rankWithHost(int(slowest), slowest < nodes.size() ? nodes[slowest] : std::string());
     std::string verdict = "-";
     const auto slow = line.value("stragglers", std::vector<int>());
     if (!slow.empty()) {
@@ -215,12 +218,12 @@ std::string stragglerTable(const std::vector<nlohmann::json>& lines, size_t rank
   const auto compute = last.at("compute_ms").get<std::vector<double>>();
   const auto wait = last.at("wait_ms").get<std::vector<double>>();
   const auto nodes = last.value("nodes", std::vector<std::string>());
-  const double median_ms = median(compute);
+  const double median_ms = last.at("median_compute_ms").get<double>();
   std::vector<size_t> order(compute.size());
   for (size_t r = 0; r < order.size(); ++r) order[r] = r;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return compute[a] > compute[b]; });
-  out += "\nlast window (steps " + std::to_string(last.value("first_step", int64_t(0))) + "-" +
-         std::to_string(last.at("step").get<int64_t>()) + "), slowest first:\n";
+  out += "\nlast window (steps " + stepSpan(last.value("first_step", int64_t(0)), last.at("step").get<int64_t>()) +
+         "), slowest first:\n";
   out += "rank  node                 compute ms  x median  wait ms\n";
   for (size_t i = 0; i < std::min(rank_rows, order.size()); ++i) {
     const size_t r = order[i];

@@ -54,15 +54,19 @@ struct StragglerVerdict {
   double slow_link_wait_ms = 0, other_wait_ms = 0;
   // The line for the log, or empty when nothing is slow.
   std::string line;
-  // Distinct nodes of the stragglers, slowest first (what the elastic launcher acts on).
+  // The stragglers' ranks, and their distinct nodes, slowest first (the nodes are what the
+  // elastic launcher acts on).
+  std::vector<int> slowRanks() const;
   std::vector<std::string> slowNodes() const;
 };
 
 // The verdict on `window` (at least one rank). `threshold` > 1.
 StragglerVerdict judgeStragglers(const StragglerWindow& window, double threshold);
 
-// OUT/stragglers.jsonl: one line per window, every rank's figures and the verdict. "step" is
-// the window's last step (so a resumed run drops lines past its checkpoint, as metrics.jsonl).
+// OUT/stragglers.jsonl: one line per window, every rank's figures, the verdict and the median it
+// was judged against (which the report, the table and the elastic launcher read rather than
+// recompute). "step" is the window's last step (so a resumed run drops lines past its
+// checkpoint, as metrics.jsonl).
 nlohmann::json stragglerLine(const StragglerWindow& window, const StragglerVerdict& verdict, double threshold);
 // The window's summary for the next metrics.jsonl line (median, max, slowest rank and node, the
 // ranks named, the window's steps), and its TensorBoard scalars.

@@ -118,7 +118,8 @@ Series seriesOf(const std::vector<nlohmann::json>& metrics, const std::string& k
 }
 
 // Bars of each rank's compute per step in one window, the stragglers in red, the median dashed.
-std::string svgRankBars(const std::string& title, const std::vector<double>& compute_ms, const std::vector<int>& slow) {
+std::string svgRankBars(const std::string& title, const std::vector<double>& compute_ms, double median,
+                        const std::vector<int>& slow) {
   constexpr double kWidth = 640, kHeight = 260, kLeft = 60, kRight = 20, kTop = 30, kBottom = 40;
   std::ostringstream svg;
   svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << kWidth << "' height='" << kHeight
@@ -144,9 +145,6 @@ std::string svgRankBars(const std::string& title, const std::vector<double>& com
           << "' text-anchor='middle' font-size='10'>" << r << "</text>";
     }
   }
-  std::vector<double> sorted = compute_ms;
-  std::sort(sorted.begin(), sorted.end());
-  const double median = sorted[(sorted.size() - 1) / 2];  // the lower middle, as the verdict's
   svg << "<line x1='" << kLeft << "' y1='" << py(median) << "' x2='" << kWidth - kRight << "' y2='" << py(median)
       << "' stroke='#333' stroke-dasharray='4,3'/><text x='" << kWidth / 2 << "' y='" << kHeight - 6
       << "' text-anchor='middle' font-size='12'>rank (dashed: the median; red: stragglers)</text>";
@@ -165,14 +163,13 @@ std::string stragglerSection(const std::vector<nlohmann::json>& windows) {
   html << "<div>"
        << svgRankBars("Compute per rank, ms/step (steps " + std::to_string(last.value("first_step", int64_t(0))) + "-" +
                           std::to_string(last.value("step", int64_t(0))) + ")",
-                      last.value("compute_ms", std::vector<double>()), last.value("stragglers", std::vector<int>()));
+                      last.value("compute_ms", std::vector<double>()), last.value("median_compute_ms", 0.0),
+                      last.value("stragglers", std::vector<int>()));
   Series ratio{"slowest / median", "#d62728", {}}, slowest{"slowest rank", "#7f7f7f", {}};
   for (const auto& window : windows) {
     const auto compute = window.value("compute_ms", std::vector<double>());
     if (compute.empty()) continue;
-    std::vector<double> sorted = compute;
-    std::sort(sorted.begin(), sorted.end());
-    const double median = sorted[(sorted.size() - 1) / 2];  // the lower middle, as the verdict's
+    const double median = window.value("median_compute_ms", 0.0);
     const auto top = std::max_element(compute.begin(), compute.end());
     const double step = window.value("step", 0.0);
     if (median > 0) ratio.points.emplace_back(step, *top / median);

@@ -68,7 +68,7 @@ grep -q node02 "\${hostfile}" || exit 0
 stopped=0
 trap 'stopped=1' USR1
 for window in 1 41; do
-  printf '{"first_step": %d, "step": %d, "compute_ms": [5.0, $2, 5.0], "nodes": ["node01", "node02", "node03"], "slow_nodes": ["node02"], "stragglers": [1]}\n' \
+  printf '{"first_step": %d, "step": %d, "compute_ms": [5.0, $2, 5.0], "median_compute_ms": 5.0, "nodes": ["node01", "node02", "node03"], "slow_nodes": ["node02"], "stragglers": [1]}\n' \
     "\${window}" \$((window + 39)) >>"\${out}/stragglers.jsonl"
 done
 for _ in \$(seq 40); do ((stopped)) && exit 0; sleep 0.1; done
