@@ -77,7 +77,8 @@ void checkpointCommand(const po::variables_map& vm) {
   try {
     auto setup = gan::apps::setUpProcess(config, "gan_eval");
     communicator = std::move(setup.communicator);
-    auto evaluator = gan::eval::createEvaluator(config, *communicator, setup.device, {/*noise_reference=*/true});
+    auto evaluator =
+        gan::eval::createEvaluator(config, *communicator, setup.device, {/*noise_reference=*/true}, loaded.class_counts);
     const uint64_t seed = vm.count("seed") && !vm["seed"].defaulted() ? vm["seed"].as<uint64_t>()
                                                                        : static_cast<uint64_t>(config.train.seed);
     const auto measurements = evaluator->evaluate(*loaded.generator, loaded.latent_dim, seed);

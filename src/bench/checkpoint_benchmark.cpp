@@ -35,11 +35,11 @@ double median(std::vector<double> values) {
 void runCheckpointBenchmark(const Config& config, const torch::Device& device, const CheckpointBenchmarkOptions& options) {
   comm::LocalCommunicator alone;
   const auto dataset = data::openDataset(config.data);
-  auto trainer = train::buildTrainer(config, dataset->sampleShape(), alone, device);
+  const auto settings = run::StepInputSettings::fromConfig(config, *dataset);
+  auto trainer = train::buildTrainer(config, dataset->sampleShape(), alone, device, settings.classes());
   const int64_t batch = config.train.batch_size;
   data::GlobalSampleOrder order(dataset->size(), batch, static_cast<uint64_t>(config.train.seed));
   const auto rows = data::rowsForRank(0, 1, batch);
-  const auto settings = run::StepInputSettings::fromConfig(config);
   int64_t step = 0;
   auto trainStep = [&] {
     const auto began = Clock::now();

@@ -47,14 +47,14 @@ struct PhaseTimes {
 // steps between, timed under the same conditions (machine drift is larger than the cost).
 PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, const data::Dataset& dataset,
                      const torch::Device& device, const TrainBenchmarkOptions& options, int64_t straggler_every = 0) {
-  auto trainer_owner = train::buildTrainer(config, dataset.sampleShape(), communicator, device);
+  const auto input_settings = run::StepInputSettings::fromConfig(config, dataset);
+  auto trainer_owner = train::buildTrainer(config, dataset.sampleShape(), communicator, device, input_settings.classes());
   train::GanTrainer& trainer = *trainer_owner;
   trainer.broadcastState();
   const int64_t per_rank = config.train.batch_size;
   data::GlobalSampleOrder order(dataset.size(), per_rank * communicator.worldSize(), config.train.seed);
   const auto rows = data::rowsForRank(communicator.rank(), communicator.worldSize(), per_rank);
 
-  const auto input_settings = run::StepInputSettings::fromConfig(config);
   // The per-step control collective, as in training (nothing asks a benchmark to stop).
   run::StepAgreement agreement(communicator, [] { return 0; });
   run::StragglerMonitor stragglers(communicator, straggler_every, {});

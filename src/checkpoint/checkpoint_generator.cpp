@@ -5,6 +5,7 @@
 #include "checkpoint/format/state.h"
 #include "common/error.h"
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/training_position.h"
 #include "train/trainer_setup.h"
 #include "data/latent_noise.h"
 #include "datasets/noise_tensors.h"
@@ -33,7 +34,11 @@ CheckpointNetworks loadNetworksFromCheckpoint(const std::string& checkpoint_dir)
 
   // The full trainer is the one place that knows the checkpoint layout; a local one is cheap.
   static comm::LocalCommunicator local;  // outlives the trainer, which keeps a reference
-  result.trainer = train::buildTrainer(result.config, result.sample_shape, local, torch::kCPU);
+  result.class_counts = readClassCounts(state, checkpoint_dir + "/state.json");
+  GAN_CHECK(!result.config.model.conditional || !result.class_counts.empty(), checkpoint_dir,
+            "/state.json: a conditional model's checkpoint without 'class_counts'");
+  result.trainer = train::buildTrainer(result.config, result.sample_shape, local, torch::kCPU,
+                                       static_cast<int64_t>(result.class_counts.size()));
   auto& trainer = *result.trainer;
   const auto contents = loadCheckpoint(verified, trainer);
   result.generator = std::dynamic_pointer_cast<models::Generator>(trainer.generator().shared_from_this());
@@ -52,6 +57,7 @@ CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_di
   result.generator = result.from_ema ? networks.ema_generator : networks.generator;
   result.config = networks.config;
   result.sample_shape = networks.sample_shape;
+  result.class_counts = networks.class_counts;
   result.latent_dim = result.config.model.latent_dim;
   result.step = networks.step;
   return result;

@@ -19,6 +19,7 @@ struct CheckpointGenerator {
   bool from_ema = false;
   Config config;                      // the run's configuration, as the checkpoint records it
   std::vector<int64_t> sample_shape;  // {C, H, W} or {features}
+  std::vector<int64_t> class_counts;  // conditional models: images per class of the training set
   int64_t latent_dim = 0;
   int64_t step = 0;
 };
@@ -34,6 +35,7 @@ struct CheckpointNetworks {
   std::shared_ptr<models::Discriminator> discriminator;
   Config config;
   std::vector<int64_t> sample_shape;
+  std::vector<int64_t> class_counts;  // conditional models: images per class of the training set
   int64_t step = 0;
 };
 CheckpointNetworks loadNetworksFromCheckpoint(const std::string& checkpoint_dir);

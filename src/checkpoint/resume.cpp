@@ -19,9 +19,9 @@ namespace {
 // the same run. Output intervals, threads, timeouts, the data's location and the per-rank batch
 // (the global batch is kept) are free to change.
 const char* const kTrajectoryOptions[] = {
-    "data.name",       "data.limit",  "data.resolution", "data.color", "data.fit", "data.background",
+    "data.name",       "data.limit",  "data.holdout",  "data.resolution", "data.color", "data.fit", "data.background",
     "model.arch",  "model.latent_dim", "model.hidden_dim", "model.width",
-    "model.batchnorm", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
+    "model.batchnorm", "model.conditional", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
     "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
     "train.ema_halflife_k", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
     "train.seed", "comm.compress", "comm.powersgd_rank", "comm.powersgd_warmup_steps",

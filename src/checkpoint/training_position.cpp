@@ -15,6 +15,7 @@ void writePosition(const TrainingPosition& position, nlohmann::json& json) {
   json["position_in_epoch"] = position.steps_per_epoch > 0 ? position.step % position.steps_per_epoch : 0;
   json["seed"] = position.seed;
   json["sample_shape"] = position.sample_shape;
+  if (!position.class_counts.empty()) json["class_counts"] = position.class_counts;
   if (position.ada) {
     const auto& ada = *position.ada;
     json["ada"] = {{"p", ada.state.p},
@@ -25,6 +26,25 @@ void writePosition(const TrainingPosition& position, nlohmann::json& json) {
                    {"pending_sign_sum", ada.pending_sign_sum},
                    {"pending_rows", ada.pending_rows}};
   }
+}
+
+std::vector<int64_t> readClassCounts(const nlohmann::json& json, const std::string& source) {
+  const auto counts = json.find("class_counts");
+  if (counts == json.end()) return {};
+  std::vector<int64_t> values;
+  try {
+    values = counts->get<std::vector<int64_t>>();
+  } catch (const nlohmann::json::exception&) {
+    GAN_FAIL(source, ": 'class_counts' is not a list of integers");
+  }
+  int64_t total = 0;
+  for (int64_t n : values) {
+    GAN_CHECK(n >= 0 && n <= (int64_t(1) << 40), source, ": impossible class count ", n);
+    total += n;
+  }
+  GAN_CHECK(!values.empty() && values.size() <= 100000 && total > 0, source,
+            ": 'class_counts' must list 1 to 100000 classes with at least one image");
+  return values;
 }
 
 TrainingPosition readPosition(const nlohmann::json& json, const std::string& source) {
@@ -40,6 +60,7 @@ TrainingPosition readPosition(const nlohmann::json& json, const std::string& sou
                   position.steps_per_epoch >= 0,
               source, ": impossible position (step ", position.step, ", world size ", position.world_size,
               ", global batch ", position.global_batch, ")");
+    position.class_counts = readClassCounts(json, source);
     if (const auto ada = json.find("ada"); ada != json.end()) {
       AdaCheckpoint restored;
       restored.state.p = ada->at("p").get<double>();

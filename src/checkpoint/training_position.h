@@ -33,15 +33,20 @@ struct TrainingPosition {
   int64_t steps_per_epoch = 0;
   int64_t seed = 0;
   std::vector<int64_t> sample_shape;  // e.g. {1, 28, 28}; {2} for points
+  // Conditional models: images per class of the training set (what generated rows' classes are
+  // drawn from, and how many classes the networks have); empty for unconditional ones.
+  std::vector<int64_t> class_counts;
   std::optional<AdaCheckpoint> ada;   // runs with adaptive augmentation
 };
 
 // The position's fields (step, world_size, global_batch, steps_per_epoch, epoch,
-// position_in_epoch, seed, sample_shape, ada) added to `json`. Doubles are written with enough
+// position_in_epoch, seed, sample_shape, class_counts, ada) added to `json`. Doubles are written with enough
 // digits to read back bit for bit.
 void writePosition(const TrainingPosition& position, nlohmann::json& json);
 // Reads what writePosition wrote, as untrusted input: throws gan::Error naming `source` for a
 // missing field or an impossible value.
 TrainingPosition readPosition(const nlohmann::json& json, const std::string& source);
+// The 'class_counts' field alone (empty when absent), checked the same way.
+std::vector<int64_t> readClassCounts(const nlohmann::json& json, const std::string& source);
 
 }  // namespace gan::checkpoint

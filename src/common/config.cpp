@@ -73,6 +73,10 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("data.limit", c.data.limit,
         "train on only N images: the first N of one fixed shuffle of the training set, the same for every seed "
         "and world size (0: all); evaluation still uses every test image");
+  t.add("data.holdout", c.data.holdout,
+        "packed, image_folder: set aside N images (or a fraction, below 1) of one fixed shuffle, the same for every "
+        "seed and world size, never trained on; evaluation measures against them (0: none; MNIST formats and "
+        "CIFAR-10 have their own test split)");
   t.add("data.cache_dir", c.data.cache_dir,
         "where packed, memory-mapped copies of IDX/CIFAR-10 files and image folders are kept (one copy per node, "
         "shared by its ranks); empty = $XDG_CACHE_HOME/gan_dist or ~/.cache/gan_dist; none = read the files into "
@@ -91,6 +95,9 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("model.width", c.model.width, "dcgan: channels next to the image (doubling at each smaller stage)");
   t.add("model.batchnorm", c.model.batchnorm,
         "batch norm in G and D: none, local (each rank's rows) or sync (the global batch, world-size invariant)");
+  t.add("model.conditional", c.model.conditional,
+        "class-conditional G and D: G gets a learned class embedding beside z, D a projection term (the data set "
+        "must have labels; generated rows draw their classes from the data's class frequencies)");
   t.add("model.init_from", c.model.init_from,
         "start a fresh run from weights saved in Python: torch.save(G.state_dict()), of D, or of "
         "{\"generator\": ..., \"discriminator\": ...} (names as in docs/pytorch.md; a resumed run keeps its "
@@ -194,6 +201,13 @@ void requireAtMost(const char* name, int64_t value, int64_t limit) {
 
 void Config::validate() const {
   requireNonNegative("data.limit", data.limit);
+  GAN_CHECK(data.holdout >= 0 && std::isfinite(data.holdout) && (data.holdout < 1 || data.holdout == std::floor(data.holdout)),
+            "--data.holdout must be a count of images (a whole number >= 1), a fraction below 1, or 0 for none; got ",
+            data.holdout);
+  GAN_CHECK(data.holdout == 0 || data.name == DataSetName::Packed || data.name == DataSetName::ImageFolder,
+            "--data.holdout applies to --data.name=packed or image_folder; ", data.name,
+            data.isPointCloud() ? " is drawn from a formula (every evaluation draws fresh points)"
+                                : " keeps its official test split, which evaluation already uses");
   GAN_CHECK(data.name != DataSetName::Packed || !data.path.empty(), "--data.name=packed needs --data.path=FILE (made by gan_data pack)");
   GAN_CHECK(data.name != DataSetName::ImageFolder || !data.path.empty(), "--data.name=image_folder needs --data.path=DIR");
   requirePositive("data.resolution", data.resolution);
@@ -209,6 +223,8 @@ void Config::validate() const {
   requireAtMost("model.hidden_dim", model.hidden_dim, 1 << 16);
   requireAtMost("model.width", model.width, 1 << 12);
   const bool points = data.isPointCloud();
+  GAN_CHECK(!(points && model.conditional), "--model.conditional needs labelled data; --data.name=", data.name,
+            " is 2-D points with no labels");
   GAN_CHECK(!(points && model.arch == ModelArch::Dcgan), "--model.arch=dcgan needs images; --data.name=", data.name,
             " is 2-D points (use --model.arch=mlp2d)");
   GAN_CHECK(!(points && model.arch == ModelArch::Mlp), "--model.arch=mlp ends in tanh (outputs in [-1, 1]) but --data.name=",

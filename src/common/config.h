@@ -16,6 +16,9 @@ struct DataConfig {
   DataSetName name = DataSetName::FashionMnist;
   std::string path;                    // empty: the Debian data set's directory for `name`
   int64_t limit = 0;                   // train on N images of a fixed spread-out subset; 0: all
+  // packed, image_folder: images set aside, never trained on, that evaluation compares against:
+  // a count (>= 1) or a fraction of the set (below 1); 0: none (evaluation uses the training images).
+  double holdout = 0;
   // Where packed copies of image data sets are kept ("" = $XDG_CACHE_HOME/gan_dist or
   // ~/.cache/gan_dist; "none" = read the files into each rank's memory instead).
   std::string cache_dir;
@@ -35,6 +38,7 @@ struct ModelConfig {
   int64_t hidden_dim = 256;           // mlp, mlp2d: width of the hidden layers
   int64_t width = 64;                 // dcgan: channels of the stage next to the image (then 2x, 4x)
   BatchNormPolicy batchnorm = BatchNormPolicy::None;
+  bool conditional = false;  // G and D take a class label (labelled data sets only)
   std::string init_from;  // a state dict written by Python's torch.save to start from (empty: random)
 };
 

@@ -30,4 +30,10 @@ std::vector<float> latentNoiseRows(uint64_t seed, int64_t step, int64_t first_ro
 // only on (seed, step, g), like the noise.
 std::vector<float> mixingWeightRows(uint64_t seed, int64_t step, int64_t first_row, int64_t rows);
 
+// One class label per row of the global batch of `step`, drawn from the data's class frequencies
+// (`class_counts[k]` images of class k), from a stream of its own: row g's label depends only on
+// (seed, step, g) and the counts, so conditional generation keeps the world-size invariance.
+std::vector<int64_t> classLabelRows(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
+                                    const std::vector<int64_t>& class_counts);
+
 }  // namespace gan::data

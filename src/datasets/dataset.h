@@ -40,6 +40,9 @@ class Dataset {
   virtual std::optional<MixtureModes> mixtureModes() const { return std::nullopt; }
 
   int64_t featureSize() const;
+  // Images per class (index = label), over the whole set: what generated rows' labels are drawn
+  // from. Throws naming the data set when it has no labels.
+  std::vector<int64_t> classCounts() const;
   bool isImage() const { return sampleShape().size() == 3; }
 };
 

@@ -22,6 +22,18 @@ torch::Tensor mixingWeightTensor(uint64_t seed, int64_t step, int64_t first_row,
   return ownedTensor(weights, {rows}, device);
 }
 
+torch::Tensor classLabelTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
+                               const std::vector<int64_t>& class_counts, const torch::Device& device) {
+  auto labels = classLabelRows(seed, step, first_row, rows, class_counts);
+  return torch::from_blob(labels.data(), {rows}, torch::kInt64).to(device, /*non_blocking=*/false, /*copy=*/true);
+}
+
+ClassGridInputs classGridInputs(const torch::Tensor& column_noise, int64_t first_class, int64_t classes) {
+  const int64_t cols = column_noise.size(0);
+  auto labels = torch::arange(first_class, first_class + classes, torch::dtype(torch::kInt64).device(column_noise.device()));
+  return {column_noise.repeat({classes, 1}), labels.repeat_interleave(cols)};
+}
+
 torch::Tensor samplingNoise(int64_t seed, int64_t n, int64_t latent_dim) {
   return latentNoiseTensor(static_cast<uint64_t>(seed), kSamplingNoiseStep, 0, n, latent_dim);
 }

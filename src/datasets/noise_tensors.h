@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace gan::data {
 
@@ -15,6 +16,18 @@ torch::Tensor latentNoiseTensor(uint64_t seed, int64_t step, int64_t first_row, 
 // (rows) uniform [0, 1) values: mixingWeightRows(seed, step, first_row, rows).
 torch::Tensor mixingWeightTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
                                  const torch::Device& device = torch::kCPU);
+
+// (rows) int64 class labels: classLabelRows(seed, step, first_row, rows, class_counts).
+torch::Tensor classLabelTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
+                               const std::vector<int64_t>& class_counts, const torch::Device& device = torch::kCPU);
+
+// Inputs of a per-class picture: one row per class, one column per vector of `column_noise`
+// (cols, latent_dim), the same noise down each column. z is (classes * cols, latent_dim), labels
+// (classes * cols) int64, row-major: row r holds class first_class + r.
+struct ClassGridInputs {
+  torch::Tensor z, labels;
+};
+ClassGridInputs classGridInputs(const torch::Tensor& column_noise, int64_t first_class, int64_t classes);
 
 // n latent vectors for `seed` (the same stream as training noise, so reproducible).
 torch::Tensor samplingNoise(int64_t seed, int64_t n, int64_t latent_dim);

@@ -88,7 +88,8 @@ std::unique_ptr<Dataset> openWholeDataset(const DataConfig& config, DataSplit sp
     case DataSetName::FashionMnist:
     case DataSetName::Mnist: return openMnistFormat(config, split);
     case DataSetName::Cifar10: return openCifar10(config, split);
-    // A packed file or a folder is one set: evaluation measures against the training images.
+    // A packed file or a folder is one set: evaluation measures against the training images,
+    // or against the images --data.holdout sets aside (openDataset).
     case DataSetName::Packed:
       return std::make_unique<ImageDataset>(ImageDataset::openPacked(config.path, !mapsPackedCopies(config)));
     case DataSetName::ImageFolder: return openImageFolder(config);
@@ -101,8 +102,11 @@ std::unique_ptr<Dataset> openWholeDataset(const DataConfig& config, DataSplit sp
 
 std::unique_ptr<Dataset> openDataset(const DataConfig& config, DataSplit split) {
   auto whole = openWholeDataset(config, split);
-  // --data.limit cuts the training split only: evaluation still measures against all test images.
-  if (split == DataSplit::Train && config.limit > 0) return std::make_unique<DatasetSubset>(std::move(whole), config.limit);
+  // A packed file or a folder is one set: --data.holdout cuts its test split from it. Otherwise
+  // the test split is the data set's own, and --data.limit cuts the training split only:
+  // evaluation still measures against all test images.
+  if (split == DataSplit::Train) return DatasetSubset::trainingPart(std::move(whole), config);
+  if (config.holdout > 0) return DatasetSubset::heldOutPart(std::move(whole), config);
   return whole;
 }
 

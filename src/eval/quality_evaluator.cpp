@@ -44,10 +44,15 @@ std::vector<std::pair<int64_t, int64_t>> chunksOf(int64_t n, const comm::Communi
 // Rows [first, first + count) of the evaluation noise, in chunks, through the generator.
 using RowSource = std::function<torch::Tensor(int64_t first, int64_t count)>;
 
-RowSource generatedRows(models::Generator& generator, int64_t latent_dim, uint64_t seed, const torch::Device& device) {
-  return [&generator, latent_dim, seed, device](int64_t first, int64_t count) {
+// A conditional generator's rows are drawn for classes by the training set's frequencies
+// (`class_counts`), from the evaluation's own label stream.
+RowSource generatedRows(models::Generator& generator, int64_t latent_dim, uint64_t seed, const torch::Device& device,
+                        const std::vector<int64_t>& class_counts) {
+  return [&generator, latent_dim, seed, device, class_counts](int64_t first, int64_t count) {
+    const auto z = data::latentNoiseTensor(seed, data::kEvaluationNoiseStep, first, count, latent_dim, device);
+    if (class_counts.empty()) return models::generateSamples(generator, z);
     return models::generateSamples(
-        generator, data::latentNoiseTensor(seed, data::kEvaluationNoiseStep, first, count, latent_dim, device));
+        generator, z, data::classLabelTensor(seed, data::kEvaluationNoiseStep, first, count, class_counts, device));
   };
 }
 
@@ -60,7 +65,7 @@ class MixtureEvaluator final : public QualityEvaluator {
         device_(device) {}
 
   Measurements evaluate(models::Generator& generator, int64_t latent_dim, uint64_t seed) override {
-    const auto source = generatedRows(generator, latent_dim, seed, device_);
+    const auto source = generatedRows(generator, latent_dim, seed, device_, {});
     auto counts = torch::zeros({modes_.size(0)}, torch::kFloat64);
     for (const auto& [first, count] : chunksOf(samples_, communicator_)) {
       counts += highQualityCountsPerMode(source(first, count), modes_, sigma_);
@@ -100,9 +105,9 @@ struct FeatureSet {
 class ImageEvaluator final : public QualityEvaluator {
  public:
   ImageEvaluator(const Config& config, int64_t samples, comm::Communicator& communicator, const torch::Device& device,
-                 EvaluatorOptions options)
+                 EvaluatorOptions options, std::vector<int64_t> class_counts)
       : classifier_(loadClassifier(config.eval.classifier)), samples_(samples), communicator_(communicator),
-        device_(device) {
+        device_(device), class_counts_(std::move(class_counts)) {
     classifier_->to(device);
     auto test_set = data::openDataset(config.data, DataSplit::Test);
     DataConfig whole_training_set = config.data;  // the references use every training image, --data.limit or not
@@ -121,6 +126,13 @@ class ImageEvaluator final : public QualityEvaluator {
          compare(featureSet(datasetRows(*train_set), std::min(train_set->size(), test_set->size())))) {
       references_.emplace_back(name == "eval_fd" ? "eval_fd_real_floor" : name + "_real", value);
     }
+    if (config.data.limit > 0 || config.data.holdout > 0) {
+      // The images trained on (up to as many as are generated): memorisation brings generated
+      // samples closer to them than to the images never trained on.
+      auto trained_on = data::openDataset(config.data, DataSplit::Train);
+      train_gaussian_ = fitGaussian(featureSet(datasetRows(*trained_on), std::min(trained_on->size(), samples_)).features);
+    }
+    if (!class_counts_.empty()) prepareClassMeasures(*test_set);
     if (options.noise_reference) {
       for (auto& [name, value] : compare(featureSet(uniformNoiseRows(test_set->featureSize()), samples_))) {
         references_.emplace_back(name + "_noise", value);
@@ -129,7 +141,18 @@ class ImageEvaluator final : public QualityEvaluator {
   }
 
   Measurements evaluate(models::Generator& generator, int64_t latent_dim, uint64_t seed) override {
-    return compare(featureSet(generatedRows(generator, latent_dim, seed, device_), samples_));
+    auto generated = featureSet(generatedRows(generator, latent_dim, seed, device_, class_counts_), samples_);
+    Measurements measurements;
+    if (train_gaussian_.mean.defined()) {
+      measurements.emplace_back("eval_fd_train", frechetDistance(train_gaussian_, fitGaussian(generated.features)));
+    }
+    if (!class_counts_.empty()) {
+      const auto labels = data::classLabelTensor(seed, data::kEvaluationNoiseStep, 0, samples_, class_counts_);
+      for (auto& measurement : classMeasures(generated, labels)) measurements.push_back(std::move(measurement));
+    }
+    auto overall = compare(std::move(generated));
+    overall.insert(overall.end(), measurements.begin(), measurements.end());
+    return overall;
   }
   Measurements references() const override { return references_; }
   int64_t sampleCount() const override { return samples_; }
@@ -143,6 +166,12 @@ class ImageEvaluator final : public QualityEvaluator {
   GaussianFit test_gaussian_;
   torch::Tensor test_kernel_means_;  // each kernel-distance subset's test-set term, for samples_ generated rows
   Measurements references_;
+  GaussianFit train_gaussian_;  // --data.limit / --data.holdout: the images trained on
+  // Conditional generators: the training set's class sizes, and per measured class the test
+  // images' Gaussian fit (undefined for a class with fewer than two test images).
+  std::vector<int64_t> class_counts_;
+  std::vector<GaussianFit> test_class_gaussians_;
+  bool classifier_knows_classes_ = false;  // the classifier's classes are the data's
 
   static KernelDistanceSubsets kernelSubsets() {
     return {kKernelDistanceSubsets, kKernelDistanceSubsetSize, kKernelDistanceSeed};
@@ -189,6 +218,48 @@ class ImageEvaluator final : public QualityEvaluator {
     return radii;
   }
 
+  void prepareClassMeasures(const data::Dataset& test_set) {
+    const int64_t classes = static_cast<int64_t>(class_counts_.size());
+    classifier_knows_classes_ = classifier_->classes() == classes;
+    if (!test_set.hasLabels()) return;
+    std::vector<int64_t> all(static_cast<size_t>(test_set.size()));
+    for (int64_t i = 0; i < test_set.size(); ++i) all[size_t(i)] = i;
+    const auto labels = test_set.labelsOf(all).to(torch::kInt64);
+    for (int64_t k = 0; k < std::min(classes, kPerClassLimit); ++k) {
+      const auto rows = test_.features.index({labels == k});
+      test_class_gaussians_.push_back(rows.size(0) >= 2 ? fitGaussian(rows) : GaussianFit());
+    }
+  }
+
+  // Per class: the Fréchet distance of the rows generated for it to the test images of it, and
+  // the share the classifier puts in it. The features are the same on every rank (summed
+  // exactly), so every rank computes the same values with no communication.
+  Measurements classMeasures(const FeatureSet& generated, const torch::Tensor& labels) const {
+    Measurements measurements;
+    const auto predicted = generated.probabilities.argmax(1);
+    double accuracy_sum = 0;
+    int64_t accuracy_classes = 0;
+    Measurements accuracies;
+    for (int64_t k = 0; k < static_cast<int64_t>(class_counts_.size()); ++k) {
+      const auto mine = labels == k;
+      const int64_t rows = mine.sum().item<int64_t>();
+      if (rows == 0) continue;
+      const bool listed = k < kPerClassLimit;
+      if (listed && k < int64_t(test_class_gaussians_.size()) && test_class_gaussians_[size_t(k)].mean.defined() && rows >= 2) {
+        measurements.emplace_back("eval_fd_class" + std::to_string(k),
+                                  frechetDistance(test_class_gaussians_[size_t(k)], fitGaussian(generated.features.index({mine}))));
+      }
+      if (!classifier_knows_classes_) continue;
+      const double accuracy = (predicted.index({mine}) == k).to(torch::kFloat64).mean().item<double>();
+      accuracy_sum += accuracy;
+      ++accuracy_classes;
+      if (listed) accuracies.emplace_back("eval_class_accuracy" + std::to_string(k), accuracy);
+    }
+    if (accuracy_classes > 0) measurements.emplace_back("eval_class_accuracy", accuracy_sum / double(accuracy_classes));
+    measurements.insert(measurements.end(), accuracies.begin(), accuracies.end());
+    return measurements;
+  }
+
   // `candidate` (generated, training or noise rows) against the test split. The quadratic parts
   // (kernel-distance subsets, manifold membership) are shared out over the ranks and their
   // results travel in one reduction.
@@ -225,7 +296,8 @@ class ImageEvaluator final : public QualityEvaluator {
 int64_t defaultEvaluationSamples(const DataConfig& data) { return data.isPointCloud() ? 2500 : 10000; }
 
 std::unique_ptr<QualityEvaluator> createEvaluator(const Config& config, comm::Communicator& communicator,
-                                                  const torch::Device& device, EvaluatorOptions options) {
+                                                  const torch::Device& device, EvaluatorOptions options,
+                                                  std::vector<int64_t> class_counts) {
   const int64_t samples = config.eval.samples > 0 ? config.eval.samples : defaultEvaluationSamples(config.data);
   if (config.data.isPointCloud()) {
     return std::make_unique<MixtureEvaluator>(data::GaussianMixtureDataset::named(config.data.name), samples,
@@ -233,7 +305,7 @@ std::unique_ptr<QualityEvaluator> createEvaluator(const Config& config, comm::Co
   }
   GAN_CHECK(!config.eval.classifier.empty(), "--eval.classifier: evaluating ", config.data.name,
             " images needs the feature network; train one with `gan_eval train-classifier --out FILE`");
-  return std::make_unique<ImageEvaluator>(config, samples, communicator, device, options);
+  return std::make_unique<ImageEvaluator>(config, samples, communicator, device, options, std::move(class_counts));
 }
 
 }  // namespace gan::eval

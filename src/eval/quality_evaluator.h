@@ -12,6 +12,14 @@
 //                           100 subsets of 1,000
 //     eval_precision        share of generated samples inside the test set's k-NN manifold (k = 3)
 //     eval_recall           share of test images inside the generated samples' manifold
+//   conditional models (generated rows drawn for classes by the training set's frequencies):
+//     eval_fd_class<k>      Fréchet distance of the rows generated for class k to the test
+//                           images of class k (the first kPerClassLimit classes)
+//     eval_class_accuracy   share of generated rows the classifier puts in the class they were
+//                           generated for, averaged over classes; eval_class_accuracy<k> per class
+//                           (when the classifier was trained on this data set's classes)
+//   --data.limit or --data.holdout: eval_fd_train, the Fréchet distance to the images trained on,
+//     beside eval_fd's to images never trained on: memorisation shows as eval_fd_train < eval_fd
 //   references: the same between training and test images (eval_fd_real_floor, eval_kid_real,
 //   eval_precision_real, ...: what a perfect generator would score with this many samples) and,
 //   on request, for uniform noise (..._noise)
@@ -47,10 +55,15 @@ struct EvaluatorOptions {
   bool noise_reference = false;  // images: also measure uniform noise (eval_fd_noise, eval_kid_noise, ...)
 };
 
+// Classes measured one by one (eval_fd_class<k>, eval_class_accuracy<k>): the first ones.
+inline constexpr int64_t kPerClassLimit = 20;
+
 // The evaluator for `config`'s data set (--eval.samples, --eval.classifier). Collective: every
-// rank constructs it together (image references are measured across ranks).
+// rank constructs it together (image references are measured across ranks). `class_counts`:
+// a conditional generator's training-set class sizes (empty: unconditional).
 std::unique_ptr<QualityEvaluator> createEvaluator(const Config& config, comm::Communicator& communicator,
-                                                  const torch::Device& device, EvaluatorOptions options = {});
+                                                  const torch::Device& device, EvaluatorOptions options = {},
+                                                  std::vector<int64_t> class_counts = {});
 
 // Default generated samples per evaluation: 2,500 for 2-D data, 10,000 for images.
 int64_t defaultEvaluationSamples(const DataConfig& data);

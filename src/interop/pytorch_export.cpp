@@ -53,6 +53,9 @@ ExportSummary exportForPyTorch(const ExportOptions& options) {
   GAN_CHECK(!options.checkpoint.empty(), "--checkpoint is required");
   GAN_CHECK(!options.out_dir.empty(), "--out is required");
   const auto networks = checkpoint::loadNetworksFromCheckpoint(options.checkpoint);
+  GAN_CHECK(!networks.config.model.conditional, options.checkpoint, " holds a class-conditional model "
+            "(--model.conditional=true), which gan_export does not write yet: its TorchScript would need the labels "
+            "as a second input");
   const bool ema = networks.ema_generator != nullptr && !options.raw_generator;
   models::Generator& generator = ema ? *networks.ema_generator : *networks.generator;
   models::Discriminator& discriminator = *networks.discriminator;

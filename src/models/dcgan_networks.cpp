@@ -24,8 +24,10 @@ DcganGenerator::DcganGenerator(int64_t latent_dim, const DcganShape& shape) : sh
   const int64_t base = shape.baseSide();
   const bool normalise = shape.batchnorm != BatchNormPolicy::None;
   const int64_t projected = shape.channelsAtStage(n - 1) * base * base;
-  project_ = register_module("project", torch::nn::Linear(latent_dim, projected));
-  layer_precisions_.push_back(planLayer(shape.precision, "project", LayerKind::Linear, latent_dim, projected, false));
+  // The class embedding enters the first block, beside z (class_conditioning.h says why).
+  const int64_t input_width = conditionedInputWidth(latent_dim, shape.classes);
+  project_ = register_module("project", torch::nn::Linear(input_width, projected));
+  layer_precisions_.push_back(planLayer(shape.precision, "project", LayerKind::Linear, input_width, projected, false));
   if (normalise) norms_.push_back(register_module("bn0", BatchNorm(shape.channelsAtStage(n - 1), shape.batchnorm, shape.communicator)));
   for (int64_t i = n - 1; i >= 0; --i) {
     const int64_t out = i == 0 ? shape.channels : shape.channelsAtStage(i - 1);
@@ -37,11 +39,12 @@ DcganGenerator::DcganGenerator(int64_t latent_dim, const DcganShape& shape) : sh
         planLayer(shape.precision, "up" + suffix, LayerKind::ConvTranspose2d, shape.channelsAtStage(i), out, false));
     if (normalise && i > 0) norms_.push_back(register_module("bn" + suffix, BatchNorm(out, shape.batchnorm, shape.communicator)));
   }
+  class_input_ = ClassInput(*this, shape.classes, latent_dim);  // last: unconditional weights draw as before
 }
 
-torch::Tensor DcganGenerator::forward(const torch::Tensor& z) {
+torch::Tensor DcganGenerator::forward(const torch::Tensor& z, const torch::Tensor& labels) {
   const int64_t base = shape_.baseSide();
-  auto h = runLinear(project_, z, layer_precisions_[0]).view({z.size(0), shape_.channelsAtStage(shape_.stages() - 1), base, base});
+  auto h = runLinear(project_, class_input_.apply(z, labels), layer_precisions_[0]).view({z.size(0), shape_.channelsAtStage(shape_.stages() - 1), base, base});
   size_t norm = 0;
   if (!norms_.empty()) h = norms_[norm++]->forward(h);
   h = torch::relu(h);
@@ -72,16 +75,18 @@ DcganDiscriminator::DcganDiscriminator(const DcganShape& shape) : shape_(shape) 
   const int64_t base = shape.baseSide();
   head_ = register_module("head", torch::nn::Linear(in * base * base, 1));
   layer_precisions_.push_back(planLayer(shape.precision, "head", LayerKind::Linear, in * base * base, 1, true));
+  projection_ = ClassProjection(*this, shape.classes, in * base * base);
 }
 
-torch::Tensor DcganDiscriminator::forward(const torch::Tensor& x) {
+torch::Tensor DcganDiscriminator::forward(const torch::Tensor& x, const torch::Tensor& labels) {
   auto h = x.view({x.size(0), shape_.channels, shape_.side, shape_.side});
   for (size_t i = 0; i < downsample_.size(); ++i) {
     h = runConv2d(downsample_[i], h, layer_precisions_[i]);
     if (i > 0 && !norms_.empty()) h = norms_[i - 1]->forward(h);
     h = torch::leaky_relu(h, 0.2);
   }
-  return runLinear(head_, h.flatten(1), layer_precisions_.back());
+  const auto features = h.flatten(1);
+  return projection_.apply(runLinear(head_, features, layer_precisions_.back()), features, labels);
 }
 
 }  // namespace gan::models

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "models/batch_norm.h"
+#include "models/class_conditioning.h"
 #include "models/gan_networks.h"
 
 namespace gan::models {
@@ -16,6 +17,7 @@ struct DcganShape {
   BatchNormPolicy batchnorm = BatchNormPolicy::None;
   comm::Communicator* communicator = nullptr;  // for BatchNormPolicy::Sync
   PrecisionRequest precision;
+  int64_t classes = 0;  // conditional on this many classes (0: unconditional)
 
   // Number of stride-2 stages: halve the side while it stays even and at least 4.
   int64_t stages() const;
@@ -26,10 +28,13 @@ struct DcganShape {
 class DcganGenerator final : public Generator {
  public:
   DcganGenerator(int64_t latent_dim, const DcganShape& shape);
-  torch::Tensor forward(const torch::Tensor& z) override;  // (n, C*H*W)
+  using Generator::forward;
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels) override;  // (n, C*H*W)
+  int64_t classes() const override { return class_input_.classes(); }
 
  private:
   DcganShape shape_;
+  ClassInput class_input_;
   torch::nn::Linear project_{nullptr};
   std::vector<torch::nn::ConvTranspose2d> upsample_;
   std::vector<BatchNorm> norms_;  // after the projection and each upsampling but the last
@@ -38,14 +43,17 @@ class DcganGenerator final : public Generator {
 class DcganDiscriminator final : public Discriminator {
  public:
   explicit DcganDiscriminator(const DcganShape& shape);
-  torch::Tensor forward(const torch::Tensor& x) override;  // x: (n, C*H*W)
+  using Discriminator::forward;
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels) override;  // x: (n, C*H*W)
   bool usesBatchStatistics() const override { return !norms_.empty(); }
+  int64_t classes() const override { return projection_.classes(); }
 
  private:
   DcganShape shape_;
   std::vector<torch::nn::Conv2d> downsample_;
   std::vector<BatchNorm> norms_;  // after each downsampling but the first
   torch::nn::Linear head_{nullptr};
+  ClassProjection projection_;  // on the flattened features the head reads
 };
 
 }  // namespace gan::models

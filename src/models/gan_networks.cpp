@@ -16,6 +16,13 @@ int64_t featureCount(const std::vector<int64_t>& shape) {
   return n;
 }
 
+// The classes the networks are conditioned on: the data's, when --model.conditional asks.
+int64_t classesOf(const ModelConfig& config, const NetworkInputs& inputs) {
+  if (!config.conditional) return 0;
+  GAN_CHECK(inputs.classes >= 1, "--model.conditional needs a labelled data set; the networks were given no classes");
+  return inputs.classes;
+}
+
 MlpShape mlpShape(const ModelConfig& config, const NetworkInputs& inputs, BatchNormPolicy batchnorm) {
   MlpShape shape;
   shape.hidden_dim = config.hidden_dim;
@@ -24,6 +31,7 @@ MlpShape mlpShape(const ModelConfig& config, const NetworkInputs& inputs, BatchN
   shape.batchnorm = batchnorm;
   shape.communicator = inputs.communicator;
   shape.precision = inputs.precision;
+  shape.classes = classesOf(config, inputs);
   return shape;
 }
 
@@ -40,6 +48,7 @@ DcganShape dcganShape(const ModelConfig& config, const NetworkInputs& inputs, Ba
   shape.batchnorm = batchnorm;
   shape.communicator = inputs.communicator;
   shape.precision = inputs.precision;
+  shape.classes = classesOf(config, inputs);
   return shape;
 }
 
@@ -78,11 +87,11 @@ GanNetworks buildGanNetworks(const ModelConfig& config, int64_t sample_dim) {
   return buildGanNetworks(config, inputs);
 }
 
-torch::Tensor generateSamples(Generator& generator, const torch::Tensor& z) {
+torch::Tensor generateSamples(Generator& generator, const torch::Tensor& z, const torch::Tensor& labels) {
   torch::NoGradGuard no_grad;
   const bool was_training = generator.is_training();
   generator.eval();
-  auto samples = generator.forward(z);
+  auto samples = generator.forward(z, labels);
   if (was_training) generator.train();
   return samples;
 }

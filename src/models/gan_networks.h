@@ -13,26 +13,34 @@
 
 namespace gan::models {
 
-// What G and D share: the arithmetic each of their layers runs in.
+// What G and D share: the arithmetic each of their layers runs in, and the classes they are
+// conditioned on (class_conditioning.h).
 class Network : public torch::nn::Module {
  public:
   // One entry per layer with weights, in forward order.
   const std::vector<LayerPrecision>& layerPrecisions() const { return layer_precisions_; }
+  // Classes of a conditional network (--model.conditional), 0 for an unconditional one.
+  virtual int64_t classes() const { return 0; }
+  bool conditional() const { return classes() > 0; }
 
  protected:
   std::vector<LayerPrecision> layer_precisions_;
 };
 
-// Maps noise z (n, latent_dim) to samples (n, features).
+// Maps noise z (n, latent_dim), with each row's class label (n) int64 when conditional, to
+// samples (n, features).
 class Generator : public Network {
  public:
-  virtual torch::Tensor forward(const torch::Tensor& z) = 0;
+  virtual torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels) = 0;
+  torch::Tensor forward(const torch::Tensor& z) { return forward(z, torch::Tensor()); }
 };
 
-// Maps samples (n, features) to one logit each (n, 1); the sigmoid lives in the loss.
+// Maps samples (n, features), with their class labels when conditional, to one logit each
+// (n, 1); the sigmoid lives in the loss.
 class Discriminator : public Network {
  public:
-  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels) = 0;
+  torch::Tensor forward(const torch::Tensor& x) { return forward(x, torch::Tensor()); }
   // True when one row's output depends on the other rows of its batch (batch norm): then real
   // and generated rows must pass in separate batches, as the G step sees generated rows alone.
   virtual bool usesBatchStatistics() const { return false; }
@@ -40,7 +48,7 @@ class Discriminator : public Network {
 
 // Generates samples outside training: no autograd, and batch norm uses this batch's own
 // statistics (no communication), so any one rank can sample alone.
-torch::Tensor generateSamples(Generator& generator, const torch::Tensor& z);
+torch::Tensor generateSamples(Generator& generator, const torch::Tensor& z, const torch::Tensor& labels = {});
 
 struct GanNetworks {
   std::shared_ptr<Generator> generator;
@@ -55,6 +63,9 @@ struct NetworkInputs {
   // the batch, so with one D is built without batch norm (as the WGAN-GP paper prescribes).
   bool gradient_penalty = false;
   PrecisionRequest precision;  // --train.precision and the device the networks will run on
+  // --model.conditional: the data's number of classes (the largest label + 1); 0 builds
+  // unconditional networks. Refused when the option asks for classes the data does not have.
+  int64_t classes = 0;
 };
 
 // Initial weights come from torch's global generator, so seed it first for reproducible weights.

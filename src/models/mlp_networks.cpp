@@ -35,12 +35,14 @@ std::vector<BatchNorm> registerNorms(torch::nn::Module& module, int64_t first, c
 
 MlpGenerator::MlpGenerator(int64_t latent_dim, int64_t sample_dim, const MlpShape& shape)
     : tanh_output_(shape.tanh_output) {
-  layers_ = registerLayers(*this, latent_dim, sample_dim, shape, false, layer_precisions_);
+  layers_ = registerLayers(*this, conditionedInputWidth(latent_dim, shape.classes), sample_dim, shape, false,
+                           layer_precisions_);
   norms_ = registerNorms(*this, 0, shape);
+  class_input_ = ClassInput(*this, shape.classes, latent_dim);  // last: unconditional weights draw as before
 }
 
-torch::Tensor MlpGenerator::forward(const torch::Tensor& z) {
-  auto h = z;
+torch::Tensor MlpGenerator::forward(const torch::Tensor& z, const torch::Tensor& labels) {
+  auto h = class_input_.apply(z, labels);
   for (size_t i = 0; i + 1 < layers_.size(); ++i) {
     h = runLinear(layers_[i], h, layer_precisions_[i]);
     if (!norms_.empty()) h = norms_[i]->forward(h);
@@ -53,16 +55,17 @@ torch::Tensor MlpGenerator::forward(const torch::Tensor& z) {
 MlpDiscriminator::MlpDiscriminator(int64_t sample_dim, const MlpShape& shape) {
   layers_ = registerLayers(*this, sample_dim, 1, shape, true, layer_precisions_);
   norms_ = registerNorms(*this, 1, shape);
+  projection_ = ClassProjection(*this, shape.classes, shape.hidden_dim);
 }
 
-torch::Tensor MlpDiscriminator::forward(const torch::Tensor& x) {
+torch::Tensor MlpDiscriminator::forward(const torch::Tensor& x, const torch::Tensor& labels) {
   auto h = x;
   for (size_t i = 0; i + 1 < layers_.size(); ++i) {
     h = runLinear(layers_[i], h, layer_precisions_[i]);
     if (i >= 1 && !norms_.empty()) h = norms_[i - 1]->forward(h);
     h = torch::relu(h);
   }
-  return runLinear(layers_.back(), h, layer_precisions_.back());
+  return projection_.apply(runLinear(layers_.back(), h, layer_precisions_.back()), h, labels);
 }
 
 }  // namespace gan::models

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "models/batch_norm.h"
+#include "models/class_conditioning.h"
 #include "models/gan_networks.h"
 
 namespace gan::models {
@@ -16,28 +17,35 @@ struct MlpShape {
   BatchNormPolicy batchnorm = BatchNormPolicy::None;
   comm::Communicator* communicator = nullptr;  // for BatchNormPolicy::Sync
   PrecisionRequest precision;
+  int64_t classes = 0;  // conditional on this many classes (0: unconditional)
 };
 
 class MlpGenerator final : public Generator {
  public:
   MlpGenerator(int64_t latent_dim, int64_t sample_dim, const MlpShape& shape);
-  torch::Tensor forward(const torch::Tensor& z) override;
+  using Generator::forward;
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels) override;
+  int64_t classes() const override { return class_input_.classes(); }
 
  private:
   std::vector<torch::nn::Linear> layers_;  // fc1 .. fcN
   std::vector<BatchNorm> norms_;           // after each hidden layer, when enabled
   bool tanh_output_;
+  ClassInput class_input_;
 };
 
 class MlpDiscriminator final : public Discriminator {
  public:
   MlpDiscriminator(int64_t sample_dim, const MlpShape& shape);
-  torch::Tensor forward(const torch::Tensor& x) override;
+  using Discriminator::forward;
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels) override;
   bool usesBatchStatistics() const override { return !norms_.empty(); }
+  int64_t classes() const override { return projection_.classes(); }
 
  private:
   std::vector<torch::nn::Linear> layers_;
   std::vector<BatchNorm> norms_;  // after hidden layers 2.., when enabled
+  ClassProjection projection_;    // on the last hidden layer's features
 };
 
 }  // namespace gan::models

@@ -1,15 +1,25 @@
 #include "run/step_inputs.h"
 
+#include "common/error.h"
 #include "datasets/noise_tensors.h"
 
 namespace gan::run {
 
-StepInputSettings StepInputSettings::fromConfig(const Config& config) {
+std::vector<int64_t> conditioningClassCounts(const Config& config, const data::Dataset& dataset) {
+  if (!config.model.conditional) return {};
+  GAN_CHECK(dataset.hasLabels(), "--model.conditional needs labelled data; --data.name=", config.data.name, " (",
+            dataset.description(), ") has no labels (a conditional model needs a class for every image: class "
+            "sub-folders, MNIST-format label files or CIFAR-10)");
+  return dataset.classCounts();
+}
+
+StepInputSettings StepInputSettings::fromConfig(const Config& config, const data::Dataset& dataset) {
   StepInputSettings input_settings;
   input_settings.seed = static_cast<uint64_t>(config.train.seed);
   input_settings.latent_dim = config.model.latent_dim;
   input_settings.d_steps = config.train.d_steps;
   input_settings.mixing_weights = config.train.loss == GanLoss::WganGp;
+  input_settings.class_counts = conditioningClassCounts(config, dataset);
   return input_settings;
 }
 
@@ -23,10 +33,16 @@ std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, 
     batch.seed = input_settings.seed;
     batch.batch_number = batch_number;
     batch.first_row = rows.first;
-    batch.real = dataset.batch(order.indicesForStep(batch_number, rows), device);
+    const auto indices = order.indicesForStep(batch_number, rows);
+    batch.real = dataset.batch(indices, device);
     batch.z = data::latentNoiseTensor(input_settings.seed, batch_number, rows.first, rows.count, input_settings.latent_dim, device);
     if (input_settings.mixing_weights) {
       batch.mixing = data::mixingWeightTensor(input_settings.seed, batch_number, rows.first, rows.count, device);
+    }
+    if (!input_settings.class_counts.empty()) {
+      batch.real_labels = dataset.labelsOf(indices).to(device, torch::kInt64);
+      batch.fake_labels = data::classLabelTensor(input_settings.seed, batch_number, rows.first, rows.count,
+                                                 input_settings.class_counts, device);
     }
     batches.push_back(std::move(batch));
   }

@@ -22,9 +22,19 @@ struct StepInputSettings {
   int64_t latent_dim = 100;
   int64_t d_steps = 1;
   bool mixing_weights = false;  // WGAN-GP
+  // --model.conditional: images per class of the training set, which generated rows' classes
+  // are drawn from; empty for unconditional models.
+  std::vector<int64_t> class_counts;
+  int64_t classes() const { return static_cast<int64_t>(class_counts.size()); }
 
-  static StepInputSettings fromConfig(const Config& config);
+  // `dataset`: the training set, whose class frequencies a conditional model draws from.
+  static StepInputSettings fromConfig(const Config& config, const data::Dataset& dataset);
 };
+
+// --model.conditional: the training set's images per class (what the networks are built for and
+// generated rows' classes are drawn from); empty for an unconditional model. Throws naming the
+// option and the data set when the data has no labels.
+std::vector<int64_t> conditioningClassCounts(const Config& config, const data::Dataset& dataset);
 
 std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, data::GlobalSampleOrder& order,
                                                   data::BatchRows rows, const StepInputSettings& input_settings, int64_t step,

@@ -62,10 +62,20 @@ const char* signalName(int signal_number) {
   }
 }
 
+// Classes a conditional model's progress picture shows, one row each (the first ones, beyond).
+constexpr int64_t kPictureClassRows = 32;
+
 // The progress picture always uses the same noise, so pictures of different steps compare:
-// an 8x8 grid for images, a scatter plot over the true modes for 2-D points.
+// an 8x8 grid for images (a conditional model: a row per class, the same noise down each
+// column), a scatter plot over the true modes for 2-D points.
 render::Image8 progressPicture(train::GanTrainer& trainer, const data::Dataset& dataset, const torch::Tensor& noise) {
-  const auto samples = models::generateSamples(trainer.samplingGenerator(), noise);
+  auto& generator = trainer.samplingGenerator();
+  if (generator.conditional()) {
+    const int64_t rows = std::min(generator.classes(), kPictureClassRows);
+    const auto grid = data::classGridInputs(noise.narrow(0, 0, 8), 0, rows);
+    return render::makeSampleGrid(models::generateSamples(generator, grid.z, grid.labels), dataset.sampleShape(), rows, 8);
+  }
+  const auto samples = models::generateSamples(generator, noise);
   if (dataset.isImage()) return render::makeSampleGrid(samples, dataset.sampleShape(), 8, 8);
   const auto modes = dataset.mixtureModes();
   GAN_CHECK(modes.has_value(), dataset.description(), ": 2-D samples need a mixture's modes to be drawn against");
@@ -85,6 +95,14 @@ std::unique_ptr<data::Dataset> openDatasetOnEveryRank(const Config& config, comm
   auto dataset = data::openDataset(config.data, DataSplit::Train);
   communicator.barrier();
   return dataset;
+}
+
+// "6000 each" when the classes are balanced, else "smallest 12 (class 3), largest 480 (class 0)".
+std::string describeClassCounts(const std::vector<int64_t>& counts) {
+  const auto [smallest, largest] = std::minmax_element(counts.begin(), counts.end());
+  if (*smallest == *largest) return std::to_string(*smallest) + " images each";
+  return "smallest " + std::to_string(*smallest) + " images (class " + std::to_string(smallest - counts.begin()) +
+         "), largest " + std::to_string(*largest) + " (class " + std::to_string(largest - counts.begin()) + ")";
 }
 
 // Per-rank batch that keeps a resumed run on the checkpoint's global batch.
@@ -157,6 +175,7 @@ class TrainingLoop {
   RunSummary summary_;
 
   std::unique_ptr<data::Dataset> dataset_;
+  std::vector<int64_t> class_counts_;  // --model.conditional: images per class of the training set
   resilience::Watchdog watchdog_;
   RunObserver observer_;
   StepAgreement agreement_;
@@ -195,6 +214,7 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       rank0_(rank_ == 0),
       run_dir_(config.output.dir),
       dataset_(openDatasetOnEveryRank(config, communicator, environment.faults)),
+      class_counts_(conditioningClassCounts(config, *dataset_)),
       watchdog_(config.comm.timeout_s, rank_, [this](const std::string& report) { endOnHang(report); },
                 environment.collectives),
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
@@ -210,7 +230,13 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
         [faults = environment_.faults](int64_t step) { return faults.checkpointFileHook(step); });
   }
   log0f("data: ", dataset_->description());
-  trainer_ = train::buildTrainer(config_, dataset_->sampleShape(), communicator_, device_);
+  if (!class_counts_.empty()) {
+    log0f("conditional on ", class_counts_.size(), class_counts_.size() == 1 ? " class" : " classes",
+          "; generated rows draw their class from the training set's frequencies (", describeClassCounts(class_counts_),
+          ")");
+  }
+  trainer_ = train::buildTrainer(config_, dataset_->sampleShape(), communicator_, device_,
+                                 static_cast<int64_t>(class_counts_.size()));
   trainer_->setObserver(&observer_);
   observer_.phase("start-up broadcast", [&] { trainer_->broadcastState(); });
   auto& g = trainer_->generatorState();
@@ -263,17 +289,17 @@ bool TrainingLoop::prepare() {
   global_batch_ = per_rank * world_;
   order_ = std::make_unique<data::GlobalSampleOrder>(dataset_->size(), global_batch_,
                                                      static_cast<uint64_t>(config_.train.seed));
-  input_settings_ = StepInputSettings::fromConfig(config_);
+  input_settings_ = StepInputSettings::fromConfig(config_, *dataset_);
   if (config_.train.ada_target > 0) startAdaptiveAugmentation(resume);
   // The sample order counts discriminator batches; a step consumes d_steps of them.
   const int64_t steps_per_epoch = order_->stepsPerEpoch() / config_.train.d_steps;
   rows_ = data::rowsForRank(rank_, world_, per_rank);
   log0f("training: steps ", first_step_, " to ", config_.train.max_steps, ", global batch ", global_batch_, " (",
         world_, " x ", per_rank, "), ", steps_per_epoch, " steps per epoch, device ", device_.str());
-  position_ = {0, world_, global_batch_, steps_per_epoch, config_.train.seed, dataset_->sampleShape()};
+  position_ = {0, world_, global_batch_, steps_per_epoch, config_.train.seed, dataset_->sampleShape(), class_counts_};
 
   if (config_.eval.every > 0) {
-    observer_.phase("evaluation set-up", [&] { evaluator_ = eval::createEvaluator(config_, communicator_, device_); });
+    observer_.phase("evaluation set-up", [&] { evaluator_ = eval::createEvaluator(config_, communicator_, device_, {}, class_counts_); });
     std::string references;
     for (const auto& [name, value] : evaluator_->references()) references += " " + name + "=" + std::to_string(value);
     log0f("evaluation every ", config_.eval.every, " steps on ", evaluator_->sampleCount(), " samples; references:",

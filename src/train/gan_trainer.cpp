@@ -95,7 +95,7 @@ GanTrainer::RealHalf GanTrainer::realHalf(const DiscriminatorBatch& batch) {
   // D's buckets are not armed here, so this backward only accumulates: the reductions start
   // when the generated half's backward completes each bucket.
   d_->parameters().grads().zero_();
-  auto logits = networks_.discriminator->forward(batch.real);
+  auto logits = networks_.discriminator->forward(batch.real, batch.real_labels);
   auto term = discriminatorRealTerm(options_.loss, logits);
   term.backward();
   RealHalf half;
@@ -116,7 +116,7 @@ GanTrainer::DiscriminatorPass GanTrainer::splitDiscriminatorPass(const Discrimin
   ahead_ = RealHalf();
   if (ahead) ++overlapped_real_halves_;
   d_->buckets().beginBackward(GradientBuckets::GradientStart::Accumulate);
-  auto fake_logits = networks_.discriminator->forward(fake.detach());
+  auto fake_logits = networks_.discriminator->forward(fake.detach(), batch.fake_labels);
   auto fake_term = discriminatorFakeTerm(options_.loss, fake_logits);
   fake_term.backward();  // D's hooks start the bucket reductions during this call
   return {real.logits, fake_logits, real.loss + fake_term.detach()};
@@ -135,17 +135,19 @@ GanTrainer::DiscriminatorPass GanTrainer::fusedDiscriminatorPass(const Discrimin
   torch::Tensor real_logits, fake_logits, interpolated, interpolated_logits;
   if (discriminator.usesBatchStatistics()) {
     // Batch norm: real and generated rows in separate batches (the G step sees generated alone).
-    real_logits = discriminator.forward(real_seen);
-    fake_logits = discriminator.forward(fake_seen);
+    real_logits = discriminator.forward(real_seen, batch.real_labels);
+    fake_logits = discriminator.forward(fake_seen, batch.fake_labels);
   } else {
     // Rows are independent: one batch, one matrix product per layer instead of two or three.
     std::vector<torch::Tensor> rows{real_seen, fake_seen};
+    std::vector<torch::Tensor> labels{batch.real_labels, batch.fake_labels};
     if (wgan_gp) {
       GAN_CHECK(batch.mixing.defined(), "wgan-gp needs the per-row mixing weights");
       interpolated = interpolateRealFake(real_seen, fake_seen, batch.mixing);
       rows.push_back(interpolated);
+      labels.push_back(batch.real_labels);  // a conditional critic judges the mixtures as of the real row's class
     }
-    auto logits = discriminator.forward(torch::cat(rows, 0));
+    auto logits = discriminator.forward(torch::cat(rows, 0), batch.real_labels.defined() ? torch::cat(labels, 0) : torch::Tensor());
     real_logits = logits.narrow(0, 0, b);
     fake_logits = logits.narrow(0, b, b);
     if (wgan_gp) interpolated_logits = logits.narrow(0, 2 * b, b);
@@ -190,7 +192,8 @@ void GanTrainer::generatorUpdate(const DiscriminatorBatch& batch, const torch::T
   g_->buckets().beginBackward();
   d_->parameters().setRequiresGrad(false);
   auto loss = generatorLoss(options_.loss,
-                            networks_.discriminator->forward(seenByD(fake, AugmentationStream::FakeInGStep, batch)));
+                            networks_.discriminator->forward(seenByD(fake, AugmentationStream::FakeInGStep, batch),
+                                                             batch.fake_labels));
   try {
     loss.backward();
   } catch (...) {
@@ -227,11 +230,11 @@ StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int
   for (size_t k = 0; k < batches.size(); ++k) {
     if (k + 1 < batches.size()) {
       torch::NoGradGuard no_grad;  // only D learns from these
-      fake = generator.forward(batches[k].z);
+      fake = generator.forward(batches[k].z, batches[k].fake_labels);
     } else {
       // The last batch's generator forward serves both updates: D trains on it detached, G
       // trains through it.
-      fake = generator.forward(batches[k].z);
+      fake = generator.forward(batches[k].z, batches[k].fake_labels);
     }
     discriminatorUpdate(batches[k], fake, apply_r1 && k == 0, out);
   }

@@ -61,6 +61,10 @@ struct DiscriminatorBatch {
   torch::Tensor real;    // (b, features) in the data's range
   torch::Tensor z;       // (b, latent_dim)
   torch::Tensor mixing;  // (b) uniform [0, 1): WGAN-GP's real/fake interpolation weights; else undefined
+  // Conditional networks (--model.conditional): the real rows' classes and the classes the
+  // generated rows are drawn for, (b) int64 each; undefined for unconditional ones.
+  torch::Tensor real_labels;
+  torch::Tensor fake_labels;
   // What keys the augmentation's draws, like the noise: the job's seed, which global batch of
   // the sample order this is, and the global row of this rank's first row.
   uint64_t seed = 0;

@@ -5,7 +5,8 @@
 namespace gan::train {
 
 std::unique_ptr<train::GanTrainer> buildTrainer(const Config& config, const std::vector<int64_t>& sample_shape,
-                                                comm::Communicator& communicator, const torch::Device& device) {
+                                                comm::Communicator& communicator, const torch::Device& device,
+                                                int64_t classes) {
   auto options = train::TrainerOptions::fromConfig(config);
   if (options.augment) {
     GAN_CHECK(sample_shape.size() == 3, "--train.ada_target: adaptive augmentation needs images (channels, height, "
@@ -17,6 +18,7 @@ std::unique_ptr<train::GanTrainer> buildTrainer(const Config& config, const std:
   inputs.communicator = &communicator;
   inputs.gradient_penalty = options.gradientPenalty();
   inputs.precision = {config.train.precision, device.type()};
+  inputs.classes = config.model.conditional ? classes : 0;
   torch::manual_seed(config.train.seed);
   auto networks = models::buildGanNetworks(config.model, inputs);
   networks.generator->to(device);

@@ -11,7 +11,10 @@
 
 namespace gan::train {
 
+// `classes`: the data's number of classes, which --model.conditional networks are built for
+// (ignored for unconditional ones).
 std::unique_ptr<train::GanTrainer> buildTrainer(const Config& config, const std::vector<int64_t>& sample_shape,
-                                                comm::Communicator& communicator, const torch::Device& device);
+                                                comm::Communicator& communicator, const torch::Device& device,
+                                                int64_t classes = 0);
 
 }  // namespace gan::train

@@ -87,6 +87,14 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
     support::resealCheckpoint(bad_ada);
   }
 
+  const auto bad_classes = copyOf(checkpoint, "bad_classes");
+  {
+    auto state = nlohmann::json::parse(support::readText(bad_classes + "/state.json"));
+    state["class_counts"] = {5, -2};
+    support::writeBytes(bad_classes + "/state.json", state.dump(2));
+    support::resealCheckpoint(bad_classes);
+  }
+
   const auto data = support::freshTempDir("catalogue_data");
   auto images = support::idxBytes({10, 28, 28});
   images.resize(images.size() - 100);
@@ -132,6 +140,9 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
       {"beta out of range", tinyRun(out("o15"), "--train.beta1=1.5"), "--train.beta1 must be in [0, 1)"},
       {"ADA target out of range", tinyRun(out("o16"), "--train.ada_target=1.5"), "--train.ada_target must be in [0, 1)"},
       {"ADA on points", tinyRun(out("o17"), "--train.ada_target=0.6"), "adaptive augmentation transforms images"},
+      {"holdout not a count or fraction", tinyRun(out("o18"), "--train.seed=1", "--data.holdout=2.5"),
+       "--data.holdout must be a count of images (a whole number >= 1), a fraction below 1, or 0 for none; got 2.5"},
+      {"conditional on points", tinyRun(out("o19"), "--model.conditional=true"), "--model.conditional needs labelled data"},
       // ---- config files
       {"missing config file", tinyRun(out("c1"), "--config /nonexistent/x.ini"), "--config: cannot open"},
       {"unknown key in config", tinyRun(out("c2"), "--config " + ini("unknown", "[train]\nfrobnicate = 3\n")),
@@ -177,6 +188,8 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
       {"state.json that is not JSON", tinyRun(out("k5"), "--output.resume=" + garbage_state), "state.json: malformed"},
       {"impossible augmentation state", tinyRun(out("k9"), "--output.resume=" + bad_ada),
        "state.json: impossible augmentation state"},
+      {"impossible class counts", tinyRun(out("k10"), "--output.resume=" + bad_classes),
+       "state.json: impossible class count -2"},
       {"resume with another seed", tinyRun(out("k6"), "--train.seed=7 --output.resume=" + checkpoint),
        "--train.seed 42 -> 7"},
       {"resume into a larger model", tinyRun(out("k7"), "--output.resume=" + checkpoint, "--model.arch=mlp2d --model.hidden_dim=32"),

@@ -142,6 +142,11 @@ TEST(FaultTolerance, Bf16ResumesExactlyOnTwoRanks) {
 
 // The precision is a trajectory option: switching it on resume is refused unless allowed, and
 // then the fp32 checkpoint continues in bf16 (it holds fp32 weights either way).
+// A conditional model: the generated rows' classes are drawn per (seed, step, row) like the noise.
+TEST(FaultTolerance, ConditionalResumesExactlyOnTwoRanks) {
+  expectBitwiseResume(mpirun(2), "resume_conditional", "--model.conditional=true");
+}
+
 TEST(FaultTolerance, PrecisionSwitchOnResumeIsRefusedUnlessAllowed) {
   const auto out = outputDir("precision_switch");
   ASSERT_EQ(run(job(out, 10, "", 10)).exit_code, 0);

@@ -21,7 +21,7 @@ using namespace gan;
 class BatchCoupledGenerator final : public models::Generator {
  public:
   explicit BatchCoupledGenerator(double spread) : spread_(spread) {}
-  torch::Tensor forward(const torch::Tensor& z) override {
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& /*labels*/) override {
     const auto angle = (torch::sigmoid(z.select(1, 0)) * 8).floor() * (2 * M_PI / 8);
     const auto centres = torch::stack({2 * torch::cos(angle), 2 * torch::sin(angle)}, 1);
     auto offset = z.narrow(1, 1, 2);
@@ -59,7 +59,7 @@ class LinearImageGenerator final : public models::Generator {
     torch::manual_seed(5);
     map_ = torch::randn({latent_dim, pixels}) * 0.5;
   }
-  torch::Tensor forward(const torch::Tensor& z) override { return torch::tanh(z.mm(map_)); }
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& /*labels*/) override { return torch::tanh(z.mm(map_)); }
 
  private:
   torch::Tensor map_;

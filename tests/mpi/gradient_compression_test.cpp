@@ -162,7 +162,7 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
   const int n = world.worldSize();
   data::GlobalSampleOrder order(ring.size(), per_rank * n, uint64_t(config.train.seed));
   const auto rows = data::rowsForRank(world.rank(), n, per_rank);
-  const auto input_settings = run::StepInputSettings::fromConfig(config);
+  const auto input_settings = run::StepInputSettings::fromConfig(config, ring);
   auto run = [&](train::GanTrainer& trainer, int64_t from, int64_t to) {
     for (int64_t step = from; step < to; ++step) {
       trainer.step(run::stepInputs(ring, order, rows, input_settings, step, torch::kCPU), step);
@@ -228,7 +228,7 @@ TEST(PowerSgd, WarmUpStepsAreExactThenCompressionStarts) {
   const int n = world.worldSize();
   data::GlobalSampleOrder order(ring.size(), per_rank * n, uint64_t(exact.train.seed));
   const auto rows = data::rowsForRank(world.rank(), n, per_rank);
-  const auto input_settings = run::StepInputSettings::fromConfig(exact);
+  const auto input_settings = run::StepInputSettings::fromConfig(exact, ring);
   auto plain = test_support::buildSmallTrainer(exact, world);
   auto compressed = test_support::buildSmallTrainer(warming, world);
   plain->broadcastState();

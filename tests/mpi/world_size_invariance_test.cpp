@@ -35,6 +35,13 @@ const data::Dataset& fashionMnist() {
   return dataset;
 }
 
+// With its labels, for the conditional models.
+const data::Dataset& labelledFashionMnist() {
+  static const auto dataset = data::ImageDataset::loadMnistFormat(
+      data::defaultDataDirectory(gan::DataSetName::FashionMnist), gan::DataSplit::Train, /*with_labels=*/true);
+  return dataset;
+}
+
 struct Trajectory {
   std::vector<double> loss_d, loss_g;  // global means per step
   torch::Tensor g_values, d_values, ema_values;
@@ -51,7 +58,8 @@ std::unique_ptr<train::GanTrainer> buildIn(torch::Dtype dtype, const Config& con
                                            comm::Communicator& communicator) {
   const auto previous = torch::get_default_dtype();
   torch::set_default_dtype(caffe2::TypeMeta::fromScalarType(dtype));
-  auto trainer = train::buildTrainer(config, dataset.sampleShape(), communicator, torch::kCPU);
+  auto trainer = train::buildTrainer(config, dataset.sampleShape(), communicator, torch::kCPU,
+                                     run::StepInputSettings::fromConfig(config, dataset).classes());
   torch::set_default_dtype(previous);
   return trainer;
 }
@@ -62,7 +70,7 @@ Trajectory train(comm::Communicator& communicator, Config config, const data::Da
   auto trainer = buildIn(dtype, config, dataset, communicator);
   trainer->broadcastState();
   config.train.seed = int64_t(kSeed);  // the data order and the noise are the job's
-  const auto input_settings = run::StepInputSettings::fromConfig(config);
+  const auto input_settings = run::StepInputSettings::fromConfig(config, dataset);
   const int world = communicator.worldSize();
   data::GlobalSampleOrder order(dataset.size(), per_rank * world, kSeed);
   const auto rows = data::rowsForRank(communicator.rank(), world, per_rank);
@@ -186,6 +194,31 @@ TEST(WorldSizeInvariance, SyncBatchNormMatchesOneProcess) {
   config.model.batchnorm = gan::BatchNormPolicy::Sync;
   config.train.ema_halflife_k = 0.5;
   expectInvariance(config, fashionMnist(), 6, 15, torch::kFloat64, 1e-9);
+}
+
+// Conditional models: the generated rows' classes are drawn per global row like the noise, the
+// real rows bring their own labels, so N ranks still follow one process exactly.
+TEST(WorldSizeInvariance, ConditionalMlpMatchesOneProcess) {
+  Config config = referenceConfig(25);
+  config.model.hidden_dim = 64;
+  config.model.conditional = true;
+  config.train.d_steps = 2;
+  config.train.ema_halflife_k = 0.5;
+  expectInvariance(config, labelledFashionMnist(), 6, 15, torch::kFloat64, 1e-9);
+}
+
+// The projection discriminator on convolutional features, with WGAN-GP (the interpolated rows
+// are judged as of their real row's class) and R1 on the real rows.
+TEST(WorldSizeInvariance, ConditionalDcganWithPenaltiesMatchesOneProcess) {
+  Config config = referenceConfig(25);
+  config.model.arch = gan::ModelArch::Dcgan;
+  config.model.width = 4;
+  config.model.latent_dim = 16;
+  config.model.conditional = true;
+  config.train.loss = gan::GanLoss::WganGp;
+  config.train.r1_gamma = 1.0;
+  config.train.r1_interval = 2;
+  expectInvariance(config, labelledFashionMnist(), 4, 6, torch::kFloat64, 1e-9);
 }
 
 TEST(WorldSizeInvariance, ConvolutionalSyncBatchNormMatchesOneProcess) {

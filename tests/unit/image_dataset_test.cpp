@@ -1,7 +1,9 @@
 // Image data sets: loading an MNIST-format directory and serving scaled batches.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "common/error.h"
 #include "datasets/open_dataset.h"
@@ -38,23 +40,72 @@ TEST(ImageDataset, MissingDirectoryNamesTheOption) {
   EXPECT_NE(error.find("--data.path '/nonexistent/dir': no train-images-idx3-ubyte.gz"), std::string::npos) << error;
 }
 
+// 100 one-pixel images whose value is their index: a batch shows which images a cut kept.
+std::unique_ptr<gan::data::Dataset> indexImages() {
+  return std::make_unique<gan::data::ImageDataset>(torch::arange(100, torch::kUInt8).view({100, 1, 1}), 1, 1, 1);
+}
+gan::DataConfig cut(int64_t limit, double holdout) {
+  gan::DataConfig config;
+  config.name = gan::DataSetName::Packed;
+  config.path = "index.gpack";
+  config.limit = limit;
+  config.holdout = holdout;
+  return config;
+}
+// The whole-set indices of every image of `dataset` (one of indexImages()'s cuts).
+std::vector<int64_t> imageIndices(const gan::data::Dataset& dataset) {
+  std::vector<int64_t> all(static_cast<size_t>(dataset.size()));
+  for (int64_t i = 0; i < dataset.size(); ++i) all[size_t(i)] = i;
+  const auto values = ((dataset.batch(all, torch::kCPU).view({-1}) + 1) * 127.5).round().to(torch::kLong).contiguous();
+  return {values.data_ptr<int64_t>(), values.data_ptr<int64_t>() + values.numel()};
+}
+
 TEST(DatasetSubset, KeepsAFixedSpreadOutSubsetWhateverTheSeed) {
-  // 100 one-pixel images whose value is their index: a batch shows which images were kept.
-  auto pixels = torch::arange(100, torch::kUInt8).view({100, 1, 1});
-  auto whole = [&] { return std::make_unique<gan::data::ImageDataset>(pixels, 1, 1, 1); };
-  gan::data::DatasetSubset limited(whole(), 20);
-  EXPECT_EQ(limited.size(), 20);
-  EXPECT_EQ(limited.sampleShape(), (std::vector<int64_t>{1, 1, 1}));
-  std::vector<int64_t> all(20);
-  for (int64_t i = 0; i < 20; ++i) all[size_t(i)] = i;
-  const auto kept = ((limited.batch(all, torch::kCPU).view({20}) + 1) * 127.5).round().to(torch::kLong);
-  EXPECT_EQ(std::get<0>(at::_unique(kept)).numel(), 20) << "distinct images";
-  EXPECT_GT(kept.max().item<int64_t>() - kept.min().item<int64_t>(), 50) << "spread over the set, not its start";
-  EXPECT_TRUE(torch::equal(gan::data::DatasetSubset(whole(), 20).batch(all, torch::kCPU), limited.batch(all, torch::kCPU)));
+  auto limited = gan::data::DatasetSubset::trainingPart(indexImages(), cut(20, 0));
+  EXPECT_EQ(limited->size(), 20);
+  EXPECT_EQ(limited->sampleShape(), (std::vector<int64_t>{1, 1, 1}));
+  const auto kept = imageIndices(*limited);
+  EXPECT_EQ(std::set<int64_t>(kept.begin(), kept.end()).size(), 20u) << "distinct images";
+  EXPECT_GT(*std::max_element(kept.begin(), kept.end()) - *std::min_element(kept.begin(), kept.end()), 50)
+      << "spread over the set, not its start";
+  EXPECT_EQ(imageIndices(*gan::data::DatasetSubset::trainingPart(indexImages(), cut(20, 0))), kept);
   // A larger limit keeps the smaller one's images first.
-  EXPECT_TRUE(torch::equal(gan::data::DatasetSubset(whole(), 30).batch(all, torch::kCPU), limited.batch(all, torch::kCPU)));
-  const auto error = gan::test_support::errorMessageOf([&] { gan::data::DatasetSubset(whole(), 101); });
+  auto larger = imageIndices(*gan::data::DatasetSubset::trainingPart(indexImages(), cut(30, 0)));
+  EXPECT_EQ(std::vector<int64_t>(larger.begin(), larger.begin() + 20), kept);
+  const auto error = gan::test_support::errorMessageOf([&] { gan::data::DatasetSubset::trainingPart(indexImages(), cut(101, 0)); });
   EXPECT_NE(error.find("--data.limit=101: expected 1 to 100"), std::string::npos) << error;
+}
+
+TEST(DatasetSubset, HoldoutIsNeverTrainedOnAndTheSameForEveryCut) {
+  const auto held = imageIndices(*gan::data::DatasetSubset::heldOutPart(indexImages(), cut(0, 10)));
+  ASSERT_EQ(held.size(), 10u);
+  const std::set<int64_t> held_set(held.begin(), held.end());
+  EXPECT_EQ(held_set.size(), 10u);
+  EXPECT_GT(*held_set.rbegin() - *held_set.begin(), 40) << "spread over the set, not its end";
+  // Training keeps the other 90; a limit keeps a part of those, never a held-out image.
+  const auto train = imageIndices(*gan::data::DatasetSubset::trainingPart(indexImages(), cut(0, 10)));
+  EXPECT_EQ(train.size(), 90u);
+  for (int64_t limit : {0, 20, 90}) {
+    for (int64_t index : imageIndices(*gan::data::DatasetSubset::trainingPart(indexImages(), cut(limit, 10)))) {
+      EXPECT_EQ(held_set.count(index), 0u) << "image " << index << " trained on with --data.limit=" << limit;
+    }
+  }
+  // A fraction: 0.1 of 100 images is the same 10; the held-out images do not depend on a limit.
+  EXPECT_EQ(imageIndices(*gan::data::DatasetSubset::heldOutPart(indexImages(), cut(0, 0.1))), held);
+  EXPECT_EQ(imageIndices(*gan::data::DatasetSubset::heldOutPart(indexImages(), cut(20, 10))), held);
+  auto error = gan::test_support::errorMessageOf([&] { gan::data::DatasetSubset::trainingPart(indexImages(), cut(95, 10)); });
+  EXPECT_NE(error.find("--data.limit=95: expected 1 to 90 (the training set's size after --data.holdout)"), std::string::npos) << error;
+  error = gan::test_support::errorMessageOf([&] { gan::data::DatasetSubset::trainingPart(indexImages(), cut(0, 100)); });
+  EXPECT_NE(error.find("--data.holdout=100 sets aside 100 of the 100 images"), std::string::npos) << error;
+}
+
+TEST(DatasetSubset, ClassCountsCountEveryLabel) {
+  auto labels = torch::tensor({2, 0, 2, 2, 1, 0}, torch::kInt64);
+  gan::data::ImageDataset labelled(torch::zeros({6, 1, 1}, torch::kUInt8), 1, 1, 1, labels);
+  EXPECT_EQ(labelled.classCounts(), (std::vector<int64_t>{2, 1, 3}));
+  gan::data::ImageDataset unlabelled(torch::zeros({6, 1, 1}, torch::kUInt8), 1, 1, 1);
+  const auto error = gan::test_support::errorMessageOf([&] { unlabelled.classCounts(); });
+  EXPECT_NE(error.find("has no labels (a conditional model needs a class for every image"), std::string::npos) << error;
 }
 
 TEST(DatasetSubset, CutsTheTrainingSplitOnly) {

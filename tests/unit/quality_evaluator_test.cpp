@@ -17,7 +17,7 @@ class ScriptedGenerator final : public models::Generator {
  public:
   ScriptedGenerator(torch::Tensor modes, double spread, bool collapsed)
       : modes_(modes.to(torch::kFloat32)), spread_(spread), collapsed_(collapsed) {}
-  torch::Tensor forward(const torch::Tensor& z) override {
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& /*labels*/) override {
     auto choice = collapsed_ ? torch::zeros({z.size(0)}, torch::kInt64)
                              : (z.select(1, 0).abs() * 1e4).to(torch::kInt64).remainder(modes_.size(0));
     return modes_.index_select(0, choice) + spread_ * z.narrow(1, 1, 2);
