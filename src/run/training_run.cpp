@@ -175,7 +175,6 @@ class TrainingLoop {
   RunSummary summary_;
 
   std::unique_ptr<data::Dataset> dataset_;
-  std::vector<int64_t> class_counts_;  // --model.conditional: images per class of the training set
   resilience::Watchdog watchdog_;
   RunObserver observer_;
   StepAgreement agreement_;
@@ -185,6 +184,8 @@ class TrainingLoop {
   std::unique_ptr<eval::QualityEvaluator> evaluator_;
   std::unique_ptr<recording::RunRecorder> recorder_;  // rank 0 only
   std::optional<train::AdaController> ada_;  // adaptive augmentation, when enabled
+  // What each step's inputs are made of (seed, noise width, critic steps, the class counts of a
+  // conditional model); read once from the config and the training set.
   StepInputSettings input_settings_;
   data::BatchRows rows_{};
   checkpoint::TrainingPosition position_;
@@ -214,12 +215,12 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       rank0_(rank_ == 0),
       run_dir_(config.output.dir),
       dataset_(openDatasetOnEveryRank(config, communicator, environment.faults)),
-      class_counts_(conditioningClassCounts(config, *dataset_)),
       watchdog_(config.comm.timeout_s, rank_, [this](const std::string& report) { endOnHang(report); },
                 environment.collectives),
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
       agreement_(communicator, environment.stop_request),
       stragglers_(communicator, config.monitor.straggler_every, environment.rank_hosts),
+      input_settings_(StepInputSettings::fromConfig(config, *dataset_)),
       checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600) {
   resilience::clearHangRecordsAtStart(run_dir_, communicator_);
   storage_ = checkpoint::probeCheckpointStorage(run_dir_, communicator_);
@@ -230,13 +231,13 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
         [faults = environment_.faults](int64_t step) { return faults.checkpointFileHook(step); });
   }
   log0f("data: ", dataset_->description());
-  if (!class_counts_.empty()) {
-    log0f("conditional on ", class_counts_.size(), class_counts_.size() == 1 ? " class" : " classes",
-          "; generated rows draw their class from the training set's frequencies (", describeClassCounts(class_counts_),
+  const auto& class_counts = input_settings_.class_counts;
+  if (!class_counts.empty()) {
+    log0f("conditional on ", class_counts.size(), class_counts.size() == 1 ? " class" : " classes",
+          "; generated rows draw their class from the training set's frequencies (", describeClassCounts(class_counts),
           ")");
   }
-  trainer_ = train::buildTrainer(config_, dataset_->sampleShape(), communicator_, device_,
-                                 static_cast<int64_t>(class_counts_.size()));
+  trainer_ = train::buildTrainer(config_, dataset_->sampleShape(), communicator_, device_, input_settings_.classes());
   trainer_->setObserver(&observer_);
   observer_.phase("start-up broadcast", [&] { trainer_->broadcastState(); });
   auto& g = trainer_->generatorState();
@@ -289,17 +290,19 @@ bool TrainingLoop::prepare() {
   global_batch_ = per_rank * world_;
   order_ = std::make_unique<data::GlobalSampleOrder>(dataset_->size(), global_batch_,
                                                      static_cast<uint64_t>(config_.train.seed));
-  input_settings_ = StepInputSettings::fromConfig(config_, *dataset_);
   if (config_.train.ada_target > 0) startAdaptiveAugmentation(resume);
   // The sample order counts discriminator batches; a step consumes d_steps of them.
   const int64_t steps_per_epoch = order_->stepsPerEpoch() / config_.train.d_steps;
   rows_ = data::rowsForRank(rank_, world_, per_rank);
   log0f("training: steps ", first_step_, " to ", config_.train.max_steps, ", global batch ", global_batch_, " (",
         world_, " x ", per_rank, "), ", steps_per_epoch, " steps per epoch, device ", device_.str());
-  position_ = {0, world_, global_batch_, steps_per_epoch, config_.train.seed, dataset_->sampleShape(), class_counts_};
+  position_ = {0, world_, global_batch_, steps_per_epoch, config_.train.seed, dataset_->sampleShape(),
+               input_settings_.class_counts};
 
   if (config_.eval.every > 0) {
-    observer_.phase("evaluation set-up", [&] { evaluator_ = eval::createEvaluator(config_, communicator_, device_, {}, class_counts_); });
+    observer_.phase("evaluation set-up", [&] {
+      evaluator_ = eval::createEvaluator(config_, communicator_, device_, {}, input_settings_.class_counts);
+    });
     std::string references;
     for (const auto& [name, value] : evaluator_->references()) references += " " + name + "=" + std::to_string(value);
     log0f("evaluation every ", config_.eval.every, " steps on ", evaluator_->sampleCount(), " samples; references:",

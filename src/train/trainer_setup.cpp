@@ -18,7 +18,7 @@ std::unique_ptr<train::GanTrainer> buildTrainer(const Config& config, const std:
   inputs.communicator = &communicator;
   inputs.gradient_penalty = options.gradientPenalty();
   inputs.precision = {config.train.precision, device.type()};
-  inputs.classes = config.model.conditional ? classes : 0;
+  inputs.classes = classes;  // used only when --model.conditional asks (gan_networks.cpp)
   torch::manual_seed(config.train.seed);
   auto networks = models::buildGanNetworks(config.model, inputs);
   networks.generator->to(device);
