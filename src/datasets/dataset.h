@@ -40,6 +40,8 @@ class Dataset {
   virtual std::optional<MixtureModes> mixtureModes() const { return std::nullopt; }
 
   int64_t featureSize() const;
+  // Every sample's label, in order (int64, on the CPU); throws naming the data set when it has none.
+  torch::Tensor allLabels() const;
   // Images per class (index = label), over the whole set: what generated rows' labels are drawn
   // from. Throws naming the data set when it has no labels.
   std::vector<int64_t> classCounts() const;

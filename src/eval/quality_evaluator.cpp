@@ -44,15 +44,14 @@ std::vector<std::pair<int64_t, int64_t>> chunksOf(int64_t n, const comm::Communi
 // Rows [first, first + count) of the evaluation noise, in chunks, through the generator.
 using RowSource = std::function<torch::Tensor(int64_t first, int64_t count)>;
 
-// A conditional generator's rows are drawn for classes by the training set's frequencies
-// (`class_counts`), from the evaluation's own label stream.
+// A conditional generator's rows are drawn for `labels` (every evaluated row's class, on the
+// CPU; undefined for an unconditional generator).
 RowSource generatedRows(models::Generator& generator, int64_t latent_dim, uint64_t seed, const torch::Device& device,
-                        const std::vector<int64_t>& class_counts) {
-  return [&generator, latent_dim, seed, device, class_counts](int64_t first, int64_t count) {
+                        const torch::Tensor& labels = {}) {
+  return [&generator, latent_dim, seed, device, labels](int64_t first, int64_t count) {
     const auto z = data::latentNoiseTensor(seed, data::kEvaluationNoiseStep, first, count, latent_dim, device);
-    if (class_counts.empty()) return models::generateSamples(generator, z);
-    return models::generateSamples(
-        generator, z, data::classLabelTensor(seed, data::kEvaluationNoiseStep, first, count, class_counts, device));
+    if (!labels.defined()) return models::generateSamples(generator, z);
+    return models::generateSamples(generator, z, labels.narrow(0, first, count).to(device));
   };
 }
 
@@ -65,7 +64,7 @@ class MixtureEvaluator final : public QualityEvaluator {
         device_(device) {}
 
   Measurements evaluate(models::Generator& generator, int64_t latent_dim, uint64_t seed) override {
-    const auto source = generatedRows(generator, latent_dim, seed, device_, {});
+    const auto source = generatedRows(generator, latent_dim, seed, device_);
     auto counts = torch::zeros({modes_.size(0)}, torch::kFloat64);
     for (const auto& [first, count] : chunksOf(samples_, communicator_)) {
       counts += highQualityCountsPerMode(source(first, count), modes_, sigma_);
@@ -141,13 +140,17 @@ class ImageEvaluator final : public QualityEvaluator {
   }
 
   Measurements evaluate(models::Generator& generator, int64_t latent_dim, uint64_t seed) override {
-    auto generated = featureSet(generatedRows(generator, latent_dim, seed, device_, class_counts_), samples_);
+    // A conditional generator's rows: their classes from the evaluation's own label stream,
+    // drawn by the training set's frequencies, row-keyed like the noise.
+    const auto labels = class_counts_.empty()
+                            ? torch::Tensor()
+                            : data::classLabelTensor(seed, data::kEvaluationNoiseStep, 0, samples_, class_counts_);
+    auto generated = featureSet(generatedRows(generator, latent_dim, seed, device_, labels), samples_);
     Measurements measurements;
     if (train_gaussian_.mean.defined()) {
       measurements.emplace_back("eval_fd_train", frechetDistance(train_gaussian_, fitGaussian(generated.features)));
     }
-    if (!class_counts_.empty()) {
-      const auto labels = data::classLabelTensor(seed, data::kEvaluationNoiseStep, 0, samples_, class_counts_);
+    if (labels.defined()) {
       for (auto& measurement : classMeasures(generated, labels)) measurements.push_back(std::move(measurement));
     }
     auto overall = compare(std::move(generated));
@@ -222,9 +225,7 @@ class ImageEvaluator final : public QualityEvaluator {
     const int64_t classes = static_cast<int64_t>(class_counts_.size());
     classifier_knows_classes_ = classifier_->classes() == classes;
     if (!test_set.hasLabels()) return;
-    std::vector<int64_t> all(static_cast<size_t>(test_set.size()));
-    for (int64_t i = 0; i < test_set.size(); ++i) all[size_t(i)] = i;
-    const auto labels = test_set.labelsOf(all).to(torch::kInt64);
+    const auto labels = test_set.allLabels();
     for (int64_t k = 0; k < std::min(classes, kPerClassLimit); ++k) {
       const auto rows = test_.features.index({labels == k});
       test_class_gaussians_.push_back(rows.size(0) >= 2 ? fitGaussian(rows) : GaussianFit());
