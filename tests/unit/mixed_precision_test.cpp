@@ -74,12 +74,16 @@ TEST(MixedPrecision, DcganRunsEveryConvolutionInBf16AndKeepsTheLogitFp32) {
 
 // LibTorch 1.13's CPU bf16 conv_transpose2d fails, so bf16 computes it as a convolution's input
 // gradient: the output and the gradients of input, weight and bias must be the transposed
-// convolution's, within bf16 rounding.
+// convolution's, within bf16 rounding. The upstream gradient is positive: the bias gradient sums
+// it over 6,272 positions, and a zero-mean one made that sum cancel to near zero on some draws
+// (relative error up to 13% over 300 seeds, and 1.03% once in CI), which measures the cancellation,
+// not the layer. Positive, the worst of 300 seeds was 0.73%; the seed is fixed besides.
 TEST(MixedPrecision, Bf16TransposedConvolutionMatchesFp32InValueAndGradients) {
+  torch::manual_seed(11);
   for (const auto& [in, out, side] : {std::tuple<int64_t, int64_t, int64_t>{64, 32, 7}, {32, 3, 14}}) {
     torch::nn::ConvTranspose2d layer(torch::nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1));
     const auto x = torch::randn({8, in, side, side}).requires_grad_(true);
-    const auto weight = torch::randn({8, out, 2 * side, 2 * side});
+    const auto weight = torch::rand({8, out, 2 * side, 2 * side}) + 0.5;
     models::LayerPrecision fp32, bf16;
     bf16.bf16 = true;
     auto pass = [&](const models::LayerPrecision& plan) {
