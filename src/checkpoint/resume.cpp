@@ -23,7 +23,7 @@ const char* const kTrajectoryOptions[] = {
     "model.arch",  "model.latent_dim", "model.hidden_dim", "model.width",
     "model.batchnorm", "model.conditional", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
     "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
-    "train.ema_halflife_k", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
+    "train.ema_halflife_k", "train.mode_seeking", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
     "train.seed", "comm.compress", "comm.powersgd_rank", "comm.powersgd_warmup_steps",
     "comm.overlap_next_step", "train.precision"};
 

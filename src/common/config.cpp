@@ -118,6 +118,10 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("train.ema_halflife_k", c.train.ema_halflife_k,
         "exponential moving average of G's weights with this half-life in thousands of images, used for "
         "samples and evaluation (0: off)");
+  t.add("train.mode_seeking", c.train.mode_seeking,
+        "weight of the mode-seeking term in G's loss (Mao et al. 2019): rows (2i, 2i+1) of each rank's batch are "
+        "a pair (one class when conditional) and G is pushed to keep their images as far apart as their z; keeps "
+        "a conditional G from ignoring z (e.g. 1; 0: off; needs an even --train.batch_size)");
   t.add("train.ada_target", c.train.ada_target,
         "adaptive discriminator augmentation: the target of r_t = E[sign(D(x_real))] over the global batch; every "
         "image D sees is augmented with a probability p that rises while r_t is above it (e.g. 0.6; 0: off)");
@@ -243,6 +247,10 @@ void Config::validate() const {
   requirePositive("train.r1_interval", train.r1_interval);
   requirePositive("train.d_steps", train.d_steps);
   requireNonNegativeReal("train.ema_halflife_k", train.ema_halflife_k, " (0: off)");
+  requireNonNegativeReal("train.mode_seeking", train.mode_seeking, " (0: off)");
+  GAN_CHECK(train.mode_seeking == 0 || train.batch_size % 2 == 0,
+            "--train.mode_seeking compares rows (2i, 2i+1) of each rank's batch, so --train.batch_size must be even; "
+            "got ", train.batch_size);
   GAN_CHECK(train.ada_target >= 0 && train.ada_target < 1, "--train.ada_target must be in [0, 1) (0: off), got ",
             train.ada_target);
   GAN_CHECK(train.ada_target == 0 || !points, "--train.ada_target: adaptive augmentation transforms images; --data.name=",

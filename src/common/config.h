@@ -60,6 +60,7 @@ struct TrainConfig {
   int64_t r1_interval = 16;            // R1 every N steps (lazy regularisation), scaled by N
   int64_t d_steps = 1;                 // discriminator updates per generator update
   double ema_halflife_k = 0.0;         // EMA of G: half-life in thousands of images (0: off)
+  double mode_seeking = 0.0;           // weight of the mode-seeking term in G's loss (0: off)
   double ada_target = 0.0;             // ADA: the aimed-at E[sign(D(x_real))] (0: off)
   int64_t ada_interval = 4;            // ADA: steps between adjustments of p
   double ada_kimg = 100.0;             // ADA: thousands of images for p to move by 1

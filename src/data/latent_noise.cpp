@@ -36,7 +36,8 @@ std::vector<float> mixingWeightRows(uint64_t seed, int64_t step, int64_t first_r
 }
 
 std::vector<int64_t> classLabelRows(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
-                                    const std::vector<int64_t>& class_counts) {
+                                    const std::vector<int64_t>& class_counts, int64_t rows_per_draw) {
+  GAN_CHECK(rows_per_draw >= 1, "rows sharing a class label must be at least 1, got ", rows_per_draw);
   std::vector<int64_t> cumulative(class_counts.size());
   std::partial_sum(class_counts.begin(), class_counts.end(), cumulative.begin());
   GAN_CHECK(!cumulative.empty() && cumulative.back() > 0 &&
@@ -48,7 +49,8 @@ std::vector<int64_t> classLabelRows(uint64_t seed, int64_t step, int64_t first_r
   for (int64_t r = 0; r < rows; ++r) {
     // An integer in [0, total) (the modulo bias is below total / 2^64), then its class: the
     // first whose cumulative count exceeds it. Integers, so every machine draws the same.
-    const auto pick = static_cast<int64_t>(splitmix64(streamKey(label_seed, step, first_row + r)) % total);
+    const int64_t row = first_row + r;
+    const auto pick = static_cast<int64_t>(splitmix64(streamKey(label_seed, step, row - row % rows_per_draw)) % total);
     labels[size_t(r)] = std::upper_bound(cumulative.begin(), cumulative.end(), pick) - cumulative.begin();
   }
   return labels;

@@ -33,7 +33,10 @@ std::vector<float> mixingWeightRows(uint64_t seed, int64_t step, int64_t first_r
 // One class label per row of the global batch of `step`, drawn from the data's class frequencies
 // (`class_counts[k]` images of class k), from a stream of its own: row g's label depends only on
 // (seed, step, g) and the counts, so conditional generation keeps the world-size invariance.
+// `rows_per_draw` > 1 gives global rows g - g % rows_per_draw ... of one group the same label (the
+// mode-seeking term's pairs, which compare two z of one class); a group's label is the one its
+// first row would draw alone.
 std::vector<int64_t> classLabelRows(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
-                                    const std::vector<int64_t>& class_counts);
+                                    const std::vector<int64_t>& class_counts, int64_t rows_per_draw = 1);
 
 }  // namespace gan::data

@@ -23,8 +23,9 @@ torch::Tensor mixingWeightTensor(uint64_t seed, int64_t step, int64_t first_row,
 }
 
 torch::Tensor classLabelTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
-                               const std::vector<int64_t>& class_counts, const torch::Device& device) {
-  auto labels = classLabelRows(seed, step, first_row, rows, class_counts);
+                               const std::vector<int64_t>& class_counts, const torch::Device& device,
+                               int64_t rows_per_draw) {
+  auto labels = classLabelRows(seed, step, first_row, rows, class_counts, rows_per_draw);
   return torch::from_blob(labels.data(), {rows}, torch::kInt64).to(device, /*non_blocking=*/false, /*copy=*/true);
 }
 

@@ -17,9 +17,10 @@ torch::Tensor latentNoiseTensor(uint64_t seed, int64_t step, int64_t first_row, 
 torch::Tensor mixingWeightTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
                                  const torch::Device& device = torch::kCPU);
 
-// (rows) int64 class labels: classLabelRows(seed, step, first_row, rows, class_counts).
+// (rows) int64 class labels: classLabelRows(seed, step, first_row, rows, class_counts, rows_per_draw).
 torch::Tensor classLabelTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows,
-                               const std::vector<int64_t>& class_counts, const torch::Device& device = torch::kCPU);
+                               const std::vector<int64_t>& class_counts, const torch::Device& device = torch::kCPU,
+                               int64_t rows_per_draw = 1);
 
 // Inputs of a per-class picture: one row per class, one column per vector of `column_noise`
 // (cols, latent_dim), the same noise down each column. z is (classes * cols, latent_dim), labels

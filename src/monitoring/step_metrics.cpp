@@ -17,6 +17,7 @@ nlohmann::json metricsLine(const StepMetrics& m) {
           {kWallTimeS, m.wall_time_s}};
   if (m.ada_p) line[kAdaP] = *m.ada_p;
   if (m.ada_rt) line[kAdaRt] = *m.ada_rt;
+  if (m.mode_seeking_ratio) line[kModeSeekingRatio] = *m.mode_seeking_ratio;
   return line;
 }
 
@@ -32,6 +33,7 @@ std::vector<std::pair<std::string, double>> tensorboardScalars(const StepMetrics
           {"health/skipped_updates", double(m.skipped_updates)}};
   if (m.ada_p) scalars.emplace_back("ada/p", *m.ada_p);
   if (m.ada_rt) scalars.emplace_back("ada/rt", *m.ada_rt);
+  if (m.mode_seeking_ratio) scalars.emplace_back("diversity/mode_seeking_ratio", *m.mode_seeking_ratio);
   return scalars;
 }
 

@@ -29,6 +29,9 @@ struct StepMetrics {
   // Adaptive augmentation (runs with it only): the probability p this step augmented with, and
   // r_t = E[sign(D(x_real))] at p's last adjustment.
   std::optional<double> ada_p, ada_rt;
+  // --train.mode_seeking runs only: the global batch's mean ratio of image to noise distance over
+  // its pairs (mode_seeking.h); falling toward 0 means G is ignoring z.
+  std::optional<double> mode_seeking_ratio;
 };
 
 // The keys of metrics.jsonl. Evaluation lines carry "step" and keys that start with
@@ -47,6 +50,7 @@ inline constexpr const char* kCheckpointWriteS = "checkpoint_write_s";
 inline constexpr const char* kWallTimeS = "wall_time_s";
 inline constexpr const char* kAdaP = "ada_p";
 inline constexpr const char* kAdaRt = "ada_rt";
+inline constexpr const char* kModeSeekingRatio = "mode_seeking_ratio";
 inline constexpr const char* kEvaluationS = "evaluation_s";  // on evaluation lines: the seconds it took
 inline constexpr const char* kEvaluationPrefix = "eval_";
 // On the first training line after a straggler window ends (monitoring/straggler_verdict.h): the

@@ -258,6 +258,10 @@ std::string renderTrainingReport(const ReportInputs& inputs) {
     html << svgLinePlot("Adaptive augmentation", {seriesOf(metrics, kAdaP, "p", "#17becf"),
                                                   seriesOf(metrics, kAdaRt, "r_t", "#7f7f7f")});
   }
+  if (std::any_of(metrics.begin(), metrics.end(), [](const nlohmann::json& line) { return line.contains(kModeSeekingRatio); })) {
+    html << svgLinePlot("Mode seeking: image / noise distance of paired rows",
+                        {seriesOf(metrics, kModeSeekingRatio, "ratio", "#8c564b")});
+  }
   html << "</div>";
 
   // Evaluation results, when the run computed any (keys eval_*).

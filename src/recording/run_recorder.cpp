@@ -53,6 +53,10 @@ void RunRecorder::recordStep(monitoring::StepMetrics m, const WindowCommunicatio
     std::snprintf(line, sizeof line, "  ada p %.3f (r_t %.3f)", *m.ada_p, m.ada_rt.value_or(0.0));
     text += line;
   }
+  if (m.mode_seeking_ratio) {
+    std::snprintf(line, sizeof line, "  mode-seeking ratio %.3f", *m.mode_seeking_ratio);
+    text += line;
+  }
   log0(text);
   auto record = monitoring::metricsLine(m);
   if (!straggler_summary_.is_null()) record.update(straggler_summary_);

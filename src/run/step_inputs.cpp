@@ -20,6 +20,7 @@ StepInputSettings StepInputSettings::fromConfig(const Config& config, const data
   input_settings.d_steps = config.train.d_steps;
   input_settings.mixing_weights = config.train.loss == GanLoss::WganGp;
   input_settings.class_counts = conditioningClassCounts(config, dataset);
+  input_settings.rows_per_class_draw = config.train.mode_seeking > 0 ? 2 : 1;
   return input_settings;
 }
 
@@ -42,7 +43,7 @@ std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, 
     if (!input_settings.class_counts.empty()) {
       batch.real_labels = dataset.labelsOf(indices).to(device, torch::kInt64);
       batch.fake_labels = data::classLabelTensor(input_settings.seed, batch_number, rows.first, rows.count,
-                                                 input_settings.class_counts, device);
+                                                 input_settings.class_counts, device, input_settings.rows_per_class_draw);
     }
     batches.push_back(std::move(batch));
   }

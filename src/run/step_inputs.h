@@ -26,6 +26,9 @@ struct StepInputSettings {
   // are drawn from; empty for unconditional models.
   std::vector<int64_t> class_counts;
   int64_t classes() const { return static_cast<int64_t>(class_counts.size()); }
+  // --train.mode_seeking pairs generated rows (2i, 2i+1) and compares their images: a pair draws
+  // one class, so the comparison is between two z of the same class.
+  int64_t rows_per_class_draw = 1;
 
   // `dataset`: the training set, whose class frequencies a conditional model draws from.
   static StepInputSettings fromConfig(const Config& config, const data::Dataset& dataset);

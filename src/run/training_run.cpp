@@ -421,6 +421,7 @@ void TrainingLoop::recordStep(const train::StepOutputs& outputs, int64_t step) {
       metrics.ada_p = trainer_->augmentationProbability();
       metrics.ada_rt = ada_->state().last_rt;
     }
+    if (outputs.mode_seeking_ratio.defined()) metrics.mode_seeking_ratio = outputs.mode_seeking_ratio.item<double>();
     recorder_->recordStep(metrics, {communication.collective_seconds, communication.exposed_seconds}, global_batch_);
   }
 }

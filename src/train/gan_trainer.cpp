@@ -13,6 +13,7 @@ TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   options.r1_gamma = config.train.r1_gamma;
   options.r1_interval = config.train.r1_interval;
   options.ema_halflife_images = config.train.ema_halflife_k * 1000.0;
+  options.mode_seeking = config.train.mode_seeking;
   options.adam_g = {config.train.lr_g, config.train.beta1, config.train.beta2};
   options.adam_d = {config.train.lr_d, config.train.beta1, config.train.beta2};
   options.bucket_bytes = static_cast<int64_t>(config.comm.bucket_mb * 1024 * 1024);
@@ -191,11 +192,17 @@ void GanTrainer::generatorUpdate(const DiscriminatorBatch& batch, const torch::T
   if (observer_) observer_->phaseBegins("G step");
   g_->buckets().beginBackward();
   d_->parameters().setRequiresGrad(false);
-  auto loss = generatorLoss(options_.loss,
-                            networks_.discriminator->forward(seenByD(fake, AugmentationStream::FakeInGStep, batch),
-                                                             batch.fake_labels));
+  const auto loss = generatorLoss(options_.loss,
+                                  networks_.discriminator->forward(seenByD(fake, AugmentationStream::FakeInGStep, batch),
+                                                                   batch.fake_labels));
+  auto total = loss;
+  if (options_.mode_seeking > 0) {
+    const auto term = modeSeekingTerm(fake, batch.z, options_.mode_seeking, communicator_);
+    total = total + term.loss;
+    out.mode_seeking_ratio = term.mean_ratio;
+  }
   try {
-    loss.backward();
+    total.backward();
   } catch (...) {
     d_->parameters().setRequiresGrad(true);
     throw;

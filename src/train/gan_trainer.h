@@ -14,6 +14,7 @@
 #include "train/flat_adam.h"
 #include "train/gradient_buckets.h"
 #include "train/gradient_penalties.h"
+#include "train/mode_seeking.h"
 #include "train/losses.h"
 #include "train/network_state.h"
 
@@ -36,6 +37,7 @@ struct TrainerOptions {
   // EMA of G: half-life in images (0: off). Per step the average moves by 1 - 0.5^(B / half-life)
   // towards G, B the global batch, so the half-life does not change with the world size.
   double ema_halflife_images = 0.0;
+  double mode_seeking = 0.0;   // weight of the mode-seeking term in G's loss (0: off; mode_seeking.h)
   AdamSettings adam_g;
   AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
@@ -81,7 +83,8 @@ using NextBatchSource = std::function<const DiscriminatorBatch*()>;
 // so they are computed only for the steps that are logged.
 struct StepOutputs {
   torch::Tensor loss_d;       // 0-dim
-  torch::Tensor loss_g;       // 0-dim
+  torch::Tensor loss_g;       // 0-dim: the adversarial loss (without the mode-seeking term)
+  torch::Tensor mode_seeking_ratio;  // 0-dim, the global batch's; undefined without the term
   torch::Tensor real_logits;  // D's logits for the real rows (D step, before D's update)
   torch::Tensor fake_logits;  // D's logits for the generated rows (D step)
   // With augmentation: sum of sign(D's real logits) over this rank's rows of every D update of

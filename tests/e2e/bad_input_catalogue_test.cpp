@@ -143,6 +143,8 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
       {"holdout not a count or fraction", tinyRun(out("o18"), "--train.seed=1", "--data.holdout=2.5"),
        "--data.holdout must be a count of images (a whole number >= 1), a fraction below 1, or 0 for none; got 2.5"},
       {"conditional on points", tinyRun(out("o19"), "--model.conditional=true"), "--model.conditional needs labelled data"},
+      {"mode seeking with an odd batch", tinyRun(out("o20"), "--train.mode_seeking=1 --train.batch_size=7"),
+       "--train.mode_seeking compares rows (2i, 2i+1) of each rank's batch, so --train.batch_size must be even; got 7"},
       // ---- config files
       {"missing config file", tinyRun(out("c1"), "--config /nonexistent/x.ini"), "--config: cannot open"},
       {"unknown key in config", tinyRun(out("c2"), "--config " + ini("unknown", "[train]\nfrobnicate = 3\n")),

@@ -81,6 +81,7 @@ TEST(GanBreadth, Bf16TrainsEveryShippedConfig) {
   const std::map<std::string, std::string> expected = {
       {"fashion_mnist_mlp.ini", "bf16: 4 of 6 layers (G fc2, G fc3, D fc1, D fc2)"},
       {"fashion_mnist_dcgan.ini", "bf16: 5 of 6 layers (G project, G up1, G up2, D down1, D down2)"},
+      {"fashion_mnist_conditional_dcgan.ini", "bf16: 5 of 6 layers (G project, G up1, G up2, D down1, D down2)"},
       {"cifar10_dcgan.ini", "bf16: 7 of 8 layers (G project, G up1, G up2, G up3, D down1, D down2, D down3)"},
       {"oxygen_icons_dcgan.ini", "bf16: 9 of 10 layers (G project, G up1, G up2, G up3, G up4, D down1, D down2, D down3, D down4)"},
       {"ring8_mlp.ini", "bf16: 0 of 8 layers; fp32: D fc4 128x1 (the logit); fp32: G fc1 16x128"},

@@ -49,6 +49,7 @@ const std::vector<Factor>& factors() {
       {"stragglers", {"off", "every_step"}},
       {"conditional", {"off", "on"}},
       {"holdout", {"off", "on"}},
+      {"mode_seeking", {"off", "on"}},
       {"world", {"1", "2", "3"}},
   };
   return table;
@@ -339,6 +340,7 @@ CaseRun commandOf(const Case& c) {
   if (level(c, "conditional") == "on") o += " --model.conditional=true";
   // A quarter of the fixture's 64 images set aside: evaluation measures against those 16.
   if (level(c, "holdout") == "on") o += " --data.holdout=0.25";
+  if (level(c, "mode_seeking") == "on") o += " --train.mode_seeking=1";
   const int world = std::stoi(level(c, "world"));
   // The same global batch (12) on every world size.
   o += " --train.batch_size=" + std::to_string(12 / world) + " --train.max_steps=4 --comm.timeout_s=120";

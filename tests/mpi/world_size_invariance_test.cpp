@@ -209,15 +209,33 @@ TEST(WorldSizeInvariance, ConditionalMlpMatchesOneProcess) {
 
 // The projection discriminator on convolutional features, with WGAN-GP (the interpolated rows
 // are judged as of their real row's class) and R1 on the real rows.
-TEST(WorldSizeInvariance, ConditionalDcganWithPenaltiesMatchesOneProcess) {
+// A small conditional DCGAN (4 channels, 16-wide z), the base of the convolutional conditional cases.
+Config smallConditionalDcgan() {
   Config config = referenceConfig(25);
   config.model.arch = gan::ModelArch::Dcgan;
   config.model.width = 4;
   config.model.latent_dim = 16;
   config.model.conditional = true;
+  return config;
+}
+
+TEST(WorldSizeInvariance, ConditionalDcganWithPenaltiesMatchesOneProcess) {
+  Config config = smallConditionalDcgan();
   config.train.loss = gan::GanLoss::WganGp;
   config.train.r1_gamma = 1.0;
   config.train.r1_interval = 2;
+  expectInvariance(config, labelledFashionMnist(), 4, 6, torch::kFloat64, 1e-9);
+}
+
+// The mode-seeking term: a pair's rows (2i, 2i+1) sit on one rank (even rows per rank) and share
+// a class drawn for the pair's first global row, and the term's mean ratio is the global
+// batch's (one allreduce), so N ranks still follow one process; with d_steps 2 and sync batch
+// norm in G and D, whose own reductions run in the same G step.
+TEST(WorldSizeInvariance, ModeSeekingConditionalDcganMatchesOneProcess) {
+  Config config = smallConditionalDcgan();
+  config.model.batchnorm = gan::BatchNormPolicy::Sync;
+  config.train.mode_seeking = 1.0;
+  config.train.d_steps = 2;
   expectInvariance(config, labelledFashionMnist(), 4, 6, torch::kFloat64, 1e-9);
 }
 

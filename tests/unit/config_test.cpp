@@ -76,6 +76,12 @@ TEST(Config, ValidationNamesTheOption) {
   EXPECT_NE(errorOf({"--output.resume_changes=maybe"}).find("--output.resume_changes must be one of refuse | allow"),
             std::string::npos);
   EXPECT_NE(errorOf({"--train.ema_halflife_k=-1"}).find("--train.ema_halflife_k must be >= 0"), std::string::npos);
+  // The mode-seeking term pairs rows (2i, 2i+1) of each rank's batch.
+  EXPECT_EQ(errorOf({"--train.mode_seeking=1", "--train.batch_size=6"}), "");
+  EXPECT_EQ(errorOf({"--train.mode_seeking=1", "--train.batch_size=5"}),
+            "--train.mode_seeking compares rows (2i, 2i+1) of each rank's batch, so --train.batch_size must be even; got 5");
+  EXPECT_EQ(errorOf({"--train.batch_size=5"}), "");
+  EXPECT_NE(errorOf({"--train.mode_seeking=-1"}).find("--train.mode_seeking must be >= 0"), std::string::npos);
   EXPECT_NE(errorOf({"--output.log_every=-5"}).find("--output.log_every must be a non-negative"), std::string::npos);
   // Adaptive augmentation.
   EXPECT_EQ(errorOf({"--train.ada_target=0.6", "--train.ada_augment=flip,cutout"}), "");
