@@ -18,8 +18,9 @@
 //     eval_class_accuracy   share of generated rows the classifier puts in the class they were
 //                           generated for, averaged over classes; eval_class_accuracy<k> per class
 //                           (when the classifier was trained on this data set's classes)
-//   --data.limit or --data.holdout: eval_fd_train, the Fréchet distance to the images trained on,
-//     beside eval_fd's to images never trained on: memorisation shows as eval_fd_train < eval_fd
+//   --data.limit or --data.holdout: eval_fd_train and eval_kid_train, the distances to the images
+//     trained on, beside eval_fd's and eval_kid's to images never trained on: memorisation shows
+//     as eval_kid_train < eval_kid (the Fréchet distance to a small set is biased upwards)
 //   references: the same between training and test images (eval_fd_real_floor, eval_kid_real,
 //   eval_precision_real, ...: what a perfect generator would score with this many samples) and,
 //   on request, for uniform noise (..._noise)

@@ -5,7 +5,12 @@
 #include "comm/local_communicator.h"
 #include "common/error.h"
 #include "datasets/gaussian_mixture.h"
+#include "datasets/open_dataset.h"
+#include "eval/feature_classifier.h"
 #include "eval/quality_evaluator.h"
+#include "support/synthetic_data.h"
+#include "train/compute_threads.h"
+#include "support/test_files.h"
 #include "support/identical_replicas_communicator.h"
 #include "support/error_message.h"
 
@@ -90,6 +95,65 @@ TEST(QualityEvaluator, ImagesNeedAClassifier) {
   config.eval.classifier = "/nonexistent/classifier.pt";
   const auto error2 = gan::test_support::errorMessageOf([&] { eval::createEvaluator(config, alone, torch::kCPU); });
   EXPECT_NE(error2.find("gan_eval train-classifier"), std::string::npos) << error2;
+}
+
+// Returns copies of the images `rows` of a data set, row i of a batch the image its first noise
+// value picks: a generator that has memorised exactly those images.
+class CopyingGenerator final : public models::Generator {
+ public:
+  explicit CopyingGenerator(torch::Tensor images) : images_(std::move(images)) {}
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& /*labels*/) override {
+    const auto choice = (torch::sigmoid(z.select(1, 0)) * images_.size(0)).to(torch::kInt64).clamp(0, images_.size(0) - 1);
+    return images_.index_select(0, choice);
+  }
+
+ private:
+  torch::Tensor images_;
+};
+
+torch::Tensor imagesOf(const DataConfig& data, DataSplit split) {
+  auto dataset = data::openDataset(data, split);
+  std::vector<int64_t> all(static_cast<size_t>(dataset->size()));
+  for (size_t i = 0; i < all.size(); ++i) all[i] = int64_t(i);
+  return dataset->batch(all, torch::kCPU);
+}
+
+// --data.limit: the distances to the images trained on sit beside those to the test images, and
+// the kernel one tells a generator that copies its 40 training images from one that draws images
+// it never saw (the test split's), whichever way round.
+TEST(QualityEvaluator, DistanceToTheImagesTrainedOnShowsMemorisation) {
+  train::configureComputeThreads(1);  // as gan_dist does: two BLAS thread pools on a busy machine crawl
+  const auto dir = gan::test_support::freshTempDir("evaluator_memorisation");
+  gan::test_support::writeBytes(dir + "/data_batch_1.bin", gan::test_support::cifarRecords(120, 0));
+  gan::test_support::writeBytes(dir + "/test_batch.bin", gan::test_support::cifarRecords(110, 5000));
+  torch::manual_seed(3);
+  eval::FeatureClassifier classifier(std::vector<int64_t>{3, 32, 32}, 10);
+  eval::saveClassifier(classifier, dir + "/classifier.pt");
+  Config config;
+  config.data.name = gan::DataSetName::Cifar10;
+  config.data.path = dir;
+  config.data.limit = 40;
+  config.eval.samples = 400;
+  config.eval.classifier = dir + "/classifier.pt";
+  comm::LocalCommunicator alone;
+  auto evaluator = eval::createEvaluator(config, alone, torch::kCPU);
+
+  CopyingGenerator memoriser(imagesOf(config.data, DataSplit::Train));
+  const auto memorised = evaluator->evaluate(memoriser, 4, 11);
+  EXPECT_EQ(imagesOf(config.data, DataSplit::Train).size(0), 40);
+  CopyingGenerator novel(imagesOf(config.data, DataSplit::Test));
+  const auto unseen = evaluator->evaluate(novel, 4, 11);
+
+  const double memorised_train = valueOf(memorised, "eval_kid_train"), memorised_test = valueOf(memorised, "eval_kid");
+  const double unseen_train = valueOf(unseen, "eval_kid_train"), unseen_test = valueOf(unseen, "eval_kid");
+  EXPECT_LT(memorised_train * 10, memorised_test) << "a copy of the training images is far closer to them";
+  EXPECT_LT(unseen_test * 10, unseen_train) << "images from the test split are far closer to it";
+  EXPECT_LT(valueOf(memorised, "eval_fd_train"), valueOf(memorised, "eval_fd"));
+  EXPECT_LT(valueOf(unseen, "eval_fd"), valueOf(unseen, "eval_fd_train"));
+
+  config.data.limit = 0;  // trained on every image: nothing to compare
+  const auto whole = eval::createEvaluator(config, alone, torch::kCPU)->evaluate(memoriser, 4, 11);
+  for (const auto& [key, value] : whole) EXPECT_EQ(key.find("_train"), std::string::npos) << key;
 }
 
 }  // namespace
