@@ -30,13 +30,18 @@ int main(int argc, char** argv) {
     }
     const auto summary = gan::interop::exportForPyTorch(request);
     const auto& meta = summary.metadata;
-    std::printf("gan_export: step %ld of %s, %s%s, z [N, %ld] -> %s\n", long(meta["step"].get<int64_t>()),
+    const long latent_dim = long(meta["latent_dim"].get<int64_t>()), classes = long(meta["classes"].get<int64_t>());
+    const std::string labels = classes > 0 ? ", labels [N] in 0.." + std::to_string(classes - 1) : "";
+    std::printf("gan_export: step %ld of %s, %s%s, z [N, %ld]%s -> %s\n", long(meta["step"].get<int64_t>()),
                 request.checkpoint.c_str(), meta["architecture"].get<std::string>().c_str(),
-                meta["generator"]["ema"].get<bool>() ? " (EMA of G)" : "", long(meta["latent_dim"].get<int64_t>()),
+                meta["generator"]["ema"].get<bool>() ? " (EMA of G)" : "", latent_dim, labels.c_str(),
                 meta["generator"]["output"]["shape"].dump().c_str());
     for (const auto& file : summary.files) std::printf("  %s\n", file.c_str());
-    std::printf("in Python: G = torch.jit.load('%s/generator.torchscript.pt'); images = G(torch.randn(64, %ld))\n",
-                request.out_dir.c_str(), long(meta["latent_dim"].get<int64_t>()));
+    const std::string call = classes > 0 ? "torch.randn(64, " + std::to_string(latent_dim) + "), torch.arange(64) % " +
+                                               std::to_string(classes)
+                                         : "torch.randn(64, " + std::to_string(latent_dim) + ")";
+    std::printf("in Python: G = torch.jit.load('%s/generator.torchscript.pt'); images = G(%s)\n", request.out_dir.c_str(),
+                call.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gan_export: error: %s\n", e.what());
     return 1;

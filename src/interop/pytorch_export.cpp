@@ -53,9 +53,6 @@ ExportSummary exportForPyTorch(const ExportOptions& options) {
   GAN_CHECK(!options.checkpoint.empty(), "--checkpoint is required");
   GAN_CHECK(!options.out_dir.empty(), "--out is required");
   const auto networks = checkpoint::loadNetworksFromCheckpoint(options.checkpoint);
-  GAN_CHECK(!networks.config.model.conditional, options.checkpoint, " holds a class-conditional model "
-            "(--model.conditional=true), which gan_export does not write yet: its TorchScript would need the labels "
-            "as a second input");
   const bool ema = networks.ema_generator != nullptr && !options.raw_generator;
   models::Generator& generator = ema ? *networks.ema_generator : *networks.generator;
   models::Discriminator& discriminator = *networks.discriminator;
@@ -76,11 +73,21 @@ ExportSummary exportForPyTorch(const ExportOptions& options) {
   meta["latent_dim"] = model.latent_dim;
   meta["sample_shape"] = networks.sample_shape;
   meta["data_set"] = optionName(networks.config.data.name);
+  // A conditional model's networks take the class labels as their second input.
+  const int64_t classes = scripted_generator.attr("classes").toInt();
+  meta["classes"] = classes;
+  nlohmann::json generator_input = {{"z", {-1, model.latent_dim}}, {"distribution", "standard normal"}};
+  nlohmann::json discriminator_input = {{"shape", batch_shape}};
+  if (classes > 0) {
+    const nlohmann::json labels = {{"shape", {-1}}, {"dtype", "int64"}, {"range", {0, classes - 1}}};
+    generator_input["labels"] = labels;
+    discriminator_input["labels"] = labels;
+  }
   meta["generator"] = {{"torchscript", "generator.torchscript.pt"},
                        {"state_dict", "generator.state_dict.pt"},
                        {"ema", ema},
                        {"batchnorm", hasBatchNorm(generator)},
-                       {"input", {{"z", {-1, model.latent_dim}}, {"distribution", "standard normal"}}},
+                       {"input", generator_input},
                        {"output", {{"shape", batch_shape},
                                    {"range", model.arch == ModelArch::Mlp2d ? nlohmann::json("unbounded")
                                                                             : nlohmann::json({-1, 1})}}},
@@ -88,7 +95,7 @@ ExportSummary exportForPyTorch(const ExportOptions& options) {
   meta["discriminator"] = {{"torchscript", "discriminator.torchscript.pt"},
                            {"state_dict", "discriminator.state_dict.pt"},
                            {"batchnorm", hasBatchNorm(discriminator)},
-                           {"input", {{"shape", batch_shape}}},
+                           {"input", discriminator_input},
                            {"output", {{"shape", {-1, 1}}, {"meaning", "logit: sigmoid gives D's probability"}}},
                            {"parameters", parameterShapes(discriminator)}};
   meta["batch_statistics"] = model.batchnorm != BatchNormPolicy::None

@@ -1,5 +1,6 @@
 // A checkpoint's networks as files that Python's torch reads with no gan_dist code (gan_export):
 //   OUT/generator.torchscript.pt      torch.jit.load(path)(z): z [N, latent_dim] -> [N, C, H, W] in [-1, 1]
+//                                     (a class-conditional G: (z, labels), labels int64 [N]; D likewise)
 //   OUT/generator.state_dict.pt       torch.load(path): {name: tensor} for the module in docs/pytorch.md
 //   OUT/discriminator.torchscript.pt  samples -> logits [N, 1]
 //   OUT/discriminator.state_dict.pt

@@ -1,5 +1,6 @@
 #include "interop/torchscript_networks.h"
 
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -75,14 +76,51 @@ std::string batchNormIfPresent(const ScriptedCopy& copy, int64_t i) {
   return copy.has(child) ? batchNorm(child) : "";
 }
 
-// fc1 .. fc<layers>, each but the last followed by its batch norm, when present, and a ReLU.
-void appendMlpLayers(std::ostringstream& source, const ScriptedCopy& copy, int64_t layers) {
-  for (int64_t i = 1; i <= layers; ++i) {
+// fc1 .. fc<layers - 1>, each followed by its batch norm, when present, and a ReLU: h becomes the
+// input of the last layer fc<layers>.
+void appendMlpHiddenLayers(std::ostringstream& source, const ScriptedCopy& copy, int64_t layers) {
+  for (int64_t i = 1; i < layers; ++i) {
     const std::string fc = "fc" + std::to_string(i);
     source << "    h = torch.linear(h, self." << fc << ".weight, self." << fc << ".bias)\n";
-    if (i == layers) break;
     source << batchNormIfPresent(copy, i) << "    h = torch.relu(h)\n";
   }
+}
+
+std::string lastMlpLayer(int64_t layers) {
+  const std::string fc = "fc" + std::to_string(layers);
+  return "torch.linear(h, self." + fc + ".weight, self." + fc + ".bias)";
+}
+
+// How many classes a conditional network's embedding `child` has (0: unconditional), kept as the
+// module's `classes` attribute so Python can ask the TorchScript file.
+int64_t registerClasses(ScriptedCopy& copy, const std::string& child) {
+  const int64_t classes = copy.has(child) ? copy.parameter(child, "weight").size(0) : 0;
+  copy.setAttribute("classes", classes);
+  return classes;
+}
+
+// The forward's first lines: `x`, G's input, is z, or for a conditional G z beside its class
+// embedding normalised to unit second moment (models/class_conditioning.cpp, the same operations).
+void appendGeneratorInput(std::ostringstream& source, bool conditional) {
+  if (!conditional) {
+    source << "def forward(self, z):\n    x = z\n";
+    return;
+  }
+  source << "def forward(self, z, labels):\n"
+         << "    e = torch.embedding(self.class_embedding.weight, labels)\n"
+         << "    x = torch.cat([z, e * torch.rsqrt(e.square().mean([1], True) + 1e-8)], 1)\n";
+}
+
+// D's logit from its last features `f` and the head expression: for a conditional D plus the
+// projection term, the class embedding's inner product with f scaled by 1/sqrt(features).
+std::string discriminatorOutput(ScriptedCopy& copy, const std::string& head, bool conditional) {
+  if (!conditional) return "    return " + head + "\n";
+  std::ostringstream line;
+  line.precision(17);
+  const int64_t features = copy.parameter("class_projection", "weight").size(1);
+  line << "    return " << head << " + (torch.embedding(self.class_projection.weight, labels) * f).sum([1], True) * "
+       << 1.0 / std::sqrt(double(features)) << "\n";
+  return line.str();
 }
 
 }  // namespace
@@ -91,14 +129,15 @@ torch::jit::Module scriptGenerator(models::Generator& generator, const ModelConf
                                    const std::vector<int64_t>& sample_shape) {
   ScriptedCopy copy("Generator", generator);
   copy.setAttribute("latent_dim", model.latent_dim);  // G.latent_dim in Python: the size of z
+  const bool conditional = registerClasses(copy, "class_embedding") > 0;
   std::ostringstream source;
-  source << "def forward(self, z):\n";
+  appendGeneratorInput(source, conditional);
   if (model.arch == ModelArch::Dcgan) {
     const int64_t stages = copy.count("up");
     GAN_CHECK(stages >= 1 && copy.has("project") && sample_shape.size() == 3, "TorchScript export: not a DCGAN generator");
     const int64_t base = sample_shape[2] >> stages;
     const int64_t top_channels = copy.parameter("project", "weight").size(0) / (base * base);
-    source << "    h = torch.linear(z, self.project.weight, self.project.bias).view(z.size(0), " << top_channels << ", "
+    source << "    h = torch.linear(x, self.project.weight, self.project.bias).view(z.size(0), " << top_channels << ", "
            << base << ", " << base << ")\n";
     source << batchNormIfPresent(copy, 0) << "    h = torch.relu(h)\n";
     for (int64_t s = 1; s <= stages; ++s) {
@@ -112,8 +151,9 @@ torch::jit::Module scriptGenerator(models::Generator& generator, const ModelConf
   }
   const int64_t layers = copy.count("fc");
   GAN_CHECK(layers >= 2, "TorchScript export: not an MLP generator");
-  source << "    h = z\n";
-  appendMlpLayers(source, copy, layers);
+  source << "    h = x\n";
+  appendMlpHiddenLayers(source, copy, layers);
+  source << "    h = " << lastMlpLayer(layers) << "\n";
   // mlp ends in tanh (images in [-1, 1]); mlp2d's points are unbounded.
   if (model.arch == ModelArch::Mlp) source << "    h = torch.tanh(h)\n";
   source << "    return h.view(z.size(0)" << shapeList(sample_shape) << ")\n";
@@ -123,8 +163,9 @@ torch::jit::Module scriptGenerator(models::Generator& generator, const ModelConf
 torch::jit::Module scriptDiscriminator(models::Discriminator& discriminator, const ModelConfig& model,
                                        const std::vector<int64_t>& sample_shape) {
   ScriptedCopy copy("Discriminator", discriminator);
+  const bool conditional = registerClasses(copy, "class_projection") > 0;
   std::ostringstream source;
-  source << "def forward(self, x):\n";
+  source << (conditional ? "def forward(self, x, labels):\n" : "def forward(self, x):\n");
   if (model.arch == ModelArch::Dcgan) {
     const int64_t stages = copy.count("down");
     GAN_CHECK(stages >= 1 && copy.has("head") && sample_shape.size() == 3, "TorchScript export: not a DCGAN discriminator");
@@ -134,14 +175,15 @@ torch::jit::Module scriptDiscriminator(models::Discriminator& discriminator, con
       source << "    h = torch.conv2d(h, self." << down << ".weight, self." << down << ".bias, [2, 2], [1, 1])\n";
       source << batchNormIfPresent(copy, s) << "    h = torch.leaky_relu(h, 0.2)\n";
     }
-    source << "    return torch.linear(torch.flatten(h, 1), self.head.weight, self.head.bias)\n";
+    source << "    f = torch.flatten(h, 1)\n"
+           << discriminatorOutput(copy, "torch.linear(f, self.head.weight, self.head.bias)", conditional);
     return copy.define(source.str());
   }
   const int64_t layers = copy.count("fc");
   GAN_CHECK(layers >= 2, "TorchScript export: not an MLP discriminator");
   source << "    h = x.reshape(x.size(0), -1)\n";
-  appendMlpLayers(source, copy, layers);
-  source << "    return h\n";
+  appendMlpHiddenLayers(source, copy, layers);
+  source << "    f = h\n" << discriminatorOutput(copy, lastMlpLayer(layers), conditional);
   return copy.define(source.str());
 }
 

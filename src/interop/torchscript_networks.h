@@ -4,6 +4,8 @@
 // and its forward is written in TorchScript from the same operations, in the same order:
 //   generator      z [N, latent_dim] -> samples [N, C, H, W] in [-1, 1] (or [N, features])
 //   discriminator  samples [N, C, H, W] (or [N, features]) -> logits [N, 1] (sigmoid: D's probability)
+// A class-conditional network takes the class labels (int64 [N]) as a second argument, and each
+// module has a `classes` attribute (0 when unconditional).
 // Batch norm normalises with each batch's own statistics, as gan_dist does when it samples
 // (there are no running averages), so a batch of one is undefined: sample in batches.
 #pragma once

@@ -2,10 +2,11 @@
 of our LibTorch).
 
 For every shipped config (the reference MLP, 2-D points with mlp2d, a DCGAN with batch norm on
-28x28, a colour DCGAN on CIFAR-10-format files and on 64x64 icons with an EMA of G): train 3 steps,
-export, and draw 16 samples and their z with gan_sample. Then in Python the
+28x28, a colour DCGAN on CIFAR-10-format files and on 64x64 icons with an EMA of G, the
+class-conditional DCGAN and MLP): train 3 steps, export, and draw samples and their z with
+gan_sample (conditional models: 2 of every class). Then in Python the
 TorchScript generator and the docs' module loaded from the state dict must give gan_sample's
-samples for that z within 1e-6, the TorchScript and module discriminators must agree, and every
+samples for that z (and those classes) within 1e-6, the TorchScript and module discriminators must agree, and every
 code block of docs/pytorch.md runs as written. Import: weights made in Python with the docs'
 modules (one network's state dict, or both in one dict) start a gan_dist run with exactly those
 weights, for every shipped config; bad files (a missing key, a wrong shape, a non-tensor, a truncated file) end the run
@@ -50,7 +51,31 @@ CASES = {
     "dcgan28_batchnorm": ["--config", f"{source}/configs/fashion_mnist_dcgan.ini", "--model.width=8"],
     "dcgan64_colour_ema": ["--config", f"{source}/configs/oxygen_icons_dcgan.ini", "--model.width=8",
                            "--train.batch_size=8"],
+    "dcgan28_conditional": ["--config", f"{source}/configs/fashion_mnist_conditional_dcgan.ini", "--model.width=8"],
+    "mlp_conditional": ["--config", f"{source}/configs/fashion_mnist_mlp.ini", "--model.conditional=true"],
 }
+CLASSES = 10  # Fashion-MNIST's, for the conditional cases
+# The docs' code blocks: sampling, conditional sampling, the PNG grid, the modules.
+SAMPLING, CONDITIONAL_SAMPLING, GRID, MODULES = range(4)
+
+
+def conditional(name):
+    return name.endswith("_conditional")
+
+
+def sample_options(name):
+    """gan_sample's options and the classes of the rows it draws (None: an unconditional model)."""
+    if conditional(name):
+        return ["--per-class", "2"], torch.arange(CLASSES).repeat_interleave(2)
+    return ["--n", "16"], None
+
+
+def generate(network, z, labels):
+    return network(z) if labels is None else network(z, labels)
+
+
+def discriminate(network, x, labels):
+    return network(x) if labels is None else network(x, labels)
 QUIET = ["--output.log_every=0", "--output.sample_every=0", "--output.report=false",
          "--output.tensorboard=false", "--eval.every=0", "--output.resume=never"]
 
@@ -77,13 +102,14 @@ def check(what, ok, detail=""):
 
 
 blocks = docs_blocks()
-check("docs/pytorch.md has its three code blocks", len(blocks) == 3, f"found {len(blocks)}")
+check("docs/pytorch.md has its four code blocks", len(blocks) == 4, f"found {len(blocks)}")
 for name, options in CASES.items():
     out = os.path.join(work, name)
     run(f"{build}/gan_dist", *options, *QUIET, "--train.max_steps=3", f"--output.dir={out}")
     checkpoint = os.path.join(out, "checkpoints", "latest")
     run(f"{build}/gan_export", "--checkpoint", checkpoint, "--out", os.path.join(out, "export"))
-    run(f"{build}/gan_sample", "--checkpoint", checkpoint, "--n", "16", "--format", "npy",
+    sampled, labels = sample_options(name)
+    run(f"{build}/gan_sample", "--checkpoint", checkpoint, *sampled, "--format", "npy",
         "--out", os.path.join(out, "samples.npy"), "--noise-out", os.path.join(out, "z.npy"))
     z = torch.from_numpy(np.load(os.path.join(out, "z.npy")))
     expected = torch.from_numpy(np.load(os.path.join(out, "samples.npy")))
@@ -96,7 +122,8 @@ for name, options in CASES.items():
     os.chdir(out)
     try:
         for number, block in enumerate(blocks):
-            if number == 1 and not images:
+            if (number == GRID and not images) or (number == SAMPLING and conditional(name)) or \
+                    (number == CONDITIONAL_SAMPLING and not conditional(name)):
                 continue
             exec(compile(block, f"docs/pytorch.md ({name})", "exec"), namespace)
     finally:
@@ -106,9 +133,9 @@ for name, options in CASES.items():
 
     scripted = torch.jit.load(os.path.join(out, "export", "generator.torchscript.pt"))
     with torch.no_grad():
-        from_script = scripted(z)
+        from_script = generate(scripted, z, labels)
         module = namespace["G"]
-        from_module = module(z)
+        from_module = generate(module, z, labels)
     check(f"{name}: TorchScript G has the samples' shape {tuple(expected.shape)}",
           tuple(from_script.shape) == tuple(expected.shape), str(tuple(from_script.shape)))
     if tuple(from_script.shape) == tuple(expected.shape):
@@ -119,11 +146,21 @@ for name, options in CASES.items():
               f"max difference {gap}")
     scripted_d = torch.jit.load(os.path.join(out, "export", "discriminator.torchscript.pt"))
     with torch.no_grad():
-        a, b = scripted_d(expected), namespace["D"](expected)
-    check(f"{name}: TorchScript D and the docs' D agree within 1e-6 (logits [16, 1])",
-          tuple(a.shape) == (16, 1) and (a - b).abs().max().item() <= 1e-6)
+        a, b = discriminate(scripted_d, expected, labels), discriminate(namespace["D"], expected, labels)
+    check(f"{name}: TorchScript D and the docs' D agree within 1e-6 (logits [{len(z)}, 1])",
+          tuple(a.shape) == (len(z), 1) and (a - b).abs().max().item() <= 1e-6)
     check(f"{name}: D's logits are not all equal (the check can tell networks apart)", a.std().item() > 0)
     check(f"{name}: G.latent_dim is z's width", scripted.latent_dim == z.shape[1])
+    check(f"{name}: G.classes and D.classes are the model's", scripted.classes == scripted_d.classes ==
+          (CLASSES if conditional(name) else 0), f"{scripted.classes}, {scripted_d.classes}")
+    if conditional(name):
+        # The labels matter: other classes for the same z give other samples and logits.
+        with torch.no_grad():
+            other = (labels + 1) % CLASSES
+            moved = (scripted(z, other) - expected).abs().max().item()
+            moved_d = (scripted_d(expected, other) - a).abs().max().item()
+        check(f"{name}: other classes give other samples and logits", moved > 1e-3 and moved_d > 0,
+              f"{moved}, {moved_d}")
 
 
 
@@ -142,7 +179,7 @@ for name in CASES:
     base = os.path.join(work, name)
     meta = __import__("json").load(open(os.path.join(base, "export", "export.json")))
     namespace = {}
-    exec(compile(blocks[2].split("meta = json.load")[0], "docs/pytorch.md (modules)", "exec"), namespace)
+    exec(compile(blocks[MODULES].split("meta = json.load")[0], "docs/pytorch.md (modules)", "exec"), namespace)
     torch.manual_seed(1234)
     G, D = namespace["build_generator"](meta), namespace["build_discriminator"](meta)
     both = os.path.join(base, "both.pt")
@@ -166,11 +203,12 @@ for name in CASES:
         check(f"import {name} from {os.path.basename(source)}: D's weights are "
               + ("Python's" if label == "G and D" else "its own initialisation"),
               same_d == (label == "G and D"))
-        run(f"{build}/gan_sample", "--checkpoint", os.path.join(out, "checkpoints", "latest"), "--n", "16", "--format",
+        sampled, labels = sample_options(name)
+        run(f"{build}/gan_sample", "--checkpoint", os.path.join(out, "checkpoints", "latest"), *sampled, "--format",
             "npy", "--out", os.path.join(out, "x.npy"), "--noise-out", os.path.join(out, "z.npy"))
         with torch.no_grad():
             G.eval()
-            reference = G(torch.from_numpy(np.load(os.path.join(out, "z.npy"))))
+            reference = generate(G, torch.from_numpy(np.load(os.path.join(out, "z.npy"))), labels)
         produced = torch.from_numpy(np.load(os.path.join(out, "x.npy")))
         gap = (reference - produced).abs().max().item() if reference.shape == produced.shape else float("inf")
         check(f"import {name} from {os.path.basename(source)}: gan_sample's images are Python's G's within 1e-6",
