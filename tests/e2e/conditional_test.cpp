@@ -65,6 +65,7 @@ TEST(Conditional, ModeSeekingKeepsAClassesSamplesApart) {
     const auto out = outputDir(name);
     const auto trained = run(mpirun(2) + ganDist() + " --config " + GAN_SOURCE_DIR +
                              "/configs/fashion_mnist_conditional_dcgan.ini --model.width=16 --train.max_steps=300"
+                             " --train.ema_halflife_k=0"  // G as trained, not the config's EMA of it
                              " --train.seed=1 --output.log_every=100 --output.sample_every=0 --eval.every=0"
                              " --output.tensorboard=false --train.mode_seeking=" + mode_seeking + " --output.dir=" + out);
     EXPECT_EQ(trained.exit_code, 0) << trained.output;
