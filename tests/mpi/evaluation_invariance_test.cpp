@@ -7,11 +7,10 @@
 
 #include "comm/local_communicator.h"
 #include "datasets/gaussian_mixture.h"
-#include "eval/feature_classifier.h"
 #include "eval/quality_evaluator.h"
 #include "mpi/test_world.h"
+#include "support/image_evaluation_fixture.h"
 #include "support/small_trainer.h"
-#include "support/synthetic_data.h"
 
 namespace {
 using namespace gan;
@@ -67,20 +66,10 @@ class LinearImageGenerator final : public models::Generator {
 
 TEST(EvaluationInvariance, ImageMeasuresAreTheSameOnAnyWorldSize) {
   auto& world = test_support::world();
-  // CIFAR-format files and an untrained classifier, per rank (the same bytes everywhere).
-  const auto dir = test_support::freshTempDir("image_evaluation_rank" + std::to_string(world.rank()));
-  test_support::writeBytes(dir + "/data_batch_1.bin", test_support::cifarRecords(120, 0));
-  test_support::writeBytes(dir + "/test_batch.bin", test_support::cifarRecords(110, 5000));
-  torch::manual_seed(3);
-  eval::FeatureClassifier classifier(std::vector<int64_t>{3, 32, 32}, 10);
-  eval::saveClassifier(classifier, dir + "/classifier.pt");
-
-  Config config;
-  config.data.name = gan::DataSetName::Cifar10;
-  config.data.path = dir;
-  config.eval.every = 1;
-  config.eval.samples = 600;  // 2 chunks of 500 and 100: ranks with none, one, a short one
-  config.eval.classifier = dir + "/classifier.pt";
+  // CIFAR-format files and an untrained classifier, per rank (the same bytes everywhere); 600
+  // samples: 2 chunks of 500 and 100, so ranks with none, one, a short one.
+  const auto config = test_support::cifarEvaluationConfig(
+      test_support::freshTempDir("image_evaluation_rank" + std::to_string(world.rank())), 600);
   LinearImageGenerator generator(8, 3 * 32 * 32);
   const auto distributed_evaluator = eval::createEvaluator(config, world, torch::kCPU, {true});
   const auto distributed = distributed_evaluator->evaluate(generator, 8, 11);

@@ -1,18 +1,18 @@
-// The 2-D evaluation end to end through QualityEvaluator, with generators whose answers are
-// known: one that samples the true mixture, one collapsed onto a mode, one that misses all.
+// Evaluation end to end through QualityEvaluator, with generators whose answers are known: in 2-D
+// one that samples the true mixture, one collapsed onto a mode, one that misses all; for images
+// one that copies the images trained on and one that draws the test split's.
 #include <gtest/gtest.h>
 
 #include "comm/local_communicator.h"
 #include "common/error.h"
 #include "datasets/gaussian_mixture.h"
 #include "datasets/open_dataset.h"
-#include "eval/feature_classifier.h"
 #include "eval/quality_evaluator.h"
-#include "support/synthetic_data.h"
-#include "train/compute_threads.h"
-#include "support/test_files.h"
-#include "support/identical_replicas_communicator.h"
 #include "support/error_message.h"
+#include "support/identical_replicas_communicator.h"
+#include "support/image_evaluation_fixture.h"
+#include "support/test_files.h"
+#include "train/compute_threads.h"
 
 namespace {
 using namespace gan;
@@ -123,18 +123,8 @@ torch::Tensor imagesOf(const DataConfig& data, DataSplit split) {
 // it never saw (the test split's), whichever way round.
 TEST(QualityEvaluator, DistanceToTheImagesTrainedOnShowsMemorisation) {
   train::configureComputeThreads(1);  // as gan_dist does: two BLAS thread pools on a busy machine crawl
-  const auto dir = gan::test_support::freshTempDir("evaluator_memorisation");
-  gan::test_support::writeBytes(dir + "/data_batch_1.bin", gan::test_support::cifarRecords(120, 0));
-  gan::test_support::writeBytes(dir + "/test_batch.bin", gan::test_support::cifarRecords(110, 5000));
-  torch::manual_seed(3);
-  eval::FeatureClassifier classifier(std::vector<int64_t>{3, 32, 32}, 10);
-  eval::saveClassifier(classifier, dir + "/classifier.pt");
-  Config config;
-  config.data.name = gan::DataSetName::Cifar10;
-  config.data.path = dir;
+  auto config = gan::test_support::cifarEvaluationConfig(gan::test_support::freshTempDir("evaluator_memorisation"), 400);
   config.data.limit = 40;
-  config.eval.samples = 400;
-  config.eval.classifier = dir + "/classifier.pt";
   comm::LocalCommunicator alone;
   auto evaluator = eval::createEvaluator(config, alone, torch::kCPU);
 
