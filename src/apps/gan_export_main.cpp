@@ -37,9 +37,8 @@ int main(int argc, char** argv) {
                 meta["generator"]["ema"].get<bool>() ? " (EMA of G)" : "", latent_dim, labels.c_str(),
                 meta["generator"]["output"]["shape"].dump().c_str());
     for (const auto& file : summary.files) std::printf("  %s\n", file.c_str());
-    const std::string call = classes > 0 ? "torch.randn(64, " + std::to_string(latent_dim) + "), torch.arange(64) % " +
-                                               std::to_string(classes)
-                                         : "torch.randn(64, " + std::to_string(latent_dim) + ")";
+    std::string call = "torch.randn(64, " + std::to_string(latent_dim) + ")";
+    if (classes > 0) call += ", torch.arange(64) % " + std::to_string(classes);
     std::printf("in Python: G = torch.jit.load('%s/generator.torchscript.pt'); images = G(%s)\n", request.out_dir.c_str(),
                 call.c_str());
   } catch (const std::exception& e) {

@@ -70,12 +70,9 @@ def sample_options(name):
     return ["--n", "16"], None
 
 
-def generate(network, z, labels):
-    return network(z) if labels is None else network(z, labels)
-
-
-def discriminate(network, x, labels):
-    return network(x) if labels is None else network(x, labels)
+def apply(network, inputs, labels):
+    """G(z) or D(x), with the labels as the second argument for a conditional model."""
+    return network(inputs) if labels is None else network(inputs, labels)
 QUIET = ["--output.log_every=0", "--output.sample_every=0", "--output.report=false",
          "--output.tensorboard=false", "--eval.every=0", "--output.resume=never"]
 
@@ -133,9 +130,9 @@ for name, options in CASES.items():
 
     scripted = torch.jit.load(os.path.join(out, "export", "generator.torchscript.pt"))
     with torch.no_grad():
-        from_script = generate(scripted, z, labels)
+        from_script = apply(scripted, z, labels)
         module = namespace["G"]
-        from_module = generate(module, z, labels)
+        from_module = apply(module, z, labels)
     check(f"{name}: TorchScript G has the samples' shape {tuple(expected.shape)}",
           tuple(from_script.shape) == tuple(expected.shape), str(tuple(from_script.shape)))
     if tuple(from_script.shape) == tuple(expected.shape):
@@ -146,7 +143,7 @@ for name, options in CASES.items():
               f"max difference {gap}")
     scripted_d = torch.jit.load(os.path.join(out, "export", "discriminator.torchscript.pt"))
     with torch.no_grad():
-        a, b = discriminate(scripted_d, expected, labels), discriminate(namespace["D"], expected, labels)
+        a, b = apply(scripted_d, expected, labels), apply(namespace["D"], expected, labels)
     check(f"{name}: TorchScript D and the docs' D agree within 1e-6 (logits [{len(z)}, 1])",
           tuple(a.shape) == (len(z), 1) and (a - b).abs().max().item() <= 1e-6)
     check(f"{name}: D's logits are not all equal (the check can tell networks apart)", a.std().item() > 0)
@@ -208,7 +205,7 @@ for name in CASES:
             "npy", "--out", os.path.join(out, "x.npy"), "--noise-out", os.path.join(out, "z.npy"))
         with torch.no_grad():
             G.eval()
-            reference = generate(G, torch.from_numpy(np.load(os.path.join(out, "z.npy"))), labels)
+            reference = apply(G, torch.from_numpy(np.load(os.path.join(out, "z.npy"))), labels)
         produced = torch.from_numpy(np.load(os.path.join(out, "x.npy")))
         gap = (reference - produced).abs().max().item() if reference.shape == produced.shape else float("inf")
         check(f"import {name} from {os.path.basename(source)}: gan_sample's images are Python's G's within 1e-6",
