@@ -12,7 +12,6 @@
 #include "support/identical_replicas_communicator.h"
 #include "support/image_evaluation_fixture.h"
 #include "support/test_files.h"
-#include "train/compute_threads.h"
 
 namespace {
 using namespace gan;
@@ -122,7 +121,6 @@ torch::Tensor imagesOf(const DataConfig& data, DataSplit split) {
 // the kernel one tells a generator that copies its 40 training images from one that draws images
 // it never saw (the test split's), whichever way round.
 TEST(QualityEvaluator, DistanceToTheImagesTrainedOnShowsMemorisation) {
-  train::configureComputeThreads(1);  // as gan_dist does: two BLAS thread pools on a busy machine crawl
   auto config = gan::test_support::cifarEvaluationConfig(gan::test_support::freshTempDir("evaluator_memorisation"), 400);
   config.data.limit = 40;
   comm::LocalCommunicator alone;
