@@ -137,7 +137,7 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("train.device", c.train.device, "where a rank trains (auto: the GPU of this rank's local rank when LibTorch has CUDA)");
   t.add("train.precision", c.train.precision,
         "fp32; bf16: matrix products and convolutions in bf16 where it pays (the start-up line lists which); "
-        "bf16-all: every layer but the logit; weights, Adam, losses and penalties stay fp32");
+        "bf16-all: every layer but the logit and an unbounded G output; weights, Adam, losses and penalties stay fp32");
   t.add("comm.backend", c.comm.backend, "collective backend (auto: nccl for GPU tensors, mpi under a launcher, else local)");
   t.add("comm.bucket_mb", c.comm.bucket_mb, "gradient bucket size in MiB; a bucket's allreduce starts during backward");
   t.add("comm.compress", c.comm.compress,

@@ -27,7 +27,7 @@ DcganGenerator::DcganGenerator(int64_t latent_dim, const DcganShape& shape) : sh
   // The class embedding enters the first block, beside z (class_conditioning.h says why).
   const int64_t input_width = conditionedInputWidth(latent_dim, shape.classes);
   project_ = register_module("project", torch::nn::Linear(input_width, projected));
-  layer_precisions_.push_back(planLayer(shape.precision, "project", LayerKind::Linear, input_width, projected, false));
+  layer_precisions_.push_back(planLayer(shape.precision, "project", LayerKind::Linear, input_width, projected));
   if (normalise) norms_.push_back(register_module("bn0", BatchNorm(shape.channelsAtStage(n - 1), shape.batchnorm, shape.communicator)));
   for (int64_t i = n - 1; i >= 0; --i) {
     const int64_t out = i == 0 ? shape.channels : shape.channelsAtStage(i - 1);
@@ -36,7 +36,7 @@ DcganGenerator::DcganGenerator(int64_t latent_dim, const DcganShape& shape) : sh
         "up" + suffix,
         torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(shape.channelsAtStage(i), out, 4).stride(2).padding(1))));
     layer_precisions_.push_back(
-        planLayer(shape.precision, "up" + suffix, LayerKind::ConvTranspose2d, shape.channelsAtStage(i), out, false));
+        planLayer(shape.precision, "up" + suffix, LayerKind::ConvTranspose2d, shape.channelsAtStage(i), out));
     if (normalise && i > 0) norms_.push_back(register_module("bn" + suffix, BatchNorm(out, shape.batchnorm, shape.communicator)));
   }
   class_input_ = ClassInput(*this, shape.classes, latent_dim);  // last: unconditional weights draw as before
@@ -66,7 +66,7 @@ DcganDiscriminator::DcganDiscriminator(const DcganShape& shape) : shape_(shape) 
     const std::string suffix = std::to_string(i + 1);
     downsample_.push_back(register_module(
         "down" + suffix, torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 4).stride(2).padding(1))));
-    layer_precisions_.push_back(planLayer(shape.precision, "down" + suffix, LayerKind::Conv2d, in, out, false));
+    layer_precisions_.push_back(planLayer(shape.precision, "down" + suffix, LayerKind::Conv2d, in, out));
     if (shape.batchnorm != BatchNormPolicy::None && i > 0) {
       norms_.push_back(register_module("bn" + suffix, BatchNorm(out, shape.batchnorm, shape.communicator)));
     }
@@ -74,7 +74,7 @@ DcganDiscriminator::DcganDiscriminator(const DcganShape& shape) : shape_(shape) 
   }
   const int64_t base = shape.baseSide();
   head_ = register_module("head", torch::nn::Linear(in * base * base, 1));
-  layer_precisions_.push_back(planLayer(shape.precision, "head", LayerKind::Linear, in * base * base, 1, true));
+  layer_precisions_.push_back(planLayer(shape.precision, "head", LayerKind::Linear, in * base * base, 1, LayerRole::Logit));
   projection_ = ClassProjection(*this, shape.classes, in * base * base);
 }
 

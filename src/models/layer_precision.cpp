@@ -18,9 +18,9 @@ std::string shapeText(LayerKind kind, int64_t in, int64_t out) {
 }
 
 // Why a layer stays fp32 under bf16 on `device`, or "" when bf16 pays.
-std::string reasonToKeepFp32(const PrecisionRequest& request, LayerKind kind, int64_t in, int64_t out,
-                             bool produces_logit) {
-  if (produces_logit) return "the logit";
+std::string reasonToKeepFp32(const PrecisionRequest& request, LayerKind kind, int64_t in, int64_t out, LayerRole role) {
+  if (role == LayerRole::Logit) return "the logit";
+  if (role == LayerRole::UnboundedSample) return "G's unbounded output: bf16 would round the points";
   if (request.device != torch::kCPU) return "";
   switch (kind) {
     case LayerKind::Linear:
@@ -71,7 +71,7 @@ bool cpuHasBf16Instructions() {
 }  // namespace
 
 LayerPrecision planLayer(const PrecisionRequest& request, std::string name, LayerKind kind, int64_t in_features,
-                         int64_t out_features, bool produces_logit) {
+                         int64_t out_features, LayerRole role) {
   LayerPrecision plan;
   plan.name = std::move(name);
   plan.shape = shapeText(kind, in_features, out_features);
@@ -79,7 +79,7 @@ LayerPrecision planLayer(const PrecisionRequest& request, std::string name, Laye
   plan.in_features = in_features;
   plan.out_features = out_features;
   if (request.precision == TrainPrecision::Fp32) return plan;
-  plan.kept_fp32 = reasonToKeepFp32(request, kind, in_features, out_features, produces_logit);
+  plan.kept_fp32 = reasonToKeepFp32(request, kind, in_features, out_features, role);
   plan.bf16 = plan.kept_fp32.empty();
   return plan;
 }

@@ -6,7 +6,8 @@
 //
 // Which layers: a measured rule (planLayer), not all of them. On this project's CPUs a bf16
 // product pays only when it is large enough to hide oneDNN's per-call reordering; the logit layer
-// stays fp32 by design. LibTorch 1.13's CPU bf16 transposed convolution is broken, so on the CPU
+// and a generator output without tanh (points, whose bf16 spacing grows with their value) stay
+// fp32 by design. LibTorch 1.13's CPU bf16 transposed convolution is broken, so on the CPU
 // it runs as the input gradient of a plain convolution (layer_precision.cpp says why that is the
 // same operation).
 #pragma once
@@ -21,6 +22,15 @@
 namespace gan::models {
 
 enum class LayerKind { Linear, Conv2d, ConvTranspose2d };
+
+// What a layer's output is, where that decides its precision whatever the speed.
+enum class LayerRole {
+  Inner,
+  Logit,            // D's last layer: the loss reads it in full precision
+  UnboundedSample,  // G's last layer with no tanh after it (2-D points): bf16 keeps 8 significant
+                    // bits, so a coordinate near 2 would come out on a grid of 2^-6, coarse against
+                    // the data's detail; a tanh-bounded output is rounded to at most 2^-9
+};
 
 // What the networks are asked for: the option and the device their layers run on.
 struct PrecisionRequest {
@@ -44,9 +54,9 @@ struct LayerPrecision {
 // alone, not on the rows, so every world size (another per-rank batch) runs the same layers.
 inline constexpr int64_t kCpuBf16MinLinearWeights = 256 * 256;
 
-// The rule. `produces_logit`: D's last layer, whose output the loss reads in full precision.
+// The rule.
 LayerPrecision planLayer(const PrecisionRequest& request, std::string name, LayerKind kind, int64_t in_features,
-                         int64_t out_features, bool produces_logit);
+                         int64_t out_features, LayerRole role = LayerRole::Inner);
 
 // Throws gan::Error naming --train.precision when bf16 cannot run here (a CPU without
 // AVX512-BF16, where oneDNN emulates it slower than fp32).

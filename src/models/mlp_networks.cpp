@@ -3,9 +3,9 @@
 namespace gan::models {
 namespace {
 
-// fc1 .. fcN for in -> hidden x layers -> out, and the arithmetic of each.
+// fc1 .. fcN for in -> hidden x layers -> out, and the arithmetic of each; `output` is fcN's role.
 std::vector<torch::nn::Linear> registerLayers(torch::nn::Module& module, int64_t in, int64_t out,
-                                              const MlpShape& shape, bool outputs_logit,
+                                              const MlpShape& shape, LayerRole output,
                                               std::vector<LayerPrecision>& precisions) {
   std::vector<torch::nn::Linear> layers;
   int64_t width = in;
@@ -14,7 +14,7 @@ std::vector<torch::nn::Linear> registerLayers(torch::nn::Module& module, int64_t
     const int64_t next = last ? out : shape.hidden_dim;
     const std::string name = "fc" + std::to_string(i + 1);
     layers.push_back(module.register_module(name, torch::nn::Linear(width, next)));
-    precisions.push_back(planLayer(shape.precision, name, LayerKind::Linear, width, next, last && outputs_logit));
+    precisions.push_back(planLayer(shape.precision, name, LayerKind::Linear, width, next, last ? output : LayerRole::Inner));
     width = next;
   }
   return layers;
@@ -35,8 +35,8 @@ std::vector<BatchNorm> registerNorms(torch::nn::Module& module, int64_t first, c
 
 MlpGenerator::MlpGenerator(int64_t latent_dim, int64_t sample_dim, const MlpShape& shape)
     : tanh_output_(shape.tanh_output) {
-  layers_ = registerLayers(*this, conditionedInputWidth(latent_dim, shape.classes), sample_dim, shape, false,
-                           layer_precisions_);
+  layers_ = registerLayers(*this, conditionedInputWidth(latent_dim, shape.classes), sample_dim, shape,
+                           tanh_output_ ? LayerRole::Inner : LayerRole::UnboundedSample, layer_precisions_);
   norms_ = registerNorms(*this, 0, shape);
   class_input_ = ClassInput(*this, shape.classes, latent_dim);  // last: unconditional weights draw as before
 }
@@ -53,7 +53,7 @@ torch::Tensor MlpGenerator::forward(const torch::Tensor& z, const torch::Tensor&
 }
 
 MlpDiscriminator::MlpDiscriminator(int64_t sample_dim, const MlpShape& shape) {
-  layers_ = registerLayers(*this, sample_dim, 1, shape, true, layer_precisions_);
+  layers_ = registerLayers(*this, sample_dim, 1, shape, LayerRole::Logit, layer_precisions_);
   norms_ = registerNorms(*this, 1, shape);
   projection_ = ClassProjection(*this, shape.classes, shape.hidden_dim);
 }
