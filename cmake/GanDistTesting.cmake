@@ -33,18 +33,23 @@ function(gan_discover_tests target)
                        PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${ARG_PROCESSORS})
 endfunction()
 
-# gan_add_mpi_test(name RANKS 1 2 3 LABELS ... TIMEOUT s): registers name_npN for each N.
+# gan_add_mpi_test(name RANKS 1 2 3 LABELS ... TIMEOUT s [VARIANT v ENVIRONMENT VAR=value ...]):
+# registers name_npN (name_v_npN with a VARIANT, run with the extra environment) for each N.
 # A failed rank can leave its peers waiting, so every registration has a TIMEOUT.
 function(gan_add_mpi_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "RANKS;LABELS;ARGS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;VARIANT" "RANKS;LABELS;ARGS;ENVIRONMENT" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
+  set(prefix ${name})
+  if(ARG_VARIANT)
+    set(prefix ${name}_${ARG_VARIANT})
+  endif()
   foreach(n IN LISTS ARG_RANKS)
-    add_test(NAME ${name}_np${n}
+    add_test(NAME ${prefix}_np${n}
              COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} ${GAN_MPIEXEC_FLAGS}
                      $<TARGET_FILE:${name}> ${ARG_ARGS})
-    set_tests_properties(${name}_np${n} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}"
-                         PROCESSORS ${n} ENVIRONMENT "${GAN_MPI_TEST_ENVIRONMENT}")
+    set_tests_properties(${prefix}_np${n} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}"
+                         PROCESSORS ${n} ENVIRONMENT "${GAN_MPI_TEST_ENVIRONMENT};${ARG_ENVIRONMENT}")
   endforeach()
 endfunction()

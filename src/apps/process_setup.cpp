@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "comm/backend_factory.h"
+#include "comm/mpi_communicator.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "run/training_run.h"
@@ -46,15 +47,17 @@ ProcessSetup setUpProcess(const Config& config, const char* program) {
   // The device decides the backend (auto: NCCL for GPU tensors), so pick it before MPI is up;
   // the GPU index comes from the node-local rank once the communicator knows it.
   const bool gpu = chooseDevice(config.train.device, 0).is_cuda();
-  auto recorded = std::make_unique<comm::FlightRecordingCommunicator>(
-      comm::createCommunicator(config.comm.backend, gpu, config.comm.timeout_s));
+  auto backend = comm::createCommunicator(config.comm.backend, gpu, config.comm.timeout_s);
+  std::string allreduce_path;
+  if (const auto* mpi = dynamic_cast<const comm::MpiCommunicator*>(backend.get())) allreduce_path = mpi->describeAllreduce();
+  auto recorded = std::make_unique<comm::FlightRecordingCommunicator>(std::move(backend));
   setup.collectives = &recorded->record();
   setup.communicator = std::move(recorded);
   setLogRank(setup.communicator->rank(), setup.communicator->worldSize());
   setup.placements = comm::gatherPlacements(*setup.communicator);
   setup.device = chooseDevice(config.train.device, setup.communicator->localRank());
   log0f(program, ": ", setup.communicator->worldSize(), " rank(s), backend ", setup.communicator->backendName(),
-        ", device ", setup.device.str());
+        ", device ", setup.device.str(), allreduce_path.empty() ? "" : "; " + allreduce_path);
   if (setup.communicator->worldSize() > 1) log0("placement: " + comm::describePlacements(setup.placements));
   if (const auto problem = comm::placementInconsistency(setup.placements); !problem.empty()) {
     logWarning("node-local ranks disagree with host names: " + problem);

@@ -20,14 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// CPU time of the calling thread. On a core shared with the communication thread, the step's
-// wall time minus this is what communication cost the training thread, overlapped or not.
-double threadCpuSeconds() {
-  timespec now;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return double(now.tv_sec) + 1e-9 * double(now.tv_nsec);
-}
-
 struct PhaseTimes {
   double total = 0, other = 0, compute = 0, exposed = 0, collective = 0;
   int64_t steps = 0;
@@ -77,9 +69,8 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
     const auto began = Clock::now();
     const auto inputs = queue.take(step);
     const double other = secondsSince(began);
-    const double cpu_before = threadCpuSeconds();
     const bool monitored = stragglers.enabled() && (step / straggler_every) % 2 == 1;
-    const double waited_before = monitored ? trainer.collectiveWaitSeconds() : 0;
+    const double waited_before = trainer.collectiveWaitSeconds();
     const auto outputs = trainer.step(inputs, step, queue.nextAfter(step, last));
     if (monitored) {
       stragglers.addStep(step + 1, secondsSince(began), trainer.collectiveWaitSeconds() - waited_before);
@@ -90,11 +81,13 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
     agreement.exchange(mine);
     if (device.is_cuda()) torch::cuda::synchronize();
     const double total = secondsSince(began);
-    const double compute = device.is_cuda() ? total - other : threadCpuSeconds() - cpu_before;
+    // Communication: the training thread's time launching, running (MpiCommunicator on one
+    // core runs them on this thread) or waiting for its collectives; compute: the rest.
+    const double exposed = trainer.collectiveWaitSeconds() - waited_before;
     times.other += other;
     times.total += total;
-    times.compute += compute;
-    times.exposed += total - other - compute;
+    times.compute += total - other - exposed;
+    times.exposed += exposed;
     times.steps += 1;
     (monitored ? times.monitored : times.unmonitored) += total;
     (monitored ? times.monitored_steps : times.unmonitored_steps) += 1;

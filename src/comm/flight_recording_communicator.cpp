@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "comm/mpi_communicator.h"
+
 namespace gan::comm {
 
 namespace {
@@ -24,10 +26,16 @@ class RecordedWork final : public Work {
 };
 }  // namespace
 
-FlightRecordingCommunicator::FlightRecordingCommunicator(std::unique_ptr<Communicator> backend) : backend_(std::move(backend)) {}
+FlightRecordingCommunicator::FlightRecordingCommunicator(std::unique_ptr<Communicator> backend)
+    : backend_(std::move(backend)) {
+  const auto* mpi = dynamic_cast<const MpiCommunicator*>(backend_.get());
+  backend_runs_on_caller_ = mpi != nullptr && mpi->runsCollectivesOnCaller();
+}
 
 std::shared_ptr<Work> FlightRecordingCommunicator::allreduceAsync(BufferView buffer, AllreduceOptions options) {
   const uint64_t seq = record_.issue("allreduce", buffer.bytes());
+  // A held-back one still returns at once; it runs inside the next collective's call.
+  if (backend_runs_on_caller_ && !options.start_with_next) record_.waitBegins(seq);
   return std::make_shared<RecordedWork>(backend_->allreduceAsync(buffer, options), record_, seq);
 }
 

@@ -33,6 +33,9 @@ class FlightRecordingCommunicator final : public Communicator {
 
  private:
   std::unique_ptr<Communicator> backend_;
+  // The backend runs a collective inside the call that issues it (MpiCommunicator on one core):
+  // the caller waits from that moment, and the watchdog must know it.
+  bool backend_runs_on_caller_ = false;
   CollectiveFlightRecorder record_;
 };
 

@@ -1,9 +1,13 @@
 #include "comm/mpi_communicator.h"
 
+#include <sched.h>
+
 #include <chrono>
 #include <cstdlib>
+#include <string>
 
 #include "comm/mpi_check.h"
+#include "comm/shared_memory_allreduce.h"
 #include "common/log.h"
 
 namespace gan::comm {
@@ -85,6 +89,21 @@ const SixteenBitSums& sixteenBitSums() {
   return sums;
 }
 
+// The escape hatch for the shared-memory path, read once per process.
+bool intranodeAllreduceIsMpi() {
+  const char* choice = std::getenv("GAN_DIST_INTRANODE_ALLREDUCE");
+  if (choice == nullptr || std::string(choice).empty() || std::string(choice) == "shared_memory") return false;
+  GAN_CHECK(std::string(choice) == "mpi", "GAN_DIST_INTRANODE_ALLREDUCE must be shared_memory or mpi, got '",
+            choice, "'");
+  return true;
+}
+
+bool boundToOneCpu() {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  return sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
+}
+
 int checkedCount(const BufferView& buffer) {
   GAN_CHECK(buffer.space == MemorySpace::Host,
             "the mpi backend reduces host memory only; use --comm.backend=nccl for GPU tensors");
@@ -96,7 +115,8 @@ int checkedCount(const BufferView& buffer) {
 }  // namespace
 
 // One queued collective: run to completion (a blocking MPI call) on the communication thread,
-// while the training thread goes on until it waits for the result.
+// while the training thread goes on until it waits for the result (or run by the training
+// thread itself, when the rank has one core).
 class MpiCommunicator::Task final : public Work {
  public:
   // `holder`: the communicator that queued it held back (AllreduceOptions::start_with_next).
@@ -107,7 +127,7 @@ class MpiCommunicator::Task final : public Work {
   // communicator's mutex, not by this task's.
   bool held_back;
 
-  // Runs on the communication thread.
+  // Runs on the communication thread, or on the caller's.
   void run() {
     const auto began = std::chrono::steady_clock::now();
     const int64_t began_wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -130,8 +150,13 @@ class MpiCommunicator::Task final : public Work {
 
   void wait() override {
     std::unique_lock<std::mutex> lock(mutex_);
-    // Not run yet, so the communicator still has it queued (and is alive): start it now.
-    if (!done_ && holder_) holder_->release(*this);
+    if (!done_ && holder_) {
+      // Not run yet, so the communicator still has it queued (and is alive): start it now. Without
+      // this task's lock: on the calling thread the release runs it here.
+      lock.unlock();
+      holder_->release(*this);
+      lock.lock();
+    }
     finished_.wait(lock, [this] { return done_; });
     if (!error_.empty()) throw Error(error_);
   }
@@ -184,6 +209,10 @@ MpiCommunicator::MpiCommunicator() {
   MPI_CHECK(MPI_Comm_size(node_comm, &local_size_));
   MPI_CHECK(MPI_Comm_free(&node_comm));
   sixteenBitSums();
+  if (world_size_ > 1 && local_size_ == world_size_ && !intranodeAllreduceIsMpi()) {
+    shared_memory_ = std::make_unique<SharedMemoryAllreduce>(rank_, world_size_);
+    runs_on_caller_ = boundToOneCpu();
+  }
   worker_ = std::thread([this] { communicationLoop(); });
 }
 
@@ -194,11 +223,20 @@ MpiCommunicator::~MpiCommunicator() {
   }
   queue_changed_.notify_all();
   if (worker_.joinable()) worker_.join();
+  shared_memory_.reset();  // collective, like the finalize below: every rank gets here at shutdown
   if (owns_mpi_init_) {
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized) MPI_Finalize();
   }
+}
+
+std::string MpiCommunicator::describeAllreduce() const {
+  if (world_size_ == 1) return "";
+  std::string text = shared_memory_ ? "allreduce: float sums through shared memory (all ranks on one node)"
+                                    : "allreduce: MPI_Allreduce";
+  text += runs_on_caller_ ? ", run by the training thread (one core per rank)" : ", on a communication thread";
+  return text;
 }
 
 void MpiCommunicator::communicationLoop() {
@@ -223,6 +261,10 @@ void MpiCommunicator::communicationLoop() {
 
 std::shared_ptr<Work> MpiCommunicator::enqueue(std::function<void()> collective, bool held_back) {
   auto task = std::make_shared<Task>(std::move(collective), held_back ? this : nullptr);
+  if (runs_on_caller_ && !held_back) {
+    runQueuedThen(nullptr, task);
+    return task;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     GAN_CHECK(!stopping_, "collective issued on a communicator that is shutting down");
@@ -234,7 +276,33 @@ std::shared_ptr<Work> MpiCommunicator::enqueue(std::function<void()> collective,
   return task;
 }
 
+void MpiCommunicator::runQueuedThen(const Task* last_queued, const std::shared_ptr<Task>& task) {
+  std::deque<std::shared_ptr<Task>> due;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    GAN_CHECK(!stopping_, "collective issued on a communicator that is shutting down");
+    // Only held-back tasks wait in the queue when collectives run on the caller.
+    while (!queue_.empty()) {
+      due.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+      due.back()->held_back = false;
+      if (due.back().get() == last_queued) break;
+    }
+  }
+  for (auto& earlier : due) earlier->run();
+  if (task) task->run();
+}
+
 void MpiCommunicator::release(Task& task) {
+  if (runs_on_caller_) {
+    bool queued = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queued = task.held_back;
+    }
+    if (queued) runQueuedThen(&task, nullptr);  // it and any held back before it, in order
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!task.held_back) return;  // already released or taken by the communication thread
@@ -256,13 +324,18 @@ std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, Allredu
   }
   if (world_size_ == 1) return enqueue([] {});
   const int world = world_size_;
-  return enqueue(
-      [buffer, count, options, world] {
-        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer.data, count, mpiType(buffer.type), mpiOp(options.op),
-                                MPI_COMM_WORLD));
-        if (options.op == ReduceOp::Average) scaleToMean(buffer, world);
-      },
-      options.start_with_next);
+  auto through_mpi = [buffer, count, options, world] {
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer.data, count, mpiType(buffer.type), mpiOp(options.op), MPI_COMM_WORLD));
+    if (options.op == ReduceOp::Average) scaleToMean(buffer, world);
+  };
+  if (shared_memory_ && SharedMemoryAllreduce::handles(buffer, options.op)) {
+    return enqueue(
+        [this, buffer, options, through_mpi] {
+          if (!shared_memory_->allreduce(buffer, options.op)) through_mpi();
+        },
+        options.start_with_next);
+  }
+  return enqueue(through_mpi, options.start_with_next);
 }
 
 void MpiCommunicator::allreduceIn16Bits(BufferView buffer, AllreduceOptions options) {

@@ -36,7 +36,7 @@ void RunObserver::bucketReduced(const train::BucketTiming& timing) {
   trace_->complete("allreduce " + timing.network + " bucket " + std::to_string(timing.bucket) + " (" +
                        std::to_string(timing.bytes >> 10) + " KiB)",
                    "communication", timing.started_at_us, static_cast<int64_t>(timing.seconds * 1e6),
-                   "communication thread");
+                   "collectives");  // the communication thread's, or the training thread's on one core
 }
 
 }  // namespace gan::run

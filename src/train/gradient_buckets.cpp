@@ -79,6 +79,7 @@ void GradientBuckets::beginBackward(GradientStart start) {
   }
   std::fill(slot_seen_.begin(), slot_seen_.end(), 0);
   next_to_launch_ = 0;
+  launch_seconds_ = 0;
   armed_ = true;
 }
 
@@ -101,15 +102,19 @@ void GradientBuckets::launchReadyBucketsLocked() {
 }
 
 void GradientBuckets::launch(Bucket& bucket) {
+  const auto began = std::chrono::steady_clock::now();
   bucket.work = reduction_->reduceBucket(parameters_.grads().narrow(0, bucket.offset, bucket.numel), stats_);
+  launch_seconds_ += secondsSince(began);
 }
 
 void GradientBuckets::finishAndAverage() {
   const auto began = std::chrono::steady_clock::now();
+  double launched_during_backward = 0;  // the launches from here on are inside `began`'s span
   {
     std::lock_guard<std::mutex> lock(mutex_);
     GAN_CHECK(armed_, name_, ": finishAndAverage() without beginBackward()");
     armed_ = false;
+    launched_during_backward = launch_seconds_;
     if (reduction_->reducesBuckets()) {
       // Buckets whose parameters got no gradient still reduce (zeros): every rank must issue the
       // same collectives whatever its local graph looked like.
@@ -134,7 +139,7 @@ void GradientBuckets::finishAndAverage() {
                  work.collectiveSeconds()});
     }
   }
-  const double waited_seconds = std::chrono::duration<double>(waited - began).count();
+  const double waited_seconds = std::chrono::duration<double>(waited - began).count() + launched_during_backward;
   stats_.exposed_seconds += waited_seconds;
   waited_seconds_total_ += waited_seconds;
 }

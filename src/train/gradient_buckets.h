@@ -59,8 +59,10 @@ class GradientBuckets {
   // Element ranges [offset, offset + numel) of the buckets, in launch order.
   std::vector<std::pair<int64_t, int64_t>> bucketRanges() const;
   CommunicationStats takeStats();
-  // Seconds the training thread has waited in finishAndAverage() since construction (never
-  // reset: readers that sample it, such as the per-rank step timing, take differences).
+  // Seconds the training thread has spent on its collectives since construction: waiting for
+  // them in finishAndAverage(), and launching them, which is the whole collective where the
+  // backend runs it on the calling thread (MpiCommunicator on one core). Never reset: readers
+  // that sample it, such as the per-rank step timing, take differences.
   double waitedSecondsTotal() const { return waited_seconds_total_; }
   // How the gradients travel, with the strategy's own state.
   GradientReduction& reduction() { return *reduction_; }
@@ -93,6 +95,7 @@ class GradientBuckets {
   size_t next_to_launch_ = 0;
   CommunicationStats stats_;
   double waited_seconds_total_ = 0;
+  double launch_seconds_ = 0;  // in launch() since beginBackward()
   std::function<void(const BucketTiming&)> listener_;
   std::unique_ptr<GradientReduction> reduction_;
 };

@@ -70,6 +70,12 @@ TEST(EndToEnd, TwoRanksUnderMpirun) {
   const auto result = run(mpirun(2) + trainCommand(out, 60));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("2 rank(s), backend mpi"), std::string::npos) << result.output;
+  // One node, each rank bound to a core by mpirun: the gradients take the shared-memory path on
+  // the training thread.
+  EXPECT_NE(result.output.find("allreduce: float sums through shared memory (all ranks on one node), run by the "
+                               "training thread"),
+            std::string::npos)
+      << result.output;
   expectCompleteRun(out, 60, 2);
 }
 
@@ -77,6 +83,9 @@ TEST(EndToEnd, EightRanksTwoHundredSteps) {
   const auto out = outputDir("eight_ranks");
   const auto result = run(mpirun(8) + trainCommand(out, 200));
   ASSERT_EQ(result.exit_code, 0) << result.output;
+  // Oversubscribed, the ranks are not bound to a core each: the collectives keep their thread.
+  EXPECT_NE(result.output.find("shared memory (all ranks on one node), on a communication thread"), std::string::npos)
+      << result.output;
   expectCompleteRun(out, 200, 8);
 }
 

@@ -3,11 +3,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <numeric>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "comm/mpi_communicator.h"
 #include "comm/rank_placement.h"
 #include "comm/readiness_agreement.h"
 #include "common/error.h"
@@ -126,6 +129,106 @@ TEST(MpiCommunicator, LargeBufferAndBarrier) {
   world.allreduce({big.data(), big.size()});
   EXPECT_EQ(big[12345], float(world.worldSize()));
   world.barrier();
+}
+
+// ---- all ranks on one node: our shared-memory allreduce (and, on one core, on the calling thread)
+
+const MpiCommunicator& mpiWorld() {
+  const auto* mpi = dynamic_cast<const MpiCommunicator*>(&gan::test_support::world());
+  EXPECT_NE(mpi, nullptr);
+  return *mpi;
+}
+
+// Whether every rank holds the same `count` values, bit for bit.
+template <typename T>
+bool identicalOnEveryRank(const std::vector<T>& values) {
+  auto& world = gan::test_support::world();
+  std::vector<T> theirs(values.size() * size_t(world.worldSize()));
+  const ScalarType type = sizeof(T) == 4 ? ScalarType::Float32 : ScalarType::Float64;
+  world.gather({const_cast<T*>(values.data()), values.size(), type, MemorySpace::Host}, theirs.data(), 0);
+  int64_t differ = 0;
+  if (world.rank() == 0) differ = std::memcmp(theirs.data() + values.size(), theirs.data(),
+                                             values.size() * (world.worldSize() - 1) * sizeof(T)) != 0;
+  world.broadcast({&differ, 1, ScalarType::Int64, MemorySpace::Host}, 0);
+  return differ == 0;
+}
+
+// The shared-memory path sums each element over the ranks in rank order, once, and hands that
+// one result to every rank: bitwise the same everywhere, and equal to the sequential sum whatever
+// the length (chunk edges, lengths below one cache line per rank). Rank 0's large term makes the
+// order visible: (1e8 + r1) + r2 differs from 1e8 + (r1 + r2) in float. Averages scale by 1/n.
+template <typename T>
+void checkRankOrderSums(size_t count, ReduceOp op) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  auto value = [](int rank, size_t i) { return rank == 0 ? T(1e8) + T(i % 7) : T(0.37) * T(rank) + T(i % 11) * T(0.11); };
+  std::vector<T> values(count);
+  for (size_t i = 0; i < count; ++i) values[i] = value(r, i);
+  const ScalarType type = sizeof(T) == 4 ? ScalarType::Float32 : ScalarType::Float64;
+  world.allreduce({values.data(), count, type, MemorySpace::Host}, {op});
+  EXPECT_TRUE(identicalOnEveryRank(values)) << count << " values";
+  if (!mpiWorld().reducesThroughSharedMemory()) return;  // MPI's own order: identical is the claim
+  for (size_t i = 0; i < count; ++i) {
+    T expected = value(0, i);
+    for (int k = 1; k < n; ++k) expected += value(k, i);
+    if (op == ReduceOp::Average) expected *= T(1) / T(n);
+    ASSERT_EQ(values[i], expected) << "element " << i << " of " << count;
+  }
+}
+
+TEST(MpiCommunicator, OneNodeFloatSumsAreInRankOrderAndBitwiseEqualEverywhere) {
+  EXPECT_EQ(mpiWorld().reducesThroughSharedMemory(),
+            gan::test_support::world().worldSize() > 1 && std::getenv("GAN_DIST_INTRANODE_ALLREDUCE") == nullptr)
+      << "every rank of these tests runs on this machine";
+  for (size_t count : {size_t(1), size_t(3), size_t(15), size_t(16), size_t(17), size_t(1000), size_t(262147)}) {
+    checkRankOrderSums<float>(count, ReduceOp::Sum);
+    checkRankOrderSums<float>(count, ReduceOp::Average);
+    checkRankOrderSums<double>(count, ReduceOp::Average);
+  }
+}
+
+// The segment grows collectively when a larger buffer comes (1 MiB, then 12 MiB), buffers past
+// its limit go to MPI (20 MiB), and the other operations and types keep their MPI path, all in
+// issue order between them.
+TEST(MpiCommunicator, OneNodeSumsGrowTheSegmentAndInterleaveWithOtherCollectives) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  for (size_t count : {size_t(1000), size_t(3) << 20, size_t(5) << 20, size_t(200)}) {
+    std::vector<float> values(count, float(r + 1));
+    auto sum = world.allreduceAsync({values.data(), count});
+    int64_t largest = r;
+    auto max = world.allreduceAsync({&largest, 1, ScalarType::Int64, MemorySpace::Host}, {ReduceOp::Max});
+    std::vector<double> mean(77, double(2 * r));
+    auto average = world.allreduceAsync({mean.data(), mean.size(), ScalarType::Float64, MemorySpace::Host},
+                                        {ReduceOp::Average});
+    average->wait(), max->wait(), sum->wait();
+    EXPECT_EQ(values.front(), float(n * (n + 1) / 2)) << count;
+    EXPECT_EQ(values.back(), float(n * (n + 1) / 2)) << count;
+    EXPECT_EQ(largest, n - 1);
+    EXPECT_EQ(mean[76], double(n - 1));
+  }
+}
+
+// Bound to one core, the rank runs its collectives itself: the result is there when the call
+// returns, with the held-back control word run first, and nothing is left for wait() but to
+// report. (mpirun binds each of 2 ranks to a core; oversubscribed runs are not bound.)
+TEST(MpiCommunicator, OnOneCoreCollectivesRunOnTheCallingThreadInIssueOrder) {
+  auto& world = gan::test_support::world();
+  if (!mpiWorld().runsCollectivesOnCaller()) GTEST_SKIP() << "this rank is not bound to one core";
+  const int n = world.worldSize();
+  std::vector<int64_t> word = {1};
+  AllreduceOptions held;
+  held.start_with_next = true;
+  auto pending = world.allreduceAsync({word.data(), 1, ScalarType::Int64, MemorySpace::Host}, held);
+  EXPECT_EQ(word[0], 1) << "a held-back allreduce ran before anything was issued behind it";
+  std::vector<float> gradient(4096, float(world.rank()));
+  auto work = world.allreduceAsync({gradient.data(), gradient.size()}, {ReduceOp::Average});
+  EXPECT_EQ(word[0], n);
+  EXPECT_EQ(gradient[4095], float(n - 1) / 2.0f);
+  EXPECT_GT(work->startedAtMicros(), 0);
+  EXPECT_GE(work->startedAtMicros(), pending->startedAtMicros());
+  work->wait();
+  pending->wait();
 }
 
 // ---- 16-bit wire formats (--comm.compress=bf16|fp16): known gradients against closed forms.
