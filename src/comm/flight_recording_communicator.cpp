@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "comm/mpi_communicator.h"
+#include "comm/communicator_traits.h"
 
 namespace gan::comm {
 
@@ -28,8 +28,7 @@ class RecordedWork final : public Work {
 
 FlightRecordingCommunicator::FlightRecordingCommunicator(std::unique_ptr<Communicator> backend)
     : backend_(std::move(backend)) {
-  const auto* mpi = dynamic_cast<const MpiCommunicator*>(backend_.get());
-  backend_runs_on_caller_ = mpi != nullptr && mpi->runsCollectivesOnCaller();
+  backend_runs_on_caller_ = runsCollectivesOnCaller(*backend_);
 }
 
 std::shared_ptr<Work> FlightRecordingCommunicator::allreduceAsync(BufferView buffer, AllreduceOptions options) {

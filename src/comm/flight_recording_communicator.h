@@ -17,6 +17,7 @@ class FlightRecordingCommunicator final : public Communicator {
 
   CollectiveFlightRecorder& record() { return record_; }
   Communicator& backend() { return *backend_; }
+  const Communicator& backend() const { return *backend_; }
 
   int rank() const override { return backend_->rank(); }
   int worldSize() const override { return backend_->worldSize(); }

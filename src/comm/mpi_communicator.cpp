@@ -210,8 +210,8 @@ MpiCommunicator::MpiCommunicator() {
   MPI_CHECK(MPI_Comm_free(&node_comm));
   sixteenBitSums();
   if (world_size_ > 1 && local_size_ == world_size_ && !intranodeAllreduceIsMpi()) {
-    shared_memory_ = std::make_unique<SharedMemoryAllreduce>(rank_, world_size_);
     runs_on_caller_ = boundToOneCpu();
+    shared_memory_ = std::make_unique<SharedMemoryAllreduce>(rank_, world_size_, runs_on_caller_);
   }
   worker_ = std::thread([this] { communicationLoop(); });
 }

@@ -50,8 +50,8 @@ std::pair<size_t, size_t> chunkOf(int rank, int world, size_t count, size_t elem
 
 }  // namespace
 
-SharedMemoryAllreduce::SharedMemoryAllreduce(int rank, int world_size)
-    : rank_(rank), world_size_(world_size), bases_(world_size, nullptr) {}
+SharedMemoryAllreduce::SharedMemoryAllreduce(int rank, int world_size, bool ranks_have_own_cores)
+    : rank_(rank), world_size_(world_size), yield_while_waiting_(!ranks_have_own_cores), bases_(world_size, nullptr) {}
 
 SharedMemoryAllreduce::~SharedMemoryAllreduce() {
   if (window_ != MPI_WIN_NULL) MPI_Win_free(&window_);
@@ -113,12 +113,12 @@ void SharedMemoryAllreduce::arriveAndWait() {
   for (int r = 0; r < world_size_; ++r) {
     int spins = 0;
     while (arrivalCounter(bases_[r]).load(std::memory_order_acquire) < arrivals_) {
-      if (++spins < 256) {
+      if (yield_while_waiting_ && ++spins >= 256) {
+        sched_yield();  // a late peer may need this core (more ranks than cores)
+      } else {
 #if defined(__SSE2__)
         _mm_pause();
 #endif
-      } else {
-        sched_yield();  // a late peer may need this core (more ranks than cores)
       }
     }
   }

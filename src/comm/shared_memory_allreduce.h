@@ -12,8 +12,11 @@
 // fetches it back from that core first, and on these VMs that made the copy 3x slower.
 //
 // Runs wherever the MPI backend runs its collectives (its communication thread, or the training
-// thread on one core), in their order. A rank that waits for a late peer spins briefly, then
-// yields its core (ranks may share cores when oversubscribed); a peer that never comes is the
+// thread on one core), in their order. A rank that waits for a late peer spins; where ranks may
+// share cores (not bound one to a core, oversubscribed) it yields its core after a short spin,
+// and where each rank has its own it never does: measured with busy processes on one rank's
+// core, yielding there handed each wait to them for a scheduler slice (15 ms of waits per 6 ms
+// step) and hid that rank's slowness from the straggler timing. A peer that never comes is the
 // watchdog's to report, as for an MPI call.
 #pragma once
 
@@ -34,7 +37,8 @@ class SharedMemoryAllreduce {
   static constexpr size_t kMaxBytes = size_t(16) << 20;
 
   // Collective over MPI_COMM_WORLD, whose ranks must all share this node's memory.
-  SharedMemoryAllreduce(int rank, int world_size);
+  // `ranks_have_own_cores`: each rank is bound to a core of its own (see above).
+  SharedMemoryAllreduce(int rank, int world_size, bool ranks_have_own_cores);
   // Collective too (MPI_Win_free): every rank destroys its own at shutdown.
   ~SharedMemoryAllreduce();
   SharedMemoryAllreduce(const SharedMemoryAllreduce&) = delete;
@@ -58,6 +62,7 @@ class SharedMemoryAllreduce {
 
   int rank_;
   int world_size_;
+  bool yield_while_waiting_;
   MPI_Win window_ = MPI_WIN_NULL;
   std::vector<char*> bases_;  // every rank's segment, mapped into this process
   size_t slot_bytes_ = 0;

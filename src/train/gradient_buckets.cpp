@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "comm/communicator_traits.h"
 #include "common/elapsed.h"
 #include "common/error.h"
 
@@ -29,6 +30,7 @@ GradientBuckets::GradientBuckets(std::string name, FlatParameters& parameters,
     : name_(std::move(name)),
       parameters_(parameters),
       reduction_(makeGradientReduction(compression, name_, parameters, communicator)) {
+  collectives_run_on_caller_ = comm::runsCollectivesOnCaller(communicator);
   GAN_CHECK(bucket_bytes > 0, "bucket size must be positive, got ", bucket_bytes);
   const int64_t element_bytes = parameters.values().element_size();
   const auto& slots = parameters.slots();
@@ -104,7 +106,7 @@ void GradientBuckets::launchReadyBucketsLocked() {
 void GradientBuckets::launch(Bucket& bucket) {
   const auto began = std::chrono::steady_clock::now();
   bucket.work = reduction_->reduceBucket(parameters_.grads().narrow(0, bucket.offset, bucket.numel), stats_);
-  launch_seconds_ += secondsSince(began);
+  if (collectives_run_on_caller_) launch_seconds_ += secondsSince(began);
 }
 
 void GradientBuckets::finishAndAverage() {

@@ -60,9 +60,10 @@ class GradientBuckets {
   std::vector<std::pair<int64_t, int64_t>> bucketRanges() const;
   CommunicationStats takeStats();
   // Seconds the training thread has spent on its collectives since construction: waiting for
-  // them in finishAndAverage(), and launching them, which is the whole collective where the
-  // backend runs it on the calling thread (MpiCommunicator on one core). Never reset: readers
-  // that sample it, such as the per-rank step timing, take differences.
+  // them in finishAndAverage(), and, where the backend runs a collective inside the call that
+  // issues it (MpiCommunicator on one core), launching them. Elsewhere a launch only hands the
+  // collective over, and time lost in it (descheduled on a busy core) stays the rank's own: the
+  // straggler timing must see it. Never reset: readers that sample it take differences.
   double waitedSecondsTotal() const { return waited_seconds_total_; }
   // How the gradients travel, with the strategy's own state.
   GradientReduction& reduction() { return *reduction_; }
@@ -95,7 +96,8 @@ class GradientBuckets {
   size_t next_to_launch_ = 0;
   CommunicationStats stats_;
   double waited_seconds_total_ = 0;
-  double launch_seconds_ = 0;  // in launch() since beginBackward()
+  double launch_seconds_ = 0;  // in launch() since beginBackward(), where collectives run there
+  bool collectives_run_on_caller_ = false;
   std::function<void(const BucketTiming&)> listener_;
   std::unique_ptr<GradientReduction> reduction_;
 };
