@@ -21,16 +21,34 @@ function(gan_add_test_executable name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
 endfunction()
 
-# gan_discover_tests(target PREFIX p LABELS ... TIMEOUT s [PROCESSORS n]): one CTest entry per
-# GoogleTest case, so a failure names its test and a long binary shows progress.
+# gan_discover_tests(target PREFIX p LABELS ... TIMEOUT s [PROCESSORS n] [ENVIRONMENT VAR=value ...]):
+# one CTest entry per GoogleTest case, so a failure names its test and a long binary shows progress.
 function(gan_discover_tests target)
-  cmake_parse_arguments(ARG "" "PREFIX;TIMEOUT;PROCESSORS" "LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "PREFIX;TIMEOUT;PROCESSORS" "LABELS;ENVIRONMENT" ${ARGN})
   if(NOT ARG_PROCESSORS)
     set(ARG_PROCESSORS 1)
   endif()
+  set(environment)
+  if(ARG_ENVIRONMENT)
+    set(environment ENVIRONMENT "${ARG_ENVIRONMENT}")
+  endif()
   # NO_PRETTY_VALUES: value-parameterized tests are named by their name generator alone.
   gtest_discover_tests(${target} TEST_PREFIX "${ARG_PREFIX}." DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
-                       PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${ARG_PROCESSORS})
+                       PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${ARG_PROCESSORS}
+                                  ${environment})
+endfunction()
+
+# gan_add_as_avx2_test(name LABELS ... TIMEOUT s [PROCESSORS n] COMMAND ...): the command again as an
+# AVX2-only CPU sees it (tests/support/as_avx2_cpu.sh), named name.as_avx2; it skips on a CPU
+# without AVX-512, where the plain entries already ran that way.
+function(gan_add_as_avx2_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT;PROCESSORS" "LABELS;COMMAND" ${ARGN})
+  if(NOT ARG_PROCESSORS)
+    set(ARG_PROCESSORS 1)
+  endif()
+  add_test(NAME ${name}.as_avx2 COMMAND bash ${PROJECT_SOURCE_DIR}/tests/support/as_avx2_cpu.sh ${ARG_COMMAND})
+  set_tests_properties(${name}.as_avx2 PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} SKIP_RETURN_CODE 77
+                       PROCESSORS ${ARG_PROCESSORS} ENVIRONMENT "${GAN_MPI_TEST_ENVIRONMENT}")
 endfunction()
 
 # gan_add_mpi_test(name RANKS 1 2 3 LABELS ... TIMEOUT s [VARIANT v ENVIRONMENT VAR=value ...]):

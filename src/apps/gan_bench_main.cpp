@@ -114,10 +114,23 @@ int main(int argc, char** argv) {
     return 2;
   }
   allreduce.bucket_mb = parsed.config.comm.bucket_mb;
+  // Training figures are for what gan_dist would train here; the precision mode measures bf16
+  // wherever it runs, emulated or not, and says which.
+  gan::CpuSettings cpu;
+  if (mode == "precision") {
+    try {
+      cpu = gan::apps::setUpCpu();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gan_bench: error: %s\n", e.what());
+      return 2;
+    }
+  } else if (!gan::apps::setUpCpuOrExit(parsed.config, "gan_bench", cpu)) {
+    return 2;
+  }
   std::unique_ptr<gan::comm::Communicator> communicator;
   int exit_code = 0;
   try {
-    auto setup = gan::apps::setUpProcess(parsed.config, "gan_bench");
+    auto setup = gan::apps::setUpProcess(parsed.config, cpu, "gan_bench");
     communicator = std::move(setup.communicator);
     if (mode == "allreduce") {
       exit_code = gan::bench::runAllreduceBenchmark(*communicator, allreduce) == 0 ? 0 : 1;
@@ -127,7 +140,7 @@ int main(int argc, char** argv) {
       gan::bench::runCheckpointBenchmark(parsed.config, setup.device, checkpoints);
     } else if (mode == "precision") {
       GAN_CHECK(communicator->worldSize() == 1, "gan_bench precision runs as one process (its figures are per rank)");
-      gan::bench::runPrecisionBenchmark(parsed.config, setup.device, precision);
+      gan::bench::runPrecisionBenchmark(parsed.config, cpu, setup.device, precision);
     } else {
       gan::bench::runTrainBenchmark(parsed.config, *communicator, setup.device, train);
     }

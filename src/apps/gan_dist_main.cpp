@@ -20,10 +20,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   const gan::Config& config = parsed.config;
+  gan::CpuSettings cpu;
+  if (!gan::apps::setUpCpuOrExit(config, "gan_dist", cpu)) return 2;
 
   std::unique_ptr<gan::comm::Communicator> communicator;
   try {
-    auto setup = gan::apps::setUpProcess(config);
+    auto setup = gan::apps::setUpProcess(config, cpu);
     communicator = std::move(setup.communicator);
     gan::log0(memory_note);
     gan::log0(gan::formatConfigTable(config));

@@ -36,6 +36,7 @@ void trainClassifierCommand(const po::variables_map& vm) {
   settings.decay_per_epoch = vm["lr-decay"].as<double>();
   GAN_CHECK(settings.epochs > 0, "--epochs must be positive");
   const double minimum = vm["min-accuracy"].as<double>();
+  gan::apps::setUpCpu();
   std::printf("%s\n", gan::train::configureComputeThreads(vm["threads"].as<int>()).summary.c_str());
 
   auto train_set = gan::data::openDataset(data, gan::DataSplit::Train);
@@ -64,6 +65,7 @@ void trainClassifierCommand(const po::variables_map& vm) {
 void checkpointCommand(const po::variables_map& vm) {
   const std::string checkpoint = vm["checkpoint"].as<std::string>();
   GAN_CHECK(!checkpoint.empty(), "--checkpoint is required");
+  const auto cpu = gan::apps::setUpCpu();
   // The generator comes with the run's configuration; the options below adjust only evaluation.
   const auto loaded = gan::checkpoint::loadGeneratorFromCheckpoint(checkpoint);
   gan::Config config = loaded.config;
@@ -75,7 +77,7 @@ void checkpointCommand(const po::variables_map& vm) {
 
   std::unique_ptr<gan::comm::Communicator> communicator;
   try {
-    auto setup = gan::apps::setUpProcess(config, "gan_eval");
+    auto setup = gan::apps::setUpProcess(config, cpu, "gan_eval");
     communicator = std::move(setup.communicator);
     auto evaluator =
         gan::eval::createEvaluator(config, *communicator, setup.device, {/*noise_reference=*/true}, loaded.class_counts);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "apps/process_setup.h"
 #include "common/error.h"
 #include "common/memory_tuning.h"
 #include "interop/pytorch_export.h"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
       std::cout << options;
       return 0;
     }
+    gan::apps::setUpCpu();  // a checkpoint trained in bf16 is rebuilt in bf16, on any CPU
     const auto summary = gan::interop::exportForPyTorch(request);
     const auto& meta = summary.metadata;
     const long latent_dim = long(meta["latent_dim"].get<int64_t>()), classes = long(meta["classes"].get<int64_t>());

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "apps/process_setup.h"
 #include "common/error.h"
 #include "data/latent_noise.h"
 #include "common/memory_tuning.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     GAN_CHECK(!checkpoint.empty(), "--checkpoint is required");
+    gan::apps::setUpCpu();  // a checkpoint trained in bf16 samples in bf16 here too, on any CPU
     GAN_CHECK(n > 0 && n <= 100000, "--n must be in 1..100000, got ", n);
     GAN_CHECK(format == "png" || format == "npy", "--format must be png or npy, got '", format, "'");
 

@@ -9,6 +9,7 @@
 #include "comm/mpi_communicator.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "models/layer_precision.h"
 #include "run/training_run.h"
 #include "train/compute_threads.h"
 
@@ -24,24 +25,51 @@ torch::Device chooseDevice(DeviceChoice device_option, int local_rank) {
   return torch::Device(torch::kCPU);
 }
 
+namespace {
+
+// An error found before MPI is up, which every process of the job finds alike: the launcher's
+// numbering lets one process report it.
+void reportStartupErrorOnce(const char* program, const std::exception& error) {
+  if (comm::launcherRank() == 0) {
+    std::fprintf(stderr, "%s: error: %s\n", program, error.what());
+  } else {
+    // The others wait a little: the launcher ends the whole job when the first process exits,
+    // and rank 0 must have printed the reason by then (seen: the error lost at 3 ranks).
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+  }
+}
+
+}  // namespace
+
 bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& parsed) {
   try {
     parsed = parseCommandLine(argc, argv);
     return true;
   } catch (const std::exception& e) {
-    // MPI is not up yet: the launcher's numbering lets one process report a bad command line.
-    if (comm::launcherRank() == 0) {
-      std::fprintf(stderr, "%s: error: %s\n", program, e.what());
-    } else {
-      // The others wait a little: the launcher ends the whole job when the first process exits,
-      // and rank 0 must have printed the reason by then (seen: the error lost at 3 ranks).
-      std::this_thread::sleep_for(std::chrono::seconds(5));
-    }
+    reportStartupErrorOnce(program, e);
     return false;
   }
 }
 
-ProcessSetup setUpProcess(const Config& config, const char* program) {
+CpuSettings setUpCpu() {
+  auto cpu = CpuSettings::fromEnvironment();
+  train::holdTorchToCpu(cpu);
+  return cpu;
+}
+
+bool setUpCpuOrExit(const Config& config, const char* program, CpuSettings& cpu) {
+  try {
+    cpu = setUpCpu();
+    // The device as training will pick it: only a CPU run asks the CPU.
+    models::checkPrecisionSupported({config.train.precision, chooseDevice(config.train.device, 0).type()}, cpu);
+    return true;
+  } catch (const std::exception& e) {
+    reportStartupErrorOnce(program, e);
+    return false;
+  }
+}
+
+ProcessSetup setUpProcess(const Config& config, const CpuSettings& cpu, const char* program) {
   ProcessSetup setup;
   const auto threads = train::configureComputeThreads(config.train.threads);
   // The device decides the backend (auto: NCCL for GPU tensors), so pick it before MPI is up;
@@ -63,6 +91,9 @@ ProcessSetup setUpProcess(const Config& config, const char* program) {
     logWarning("node-local ranks disagree with host names: " + problem);
   }
   log0(threads.summary);
+  if (!setup.device.is_cuda()) log0("cpu: " + describeCpu(cpu.features));
+  const auto emulation = models::describeBf16Emulation({config.train.precision, setup.device.type()}, cpu);
+  if (!emulation.empty()) logWarning(emulation);
   if (!threads.blas_is_openblas) {
     logWarning("the active BLAS is not OpenBLAS (" + threads.blas_library +
                "); training runs ~4x slower. Install libopenblas0-pthread.");

@@ -10,6 +10,7 @@
 #include "comm/rank_placement.h"
 #include "comm/flight_recording_communicator.h"
 #include "common/config.h"
+#include "common/cpu_features.h"
 #include "common/memory_tuning.h"
 
 namespace gan::apps {
@@ -21,6 +22,16 @@ torch::Device chooseDevice(DeviceChoice device_option, int local_rank);
 // job does not print it 8 times) and returns false.
 bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& parsed);
 
+// Reads GAN_DIST_CPU and GAN_DIST_EMULATE_BF16 (common/cpu_features.h) and holds LibTorch to the
+// CPU they describe. Every program that computes calls it before its first tensor operation;
+// throws gan::Error on a value the variables do not take.
+CpuSettings setUpCpu();
+
+// For the programs that train: setUpCpu, then whether `config` can train on this CPU (bf16 needs
+// AVX512-BF16). Otherwise prints one line (launcher rank 0 only) and returns false, before MPI is
+// up and before anything is written.
+bool setUpCpuOrExit(const Config& config, const char* program, CpuSettings& cpu);
+
 struct ProcessSetup {
   // The backend wrapped in a FlightRecordingCommunicator: every collective is in `collectives`.
   std::unique_ptr<comm::Communicator> communicator;
@@ -30,8 +41,8 @@ struct ProcessSetup {
 };
 
 // Compute threads, device, communicator and rank-aware logging, with the start-up lines (which
-// include where every rank runs).
-ProcessSetup setUpProcess(const Config& config, const char* program = "gan_dist");
+// include where every rank runs and the CPU, `cpu` from setUpCpu).
+ProcessSetup setUpProcess(const Config& config, const CpuSettings& cpu, const char* program = "gan_dist");
 
 // Prints "program: error on rank R: message" and ends the whole job (MPI_Abort under a
 // launcher) so no peer waits in a collective for a rank that is gone.

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "common/config.h"
+#include "common/cpu_features.h"
 
 namespace gan::bench {
 
@@ -15,6 +16,7 @@ struct PrecisionBenchmarkOptions {
 // Prints, for the config's networks at its per-rank batch: each linear layer's forward+backward
 // in fp32 and in bf16 with the rule's choice, then G's and D's whole forward+backward in fp32,
 // bf16 and bf16-all. One process; the figures are per rank.
-void runPrecisionBenchmark(const Config& config, const torch::Device& device, const PrecisionBenchmarkOptions& options);
+void runPrecisionBenchmark(const Config& config, const CpuSettings& cpu, const torch::Device& device,
+                           const PrecisionBenchmarkOptions& options);
 
 }  // namespace gan::bench

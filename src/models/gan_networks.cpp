@@ -62,7 +62,6 @@ BatchNormPolicy policyFor(const ModelConfig& config, const NetworkInputs& inputs
 }  // namespace
 
 std::shared_ptr<Generator> buildGenerator(const ModelConfig& config, const NetworkInputs& inputs) {
-  checkPrecisionSupported(inputs.precision);
   const auto policy = policyFor(config, inputs);
   if (config.arch == ModelArch::Dcgan) return std::make_shared<DcganGenerator>(config.latent_dim, dcganShape(config, inputs, policy));
   return std::make_shared<MlpGenerator>(config.latent_dim, featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));

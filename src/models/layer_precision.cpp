@@ -59,15 +59,6 @@ torch::Tensor cpuTransposedConvolutionBf16(const torch::Tensor& x, const torch::
 
 torch::Tensor toBf16(const torch::Tensor& t) { return t.defined() ? t.to(torch::kBFloat16) : t; }
 
-bool cpuHasBf16Instructions() {
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512bf16");
-#else
-  return false;
-#endif
-}
-
 }  // namespace
 
 LayerPrecision planLayer(const PrecisionRequest& request, std::string name, LayerKind kind, int64_t in_features,
@@ -84,11 +75,23 @@ LayerPrecision planLayer(const PrecisionRequest& request, std::string name, Laye
   return plan;
 }
 
-void checkPrecisionSupported(const PrecisionRequest& request) {
-  if (request.precision == TrainPrecision::Fp32 || request.device != torch::kCPU) return;
-  GAN_CHECK(cpuHasBf16Instructions(),
-            "--train.precision=", optionName(request.precision), ": this CPU has no AVX512-BF16 instructions, so bf16 products would be emulated "
-            "and slower than fp32; use --train.precision=fp32");
+namespace {
+bool runsEmulatedBf16(const PrecisionRequest& request, const CpuSettings& cpu) {
+  return request.precision != TrainPrecision::Fp32 && request.device == torch::kCPU && !cpu.features.avx512_bf16;
+}
+}  // namespace
+
+void checkPrecisionSupported(const PrecisionRequest& request, const CpuSettings& cpu) {
+  GAN_CHECK(!runsEmulatedBf16(request, cpu) || cpu.emulate_bf16, "--train.precision=", optionName(request.precision),
+            ": this CPU (", describeCpu(cpu.features), ") has no AVX512-BF16 instructions, so bf16 products would be "
+            "emulated and slower than fp32; use --train.precision=fp32");
+}
+
+std::string describeBf16Emulation(const PrecisionRequest& request, const CpuSettings& cpu) {
+  if (!runsEmulatedBf16(request, cpu)) return "";
+  return std::string("--train.precision=") + optionName(request.precision) +
+         " on a CPU without AVX512-BF16: bf16 runs LibTorch's portable kernels, far slower than fp32" +
+         (cpu.emulate_bf16 ? " (GAN_DIST_EMULATE_BF16=1, a test switch)" : "");
 }
 
 torch::Tensor runLinear(torch::nn::Linear& layer, const torch::Tensor& x, const LayerPrecision& plan) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cpu_features.h"
 #include "common/option_values.h"
 
 namespace gan::models {
@@ -58,9 +59,15 @@ inline constexpr int64_t kCpuBf16MinLinearWeights = 256 * 256;
 LayerPrecision planLayer(const PrecisionRequest& request, std::string name, LayerKind kind, int64_t in_features,
                          int64_t out_features, LayerRole role = LayerRole::Inner);
 
-// Throws gan::Error naming --train.precision when bf16 cannot run here (a CPU without
-// AVX512-BF16, where oneDNN emulates it slower than fp32).
-void checkPrecisionSupported(const PrecisionRequest& request);
+// Whether training may run `request` on this CPU: throws gan::Error naming --train.precision where
+// bf16 would only be emulated, slower than fp32 (a CPU without AVX512-BF16), unless `cpu` allows
+// emulation. Training asks before anything is written; building the networks does not, so the
+// layer plan, its tests and the tools that open a bf16 checkpoint (fp32 weights) work on every CPU.
+void checkPrecisionSupported(const PrecisionRequest& request, const CpuSettings& cpu);
+
+// "" where `request` runs as planned; otherwise a warning for the start-up line that bf16 runs
+// LibTorch's portable kernels here (a CPU without AVX512-BF16), far slower than fp32.
+std::string describeBf16Emulation(const PrecisionRequest& request, const CpuSettings& cpu);
 
 // The layer's forward in the planned arithmetic; the result is fp32 either way.
 torch::Tensor runLinear(torch::nn::Linear& layer, const torch::Tensor& x, const LayerPrecision& plan);

@@ -1,5 +1,6 @@
 #include "train/compute_threads.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
@@ -30,6 +31,10 @@ ComputeThreadsReport configureComputeThreads(int threads) {
   report.summary = "compute threads: " + std::to_string(threads) + " (torch intra-op and OpenBLAS); BLAS: " +
                    (report.blas_library.empty() ? std::string("unknown") : report.blas_library);
   return report;
+}
+
+void holdTorchToCpu(const CpuSettings& cpu) {
+  if (!cpu.features.limited_by.empty()) at::globalContext().setUserEnabledMkldnn(false);
 }
 
 }  // namespace gan::train

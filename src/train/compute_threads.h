@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "common/cpu_features.h"
+
 namespace gan::train {
 
 struct ComputeThreadsReport {
@@ -14,5 +16,13 @@ struct ComputeThreadsReport {
 // Sets torch's intra-op threads and holds OpenBLAS to the same number: measured here, OpenMP
 // and OpenBLAS pools of 2 threads each fight and run 3x slower than 1 thread.
 ComputeThreadsReport configureComputeThreads(int threads);
+
+// Holds LibTorch to the kernels it would choose on the CPU `cpu` describes. With the features
+// taken down to AVX2 (GAN_DIST_CPU=avx2) on a CPU that has more, LibTorch's own oneDNN path is
+// turned off: LibTorch sends bf16 products to oneDNN whenever the hardware has AVX-512, a choice
+// no setting hides, and an AVX2 CPU runs them in LibTorch's portable kernels instead. (fp32
+// convolutions then take LibTorch's kernels too: the same results within float rounding.)
+// Call before the first tensor operation.
+void holdTorchToCpu(const CpuSettings& cpu);
 
 }  // namespace gan::train

@@ -7,6 +7,7 @@
 
 #include "comm/local_communicator.h"
 #include "common/error.h"
+#include "support/error_message.h"
 #include "models/gan_networks.h"
 #include "train/gan_trainer.h"
 #include "train/trainer_setup.h"
@@ -95,7 +96,12 @@ TEST(MixedPrecision, DcganRunsEveryConvolutionInBf16AndKeepsTheLogitFp32) {
 // it over 6,272 positions, and a zero-mean one made that sum cancel to near zero on some draws
 // (relative error up to 13% over 300 seeds, and 1.03% once in CI), which measures the cancellation,
 // not the layer. Positive, the worst of 300 seeds was 0.73%; the seed is fixed besides.
+// Where the CPU has no AVX512-BF16, LibTorch's portable bf16 kernels run instead of oneDNN's, and
+// they add partial sums in bf16 (col2im, the gradients' products): the worst of 40 seeds was 5.3%
+// (weight gradient), against 0.36% from oneDNN, which adds in fp32. A wrong operation is off by
+// ~100% either way.
 TEST(MixedPrecision, Bf16TransposedConvolutionMatchesFp32InValueAndGradients) {
+  const double tolerance = CpuSettings::fromEnvironment().features.avx512_bf16 ? 1e-2 : 1e-1;
   torch::manual_seed(11);
   for (const auto& [in, out, side] : {std::tuple<int64_t, int64_t, int64_t>{64, 32, 7}, {32, 3, 14}}) {
     torch::nn::ConvTranspose2d layer(torch::nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1));
@@ -117,7 +123,7 @@ TEST(MixedPrecision, Bf16TransposedConvolutionMatchesFp32InValueAndGradients) {
       EXPECT_EQ(got[i].sizes(), expected[i].sizes()) << names[i];
       EXPECT_EQ(got[i].scalar_type(), torch::kFloat32) << names[i];
       EXPECT_FALSE(torch::equal(got[i], expected[i])) << names[i] << ": not computed in bf16";
-      EXPECT_LT(((got[i] - expected[i]).norm() / expected[i].norm()).item<double>(), 1e-2) << names[i];
+      EXPECT_LT(((got[i] - expected[i]).norm() / expected[i].norm()).item<double>(), tolerance) << names[i];
     }
   }
 }
@@ -220,6 +226,41 @@ TEST(MixedPrecision, OptionIsParsedAndNamedInErrors) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--train.precision"), std::string::npos) << e.what();
   }
+}
+
+// Training asks the CPU; building the networks does not (the tests above build bf16 plans on
+// every CPU). Without AVX512-BF16 bf16 is refused naming the option, the CPU and the way out,
+// unless the test switch allows LibTorch's portable kernels; a GPU or fp32 never asks.
+TEST(MixedPrecision, Bf16IsRefusedOnACpuWithoutAvx512Bf16UnlessEmulationIsAllowed) {
+  CpuSettings avx2;
+  avx2.features.model = "AMD EPYC 7B12";
+  avx2.features.avx2 = true;
+  const models::PrecisionRequest bf16{TrainPrecision::Bf16, torch::kCPU};
+  EXPECT_EQ(test_support::errorMessageOf([&] { models::checkPrecisionSupported(bf16, avx2); }),
+            "--train.precision=bf16: this CPU (AMD EPYC 7B12 (AVX2; no AVX-512, AVX512-BF16, AMX)) has no AVX512-BF16 "
+            "instructions, so bf16 products would be emulated and slower than fp32; use --train.precision=fp32");
+  EXPECT_NE(test_support::errorMessageOf([&] {
+              models::checkPrecisionSupported({TrainPrecision::Bf16All, torch::kCPU}, avx2);
+            }).find("--train.precision=bf16-all: this CPU"),
+            std::string::npos);
+  EXPECT_EQ(models::describeBf16Emulation(bf16, avx2),
+            "--train.precision=bf16 on a CPU without AVX512-BF16: bf16 runs LibTorch's portable kernels, far slower "
+            "than fp32");
+  for (const auto& request : {models::PrecisionRequest{TrainPrecision::Fp32, torch::kCPU},
+                              models::PrecisionRequest{TrainPrecision::Bf16, torch::kCUDA}}) {
+    EXPECT_EQ(test_support::errorMessageOf([&] { models::checkPrecisionSupported(request, avx2); }), "");
+    EXPECT_EQ(models::describeBf16Emulation(request, avx2), "");
+  }
+
+  avx2.emulate_bf16 = true;
+  EXPECT_EQ(test_support::errorMessageOf([&] { models::checkPrecisionSupported(bf16, avx2); }), "");
+  EXPECT_NE(models::describeBf16Emulation(bf16, avx2).find("(GAN_DIST_EMULATE_BF16=1, a test switch)"),
+            std::string::npos);
+
+  CpuSettings with_bf16;
+  with_bf16.features.avx2 = with_bf16.features.avx512 = with_bf16.features.avx512_bf16 = true;
+  EXPECT_EQ(test_support::errorMessageOf([&] { models::checkPrecisionSupported(bf16, with_bf16); }), "");
+  EXPECT_EQ(models::describeBf16Emulation(bf16, with_bf16), "");
 }
 
 }  // namespace

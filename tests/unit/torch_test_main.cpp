@@ -10,6 +10,8 @@
 int main(int argc, char** argv) {
   gan::keepFreedMemoryInProcess();
   gan::train::configureComputeThreads(1);
+  // GAN_DIST_CPU=avx2 runs these tests as an AVX2-only CPU would (common/cpu_features.h).
+  gan::train::holdTorchToCpu(gan::CpuSettings::fromEnvironment());
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }
