@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks the documentation against the program: every option `gan_dist --help` lists appears in
 docs/configuration.md, every relative link in README.md and docs/*.md resolves (file and, when
-given, heading), every launch script with a #! line is executable, and README.md stays a front
-door (at most 250 lines).
+given, heading), every launch script with a #! line is executable, every table of speeds names the
+CPU it was measured on, and README.md stays a front door (at most 250 lines).
 
 usage: check_docs.py GAN_DIST_BINARY REPOSITORY_ROOT"""
 import os
@@ -12,6 +12,30 @@ import subprocess
 import sys
 
 README_MAX_LINES = 250
+
+# A table that names one of these gives speeds, which belong to one CPU kind: a line "CPU: ..."
+# must stand in the lines just above it (its paragraph or the table's caption).
+SPEED_WORDS = re.compile(r"\d s\b|\(s\)|\d ?ms\b|\bms\b|µs|\bus\b|samples/s|GB/s|GFLOP|speed-up|efficiency|busbw|ms/step")
+CPU_LINE_DISTANCE = 25
+
+
+def speed_tables_without_cpu(page):
+    """Line numbers of speed tables in `page` with no "CPU:" in the lines above them."""
+    lines = page.read_text().splitlines()
+    missing = []
+    for number, line in enumerate(lines):
+        is_header = (line.startswith("|") and number + 1 < len(lines) and re.match(r"^\|[-| :]+\|$", lines[number + 1])
+                     and not (number > 0 and lines[number - 1].startswith("|")))
+        rows = []
+        for row in lines[number:]:
+            if not row.startswith("|"):
+                break
+            rows.append(row)
+        if is_header and SPEED_WORDS.search("\n".join(rows)):
+            above = lines[max(0, number - CPU_LINE_DISTANCE):number]
+            if not any("CPU:" in text for text in above):
+                missing.append(number + 1)
+    return missing
 
 
 def slug(heading):
@@ -52,6 +76,11 @@ def main():
                     problems.append(f"{where}: link to {target}: {file_part} does not exist")
                 elif anchor and destination.suffix == ".md" and anchor not in anchors_of(destination):
                     problems.append(f"{where}: link to {target}: no heading '#{anchor}' in {file_part or page.name}")
+
+    for page in pages:
+        for number in speed_tables_without_cpu(page):
+            problems.append(f"{page.relative_to(root)}:{number}: a table of speeds with no \"CPU: ...\" line above it "
+                            "naming the CPU it was measured on")
 
     # The docs run launch scripts directly (launch/elastic.sh ...): each with a #! line must be
     # executable, as a fresh clone checks it out.
