@@ -16,7 +16,12 @@ launch/install_deps.sh
 if [[ "$mode" == test ]]; then
   launch/build.sh all
   # All labels run; a CPU-only machine skips the gpu-labelled tests inside the binaries.
-  (cd build && ctest --output-on-failure --timeout 900)
+  status=0
+  (cd build && ctest --output-on-failure --timeout 900 | tee ctest.log) || status=$?
+  # The ten slowest entries, so that the next test that makes the suite slower is seen.
+  echo "slowest tests of this run (seconds):"
+  sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/p' build/ctest.log | sort -rn | head -10
+  ((status == 0)) || exit "$status"
   # The code without LibTorch again under ASan + UBSan (unit and mpi labels) and 30 s of
   # libFuzzer per parser (fuzz label).
   launch/build.sh sanitize

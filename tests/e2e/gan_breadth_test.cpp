@@ -40,18 +40,23 @@ std::map<std::string, double> valuesOf(const std::string& output) {
   return values;
 }
 
+// ring8 as shipped, cut to 8,000 steps: over 22 runs (seeds 1-10 and 42, with AVX-512 and with
+// AVX2 kernels, 2026-12-07) every one held 8/8 modes from step 8,000 on, with 89-96% of the
+// points of high quality there; at 6,000 two runs had 7/8 for a while. Floating-point kernels
+// differ between CPU kinds and move a trajectory as another seed would, so the test asks for one
+// mode less than was always seen and a clear margin under the lowest share.
 TEST(GanBreadth, Ring8OnTwoRanksFindsTheModes) {
   const auto out = outputDir("ring8");
   const auto result = run(mpirun(2) + ganDist() + " --config " + config("ring8_mlp.ini") + " --output.dir=" + out +
-                          " --train.max_steps=6000 --eval.every=3000 --output.sample_every=6000");
+                          " --train.max_steps=8000 --eval.every=4000 --output.sample_every=8000");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const auto evaluation = lastWith(out, "eval_modes");
   ASSERT_FALSE(evaluation.is_null()) << result.output;
-  EXPECT_EQ(evaluation["step"], 6000);
+  EXPECT_EQ(evaluation["step"], 8000);
   EXPECT_GE(evaluation["eval_modes"].get<double>(), 7) << evaluation.dump();
-  EXPECT_GT(evaluation["eval_high_quality"].get<double>(), 0.3) << evaluation.dump();
+  EXPECT_GT(evaluation["eval_high_quality"].get<double>(), 0.75) << evaluation.dump();
   // The progress picture of points is a scatter plot over the modes (RGB).
-  const auto plot = gan::render::readPng(out + "/samples/step_00006000.png");
+  const auto plot = gan::render::readPng(out + "/samples/step_00008000.png");
   EXPECT_EQ(plot.channels, 3);
   EXPECT_EQ(plot.width, 400);
   // The EMA of G is part of the checkpoint, and gan_sample draws points from it.
