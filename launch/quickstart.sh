@@ -15,9 +15,12 @@ launch/install_deps.sh
 
 if [[ "$mode" == test ]]; then
   launch/build.sh all
-  # All labels run; a CPU-only machine skips the gpu-labelled tests inside the binaries.
+  # All labels run; a CPU-only machine skips the gpu-labelled tests inside the binaries. As many
+  # entries at once as there are cores: each declares the cores it needs (PROCESSORS: its ranks,
+  # 2 for whole training runs, which so run alone on a 2-core machine), so single-process tests
+  # pair up and nothing timed shares its cores.
   status=0
-  (cd build && ctest --output-on-failure --timeout 900 | tee ctest.log) || status=$?
+  (cd build && ctest --output-on-failure --timeout 900 -j "$(nproc)" | tee ctest.log) || status=$?
   # The ten slowest entries, so that the next test that makes the suite slower is seen.
   echo "slowest tests of this run (seconds):"
   sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/p' build/ctest.log | sort -rn | head -10
@@ -25,7 +28,7 @@ if [[ "$mode" == test ]]; then
   # The code without LibTorch again under ASan + UBSan (unit and mpi labels) and 30 s of
   # libFuzzer per parser (fuzz label).
   launch/build.sh sanitize
-  cd build-sanitize && exec ctest --output-on-failure --timeout 900
+  cd build-sanitize && exec ctest --output-on-failure --timeout 900 -j "$(nproc)"
 fi
 
 # Training needs the programs only; the test suites are most of a fresh build's time.
