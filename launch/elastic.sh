@@ -69,10 +69,15 @@ if ((slurm)); then
 else
   [[ -r ${hostfile} ]] || die "--hostfile '${hostfile}': not a readable file"
 fi
-for number in "${tasks_per_node}" "${min_nodes}" "${max_restarts}" "${probe_every}" "${probe_timeout}" \
-              "${leave_out_after}" "${rejoin_after}"; do
-  [[ ${number} =~ ^[0-9]+$ ]] || die "expected a whole number, got '${number}'"
-done
+# Each value checked under its option's name, so the message says which one is wrong.
+check_whole_number() { [[ $2 =~ ^[0-9]+$ ]] || die "$1 expects a whole number, got '$2'"; }
+check_whole_number --tasks-per-node "${tasks_per_node}"
+check_whole_number --min-nodes "${min_nodes}"
+check_whole_number --max-restarts "${max_restarts}"
+check_whole_number --probe-every "${probe_every}"
+check_whole_number --probe-timeout "${probe_timeout}"
+check_whole_number --leave-out-stragglers "${leave_out_after}"
+check_whole_number --straggler-rejoin-after "${rejoin_after}"
 ((probe_every >= 1)) || die "--probe-every must be at least 1 second"
 ((min_nodes >= 1)) || die "--min-nodes must be at least 1 (a job needs a node)"
 ((tasks_per_node >= 1)) || die "--tasks-per-node must be at least 1"

@@ -59,13 +59,17 @@ int main(int argc, char** argv) {
 
     const auto loaded = gan::checkpoint::loadGeneratorFromCheckpoint(checkpoint);
     const int64_t classes = loaded.generator->classes();
-    GAN_CHECK(classes > 0 || (class_index < 0 && per_class == 0), "--class and --per-class need a conditional model; ",
+    // Given or not is what counts: a given --class=-1 or --per-class=0 is a mistake, not "off".
+    const bool class_given = vm.count("class") > 0, per_class_given = vm.count("per-class") > 0;
+    GAN_CHECK(classes > 0 || (!class_given && !per_class_given), "--class and --per-class need a conditional model; ",
               checkpoint, " was trained without --model.conditional");
-    GAN_CHECK(class_index < 0 || class_index < classes, "--class=", class_index, ": expected 0 to ", classes - 1,
-              " (the classes of ", checkpoint, ")");
-    GAN_CHECK(per_class >= 0 && per_class * std::max<int64_t>(classes, 1) <= 100000,
-              "--per-class must be in 1..", 100000 / std::max<int64_t>(classes, 1), " for ", classes, " classes, got ", per_class);
-    GAN_CHECK(per_class == 0 || (class_index < 0 && !interpolate), "--per-class draws every class on its own row: "
+    GAN_CHECK(!class_given || (class_index >= 0 && class_index < classes), "--class=", class_index, ": expected 0 to ",
+              classes - 1, " (the classes of ", checkpoint, ")");
+    // Divided, not multiplied: a huge --per-class times the classes would wrap around.
+    const int64_t most_per_class = 100000 / std::max<int64_t>(classes, 1);
+    GAN_CHECK(!per_class_given || (per_class >= 1 && per_class <= most_per_class), "--per-class must be in 1..",
+              most_per_class, " for ", classes, " classes, got ", per_class);
+    GAN_CHECK(!per_class_given || (!class_given && !interpolate), "--per-class draws every class on its own row: "
               "it does not combine with --class or --interpolate");
     int64_t columns = interpolate ? 8 : static_cast<int64_t>(std::ceil(std::sqrt(double(n))));
     int64_t rows = interpolate ? n : (n + columns - 1) / columns;

@@ -63,9 +63,16 @@ void BackgroundCheckpointWriter::writerLoop() {
     const auto began = std::chrono::steady_clock::now();
     try {
       result.dir = writeCheckpoint(run_, snapshot, hook_for_step_ ? hook_for_step_(result.step) : nullptr);
-      pruneCheckpoints(run_, keep_last_);
     } catch (const std::exception& e) {
       result.error = e.what();
+    }
+    if (result.ok()) {
+      try {
+        pruneCheckpoints(run_, keep_last_);
+      } catch (const std::exception& e) {
+        result.prune_warning = std::string("removing older checkpoints after step ") + std::to_string(result.step) +
+                               " failed: " + e.what() + " (that checkpoint is written; pruning is tried again next time)";
+      }
     }
     result.write_seconds = secondsSince(began);
     // The host copies go before the thread reports: memory is back when the caller hears of it.

@@ -30,6 +30,9 @@ struct WrittenCheckpoint {
   std::string dir;         // where it was written (when it succeeded)
   double write_seconds = 0;  // serialise, write, fsync, rename, prune
   std::string error;       // empty when it succeeded
+  // Removing older checkpoints failed (a reader holding one on NFS, a permission): this one is
+  // still durable and `latest`, so it is a warning, not a failed write.
+  std::string prune_warning;
   bool ok() const { return error.empty(); }
 };
 

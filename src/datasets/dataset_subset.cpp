@@ -15,10 +15,12 @@ std::vector<int64_t> fixedShuffle(int64_t size) { return epochPermutation(size, 
 
 int64_t holdoutCount(const DataConfig& config, int64_t size) {
   if (config.holdout <= 0) return 0;
-  const auto count = static_cast<int64_t>(config.holdout < 1 ? std::llround(config.holdout * double(size)) : config.holdout);
-  GAN_CHECK(count >= 1 && count < size, "--data.holdout=", config.holdout, " sets aside ", count, " of the ", size,
-            " images of ", config.path, ": expected at least 1 and fewer than all of them");
-  return count;
+  // Compared as a double before any conversion: a count past int64's range (1e30) would be
+  // undefined as an integer, and the message printed a wrapped number.
+  const double count = config.holdout < 1 ? std::round(config.holdout * double(size)) : config.holdout;
+  GAN_CHECK(count >= 1 && count < double(size), "--data.holdout=", config.holdout, " sets aside ", count, " of the ",
+            size, " images of ", config.path, ": expected at least 1 and fewer than all of them");
+  return static_cast<int64_t>(count);
 }
 
 DatasetSubset::DatasetSubset(std::unique_ptr<Dataset> whole, std::vector<int64_t> kept, std::string how)

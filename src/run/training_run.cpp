@@ -471,6 +471,7 @@ void TrainingLoop::checkpoint(int64_t done) {
 void TrainingLoop::collectWrittenCheckpoints(bool run_ended) {
   std::string newest_failure;
   for (const auto& written : writer_->takeFinished()) {
+    if (!written.prune_warning.empty()) logWarning(written.prune_warning);
     if (written.ok()) {
       last_write_seconds_ = written.write_seconds;
       summary_.last_checkpoint = written.dir;

@@ -133,6 +133,20 @@ TEST(Conditional, PerClassPictureAndSamplingByClassOnTwoRanks) {
   result = run(sample(checkpoint, "--per-class 2 --class 1 --out " + out + "/bad.png"));
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output.find("--per-class draws every class on its own row"), std::string::npos) << result.output;
+  // Given values out of range are refused, never taken as "not given" (which drew by frequency),
+  // and a --per-class whose grid would overflow 64 bits is refused before any noise is drawn.
+  for (const auto& [options, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"--class=-1", "--class=-1: expected 0 to 9"},
+           {"--per-class=0", "--per-class must be in 1..10000 for 10 classes, got 0"},
+           {"--per-class=-3", "--per-class must be in 1..10000 for 10 classes, got -3"},
+           {"--per-class=10001", "--per-class must be in 1..10000 for 10 classes, got 10001"},
+           {"--per-class=1844674407370955162", "--per-class must be in 1..10000 for 10 classes, got 1844674407370955162"}}) {
+    fs::remove(out + "/bad.png");
+    result = run(sample(checkpoint, options + " --out " + out + "/bad.png"));
+    EXPECT_EQ(result.exit_code, 1) << options << "\n" << result.output;
+    EXPECT_NE(result.output.find(expected), std::string::npos) << options << "\n" << result.output;
+    EXPECT_FALSE(fs::exists(out + "/bad.png")) << options;
+  }
 }
 
 TEST(Conditional, RefusedAtStartWhereThereAreNoLabels) {

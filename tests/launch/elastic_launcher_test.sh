@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # launch/elastic.sh without a cluster: a stand-in mpirun records what the launcher asks of it.
 #   elastic_launcher_test.sh SOURCE_DIR
-# Checks: --min-nodes 0 is refused; a hostfile's slots=K is read, not max_slots=K; a preemption
+# Checks: --min-nodes 0 and a fraction for a whole number are refused naming the option; a hostfile's slots=K is read, not max_slots=K; a preemption
 # signal that arrives between launches stops the launcher instead of reaching a reaped PID while
 # the job is relaunched without it; --leave-out-stragglers leaves out the node the windows name
 # when the rule predicts a gain, and not when it does not.
@@ -18,6 +18,9 @@ printf 'node01 slots=2\n' >"${work}/one_node"
 "${elastic}" --hostfile "${work}/one_node" --min-nodes 0 -- true 2>"${work}/min_nodes.err"
 check "--min-nodes 0 exits 2" test $? -eq 2
 check "--min-nodes 0 is named" contains "${work}/min_nodes.err" "--min-nodes must be at least 1"
+"${elastic}" --hostfile "${work}/one_node" --probe-timeout 1.5 -- true 2>"${work}/not_whole.err"
+check "a fraction where a whole number goes exits 2" test $? -eq 2
+check "... naming the option" contains "${work}/not_whole.err" "--probe-timeout expects a whole number, got '1.5'"
 
 # --- slots=K, not the max_slots=K after it
 printf 'node01 slots=8 max_slots=16\nnode02 max_slots=4 slots=2\n' >"${work}/slots"
