@@ -43,13 +43,6 @@ std::string ini(const std::string& name, const std::string& text) {
   return support::writeBytes(std::string(::testing::TempDir()) + "catalogue_" + name + ".ini", text);
 }
 
-int countLines(const std::string& text, const std::string& marker) {
-  int count = 0;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) count += line.find(marker) != std::string::npos;
-  return count;
-}
-
 TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
   // What the cases start from: a good checkpoint, data and run directories to break.
   const auto good = outputDir("catalogue_good");

@@ -22,17 +22,10 @@ std::string ringRun(const std::string& out, const std::string& extra, int steps 
          " --output.dir=" + out + " " + extra;
 }
 
-int linesContaining(const std::string& text, const std::string& marker) {
-  int count = 0;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) count += line.find(marker) != std::string::npos;
-  return count;
-}
-
 TEST(CpuKinds, StartUpLineNamesTheCpuAndItsVectorFeatures) {
   const auto native = run(ringRun(outputDir("cpu_line"), "", 1));
   ASSERT_EQ(native.exit_code, 0) << native.output;
-  EXPECT_EQ(linesContaining(native.output, "cpu: "), 1) << native.output;
+  EXPECT_EQ(countLines(native.output, "cpu: "), 1) << native.output;
   EXPECT_NE(native.output.find("AVX-512"), std::string::npos) << native.output;  // present or "no AVX-512"
   const auto as_avx2 = run(kAsAvx2 + ringRun(outputDir("cpu_line_avx2"), "", 1));
   ASSERT_EQ(as_avx2.exit_code, 0) << as_avx2.output;
@@ -46,7 +39,7 @@ TEST(CpuKinds, Bf16WithoutAvx512Bf16IsRefusedInOneLineBeforeAnythingIsWritten) {
       fs::remove_all(out);
       const auto result = run(kAsAvx2 + launcher + ringRun(out, std::string("--train.precision=") + precision));
       EXPECT_EQ(result.exit_code, 2) << result.output;
-      EXPECT_EQ(linesContaining(result.output, "error"), 1) << result.output;
+      EXPECT_EQ(countLines(result.output, "error"), 1) << result.output;
       EXPECT_NE(result.output.find(std::string("gan_dist: error: --train.precision=") + precision +
                                    ": this CPU ("),
                 std::string::npos)

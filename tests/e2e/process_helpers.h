@@ -48,6 +48,14 @@ inline std::string mpirun(int ranks) {
 
 inline std::string ganDist() { return GAN_DIST_BINARY; }
 
+// How many lines of `text` contain `marker` (one error line, not one per rank).
+inline int countLines(const std::string& text, const std::string& marker) {
+  int count = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) count += line.find(marker) != std::string::npos;
+  return count;
+}
+
 // A fresh output directory for one test's run.
 inline std::string outputDir(const std::string& name) { return test_support::freshTempDir("e2e_" + name); }
 
