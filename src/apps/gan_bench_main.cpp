@@ -117,16 +117,7 @@ int main(int argc, char** argv) {
   // Training figures are for what gan_dist would train here; the precision mode measures bf16
   // wherever it runs, emulated or not, and says which.
   gan::CpuSettings cpu;
-  if (mode == "precision") {
-    try {
-      cpu = gan::apps::setUpCpu();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "gan_bench: error: %s\n", e.what());
-      return 2;
-    }
-  } else if (!gan::apps::setUpCpuOrExit(parsed.config, "gan_bench", cpu)) {
-    return 2;
-  }
+  if (!gan::apps::setUpCpuOrExit("gan_bench", cpu, mode == "precision" ? nullptr : &parsed.config)) return 2;
   std::unique_ptr<gan::comm::Communicator> communicator;
   int exit_code = 0;
   try {

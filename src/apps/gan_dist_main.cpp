@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   }
   const gan::Config& config = parsed.config;
   gan::CpuSettings cpu;
-  if (!gan::apps::setUpCpuOrExit(config, "gan_dist", cpu)) return 2;
+  if (!gan::apps::setUpCpuOrExit("gan_dist", cpu, &config)) return 2;
 
   std::unique_ptr<gan::comm::Communicator> communicator;
   try {

@@ -57,11 +57,14 @@ CpuSettings setUpCpu() {
   return cpu;
 }
 
-bool setUpCpuOrExit(const Config& config, const char* program, CpuSettings& cpu) {
+bool setUpCpuOrExit(const char* program, CpuSettings& cpu, const Config* training) {
   try {
     cpu = setUpCpu();
     // The device as training will pick it: only a CPU run asks the CPU.
-    models::checkPrecisionSupported({config.train.precision, chooseDevice(config.train.device, 0).type()}, cpu);
+    if (training != nullptr) {
+      models::checkPrecisionSupported(
+          {training->train.precision, chooseDevice(training->train.device, 0).type()}, cpu);
+    }
     return true;
   } catch (const std::exception& e) {
     reportStartupErrorOnce(program, e);

@@ -27,10 +27,10 @@ bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& 
 // throws gan::Error on a value the variables do not take.
 CpuSettings setUpCpu();
 
-// For the programs that train: setUpCpu, then whether `config` can train on this CPU (bf16 needs
-// AVX512-BF16). Otherwise prints one line (launcher rank 0 only) and returns false, before MPI is
-// up and before anything is written.
-bool setUpCpuOrExit(const Config& config, const char* program, CpuSettings& cpu);
+// setUpCpu, and for a program that trains (`training` given) whether that configuration can train
+// on this CPU (bf16 needs AVX512-BF16). On a bad variable or a refused precision prints one line
+// (launcher rank 0 only) and returns false, before MPI is up and before anything is written.
+bool setUpCpuOrExit(const char* program, CpuSettings& cpu, const Config* training);
 
 struct ProcessSetup {
   // The backend wrapped in a FlightRecordingCommunicator: every collective is in `collectives`.

@@ -32,7 +32,8 @@ CpuFeatures detectCpuFeatures();
 // The same CPU with every feature above AVX2 taken away.
 CpuFeatures limitedToAvx2(CpuFeatures features);
 
-// "AMD EPYC (AVX2, AVX-512, AVX512-BF16; no AMX)", and "as AVX2-only: GAN_DIST_CPU=avx2" when limited.
+// "AMD EPYC (AVX2, AVX-512, AVX512-BF16; no AMX)", followed by ", taken as AVX2-only:
+// GAN_DIST_CPU=avx2" when limited.
 std::string describeCpu(const CpuFeatures& features);
 
 // The CPU as this process treats it.
