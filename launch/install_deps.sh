@@ -14,6 +14,7 @@ packages=(
   libpng-dev zlib1g-dev libjpeg62-turbo-dev   # decoding PNG and JPEG folders (gan_data pack)
   oxygen-icon-theme             # the icons config: ~800 64x64 PNG icons, a real small data set
   nlohmann-json3-dev
+  libzip-dev                    # the zip archives torch.save writes (--model.init_from)
   dataset-fashion-mnist         # real Fashion-MNIST (IDX .gz) in /usr/share/datasets/fashion-mnist
   protobuf-compiler libprotobuf-dev libisal-dev   # TensorBoard event files (protobuf, CRC-32C)
   python3-crc32c chromium                          # independent checks of the event files and the report

@@ -8,8 +8,8 @@ gan_sample (conditional models: 2 of every class). Then in Python the
 TorchScript generator and the docs' module loaded from the state dict must give gan_sample's
 samples for that z (and those classes) within 1e-6, the TorchScript and module discriminators must agree, and every
 code block of docs/pytorch.md runs as written. Import: weights made in Python with the docs'
-modules (one network's state dict, or both in one dict) start a gan_dist run with exactly those
-weights, for every shipped config; bad files (a missing key, a wrong shape, a non-tensor, a truncated file) end the run
+modules (G's state dict, D's, or both in one dict) and the state dicts gan_export wrote start a
+gan_dist run with exactly those weights, for every shipped config; bad files (a missing key, a wrong shape, a non-tensor, a truncated file) end the run
 with one line naming the key or the file. Exits 77 (CTest: skipped) when torch is missing.
 
 usage: pytorch_export_test.py BUILD_DIR SOURCE_DIR
@@ -90,6 +90,20 @@ def docs_blocks():
 
 
 failures = []
+# With GAN_DIST_STATE_DICT_CORPUS=DIR, every state dict this test makes (Python's torch.save and
+# gan_export's) also goes to DIR as a seed of the state_dict fuzz target, its tensors' data zeroed
+# and deflated so the seeds stay small (the archive's and pickle's structure is the file's own).
+corpus = os.environ.get("GAN_DIST_STATE_DICT_CORPUS")
+
+
+def seed_file(source, destination):
+    import zipfile
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as seed:
+        for entry in original.infolist():
+            data = original.read(entry)
+            if "/data/" in entry.filename:
+                data = bytes(len(data))
+            seed.writestr(entry.filename, data)
 
 
 def check(what, ok, detail=""):
@@ -183,23 +197,36 @@ for name in CASES:
     torch.save({"generator": G.state_dict(), "discriminator": D.state_dict()}, both)
     only_g = os.path.join(base, "g.pt")
     torch.save(G.state_dict(), only_g)
-    for source, label in ((both, "G and D"), (only_g, "G")):
-        out = os.path.join(base, "init_" + os.path.basename(source).split(".")[0])
+    only_d = os.path.join(base, "d.pt")
+    torch.save(D.state_dict(), only_d)
+    # What gan_export wrote (LibTorch's pickler) reads back: the round trip.
+    exported_g = os.path.join(base, "export", "generator.state_dict.pt")
+    exported_d = os.path.join(base, "export", "discriminator.state_dict.pt")
+    python_g, python_d = G.state_dict(), D.state_dict()
+    def same_weights(a, b):
+        return a.keys() == b.keys() and all(torch.allclose(a[k], b[k], rtol=0, atol=1e-25) for k in b)
+    for source, label, want_g, want_d in ((both, "G and D", python_g, python_d), (only_g, "G", python_g, None),
+                                          (only_d, "D", None, python_d),
+                                          (exported_g, "G", torch.load(exported_g), None),
+                                          (exported_d, "D", None, torch.load(exported_d))):
+        tag = os.path.basename(source).split(".")[0]
+        out = os.path.join(base, "init_" + tag)
         log = run(f"{build}/gan_dist", *CASES[name], *QUIET, "--train.max_steps=1", "--train.lr_g=1e-30",
                   "--train.lr_d=1e-30", f"--model.init_from={source}", f"--output.dir={out}")
-        check(f"import {name} from {os.path.basename(source)}: the log says it", f"initial weights of {label} from" in log)
+        what = f"import {name} from {tag}"
+        check(f"{what}: the log says it", f"initial weights of {label} from" in log)
         run(f"{build}/gan_export", "--checkpoint", os.path.join(out, "checkpoints", "latest"), "--out",
             os.path.join(out, "export"), "--raw-generator")
         loaded = torch.load(os.path.join(out, "export", "generator.state_dict.pt"))
-        def same_weights(a, b):
-            return a.keys() == b.keys() and all(torch.allclose(a[k], b[k], rtol=0, atol=1e-25) for k in b)
-        check(f"import {name} from {os.path.basename(source)}: G's weights are Python's",
-              same_weights(loaded, G.state_dict()))
         loaded_d = torch.load(os.path.join(out, "export", "discriminator.state_dict.pt"))
-        same_d = same_weights(loaded_d, D.state_dict())
-        check(f"import {name} from {os.path.basename(source)}: D's weights are "
-              + ("Python's" if label == "G and D" else "its own initialisation"),
-              same_d == (label == "G and D"))
+        for network, wanted, got in (("G", want_g, loaded), ("D", want_d, loaded_d)):
+            if wanted is not None:
+                check(f"{what}: {network}'s weights are the file's", same_weights(got, wanted))
+            else:
+                check(f"{what}: {network}'s weights are its own initialisation",
+                      not same_weights(got, python_g if network == "G" else python_d))
+        if source not in (both, only_g):
+            continue  # gan_sample against Python's G once per way of saving G with torch.save
         sampled, labels = sample_options(name)
         run(f"{build}/gan_sample", "--checkpoint", os.path.join(out, "checkpoints", "latest"), *sampled, "--format",
             "npy", "--out", os.path.join(out, "x.npy"), "--noise-out", os.path.join(out, "z.npy"))
@@ -208,8 +235,10 @@ for name in CASES:
             reference = apply(G, torch.from_numpy(np.load(os.path.join(out, "z.npy"))), labels)
         produced = torch.from_numpy(np.load(os.path.join(out, "x.npy")))
         gap = (reference - produced).abs().max().item() if reference.shape == produced.shape else float("inf")
-        check(f"import {name} from {os.path.basename(source)}: gan_sample's images are Python's G's within 1e-6",
-              gap <= 1e-6, f"max difference {gap}")
+        check(f"{what}: gan_sample's images are Python's G's within 1e-6", gap <= 1e-6, f"max difference {gap}")
+    if corpus:
+        for source in (both, only_g, only_d, exported_g, exported_d):
+            seed_file(source, os.path.join(corpus, f"{name}_{os.path.basename(source)}"))
 
     if name != "mlp":
         continue
