@@ -176,6 +176,9 @@ void declareOptions(OptionTable& t, Config& c) {
         "the job up (log, metrics.jsonl, stragglers.jsonl, report) (0: off)");
   t.add("monitor.straggler_threshold", c.monitor.straggler_threshold,
         "a rank whose compute per step is this many times the median rank's is named a straggler (> 1)");
+  t.add("monitor.straggler_windows", c.monitor.straggler_windows,
+        "the log names a straggler (or a slow link) once it was named in this many consecutive windows (>= 1); "
+        "stragglers.jsonl and the report keep every window's verdict");
   t.add("eval.every", c.eval.every, "evaluate sample quality every N steps into metrics.jsonl (0: never)");
   t.add("eval.samples", c.eval.samples, "generated samples per evaluation (0: 2500 for 2-D data, 10000 for images)");
   t.add("eval.classifier", c.eval.classifier,
@@ -278,6 +281,8 @@ void Config::validate() const {
             "--model.init_from and --output.resume=", output.resume, " both give the starting weights; the checkpoint "
             "already holds them: pass one of the two");
   requireNonNegative("monitor.straggler_every", monitor.straggler_every);
+  GAN_CHECK(monitor.straggler_windows >= 1, "--monitor.straggler_windows must be at least 1 (consecutive windows), got ",
+            monitor.straggler_windows);
   GAN_CHECK(monitor.straggler_threshold > 1.0 && std::isfinite(monitor.straggler_threshold),
             "--monitor.straggler_threshold must be a number above 1 (a ratio to the median rank), got ",
             monitor.straggler_threshold);

@@ -102,6 +102,7 @@ struct OutputConfig {
 struct MonitorConfig {
   int64_t straggler_every = 100;     // exchange per-rank timings every N steps; 0: off
   double straggler_threshold = 1.2;  // a rank computing this many times the median is named
+  int64_t straggler_windows = 2;     // the log names it once named in this many windows in a row
 };
 
 struct EvalConfig {

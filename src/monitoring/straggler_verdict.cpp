@@ -152,6 +152,28 @@ StragglerVerdict judgeStragglers(const StragglerWindow& window, double threshold
   return verdict;
 }
 
+bool StragglerPersistence::confirms(const StragglerVerdict& verdict) {
+  std::map<int, int64_t> ranks;
+  for (const auto& slow : verdict.stragglers) {
+    const auto before = rank_streaks_.find(slow.rank);
+    ranks[slow.rank] = before == rank_streaks_.end() ? 1 : before->second + 1;
+  }
+  std::map<std::string, int64_t> links;
+  if (verdict.slow_link_host) {
+    const auto before = link_streaks_.find(*verdict.slow_link_host);
+    links[*verdict.slow_link_host] = before == link_streaks_.end() ? 1 : before->second + 1;
+  }
+  rank_streaks_ = std::move(ranks);  // a rank not named this window starts over
+  link_streaks_ = std::move(links);
+  for (const auto& [rank, streak] : rank_streaks_) {
+    if (streak >= windows_) return true;
+  }
+  for (const auto& [host, streak] : link_streaks_) {
+    if (streak >= windows_) return true;
+  }
+  return false;
+}
+
 nlohmann::json stragglerLine(const StragglerWindow& window, const StragglerVerdict& verdict, double threshold) {
   std::vector<double> compute, wait;
   for (const auto& timing : window.ranks) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -62,6 +63,22 @@ struct StragglerVerdict {
 
 // The verdict on `window` (at least one rank). `threshold` > 1.
 StragglerVerdict judgeStragglers(const StragglerWindow& window, double threshold);
+
+// Which verdicts the log announces: those naming a rank (or a slow link's node) that the
+// windows-1 windows before named too. One window's means on a shared VM can make a rank look 1.3x
+// slow for a moment (measured: 16 lines in 100 windows of an idle 2-core VM); a slow node stays
+// slow. stragglers.jsonl, metrics.jsonl and the report keep every window's own verdict.
+class StragglerPersistence {
+ public:
+  explicit StragglerPersistence(int64_t windows) : windows_(windows) {}
+  // Feeds the next window's verdict (windows in order, each once); true when it should be logged.
+  bool confirms(const StragglerVerdict& verdict);
+
+ private:
+  int64_t windows_;
+  std::map<int, int64_t> rank_streaks_;          // consecutive windows that named each rank
+  std::map<std::string, int64_t> link_streaks_;  // ... and each slow link's node
+};
 
 // OUT/stragglers.jsonl: one line per window, every rank's figures, the verdict and the median it
 // was judged against (which the report, the table and the elastic launcher read rather than

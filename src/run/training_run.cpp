@@ -179,6 +179,7 @@ class TrainingLoop {
   RunObserver observer_;
   StepAgreement agreement_;
   StragglerMonitor stragglers_;
+  monitoring::StragglerPersistence straggler_persistence_;
   std::unique_ptr<train::GanTrainer> trainer_;
   std::unique_ptr<data::GlobalSampleOrder> order_;
   std::unique_ptr<eval::QualityEvaluator> evaluator_;
@@ -220,6 +221,7 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
       agreement_(communicator, environment.stop_request),
       stragglers_(communicator, config.monitor.straggler_every, environment.rank_hosts),
+      straggler_persistence_(config.monitor.straggler_windows),
       input_settings_(StepInputSettings::fromConfig(config, *dataset_)),
       checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600) {
   resilience::clearHangRecordsAtStart(run_dir_, communicator_);
@@ -502,7 +504,7 @@ void TrainingLoop::monitorStragglers(int64_t done) {
   observer_.phase("straggler timings", [&] { window = stragglers_.exchange(done); });
   if (!window) return;  // not rank 0
   const auto verdict = monitoring::judgeStragglers(*window, config_.monitor.straggler_threshold);
-  if (!verdict.line.empty()) log0(verdict.line);
+  if (straggler_persistence_.confirms(verdict)) log0(verdict.line);
   recorder_->recordStragglers(*window, verdict, config_.monitor.straggler_threshold);
 }
 

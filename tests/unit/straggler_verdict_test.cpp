@@ -144,3 +144,47 @@ TEST(StragglerVerdict, LinesTableAndReportCarryTheFigures) {
 }
 
 }  // namespace
+
+namespace {
+
+// A verdict on 4 ranks of 2 nodes where `slow` (or nobody, -1) computes 2x the others.
+StragglerVerdict verdictWithSlowRank(int slow) {
+  auto window = evenWindow(4, 2);
+  if (slow >= 0) window.ranks[size_t(slow)].compute_ms *= 2;
+  settleWaits(window);
+  return judgeStragglers(window, 1.2);
+}
+
+TEST(StragglerPersistence, LogsARankOnlyOnceItIsNamedInConsecutiveWindows) {
+  StragglerPersistence persistence(2);
+  EXPECT_FALSE(persistence.confirms(verdictWithSlowRank(1)));  // one window: perhaps noise
+  EXPECT_TRUE(persistence.confirms(verdictWithSlowRank(1)));   // two in a row: slow
+  EXPECT_TRUE(persistence.confirms(verdictWithSlowRank(1)));
+  EXPECT_FALSE(persistence.confirms(verdictWithSlowRank(-1)));  // a quiet window starts over
+  EXPECT_FALSE(persistence.confirms(verdictWithSlowRank(1)));
+}
+
+// Noise names a different rank each time: never logged.
+TEST(StragglerPersistence, RanksNamedInTurnAreNeverLogged) {
+  StragglerPersistence persistence(2);
+  for (int window = 0; window < 8; ++window) {
+    EXPECT_FALSE(persistence.confirms(verdictWithSlowRank(window % 4))) << "window " << window;
+  }
+}
+
+TEST(StragglerPersistence, OneWindowLogsEveryVerdictAndLinksPersistLikeRanks) {
+  StragglerPersistence every(1);
+  EXPECT_TRUE(every.confirms(verdictWithSlowRank(2)));
+  EXPECT_FALSE(every.confirms(verdictWithSlowRank(-1)));
+
+  auto window = evenWindow(4, 2);
+  window.ranks[2].wait_ms = window.ranks[3].wait_ms = 4.0;  // node1 waits 10x: its link
+  const auto link = judgeStragglers(window, 1.2);
+  ASSERT_TRUE(link.slow_link_host.has_value());
+  StragglerPersistence three(3);
+  EXPECT_FALSE(three.confirms(link));
+  EXPECT_FALSE(three.confirms(link));
+  EXPECT_TRUE(three.confirms(link));
+}
+
+}  // namespace
