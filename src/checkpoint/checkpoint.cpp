@@ -1,8 +1,10 @@
 #include "checkpoint/checkpoint.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 
+#include "checkpoint/checkpoint_storage.h"
 #include "checkpoint/format/durable_file.h"
 #include "checkpoint/format/manifest.h"
 #include "checkpoint/tensor_archive.h"
@@ -219,7 +221,29 @@ std::vector<std::string> listCheckpoints(const RunDirectory& run) {
   return paths;
 }
 
+namespace {
+
+void removeLeftovers(const RunDirectory& run) {
+  std::error_code error;
+  const auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator entry(run.checkpoints(), error), end; !error && entry != end; entry.increment(error)) {
+    const std::string name = entry->path().filename().string();
+    const bool unfinished = name == ".latest.tmp" || (name.rfind(".step_", 0) == 0 && name.size() > 4 &&
+                                                      name.compare(name.size() - 4, 4, ".tmp") == 0);
+    std::error_code ignored;
+    if (unfinished) {
+      fs::remove_all(entry->path(), ignored);
+    } else if (name.rfind(kStorageProbePrefix, 0) == 0) {
+      const auto written = fs::last_write_time(entry->path(), ignored);
+      if (!ignored && now - written > std::chrono::minutes(10)) fs::remove(entry->path(), ignored);
+    }
+  }
+}
+
+}  // namespace
+
 void pruneCheckpoints(const RunDirectory& run, int64_t keep_last) {
+  removeLeftovers(run);
   if (keep_last <= 0) return;
   const auto checkpoints = listCheckpoints(run);
   const std::string latest = latestCheckpoint(run);

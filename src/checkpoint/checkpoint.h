@@ -73,7 +73,10 @@ std::string latestCheckpoint(const RunDirectory& run);
 // Complete checkpoint directories of the run, newest step first.
 std::vector<std::string> listCheckpoints(const RunDirectory& run);
 
-// Removes all but the newest `keep_last` checkpoints (0 keeps everything).
+// Removes all but the newest `keep_last` checkpoints (0 keeps everything), and what crashed
+// runs left in the directory: unfinished ".step_N.tmp" directories and ".latest.tmp" (only the
+// writer that prunes writes here, and its own write has finished), and storage probes older
+// than ten minutes (a live job's probe lasts seconds).
 void pruneCheckpoints(const RunDirectory& run, int64_t keep_last);
 
 // A checkpoint whose MANIFEST, file sizes, checksums and state.json have been checked.

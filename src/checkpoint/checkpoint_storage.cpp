@@ -14,7 +14,7 @@ namespace gan::checkpoint {
 namespace fs = std::filesystem;
 namespace {
 
-const char* const kProbePrefix = ".storage_probe.";
+const char* const kProbePrefix = kStorageProbePrefix;
 
 // ".storage_probe.<job>.<rank>": the job number keeps a probe an earlier job left behind (killed
 // between creating and removing it) from counting.
@@ -49,16 +49,19 @@ CheckpointStorage probeCheckpointStorage(const RunDirectory& run, comm::Communic
     return storage;
   }
   const uint64_t job = agreeOnJobNumber(communicator);
-  const fs::path mine = run.root() / probeName(job, communicator.rank());
+  // Probed where the checkpoints go: OUT/checkpoints may be a link or a mount onto other storage
+  // than OUT itself (shared checkpoints under node-local outputs, or the reverse).
+  const fs::path where = run.checkpoints();
+  const fs::path mine = where / probeName(job, communicator.rank());
   std::error_code error;
-  fs::create_directories(run.root(), error);
-  GAN_CHECK(!error, "--output.dir: cannot create ", run.root().string(), " on rank ", communicator.rank(), " (",
+  fs::create_directories(where, error);
+  GAN_CHECK(!error, "--output.dir: cannot create ", where.string(), " on rank ", communicator.rank(), " (",
             error.message(), ")");
   writeFileChecked(mine, "checkpoint storage probe of rank " + std::to_string(communicator.rank()) + "\n");
   communicator.barrier();  // every probe exists before any rank looks
   storage.writes_here = true;
   for (int lower = 0; lower < communicator.rank(); ++lower) {
-    if (fs::exists(run.root() / probeName(job, lower), error)) {
+    if (fs::exists(where / probeName(job, lower), error)) {
       storage.writes_here = false;
       break;
     }

@@ -4,7 +4,8 @@
 // one per node.
 //
 // Which ranks share a storage is found, not assumed: at start-up every rank creates a probe file
-// named after the job and itself in its output directory, and after a barrier reads which probes
+// named after the job and itself where its checkpoints go (OUT/checkpoints, which may be a link
+// or mount onto other storage than OUT), and after a barrier reads which probes
 // it sees. A rank writes checkpoints when it sees no probe of a lower rank: rank 0 always, and
 // on node-local storage the lowest rank of every node (or of every group of nodes that share a
 // mount). All replicas hold the same state, so each writer writes from its own replica; the one
@@ -17,6 +18,10 @@
 #include "common/run_directory.h"
 
 namespace gan::checkpoint {
+
+// The probe files' names begin with this (one a killed job left behind is removed by a later
+// prune, pruneCheckpoints).
+constexpr const char* kStorageProbePrefix = ".storage_probe.";
 
 struct CheckpointStorage {
   bool writes_here = false;  // this rank keeps a copy of every checkpoint

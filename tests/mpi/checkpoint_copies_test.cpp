@@ -36,7 +36,9 @@ std::string ownDir(comm::Communicator& world, const std::string& name) {
 }
 
 bool holdsProbeFiles(const std::string& dir) {
-  for (const auto& entry : fs::directory_iterator(dir)) {
+  const auto checkpoints = RunDirectory(dir).checkpoints();
+  if (!fs::exists(checkpoints)) return false;  // one rank alone probes nothing
+  for (const auto& entry : fs::directory_iterator(checkpoints)) {
     if (entry.path().filename().string().rfind(".storage_probe", 0) == 0) return true;
   }
   return false;
@@ -59,6 +61,21 @@ TEST(CheckpointCopies, NodeLocalDirectoriesEachHoldACopy) {
   EXPECT_EQ(storage.copies, world.worldSize());
   EXPECT_TRUE(storage.writes_here);
   EXPECT_FALSE(holdsProbeFiles(dir));
+}
+
+// Node-local output directories whose checkpoints/ is a link onto one shared directory: the
+// probe looks where the files go, so one copy is written there (not one per rank into the same
+// directory, each pruning the others').
+TEST(CheckpointCopies, ProbesWhereTheCheckpointsGoNotTheOutputDirectory) {
+  auto& world = test_support::world();
+  const std::string shared = sharedDir(world, "copies_linked_target");
+  const std::string own = ownDir(world, "copies_linked");
+  fs::create_directory_symlink(shared, RunDirectory(own).checkpoints());
+  const auto storage = checkpoint::probeCheckpointStorage(RunDirectory(own), world);
+  EXPECT_EQ(storage.copies, 1);
+  EXPECT_EQ(storage.writes_here, world.rank() == 0);
+  world.barrier();
+  EXPECT_FALSE(holdsProbeFiles(own));
 }
 
 // Every rank keeps copies of steps 2 and 4 (with PowerSGD, whose per-rank rows reach every

@@ -1,6 +1,7 @@
 // Checkpoints: round trip, atomic layout, and refusal of damaged or mismatched ones.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -123,10 +124,21 @@ TEST(Checkpoint, ListingAndPruningKeepTheNewest) {
   auto listed = gan::checkpoint::listCheckpoints(f.out);
   ASSERT_EQ(listed.size(), 4u);
   EXPECT_EQ(fs::path(listed.front()).filename(), "step_00000020");
+  // What crashed jobs leave: the link's temporary, an old job's storage probe; and a live job's.
+  fs::create_directory_symlink("step_00000020", f.out.checkpoints() / ".latest.tmp");
+  const auto old_probe = f.out.checkpoints() / ".storage_probe.17.1";
+  const auto live_probe = f.out.checkpoints() / ".storage_probe.18.1";
+  std::ofstream(old_probe) << "probe\n";
+  std::ofstream(live_probe) << "probe\n";
+  fs::last_write_time(old_probe, fs::file_time_type::clock::now() - std::chrono::minutes(11));
   gan::checkpoint::pruneCheckpoints(f.out, 2);
   listed = gan::checkpoint::listCheckpoints(f.out);
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(fs::path(listed.back()).filename(), "step_00000015");
+  EXPECT_FALSE(fs::exists(f.out.checkpoints() / ".step_00000025.tmp"));
+  EXPECT_FALSE(fs::is_symlink(f.out.checkpoints() / ".latest.tmp"));
+  EXPECT_FALSE(fs::exists(old_probe));
+  EXPECT_TRUE(fs::exists(live_probe));
 }
 
 TEST(Checkpoint, CorruptFileIsRefusedByName) {
