@@ -70,10 +70,10 @@ TrainingPosition readPosition(const nlohmann::json& json, const std::string& sou
       restored.pending = ada->at("pending").get<bool>();
       restored.pending_sign_sum = ada->at("pending_sign_sum").get<int64_t>();
       restored.pending_rows = ada->at("pending_rows").get<int64_t>();
-      GAN_CHECK(restored.state.p >= 0 && restored.state.p <= 1 && restored.state.count >= 0 &&
-                    std::abs(restored.state.sign_sum) <= restored.state.count && restored.pending_rows >= 0 &&
-                    std::abs(restored.pending_sign_sum) <= restored.pending_rows &&
-                    std::abs(restored.state.last_rt) <= 1,
+      // |sum| <= count written as two comparisons: std::abs(INT64_MIN) is undefined.
+      auto within = [](int64_t sum, int64_t count) { return count >= 0 && sum >= -count && sum <= count; };
+      GAN_CHECK(restored.state.p >= 0 && restored.state.p <= 1 && within(restored.state.sign_sum, restored.state.count) &&
+                    within(restored.pending_sign_sum, restored.pending_rows) && std::abs(restored.state.last_rt) <= 1,
                 source, ": impossible augmentation state (p ", restored.state.p, ", ", restored.state.sign_sum,
                 " signs over ", restored.state.count, " images)");
       position.ada = restored;

@@ -156,22 +156,26 @@ void SharedMemoryAllreduce::reduce(T* data, size_t count, bool average) {
   arriveAndWait();
 
   // 2. This rank's chunk, summed over the ranks in rank order, scaled, into its slot for the others.
+  // (A rank whose chunk is empty, in a sum of fewer elements than ranks, has nothing to add:
+  // its partial buffer may have no storage, and memcpy's pointers must not be null.)
   const size_t n = end - begin;
-  partial_.resize(n * sizeof(T));
-  T* sum = reinterpret_cast<T*>(partial_.data());
-  auto rowOf = [&](int r) { return (r == rank_ ? data : slotOf(r)) + begin; };
-  std::memcpy(sum, rowOf(0), n * sizeof(T));
-  for (int r = 1; r < world_size_; ++r) {
-    const T* row = rowOf(r);
-    for (size_t i = 0; i < n; ++i) sum[i] += row[i];
+  if (n > 0) {
+    partial_.resize(n * sizeof(T));
+    T* sum = reinterpret_cast<T*>(partial_.data());
+    auto rowOf = [&](int r) { return (r == rank_ ? data : slotOf(r)) + begin; };
+    std::memcpy(sum, rowOf(0), n * sizeof(T));
+    for (int r = 1; r < world_size_; ++r) {
+      const T* row = rowOf(r);
+      for (size_t i = 0; i < n; ++i) sum[i] += row[i];
+    }
+    if (average) {
+      // x * (1/n), as the MPI path: for power-of-two world sizes bitwise equal to x / n.
+      const T scale = T(1) / T(world_size_);
+      for (size_t i = 0; i < n; ++i) sum[i] *= scale;
+    }
+    std::memcpy(data + begin, sum, n * sizeof(T));
+    streamCopy(reinterpret_cast<char*>(mine + begin), reinterpret_cast<const char*>(sum), n * sizeof(T));
   }
-  if (average) {
-    // x * (1/n), as the MPI path: for power-of-two world sizes bitwise equal to x / n.
-    const T scale = T(1) / T(world_size_);
-    for (size_t i = 0; i < n; ++i) sum[i] *= scale;
-  }
-  std::memcpy(data + begin, sum, n * sizeof(T));
-  streamCopy(reinterpret_cast<char*>(mine + begin), reinterpret_cast<const char*>(sum), n * sizeof(T));
   arriveAndWait();
 
   // 3. The other ranks' finished chunks.

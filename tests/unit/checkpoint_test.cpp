@@ -221,3 +221,28 @@ TEST(Checkpoint, EmaOfGIsSavedRestoredAndSampledFrom) {
 }
 
 }  // namespace
+
+#include "checkpoint/training_position.h"
+
+namespace {
+
+// ADA's signs over images: |sum| <= count, checked without std::abs (undefined for INT64_MIN,
+// which it returned unchanged, so the smallest int64 passed as a small sum).
+TEST(TrainingPosition, AnAugmentationSumOfTheSmallestInt64IsRefused) {
+  gan::checkpoint::TrainingPosition position{40, 2, 64, 100, 42, {2}, {}, gan::checkpoint::AdaCheckpoint{}};
+  nlohmann::json json;
+  gan::checkpoint::writePosition(position, json);
+  EXPECT_NO_THROW(gan::checkpoint::readPosition(json, "state.json"));
+  for (const char* field : {"sign_sum", "pending_sign_sum"}) {
+    nlohmann::json bad = json;
+    bad["ada"]["count"] = 5;
+    bad["ada"]["pending_rows"] = 5;
+    bad["ada"][field] = std::numeric_limits<int64_t>::min();
+    EXPECT_NE(gan::test_support::errorMessageOf([&] { gan::checkpoint::readPosition(bad, "state.json"); })
+                  .find("state.json: impossible augmentation state"),
+              std::string::npos)
+        << field;
+  }
+}
+
+}  // namespace
