@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
       gan::bench::runTrainBenchmark(parsed.config, *communicator, setup.device, train);
     }
   } catch (const std::exception& e) {
-    gan::apps::failJob("gan_bench", e.what(), communicator.get());
+    gan::apps::failJob("gan_bench", e, communicator.get());
   }
   communicator.reset();
   return exit_code;

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     if (!summary.report.empty()) gan::log0f("report:      ", summary.report);
     if (!summary.timeline.empty()) gan::log0f("timeline:    ", summary.timeline, " (per rank; open in ui.perfetto.dev)");
   } catch (const std::exception& e) {
-    gan::apps::failJob("gan_dist", e.what(), communicator.get());
+    gan::apps::failJob("gan_dist", e, communicator.get());
   }
   communicator.reset();  // finalises MPI
   return 0;

@@ -92,7 +92,7 @@ void checkpointCommand(const po::variables_map& vm) {
       std::fflush(stdout);
     }
   } catch (const std::exception& e) {
-    gan::apps::failJob("gan_eval", e.what(), communicator.get());
+    gan::apps::failJob("gan_eval", e, communicator.get());
   }
 }
 

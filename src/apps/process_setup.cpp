@@ -108,8 +108,16 @@ ProcessSetup setUpProcess(const Config& config, const CpuSettings& cpu, const ch
   return setup;
 }
 
-void failJob(const char* program, const std::string& message, comm::Communicator* communicator) {
-  std::fprintf(stderr, "%s: error on rank %d: %s\n", program, logRank(), message.c_str());
+void failJob(const char* program, const std::exception& error, comm::Communicator* communicator) {
+  const bool agreed = dynamic_cast<const AgreedError*>(&error) != nullptr && communicator != nullptr &&
+                      communicator->worldSize() > 1;
+  if (agreed && communicator->rank() == 0) {
+    std::fprintf(stderr, "%s: error: %s\n", program, error.what());
+    std::fflush(stderr);
+    communicator->abortJob(1);
+  }
+  if (agreed) std::this_thread::sleep_for(std::chrono::seconds(10));  // rank 0's abort ends this process
+  std::fprintf(stderr, "%s: error on rank %d: %s\n", program, logRank(), error.what());
   std::fflush(stderr);
   if (communicator != nullptr) communicator->abortJob(1);
   std::exit(1);

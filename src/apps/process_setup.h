@@ -45,7 +45,9 @@ struct ProcessSetup {
 ProcessSetup setUpProcess(const Config& config, const CpuSettings& cpu, const char* program = "gan_dist");
 
 // Prints "program: error on rank R: message" and ends the whole job (MPI_Abort under a
-// launcher) so no peer waits in a collective for a rank that is gone.
-[[noreturn]] void failJob(const char* program, const std::string& message, comm::Communicator* communicator);
+// launcher) so no peer waits in a collective for a rank that is gone. A gan::AgreedError, which
+// every rank raises alike, is printed once, by rank 0 ("program: error: message"); the other
+// ranks wait a few seconds for its abort (and report it themselves if none comes).
+[[noreturn]] void failJob(const char* program, const std::exception& error, comm::Communicator* communicator);
 
 }  // namespace gan::apps

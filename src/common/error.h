@@ -14,6 +14,13 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// An error every rank raises at the same point from the same agreed data (the configuration, a
+// checkpoint's position): rank 0 reports it once for the job, the others leave that to it.
+class AgreedError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 template <typename... Parts>
 std::string concat(const Parts&... parts) {
@@ -32,3 +39,9 @@ std::string concat(const Parts&... parts) {
   } while (0)
 
 #define GAN_FAIL(...) throw ::gan::Error(::gan::detail::concat(__VA_ARGS__))
+
+// GAN_CHECK_AGREED(cond, parts...): as GAN_CHECK, for a condition every rank evaluates alike.
+#define GAN_CHECK_AGREED(cond, ...)                                 \
+  do {                                                              \
+    if (!(cond)) throw ::gan::AgreedError(::gan::detail::concat(__VA_ARGS__)); \
+  } while (0)

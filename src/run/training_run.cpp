@@ -111,9 +111,13 @@ int64_t perRankBatch(const Config& config, const checkpoint::ResumePoint& resume
     return config.train.batch_size;
   }
   const int64_t global = resume.position.global_batch;
-  GAN_CHECK(global % world == 0, "the checkpoint was trained with a global batch of ", global, " (",
+  GAN_CHECK_AGREED(global % world == 0, "the checkpoint was trained with a global batch of ", global, " (",
             resume.position.world_size, " ranks); ", world, " ranks cannot split it evenly. Resume on a world size that divides ",
             global, ", or pass --output.resume=never");
+  GAN_CHECK_AGREED(config.train.mode_seeking == 0 || (global / world) % 2 == 0,
+            "--train.mode_seeking pairs rows (2i, 2i+1) of each rank's batch, and the checkpoint's global batch of ",
+            global, " split over ", world, " ranks is ", global / world, " per rank: resume on a world size that "
+            "leaves an even batch per rank, or pass --output.resume=never");
   log0f("resuming a ", resume.position.world_size, "-rank run on ", world, " ranks: ", global / world,
         " samples per rank keep the global batch at ", global);
   return global / world;

@@ -228,6 +228,26 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
   }
 }
 
+// The mode-seeking term pairs rows of each rank's batch: a resume on another world size that
+// keeps the global batch (6 on 1 rank -> 3 per rank on 2) is refused at start, before the first
+// step, in one line naming both options.
+TEST(BadInputCatalogue, ModeSeekingWithAnOddBatchPerRankAfterAWorldSizeChangeIsRefusedAtStart) {
+  const auto out = outputDir("catalogue_mode_seeking");
+  const std::string options = "--train.mode_seeking=1 --train.batch_size=6 --output.checkpoint_every=4";
+  ASSERT_EQ(run(tinyRun(out, options)).exit_code, 0);
+  std::string longer = tinyRun(out, options);
+  longer.replace(longer.find("--train.max_steps=4"), 19, "--train.max_steps=8");
+  const auto resumed = run("timeout -s KILL 60 " + mpirun(2) + longer);
+  EXPECT_NE(resumed.exit_code, 0);
+  EXPECT_LT(resumed.exit_code, 124) << resumed.output;
+  EXPECT_EQ(countLines(resumed.output, "gan_dist: error"), 1) << resumed.output;
+  EXPECT_NE(resumed.output.find("--train.mode_seeking pairs rows (2i, 2i+1) of each rank's batch, and the checkpoint's "
+                                "global batch of 6 split over 2 ranks is 3 per rank"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_EQ(resumed.output.find("step 5"), std::string::npos) << "trained before refusing\n" << resumed.output;
+}
+
 // Under mpirun, a configuration error is printed once, not once per rank.
 TEST(BadInputCatalogue, ConfigurationErrorsArePrintedOnceUnderMpirun) {
   for (const std::string option : {"--train.batch_size=0", "--train.loss=wasserstein", "--config /nonexistent.ini"}) {
