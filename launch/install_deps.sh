@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ccache pkg-config procps
+  build-essential cmake ninja-build ccache pkg-config procps
   clang libclang-rt-14-dev      # the sanitizer and fuzzing tree (ASan, UBSan, libFuzzer)
   libtorch-dev
   libopenblas0-pthread          # without it Debian's torch uses reference BLAS (~4x slower)

@@ -1,6 +1,7 @@
 #include "checkpoint/resume.h"
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <limits>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/file_contents.h"
 #include "common/log.h"
 
 namespace gan::checkpoint {
@@ -123,13 +125,82 @@ nlohmann::json tryCheckpoint(const Config& config, const std::string& candidate,
   }
 }
 
-// The checkpoints this rank offers, newest first: with `auto`, its copies when it keeps them
-// (one rank per storage lists it); with a path, rank 0 offers that path.
-std::vector<std::string> offeredCheckpoints(const Config& config, const CheckpointStorage& storage, int rank) {
-  if (config.output.resume == "auto") {
-    return storage.writes_here ? listCheckpoints(RunDirectory(config.output.dir)) : std::vector<std::string>{};
+// One checkpoint this rank can offer: where, its step and its run.
+struct Offer {
+  std::string path;
+  int64_t step = 0;
+  int64_t run_id = 0;
+};
+
+// The run a checkpoint belongs to, from its state.json; 0 (the oldest) when it cannot be read
+// here: the checkpoint is then still offered by its step, and its damage found when it is tried.
+int64_t runIdOf(const std::string& checkpoint) {
+  try {
+    std::error_code error;
+    const fs::path path = CheckpointFiles::stateOf(checkpoint);
+    if (fs::file_size(path, error) > (4u << 20) || error) return 0;  // not ours: found out when tried
+    const auto state = nlohmann::json::parse(readFileContents(path.string()));
+    return std::max<int64_t>(0, state.value("run_id", int64_t{0}));
+  } catch (const std::exception&) {
+    return 0;
   }
-  return rank == 0 ? std::vector<std::string>{config.output.resume} : std::vector<std::string>{};
+}
+
+// The checkpoints this rank offers, newest run first and within it newest step first: with
+// `auto`, its copies when it keeps them (one rank per storage lists it); with a path, rank 0
+// offers that path (a path need not be named step_*: it offers step 0, the only offer).
+std::vector<Offer> offeredCheckpoints(const Config& config, const CheckpointStorage& storage, int rank) {
+  std::vector<Offer> offers;
+  if (config.output.resume == "auto") {
+    if (!storage.writes_here) return offers;
+    for (const auto& path : listCheckpoints(RunDirectory(config.output.dir))) {
+      offers.push_back({path, std::max<int64_t>(0, RunDirectory::stepOfName(fs::path(path).filename().string())),
+                        runIdOf(path)});
+    }
+  } else if (rank == 0) {
+    offers.push_back({config.output.resume, 0, 0});
+  }
+  std::stable_sort(offers.begin(), offers.end(), [](const Offer& a, const Offer& b) { return a.run_id > b.run_id; });
+  return offers;
+}
+
+int64_t allreduceInt(int64_t value, comm::ReduceOp op, comm::Communicator& communicator) {
+  communicator.allreduce({&value, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, {op});
+  return value;
+}
+
+// A new run's id: rank 0's clock in microseconds, the same on every rank.
+int64_t drawRunId(comm::Communicator& communicator) {
+  int64_t id = communicator.rank() == 0 ? std::chrono::duration_cast<std::chrono::microseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count()
+                                        : 0;
+  communicator.broadcast({&id, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
+  return id;
+}
+
+// This rank's checkpoints of runs other than `run_id` go to OUT/previous_runs/ (they would
+// otherwise be offered by their later steps, and pruned against this run's).
+void setAsideOtherRuns(const Config& config, const std::vector<Offer>& offers, int64_t run_id) {
+  std::vector<fs::path> others;
+  for (const auto& offer : offers) {
+    if (offer.run_id != run_id) others.push_back(offer.path);
+  }
+  if (others.empty()) return;
+  const RunDirectory run(config.output.dir);
+  const std::time_t now = std::time(nullptr);
+  char stamp[48];
+  std::strftime(stamp, sizeof stamp, "other_run_%Y%m%d-%H%M%S", std::gmtime(&now));
+  const fs::path destination = run.previousRuns() / stamp / "checkpoints";
+  try {
+    fs::create_directories(destination);
+    for (const auto& path : others) fs::rename(path, destination / path.filename());
+  } catch (const fs::filesystem_error& e) {
+    GAN_FAIL("cannot set another run's checkpoints aside in ", destination.string(), " (", e.code().message(), ")");
+  }
+  logRankLine(std::to_string(others.size()) + " checkpoint(s) in " + config.output.dir +
+              " belong to another run than the one resumed (an older one, e.g. from before this node was away): "
+              "moved to " + destination.string());
 }
 
 }  // namespace
@@ -139,6 +210,7 @@ ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, 
   ResumePoint point;
   const int rank = communicator.rank();
   if (config.output.resume == "never") {
+    point.run_id = drawRunId(communicator);
     // Every storage's copy of the earlier run goes aside, or a later `auto` would find it.
     if (storage.writes_here) {
       const auto moved = setAsidePreviousRun(RunDirectory(config.output.dir));
@@ -153,22 +225,21 @@ ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, 
   // the lowest rank holding it, which tells everyone the outcome. Damage moves that rank on to its
   // next copy, and another rank's copy of the same step comes next, so a node that lost or broke
   // its copy costs nothing while another holds one.
+  // Each round first agrees on the newest run still on offer, then on its newest step.
   const auto offered = offeredCheckpoints(config, storage, rank);
   size_t next = 0;
   std::string damaged;
   for (;;) {
-    // A path given by --output.resume need not be named step_*: it offers step 0 (it is the only offer).
-    const int64_t mine =
-        next < offered.size() ? std::max<int64_t>(0, RunDirectory::stepOfName(fs::path(offered[next]).filename().string()))
-                              : -1;
-    int64_t newest = mine;
-    communicator.allreduce({&newest, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
-    if (newest < 0) break;
-    int64_t holder = mine == newest ? rank : std::numeric_limits<int64_t>::max();
-    communicator.allreduce({&holder, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, {comm::ReduceOp::Min});
+    const int64_t my_run = next < offered.size() ? offered[next].run_id : -1;
+    const int64_t newest_run = allreduceInt(my_run, comm::ReduceOp::Max, communicator);
+    if (newest_run < 0) break;
+    const int64_t mine = my_run == newest_run ? offered[next].step : -1;
+    const int64_t newest = allreduceInt(mine, comm::ReduceOp::Max, communicator);
+    const int64_t holder =
+        allreduceInt(mine == newest ? rank : std::numeric_limits<int64_t>::max(), comm::ReduceOp::Min, communicator);
     nlohmann::json outcome;
     if (rank == holder) {
-      outcome = tryCheckpoint(config, offered[next], trainer);
+      outcome = tryCheckpoint(config, offered[next].path, trainer);
       if (!outcome.at("resumed").get<bool>()) ++next;
     }
     outcome = broadcastJson(outcome, static_cast<int>(holder), communicator);
@@ -188,8 +259,12 @@ ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, 
   if (!point.resumed) {
     GAN_CHECK(damaged.empty(), "--output.resume=auto: no usable checkpoint in ", config.output.dir,
               "/checkpoints (damaged: ", damaged, "); move them away or pass --output.resume=never to start over");
+    point.run_id = drawRunId(communicator);
     return point;
   }
+  // A checkpoint from before runs had ids continues as a run with one from now on.
+  point.run_id = point.position.run_id > 0 ? point.position.run_id : drawRunId(communicator);
+  if (config.output.resume == "auto") setAsideOtherRuns(config, offered, point.position.run_id);
   trainer.broadcastState(point.source_rank);
   if (trainer.hasPerRankState() && point.position.world_size != communicator.worldSize()) {
     log0f("PowerSGD's error feedback restarts at zero: the checkpoint was written by ", point.position.world_size,

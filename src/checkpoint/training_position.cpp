@@ -15,6 +15,7 @@ void writePosition(const TrainingPosition& position, nlohmann::json& json) {
   json["position_in_epoch"] = position.steps_per_epoch > 0 ? position.step % position.steps_per_epoch : 0;
   json["seed"] = position.seed;
   json["sample_shape"] = position.sample_shape;
+  json["run_id"] = position.run_id;
   if (!position.class_counts.empty()) json["class_counts"] = position.class_counts;
   if (position.ada) {
     const auto& ada = *position.ada;
@@ -61,6 +62,8 @@ TrainingPosition readPosition(const nlohmann::json& json, const std::string& sou
               source, ": impossible position (step ", position.step, ", world size ", position.world_size,
               ", global batch ", position.global_batch, ")");
     position.class_counts = readClassCounts(json, source);
+    position.run_id = json.value("run_id", int64_t{0});
+    GAN_CHECK(position.run_id >= 0, source, ": impossible run id ", position.run_id);
     if (const auto ada = json.find("ada"); ada != json.end()) {
       AdaCheckpoint restored;
       restored.state.p = ada->at("p").get<double>();

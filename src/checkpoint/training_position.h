@@ -37,6 +37,10 @@ struct TrainingPosition {
   // drawn from, and how many classes the networks have); empty for unconditional ones.
   std::vector<int64_t> class_counts;
   std::optional<AdaCheckpoint> ada;   // runs with adaptive augmentation
+  // The run this position belongs to: its start in microseconds since the epoch, drawn by rank 0
+  // when a run starts afresh and kept by every resume, so later runs have larger ids (0: written
+  // before runs were told apart). A resume never continues another run than the newest on offer.
+  int64_t run_id = 0;
 };
 
 // The position's fields (step, world_size, global_batch, steps_per_epoch, epoch,

@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -98,10 +99,26 @@ bool intranodeAllreduceIsMpi() {
   return true;
 }
 
-bool boundToOneCpu() {
+// The one CPU this process is bound to, or -1 when it may run on several.
+int onlyBoundCpu() {
   cpu_set_t cpus;
   CPU_ZERO(&cpus);
-  return sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
+  if (sched_getaffinity(0, sizeof cpus, &cpus) != 0 || CPU_COUNT(&cpus) != 1) return -1;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &cpus)) return cpu;
+  }
+  return -1;
+}
+
+// Whether every rank of this node is bound to a CPU of its own: a collective over the node. One
+// rank's one-CPU mask alone does not say it: two ranks bound to the same CPU (a rankfile, a
+// hand-made taskset) would both spin while the other needs that CPU.
+bool nodeRanksHaveOwnCpus(MPI_Comm node_comm, int local_size) {
+  const int mine = onlyBoundCpu();
+  std::vector<int> all(static_cast<size_t>(local_size), -1);
+  MPI_CHECK(MPI_Allgather(&mine, 1, MPI_INT, all.data(), 1, MPI_INT, node_comm));
+  std::sort(all.begin(), all.end());
+  return all.front() >= 0 && std::adjacent_find(all.begin(), all.end()) == all.end();
 }
 
 int checkedCount(const BufferView& buffer) {
@@ -207,10 +224,11 @@ MpiCommunicator::MpiCommunicator() {
   MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node_comm));
   MPI_CHECK(MPI_Comm_rank(node_comm, &local_rank_));
   MPI_CHECK(MPI_Comm_size(node_comm, &local_size_));
+  const bool own_cpus = nodeRanksHaveOwnCpus(node_comm, local_size_);
   MPI_CHECK(MPI_Comm_free(&node_comm));
   sixteenBitSums();
   if (world_size_ > 1 && local_size_ == world_size_ && !intranodeAllreduceIsMpi()) {
-    runs_on_caller_ = boundToOneCpu();
+    runs_on_caller_ = own_cpus;
     shared_memory_ = std::make_unique<SharedMemoryAllreduce>(rank_, world_size_, runs_on_caller_);
   }
   worker_ = std::thread([this] { communicationLoop(); });

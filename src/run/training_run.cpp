@@ -304,6 +304,7 @@ bool TrainingLoop::prepare() {
         world_, " x ", per_rank, "), ", steps_per_epoch, " steps per epoch, device ", device_.str());
   position_ = {0, world_, global_batch_, steps_per_epoch, config_.train.seed, dataset_->sampleShape(),
                input_settings_.class_counts};
+  position_.run_id = resume.run_id;
 
   if (config_.eval.every > 0) {
     observer_.phase("evaluation set-up", [&] {
@@ -453,7 +454,7 @@ void TrainingLoop::checkpoint(int64_t done) {
   // Per-rank state (PowerSGD's error feedback) reaches the ranks that keep copies first: a
   // collective of all ranks.
   if (trainer_->hasPerRankState()) {
-    observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(storage_.copies > 1); });
+    observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(storage_.copies > 1, storage_.writes_here); });
   }
   if (!writer_) return;
   double seconds = 0;

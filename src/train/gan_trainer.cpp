@@ -54,8 +54,8 @@ void GanTrainer::broadcastState(int root) {
   for (NetworkState* network : networkStates()) network->broadcastFrom(communicator_, root);
 }
 
-void GanTrainer::gatherPerRankState(bool to_every_rank) {
-  for (NetworkState* network : networkStates()) network->gatherPerRankState(communicator_, to_every_rank);
+void GanTrainer::gatherPerRankState(bool to_every_rank, bool keep_here) {
+  for (NetworkState* network : networkStates()) network->gatherPerRankState(communicator_, to_every_rank, keep_here);
 }
 
 void GanTrainer::scatterPerRankState(int checkpoint_world_size, int root) {

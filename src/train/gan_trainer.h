@@ -147,9 +147,10 @@ class GanTrainer {
   // Whether some network keeps per-rank state (PowerSGD's error feedback) that checkpoints gather.
   bool hasPerRankState() const { return g_->hasPerRankState() || d_->hasPerRankState(); }
   // Collective, before a checkpoint: every rank's per-rank state (PowerSGD's error feedback) to
-  // rank 0, and with `to_every_rank` on to every rank, where a checkpoint writer takes it.
+  // rank 0, and with `to_every_rank` on to every rank, where a checkpoint writer takes it; a rank
+  // that writes no checkpoint passes `keep_here` false and holds none of it afterwards.
   // Nothing in other modes.
-  void gatherPerRankState(bool to_every_rank = false);
+  void gatherPerRankState(bool to_every_rank = false, bool keep_here = true);
   // Collective, after a resume: the per-rank state `root` loaded to its ranks (zero when the
   // checkpoint was written at another world size, or held none).
   void scatterPerRankState(int checkpoint_world_size, int root = 0);

@@ -66,7 +66,7 @@ std::vector<StateTensor> NetworkState::replicatedTensors() {
   return state;
 }
 
-void NetworkState::gatherPerRankState(comm::Communicator& communicator, bool to_every_rank) {
+void NetworkState::gatherPerRankState(comm::Communicator& communicator, bool to_every_rank, bool keep_here) {
   const auto state = buckets_.reduction().perRankState();
   if (!state.defined()) return;
   const auto mine = state.detach().cpu().contiguous();
@@ -76,7 +76,7 @@ void NetworkState::gatherPerRankState(comm::Communicator& communicator, bool to_
   }
   communicator.gather(comm::bufferViewOf(mine), communicator.rank() == 0 ? rows.data_ptr() : nullptr, 0);
   if (to_every_rank) communicator.broadcast(comm::bufferViewOf(rows), 0);
-  per_rank_rows_ = rows;
+  per_rank_rows_ = keep_here ? rows : torch::Tensor();
 }
 
 torch::Tensor NetworkState::takeGatheredPerRankState() {

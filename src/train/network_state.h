@@ -62,8 +62,10 @@ class NetworkState {
   // checkpoint holds every rank's, as rows of a (world size, n) tensor.
   bool hasPerRankState() { return buckets_.reduction().perRankState().defined(); }
   // Collective: every rank's error feedback to rank 0, kept for the next checkpoint write; with
-  // `to_every_rank`, rank 0 passes the rows on to all ranks (each node's writer needs them).
-  void gatherPerRankState(comm::Communicator& communicator, bool to_every_rank = false);
+  // `to_every_rank`, rank 0 passes the rows on to all ranks (each node's writer needs them). A
+  // rank with `keep_here` false (not a writer) drops them at once: world x state is not held on
+  // every rank between checkpoints.
+  void gatherPerRankState(comm::Communicator& communicator, bool to_every_rank = false, bool keep_here = true);
   // The rows gathered last, handed over once (the checkpoint writer takes them).
   torch::Tensor takeGatheredPerRankState();
   // The rows a checkpoint held; checked against this network's sizes and the world size of the

@@ -79,6 +79,16 @@ TEST(EndToEnd, TwoRanksUnderMpirun) {
   expectCompleteRun(out, 60, 2);
 }
 
+// Two ranks bound to the same one CPU (a hand-made taskset): each mask holds one CPU, but the
+// CPU is not each rank's own, so the collectives keep their thread and waiting ranks yield.
+TEST(EndToEnd, TwoRanksBoundToOneCpuDoNotCountAsHavingOwnCores) {
+  const auto out = outputDir("one_cpu_two_ranks");
+  const auto result = run(mpirun(2) + "--bind-to none taskset -c 0 " + trainCommand(out, 20));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("shared memory (all ranks on one node), on a communication thread"), std::string::npos)
+      << result.output;
+}
+
 TEST(EndToEnd, EightRanksTwoHundredSteps) {
   const auto out = outputDir("eight_ranks");
   const auto result = run(mpirun(8) + trainCommand(out, 200));

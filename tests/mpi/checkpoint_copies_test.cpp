@@ -12,6 +12,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_storage.h"
 #include "checkpoint/resume.h"
+#include "common/error.h"
 #include "mpi/test_world.h"
 #include "support/small_trainer.h"
 #include "support/test_files.h"
@@ -78,6 +79,28 @@ TEST(CheckpointCopies, ProbesWhereTheCheckpointsGoNotTheOutputDirectory) {
   EXPECT_FALSE(holdsProbeFiles(own));
 }
 
+// PowerSGD's per-rank rows reach every rank that writes checkpoints (here the even ones, as with
+// two ranks per node-local directory), and no other rank keeps them after the gather.
+TEST(CheckpointCopies, OnlyCheckpointWritersKeepTheGatheredPerRankRows) {
+  auto& world = test_support::world();
+  Config config = test_support::smallTrainerConfig();
+  config.comm.compress = GradientCompression::PowerSgd;
+  config.comm.powersgd_rank = 1;
+  config.comm.powersgd_warmup_steps = 0;
+  auto trainer = test_support::buildSmallTrainer(config, world);
+  trainer->broadcastState();
+  trainer->step(torch::randn({4, 2}), torch::randn({4, 3}));
+  const bool writer = world.rank() % 2 == 0;
+  trainer->gatherPerRankState(/*to_every_rank=*/true, /*keep_here=*/writer);
+  for (auto* network : trainer->networkStates()) {
+    if (writer) {
+      EXPECT_EQ(network->takeGatheredPerRankState().size(0), world.worldSize());
+    } else {
+      EXPECT_THROW(network->takeGatheredPerRankState(), Error);
+    }
+  }
+}
+
 // Every rank keeps copies of steps 2 and 4 (with PowerSGD, whose per-rank rows reach every
 // copy). Rank 0 loses its step 4, rank 1's step 4 is damaged: the resume takes step 4 from the
 // next rank that holds a good copy and continues exactly, each rank with its own error feedback.
@@ -134,6 +157,63 @@ TEST(CheckpointCopies, ResumeTakesTheNewestCopyAnyRankHoldsPastLostAndDamagedOne
     EXPECT_TRUE(torch::equal(network->parameters().values(), expected[i++])) << network->name();
     EXPECT_TRUE(torch::equal(network->buckets().reduction().perRankState(), expected[i++])) << network->name();
   }
+}
+
+// A node that was away keeps an older run's checkpoint of a later step (run 1000, step 8) beside
+// the current run's (run 2000, step 2) on every node: the resume continues the newest run, not
+// the highest step, and the older run's checkpoint is set aside where it was.
+TEST(CheckpointCopies, ResumeContinuesTheNewestRunNotAnOlderRunsLaterStep) {
+  auto& world = test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  Config config = test_support::smallTrainerConfig();
+  config.output.dir = ownDir(world, "copies_runs");
+  const RunDirectory run(config.output.dir);
+  const auto storage = checkpoint::probeCheckpointStorage(run, world);
+  auto trainer = test_support::buildSmallTrainer(config, world);
+  trainer->broadcastState();
+  trainer->step(torch::randn({4, 2}), torch::randn({4, 3}));
+  checkpoint::TrainingPosition current{2, n, 4 * n, 10, 42, {2}};
+  current.run_id = 2000;
+  checkpoint::writeCheckpoint(run, current, *trainer, config);
+  const bool away = r == n - 1;  // the last rank's node (the only one, alone) holds the older run too
+  if (away) {
+    checkpoint::TrainingPosition older{8, n, 4 * n, 10, 42, {2}};
+    older.run_id = 1000;
+    checkpoint::writeCheckpoint(run, older, *trainer, config);
+  }
+  world.barrier();
+
+  auto resumed = test_support::buildSmallTrainer(config, world);
+  config.output.resume = "auto";
+  const auto point = checkpoint::resumeIfRequested(config, *resumed, world, storage);
+  ASSERT_TRUE(point.resumed);
+  EXPECT_EQ(point.position.step, 2);
+  EXPECT_EQ(point.run_id, 2000);
+  EXPECT_EQ(fs::exists(run.checkpoint(8)), false) << "the older run's checkpoint is set aside";
+  if (away) {
+    bool kept = false;
+    for (const auto& entry : fs::recursive_directory_iterator(run.previousRuns())) {
+      kept = kept || entry.path().filename() == "step_00000008";
+    }
+    EXPECT_TRUE(kept) << "moved under " << run.previousRuns();
+  }
+}
+
+// A run that starts afresh draws its id, the same on every rank, later than any earlier run's.
+TEST(CheckpointCopies, AFreshRunDrawsOneIdOnEveryRank) {
+  auto& world = test_support::world();
+  Config config = test_support::smallTrainerConfig();
+  config.output.dir = ownDir(world, "copies_fresh_run");
+  const auto storage = checkpoint::probeCheckpointStorage(RunDirectory(config.output.dir), world);
+  auto trainer = test_support::buildSmallTrainer(config, world);
+  config.output.resume = "auto";
+  const auto point = checkpoint::resumeIfRequested(config, *trainer, world, storage);
+  EXPECT_FALSE(point.resumed);
+  EXPECT_GT(point.run_id, int64_t(1700000000) * 1000000);  // microseconds after 2023
+  int64_t lowest = point.run_id, highest = point.run_id;
+  world.allreduce({&lowest, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, {comm::ReduceOp::Min});
+  world.allreduce({&highest, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
+  EXPECT_EQ(lowest, highest);
 }
 
 }  // namespace
