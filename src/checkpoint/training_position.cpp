@@ -16,6 +16,7 @@ void writePosition(const TrainingPosition& position, nlohmann::json& json) {
   json["seed"] = position.seed;
   json["sample_shape"] = position.sample_shape;
   json["run_id"] = position.run_id;
+  if (position.data) json["data"] = position.data->toJson();
   if (!position.class_counts.empty()) json["class_counts"] = position.class_counts;
   if (position.ada) {
     const auto& ada = *position.ada;
@@ -64,6 +65,9 @@ TrainingPosition readPosition(const nlohmann::json& json, const std::string& sou
     position.class_counts = readClassCounts(json, source);
     position.run_id = json.value("run_id", int64_t{0});
     GAN_CHECK(position.run_id >= 0, source, ": impossible run id ", position.run_id);
+    if (const auto data = json.find("data"); data != json.end()) {
+      position.data = data::DataFingerprint::fromJson(*data, source);
+    }
     if (const auto ada = json.find("ada"); ada != json.end()) {
       AdaCheckpoint restored;
       restored.state.p = ada->at("p").get<double>();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/data_fingerprint.h"
 #include "train/ada_controller.h"
 
 namespace gan::checkpoint {
@@ -41,6 +42,9 @@ struct TrainingPosition {
   // when a run starts afresh and kept by every resume, so later runs have larger ids (0: written
   // before runs were told apart). A resume never continues another run than the newest on offer.
   int64_t run_id = 0;
+  // What the run trains on (absent in checkpoints from before fingerprints): a resume on other
+  // data is refused unless --data.allow_changed.
+  std::optional<data::DataFingerprint> data;
 };
 
 // The position's fields (step, world_size, global_batch, steps_per_epoch, epoch,

@@ -77,6 +77,10 @@ void declareOptions(OptionTable& t, Config& c) {
         "packed, image_folder: set aside N images (or a fraction, below 1) of one fixed shuffle, the same for every "
         "seed and world size, never trained on; evaluation measures against them (0: none; MNIST formats and "
         "CIFAR-10 have their own test split)");
+  t.add("data.allow_changed", c.data.allow_changed,
+        "resume although the data differs from what the checkpoint was trained on (its fingerprint: count, shape, "
+        "classes, a hash of labels and sampled images); the sample order and held-out split are rebuilt from the "
+        "data as it is now");
   t.add("data.cache_dir", c.data.cache_dir,
         "where packed, memory-mapped copies of IDX/CIFAR-10 files and image folders are kept (one copy per node, "
         "shared by its ranks); empty = $XDG_CACHE_HOME/gan_dist or ~/.cache/gan_dist; none = read the files into "

@@ -27,6 +27,9 @@ struct DataConfig {
   PackedColor color = PackedColor::Rgb;
   SquareFit fit = SquareFit::Crop;
   std::string background = "white";  // white | black | #rrggbb, what transparency becomes
+  // Resume although the data's fingerprint differs from the checkpoint's (the sample order and the
+  // held-out split are then rebuilt from the data as it is now).
+  bool allow_changed = false;
 
   // ring8 and grid25: points in the plane drawn from a formula, not images.
   bool isPointCloud() const { return name == DataSetName::Ring8 || name == DataSetName::Grid25; }

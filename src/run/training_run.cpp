@@ -31,6 +31,7 @@
 #include "run/straggler_monitor.h"
 #include "train/trainer_setup.h"
 #include "resilience/watchdog.h"
+#include "datasets/data_fingerprint.h"
 #include "datasets/open_dataset.h"
 #include "datasets/gaussian_mixture.h"
 #include "data/latent_noise.h"
@@ -95,6 +96,22 @@ std::unique_ptr<data::Dataset> openDatasetOnEveryRank(const Config& config, comm
   auto dataset = data::openDataset(config.data, DataSplit::Train);
   communicator.barrier();
   return dataset;
+}
+
+// Every rank must train on the same data: each compares its fingerprint with rank 0's, and one
+// that differs ends the job naming itself (a node whose --data.path holds another copy).
+data::DataFingerprint agreeOnData(const data::Dataset& dataset, comm::Communicator& communicator) {
+  const auto mine = data::fingerprintOf(dataset);
+  if (communicator.worldSize() == 1) return mine;
+  std::string text = communicator.rank() == 0 ? mine.toJson().dump() : std::string();
+  int64_t length = static_cast<int64_t>(text.size());
+  communicator.broadcast({&length, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
+  text.resize(static_cast<size_t>(length));
+  communicator.broadcast({text.data(), text.size(), comm::ScalarType::UInt8, comm::MemorySpace::Host}, 0);
+  const auto rank0 = data::DataFingerprint::fromJson(nlohmann::json::parse(text), "rank 0's data fingerprint");
+  GAN_CHECK(mine == rank0, "rank ", communicator.rank(), " opened other data than rank 0 (", mine.describe(),
+            " here, ", rank0.describe(), " on rank 0): every node's --data.path must hold the same data");
+  return mine;
 }
 
 // "6000 each" when the classes are balanced, else "smallest 12 (class 3), largest 480 (class 0)".
@@ -179,6 +196,7 @@ class TrainingLoop {
   RunSummary summary_;
 
   std::unique_ptr<data::Dataset> dataset_;
+  data::DataFingerprint data_fingerprint_;  // the same on every rank (agreeOnData)
   resilience::Watchdog watchdog_;
   RunObserver observer_;
   StepAgreement agreement_;
@@ -220,6 +238,7 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       rank0_(rank_ == 0),
       run_dir_(config.output.dir),
       dataset_(openDatasetOnEveryRank(config, communicator, environment.faults)),
+      data_fingerprint_(agreeOnData(*dataset_, communicator)),
       watchdog_(config.comm.timeout_s, rank_, [this](const std::string& report) { endOnHang(report); },
                 environment.collectives),
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
@@ -275,6 +294,17 @@ bool TrainingLoop::prepare() {
                   [&] { resume = checkpoint::resumeIfRequested(config_, *trainer_, communicator_, storage_); });
   first_step_ = resume.resumed ? resume.position.step : 0;
   if (resume.resumed) log0f("resumed from ", resume.checkpoint, " at step ", first_step_);
+  if (resume.resumed && resume.position.data && *resume.position.data != data_fingerprint_) {
+    const std::string change = "the data differs from what the checkpoint was trained on (" +
+                               resume.position.data->describe() + " then, " + data_fingerprint_.describe() + " now)";
+    GAN_CHECK_AGREED(config_.data.allow_changed, "--output.resume: ", change, "; resume with the same data, pass "
+                     "--data.allow_changed=true to go on with this data (the sample order and any held-out split are "
+                     "rebuilt from it), or --output.resume=never to start over");
+    if (rank0_) {
+      logWarning(change + ": going on with it (--data.allow_changed); the sample order and any held-out split are "
+                 "rebuilt from the data as it is now");
+    }
+  }
   if (!config_.model.init_from.empty()) startFromSavedWeights(resume);
   if (resume.resumed && resume.source_rank != 0) {
     log0f("the checkpoint of step ", first_step_, " came from rank ", resume.source_rank,
@@ -305,6 +335,7 @@ bool TrainingLoop::prepare() {
   position_ = {0, world_, global_batch_, steps_per_epoch, config_.train.seed, dataset_->sampleShape(),
                input_settings_.class_counts};
   position_.run_id = resume.run_id;
+  position_.data = data_fingerprint_;
 
   if (config_.eval.every > 0) {
     observer_.phase("evaluation set-up", [&] {

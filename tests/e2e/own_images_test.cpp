@@ -188,3 +188,49 @@ TEST(OwnImages, FashionMnistAsPngFilesTrainsBitwiseLikeTheIdxFiles) {
 }
 
 }  // namespace
+
+namespace {
+
+// A resume checks the data against the checkpoint's fingerprint: one image added to the folder
+// (which reshuffles the sample order) is refused in one line naming both, unless
+// --data.allow_changed says to go on; and two ranks that open different data end the job naming
+// the rank that differs.
+TEST(OwnImages, ChangedDataIsRefusedAtResumeAndBetweenRanks) {
+  const auto dir = gan::test_support::freshTempDir("e2e_changed_data");
+  const auto images = gan::test_support::writeTwoClassImages(dir + "/icons", 8, 32);
+  auto train = [&](const std::string& folder, int steps, const std::string& extra) {
+    return ganDist() + " --config " + GAN_SOURCE_DIR + "/configs/fashion_mnist_dcgan.ini --data.name=image_folder " +
+           "--data.path=" + folder + " --data.cache_dir=" + dir + "/cache --data.resolution=32 --model.width=8 " +
+           "--train.batch_size=4 --train.max_steps=" + std::to_string(steps) + " --output.dir=" + dir + "/out " +
+           "--output.log_every=1 --output.sample_every=0 --output.checkpoint_every=2 --eval.every=0 " +
+           "--output.report=false --output.tensorboard=false " + extra;
+  };
+  ASSERT_EQ(run(train(images, 2, "")).exit_code, 0);
+  gan::test_support::writeTwoClassImages(dir + "/more", 9, 32);
+  fs::copy_file(dir + "/more/red/008.png", images + "/red/008.png");
+
+  const auto refused = run(train(images, 4, ""));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_EQ(countLines(refused.output, "error"), 1) << refused.output;
+  EXPECT_NE(refused.output.find("--output.resume: the data differs from what the checkpoint was trained on (8 samples "
+                                "of [3, 32, 32], 2 classes, hash "),
+            std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find(" then, 9 samples of [3, 32, 32], 2 classes, hash "), std::string::npos)
+      << refused.output;
+  EXPECT_EQ(refused.output.find("step 3"), std::string::npos) << "trained before refusing";
+
+  const auto allowed = run(train(images, 4, "--data.allow_changed=true"));
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_NE(allowed.output.find("going on with it (--data.allow_changed)"), std::string::npos) << allowed.output;
+  EXPECT_NE(allowed.output.find("resumed from "), std::string::npos) << allowed.output;
+
+  // Rank 1 opens a folder with two images fewer than rank 0's (MPMD: one command per rank).
+  fs::remove_all(dir + "/out");
+  const auto fewer = gan::test_support::writeTwoClassImages(dir + "/fewer", 7, 32);
+  const auto ranks = run(mpirun(1) + train(images, 2, "") + " : -np 1 " + train(fewer, 2, ""));
+  EXPECT_NE(ranks.exit_code, 0);
+  EXPECT_NE(ranks.output.find("rank 1 opened other data than rank 0 (7 samples"), std::string::npos) << ranks.output;
+}
+
+}  // namespace

@@ -223,6 +223,8 @@ TEST(Checkpoint, EmaOfGIsSavedRestoredAndSampledFrom) {
 }  // namespace
 
 #include "checkpoint/training_position.h"
+#include "datasets/data_fingerprint.h"
+#include "datasets/open_dataset.h"
 
 namespace {
 
@@ -243,6 +245,35 @@ TEST(TrainingPosition, AnAugmentationSumOfTheSmallestInt64IsRefused) {
               std::string::npos)
         << field;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The data fingerprint travels in state.json and reads back equal; a malformed one is refused
+// naming the file. Two data sets that differ in one sampled row differ in hash.
+TEST(TrainingPosition, TheDataFingerprintRoundTripsAndTellsDataApart) {
+  gan::Config config = gan::test_support::smallTrainerConfig();
+  auto ring = gan::data::openDataset(config.data, gan::DataSplit::Train);
+  const auto fingerprint = gan::data::fingerprintOf(*ring);
+  EXPECT_EQ(fingerprint.count, ring->size());
+  EXPECT_EQ(gan::data::fingerprintOf(*ring), fingerprint) << "the same data, the same fingerprint";
+  gan::checkpoint::TrainingPosition position{40, 2, 64, 100, 42, {2}};
+  position.data = fingerprint;
+  nlohmann::json json;
+  gan::checkpoint::writePosition(position, json);
+  const auto read = gan::checkpoint::readPosition(json, "state.json");
+  ASSERT_TRUE(read.data.has_value());
+  EXPECT_EQ(*read.data, fingerprint);
+  json["data"]["hash"] = "not hex";
+  EXPECT_NE(gan::test_support::errorMessageOf([&] { gan::checkpoint::readPosition(json, "state.json"); })
+                .find("state.json: the data fingerprint's hash is not 16 hex digits"),
+            std::string::npos);
+
+  config.data.name = gan::DataSetName::Grid25;
+  auto grid = gan::data::openDataset(config.data, gan::DataSplit::Train);
+  EXPECT_NE(gan::data::fingerprintOf(*grid).hash, fingerprint.hash);
 }
 
 }  // namespace
