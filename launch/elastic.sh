@@ -128,21 +128,23 @@ if ((leave_out_after > 0)); then
   command -v python3 >/dev/null || die "--leave-out-stragglers needs python3 (to read stragglers.jsonl)"
 fi
 
-# The straggler to leave out, from the windows of stragglers.jsonl that began after step $1: one
-# line "NODE SPEED NODES EQUIVALENTS" when the last N windows all name NODE as the slowest node and the rule
-# says the job is faster without it; nothing otherwise. SPEED: the median rank's compute over
-# NODE's slowest rank's; NODES: the nodes of the last window; EQUIVALENTS: NODES * SPEED.
-straggler_to_leave_out() {  # straggler_to_leave_out AFTER_STEP
-  python3 - "${output_dir}/stragglers.jsonl" "$1" "${leave_out_after}" "${min_nodes}" <<'PY' 2>/dev/null
+# The straggler to leave out, from this launch's windows of stragglers.jsonl (gan_dist records the
+# launch id it was given, GAN_DIST_LAUNCH_ID: a relaunch's file still holds the failed launch's
+# windows past the resumed step until gan_dist rewrites it): one line "NODE SPEED NODES
+# EQUIVALENTS" when the last N windows all name NODE as the slowest node and the rule says the job
+# is faster without it; nothing otherwise. SPEED: the median rank's compute over NODE's slowest
+# rank's; NODES: the nodes of the last window; EQUIVALENTS: NODES * SPEED.
+straggler_to_leave_out() {  # straggler_to_leave_out LAUNCH_ID ACTIVE_NODES
+  python3 - "${output_dir}/stragglers.jsonl" "$1" "${leave_out_after}" "${min_nodes}" "$2" <<'PY' 2>/dev/null
 import json, sys
-path, after, windows_needed, min_nodes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+path, launch, windows_needed, min_nodes, active = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 windows = []
 for line in open(path):
     try:
         window = json.loads(line)
     except ValueError:
         continue  # a line being written
-    if window.get("first_step", 0) > after:
+    if window.get("launch") == launch:
         windows.append(window)
 last = windows[-windows_needed:]
 if len(last) < windows_needed or any(not w.get("slow_nodes") for w in last):
@@ -152,7 +154,7 @@ if any(w["slow_nodes"][0] != node for w in last):
     sys.exit(0)
 compute, nodes, median = last[-1]["compute_ms"], last[-1]["nodes"], last[-1]["median_compute_ms"]
 slowest = max(c for c, n in zip(compute, nodes) if n == node)
-speed, count = median / slowest, len(set(nodes))
+speed, count = median / slowest, min(len(set(nodes)), active)
 if count * speed < count - 1 and count - 1 >= min_nodes:
     print(node, f"{speed:.2f}", count, f"{count * speed:.2f}")
 PY
@@ -177,7 +179,7 @@ launch() {  # launch RANKS GAN_DIST_ARGS...
     "${srun_words[@]}" --overlap --nodes="${#active[@]}" --nodelist="$(join_words "${active[@]}")" --ntasks="${ranks}" \
       --ntasks-per-node="${tasks_per_node}" "$@" --output.resume=auto &
   else
-    "${mpirun_words[@]}" --hostfile "${work}/hostfile" -np "${ranks}" "$@" --output.resume=auto &
+    "${mpirun_words[@]}" --hostfile "${work}/hostfile" -np "${ranks}" -x GAN_DIST_LAUNCH_ID "$@" --output.resume=auto &
   fi
   job=$!
 }
@@ -234,25 +236,32 @@ while true; do
     exit 0
   fi
   echo "elastic: launching on $(join_words "${active[@]}") (${ranks} ranks)" >&2
-  launched_at_step=$(checkpoint_step)
-  [[ ${launched_at_step} == "?" ]] && launched_at_step=0
+  launches=$((${launches:-0} + 1))
+  export GAN_DIST_LAUNCH_ID="$$-${launches}"  # srun passes the environment on; mpirun with -x
   launch "${ranks}" "$@"
   returned=()
   leaving=""
+  not_ours=""
   # While it runs, look for lost nodes that answer again (every --probe-every seconds, until one
   # does; then only wait for the agreed stop).
   waited=0
   while kill -0 "${job}" 2>/dev/null; do
     sleep 1
     waited=$((waited + 1))
+    if ((leave_out_after > 0 && waited == 300)) && [[ ! -e ${output_dir}/stragglers.jsonl ]]; then
+      echo "elastic: --leave-out-stragglers: no ${output_dir}/stragglers.jsonl on this node after 300 s (rank 0's" \
+           "output directory is on another node, or --monitor.straggler_every=0): stragglers will not be left out" >&2
+    fi
     if ((leave_out_after > 0 && ${#returned[@]} == 0 && !preempted)) && [[ -z ${leaving} ]]; then
-      verdict=$(straggler_to_leave_out "${launched_at_step}")
+      verdict=$(straggler_to_leave_out "${GAN_DIST_LAUNCH_ID}" "${#active[@]}")
       if [[ -n ${verdict} ]]; then
         read -r named speed count equivalents <<<"${verdict}"
         leaving=$(hostfile_name "${named}")
         if [[ -z ${leaving} ]]; then
-          echo "elastic: straggler ${named} is not a node of this launcher (${active[*]}): not leaving it out" >&2
-          leave_out_after=0
+          # Said once per launch; a later verdict naming one of its nodes is still acted on.
+          [[ ${not_ours} == "${named}" ]] ||
+            echo "elastic: straggler ${named} is not a node of this launcher (${active[*]}): not leaving it out" >&2
+          not_ours=${named}
         else
           echo "elastic: ${leaving} was the straggler in ${leave_out_after} consecutive windows at ${speed} of the median" \
                "rank's speed: ${count} nodes at its pace make ${equivalents}" \

@@ -180,7 +180,7 @@ nlohmann::json stragglerLine(const StragglerWindow& window, const StragglerVerdi
     compute.push_back(timing.compute_ms);
     wait.push_back(timing.wait_ms);
   }
-  return {{"step", window.last_step},
+  nlohmann::json line = {{"step", window.last_step},
           {"first_step", window.first_step},
           {"compute_ms", compute},
           {"wait_ms", wait},
@@ -191,6 +191,8 @@ nlohmann::json stragglerLine(const StragglerWindow& window, const StragglerVerdi
           {"slow_nodes", verdict.slowNodes()},
           {"slow_link_node", verdict.slow_link_host.value_or("")},
           {"verdict", verdict.line}};
+  if (!window.launch_id.empty()) line["launch"] = window.launch_id;
+  return line;
 }
 
 nlohmann::json stragglerSummary(const StragglerWindow& window, const StragglerVerdict& verdict) {

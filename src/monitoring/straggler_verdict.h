@@ -30,6 +30,10 @@ struct StragglerWindow {
   int64_t last_step = 0;
   std::vector<RankTiming> ranks;   // by rank
   std::vector<std::string> hosts;  // each rank's node ("" when unknown)
+  // Which launch of the job measured it (the elastic launcher's GAN_DIST_LAUNCH_ID; "" when
+  // unset): after a relaunch, the windows an earlier launch left past the resumed step are not
+  // this launch's verdicts.
+  std::string launch_id;
 };
 
 struct SlowRank {

@@ -7,8 +7,9 @@
 
 namespace gan::run {
 
-StragglerMonitor::StragglerMonitor(comm::Communicator& communicator, int64_t every, std::vector<std::string> rank_hosts)
-    : communicator_(communicator), every_(every), rank_hosts_(std::move(rank_hosts)) {}
+StragglerMonitor::StragglerMonitor(comm::Communicator& communicator, int64_t every, std::vector<std::string> rank_hosts,
+                                   std::string launch_id)
+    : communicator_(communicator), every_(every), rank_hosts_(std::move(rank_hosts)), launch_id_(std::move(launch_id)) {}
 
 void StragglerMonitor::addStep(int64_t done, double step_seconds, double waited_seconds) {
   if (!enabled()) return;
@@ -34,6 +35,7 @@ std::optional<monitoring::StragglerWindow> StragglerMonitor::exchange(int64_t do
     for (int r = 0; r < world; ++r) window->ranks.push_back({all[2 * size_t(r)], all[2 * size_t(r) + 1]});
     window->hosts = rank_hosts_;
     window->hosts.resize(size_t(world));
+    window->launch_id = launch_id_;
   }
   window_steps_ = 0;
   compute_seconds_ = waited_seconds_ = 0;

@@ -18,7 +18,8 @@ namespace gan::run {
 class StragglerMonitor {
  public:
   // `every` 0: off (no timing, no collective). `rank_hosts`: every rank's node, for the verdict.
-  StragglerMonitor(comm::Communicator& communicator, int64_t every, std::vector<std::string> rank_hosts);
+  StragglerMonitor(comm::Communicator& communicator, int64_t every, std::vector<std::string> rank_hosts,
+                   std::string launch_id = "");
 
   bool enabled() const { return every_ > 0; }
   // Completed step `done` (counted from 1): its wall seconds and the seconds the training
@@ -39,6 +40,7 @@ class StragglerMonitor {
   comm::Communicator& communicator_;
   const int64_t every_;
   const std::vector<std::string> rank_hosts_;
+  const std::string launch_id_;
   int64_t window_first_step_ = 0;  // first step of the window being timed
   int64_t window_steps_ = 0;
   double compute_seconds_ = 0;

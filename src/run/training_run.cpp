@@ -243,7 +243,7 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
                 environment.collectives),
       observer_(watchdog_, run_dir_.timeline(config.output.timeline), rank_, world_, config.output.timeline_steps),
       agreement_(communicator, environment.stop_request),
-      stragglers_(communicator, config.monitor.straggler_every, environment.rank_hosts),
+      stragglers_(communicator, config.monitor.straggler_every, environment.rank_hosts, environment.launch_id),
       straggler_persistence_(config.monitor.straggler_windows),
       input_settings_(StepInputSettings::fromConfig(config, *dataset_)),
       checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600) {

@@ -25,6 +25,9 @@ struct RunEnvironment {
   // rank's host; both optional (tests run without them).
   comm::CollectiveFlightRecorder* collectives = nullptr;
   std::vector<std::string> rank_hosts;
+  // The elastic launcher's id of this launch (GAN_DIST_LAUNCH_ID), recorded with each straggler
+  // window; empty otherwise.
+  std::string launch_id;
 };
 
 struct RunSummary {

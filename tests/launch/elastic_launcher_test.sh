@@ -55,7 +55,8 @@ check "the launcher says why" contains "${work}/preempt.err" "preemption signal 
 check "--leave-out-stragglers without --output.dir exits 2" test $? -eq 2
 check "... and says what it needs" contains "${work}/no_dir.err" "pass --output.dir to gan_dist"
 printf 'node01 slots=1\nnode02 slots=1\nnode03 slots=1\n' >"${work}/three_nodes"
-straggler_run() {  # straggler_run NAME NODE02_COMPUTE_MS: runs the launcher over the stand-in
+straggler_run() {  # straggler_run NAME NODE02_COMPUTE_MS [LAUNCH_ID]: runs the launcher over the stand-in
+  # (its windows carry LAUNCH_ID, by default the id the launcher gave this launch)
   local name=$1
   mkdir -p "${work}/${name}"
   cat >"${work}/${name}/mpirun" <<STANDIN
@@ -71,8 +72,8 @@ grep -q node02 "\${hostfile}" || exit 0
 stopped=0
 trap 'stopped=1' USR1
 for window in 1 41; do
-  printf '{"first_step": %d, "step": %d, "compute_ms": [5.0, $2, 5.0], "median_compute_ms": 5.0, "nodes": ["node01", "node02", "node03"], "slow_nodes": ["node02"], "stragglers": [1]}\n' \
-    "\${window}" \$((window + 39)) >>"\${out}/stragglers.jsonl"
+  printf '{"first_step": %d, "step": %d, "compute_ms": [5.0, $2, 5.0], "median_compute_ms": 5.0, "nodes": ["node01", "node02", "node03"], "slow_nodes": ["node02"], "stragglers": [1], "launch": "%s"}\n' \
+    "\${window}" \$((window + 39)) "${3:-\${GAN_DIST_LAUNCH_ID}}" >>"\${out}/stragglers.jsonl"
 done
 for _ in \$(seq 40); do ((stopped)) && exit 0; sleep 0.1; done
 exit 0
@@ -92,4 +93,9 @@ straggler_run stays 6.5  # speed 0.77: 3 nodes make 2.31 node-equivalents, more 
 check "a straggler that costs less than a node: the launcher succeeds" test $? -eq 0
 check "... and keeps every node" test "$(grep -c -- -- "${work}/stays/launches")" -eq 1
 check "... without leaving any out" bash -c "! grep -q 'left out' '${work}/stays/err'"
+# Windows an earlier launch left (another launch id, as after a relaunch before gan_dist rewrites
+# the file) are not this launch's verdicts, however slow they say node02 was.
+straggler_run stale 12.5 earlier-launch
+check "stale windows of an earlier launch: the launcher succeeds" test $? -eq 0
+check "... and leaves no node out on them" bash -c "! grep -q 'left out' '${work}/stale/err'"
 finish_checks
