@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -50,7 +51,7 @@ void writeHangRecord(const RunDirectory& run, const RankHangRecord& record) {
   const json document = {{"rank", record.rank},         {"world_size", record.world_size},
                          {"host", record.host},         {"rank_hosts", record.rank_hosts},
                          {"reason", record.reason},     {"written_us", record.written_us},
-                         {"collectives", collectives}};
+                         {"shared_output", record.shared_output}, {"collectives", collectives}};
   std::error_code error;
   fs::create_directories(run.hangRecords(), error);
   const fs::path path = run.hangRecord(record.rank);
@@ -80,6 +81,7 @@ std::vector<RankHangRecord> readHangRecords(const RunDirectory& run) {
       record.rank_hosts = document.at("rank_hosts").get<std::vector<std::string>>();
       record.reason = document.at("reason").get<std::string>();
       record.written_us = document.at("written_us").get<int64_t>();
+      record.shared_output = document.value("shared_output", true);
       for (const auto& c : document.at("collectives")) {
         record.collectives.push_back({c.at("seq").get<uint64_t>(), c.at("kind").get<std::string>(),
                                       c.at("bytes").get<uint64_t>(), c.at("phase").get<std::string>(),
@@ -133,6 +135,14 @@ struct Evidence {
   int world = 0;
   std::map<int, const RankHangRecord*> by_rank;
   std::vector<std::string> hosts;  // by rank, from any record's start-up table
+  std::set<std::string> recorded_hosts;  // nodes with at least one record here
+  bool shared_output = true;             // every record says the output directory is shared
+  // A rank without a record whose whole node left none here, when nodes keep their own output
+  // directories: its record may be on its node; only otherwise is it known to have stopped.
+  bool recordMayBeElsewhere(int rank) const {
+    const std::string host = hostOf(rank);
+    return !shared_output && host != "?" && recorded_hosts.count(host) == 0;
+  }
   std::string hostOf(int rank) const {
     if (auto it = by_rank.find(rank); it != by_rank.end()) return it->second->host;
     return rank < static_cast<int>(hosts.size()) && !hosts[rank].empty() ? hosts[rank] : "?";
@@ -158,6 +168,8 @@ Evidence collect(const std::vector<RankHangRecord>& records) {
     evidence.world = std::max({evidence.world, record.world_size, record.rank + 1});
     evidence.by_rank[record.rank] = &record;
     if (evidence.hosts.empty()) evidence.hosts = record.rank_hosts;
+    evidence.recorded_hosts.insert(record.host);
+    evidence.shared_output = evidence.shared_output && record.shared_output;
   }
   return evidence;
 }
@@ -199,7 +211,13 @@ std::string hangVerdict(const std::vector<RankHangRecord>& records) {
   out << "hang at " << describe(newest) << ": ";
   if (!missing.empty() || !behind.empty()) {
     std::vector<std::string> parts;
-    if (!missing.empty()) parts.push_back(evidence.ranksText(missing) + " did not join (no record: stopped or gone)");
+    std::vector<int> stopped, unseen;
+    for (int r : missing) (evidence.recordMayBeElsewhere(r) ? unseen : stopped).push_back(r);
+    if (!stopped.empty()) parts.push_back(evidence.ranksText(stopped) + " did not join (no record: stopped or gone)");
+    if (!unseen.empty()) {
+      parts.push_back(evidence.ranksText(unseen) + " did not join or left no record here (stopped or gone, or their " +
+                      "node keeps its own --output.dir: see OUT/hang there)");
+    }
     for (int r : behind) {
       const RankHangRecord& record = *evidence.by_rank.at(r);
       std::string part = evidence.ranksText({r}) + " did not join";
@@ -242,7 +260,9 @@ std::string hangTable(const std::vector<RankHangRecord>& records) {
   for (int r = 0; r < evidence.world; ++r) {
     auto it = evidence.by_rank.find(r);
     if (it == evidence.by_rank.end()) {
-      std::snprintf(line, sizeof line, "%-5d %-16s %s\n", r, evidence.hostOf(r).c_str(), "(no record: stopped or gone)");
+      std::snprintf(line, sizeof line, "%-5d %-16s %s\n", r, evidence.hostOf(r).c_str(),
+                    evidence.recordMayBeElsewhere(r) ? "(no record here: see its node's OUT/hang)"
+                                                     : "(no record: stopped or gone)");
       out << line;
       continue;
     }
@@ -298,7 +318,8 @@ HangEvidence readHangEvidence(const RunDirectory& run) {
 }
 
 void endJobOnHang(const RunDirectory& run, comm::Communicator& communicator, const comm::CollectiveFlightRecorder* record,
-                  const std::vector<std::string>& rank_hosts, const std::string& reason, double gather_s) {
+                  const std::vector<std::string>& rank_hosts, const std::string& reason, double gather_s,
+                  bool shared_output) {
   const int rank = communicator.rank();
   std::fprintf(stderr, "gan_dist: error on rank %d: %s\n", rank, reason.c_str());
   std::fflush(stderr);
@@ -307,7 +328,9 @@ void endJobOnHang(const RunDirectory& run, comm::Communicator& communicator, con
     std::_Exit(1);  // not reached
   }
   try {
-    writeHangRecord(run, makeHangRecord(rank, communicator.worldSize(), rank_hosts, reason, *record));
+    auto mine = makeHangRecord(rank, communicator.worldSize(), rank_hosts, reason, *record);
+    mine.shared_output = shared_output;
+    writeHangRecord(run, mine);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gan_dist: rank %d could not leave its hang record: %s\n", rank, e.what());
   }

@@ -34,6 +34,9 @@ struct RankHangRecord {
   std::string reason;                   // the watchdog's line
   int64_t written_us = 0;
   std::vector<HangCollective> collectives;  // oldest first
+  // Whether every node writes into one output directory (the checkpoint storage probe found one
+  // storage): only then does a node with no record here mean that its ranks stopped.
+  bool shared_output = true;
 };
 
 RankHangRecord makeHangRecord(int rank, int world_size, const std::vector<std::string>& rank_hosts,
@@ -69,6 +72,6 @@ std::string hangTable(const std::vector<RankHangRecord>& records);
 // job at once. Never returns.
 [[noreturn]] void endJobOnHang(const RunDirectory& run, comm::Communicator& communicator,
                                const comm::CollectiveFlightRecorder* record, const std::vector<std::string>& rank_hosts,
-                               const std::string& reason, double gather_s);
+                               const std::string& reason, double gather_s, bool shared_output = true);
 
 }  // namespace gan::resilience

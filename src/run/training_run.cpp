@@ -531,7 +531,7 @@ void TrainingLoop::finishCheckpointWrites() {
 
 void TrainingLoop::endOnHang(const std::string& report) {
   resilience::endJobOnHang(run_dir_, communicator_, environment_.collectives, environment_.rank_hosts, report,
-               std::min(10.0, config_.comm.timeout_s));
+                           std::min(10.0, config_.comm.timeout_s), /*shared_output=*/storage_.copies == 1);
 }
 
 void TrainingLoop::monitorStragglers(int64_t done) {

@@ -263,6 +263,21 @@ TEST(HangVerdict, NamesRanksWithoutARecordAndTheCollectiveTheOthersWaitIn) {
   EXPECT_NE(table.find("3     node2            (no record: stopped or gone)"), std::string::npos) << table;
 }
 
+// With node-local output directories a node's records stay on that node: a node with no record
+// here is not said to have stopped, only that its records are not here (review defect).
+TEST(HangVerdict, ANodeWithItsOwnOutputDirectoryIsNotCalledStopped) {
+  std::vector<resilience::RankHangRecord> records = {
+      hangRecord(0, "node1", {collective(812, "G step", 406, 1'000'000, 0)}),
+      hangRecord(1, "node1", {collective(812, "G step", 406, 1'000'000, 0)})};
+  for (auto& record : records) record.shared_output = false;
+  EXPECT_EQ(resilience::hangVerdict(records),
+            "hang at allreduce #812 (1.2 MB, G step of step 406): ranks 2-3 (node2) did not join or left no record "
+            "here (stopped or gone, or their node keeps its own --output.dir: see OUT/hang there); ranks 0-1 (node1) "
+            "waited 599 s");
+  const std::string table = resilience::hangTable(records);
+  EXPECT_NE(table.find("3     node2            (no record here: see its node's OUT/hang)"), std::string::npos) << table;
+}
+
 TEST(HangVerdict, NamesARankThatIsBehindAndWhereItIs) {
   const std::vector<resilience::RankHangRecord> records = {
       hangRecord(0, "node1", {collective(812, "G step", 406, 1'000'000, 0)}),
