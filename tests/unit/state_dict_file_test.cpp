@@ -19,10 +19,16 @@ namespace {
 using test_support::errorMessageOf;
 using test_support::PickleWriter;
 
+// This test's own scratch directory: CTest runs the cases of one binary as parallel processes.
+std::string scratchDir() {
+  return test_support::freshTempDir(std::string("state_dict_file_") +
+                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+}
+
 // A torch.save file of `pickle` and the given storages, opened.
 StateDictFile saved(const PickleWriter& pickle, std::map<std::string, std::string> storages = {},
                     const std::string& name = "file.pt") {
-  const std::string path = test_support::freshTempDir("state_dict_file") + "/" + name;
+  const std::string path = scratchDir() + "/" + name;
   std::map<std::string, std::string> records = {{"data.pkl", pickle.bytes()}};
   for (auto& [key, bytes] : storages) records["data/" + key] = std::move(bytes);
   test_support::writeZip(path, records);
@@ -169,7 +175,7 @@ TEST(StateDictFile, RefusesObjectsThatAreNotTensorsOrContainers) {
 // The pickle's size is checked from the zip directory before it is inflated: a 1 MB deflated
 // entry that inflates to 65 MB costs nothing.
 TEST(StateDictFile, RefusesAnOversizedPickleBeforeInflatingIt) {
-  const std::string path = test_support::freshTempDir("state_dict_file") + "/bomb.pt";
+  const std::string path = scratchDir() + "/bomb.pt";
   test_support::writeZip(path, {{"data.pkl", std::string((65 << 20), 'N')}}, /*deflate=*/true);
   const std::string message = errorMessageOf([&] { StateDictFile::open(path); });
   EXPECT_NE(message.find("record data.pkl states 68157440 bytes, more than the 67108864"), std::string::npos)
@@ -177,7 +183,7 @@ TEST(StateDictFile, RefusesAnOversizedPickleBeforeInflatingIt) {
 }
 
 TEST(StateDictFile, RefusesWhatIsNotATorchSaveArchive) {
-  const std::string dir = test_support::freshTempDir("state_dict_file");
+  const std::string dir = scratchDir();
   test_support::writeBytes(dir + "/text.pt", std::string("not a zip"));
   EXPECT_NE(errorMessageOf([&] { StateDictFile::open(dir + "/text.pt"); }).find(dir + "/text.pt: not a zip archive"),
             std::string::npos);
