@@ -13,7 +13,6 @@
 #include "comm/mpi_communicator.h"
 #include "comm/rank_placement.h"
 #include "comm/readiness_agreement.h"
-#include "comm/shared_memory_allreduce.h"
 #include "common/error.h"
 #include "mpi/test_world.h"
 
@@ -208,24 +207,6 @@ TEST(MpiCommunicator, OneNodeSumsGrowTheSegmentAndInterleaveWithOtherCollectives
     EXPECT_EQ(largest, n - 1);
     EXPECT_EQ(mean[76], double(n - 1));
   }
-}
-
-// A sum of fewer elements than a cache line on a fresh segment: every rank but the first has an
-// empty chunk and a partial buffer never sized, which memcpy was once handed as a null pointer
-// (UBSan in the sanitizer tree names that). The world is idle meanwhile, so this segment's MPI
-// calls from the test thread do not overlap the communication thread's.
-TEST(MpiCommunicator, SharedMemorySumWithEmptyChunksOnAFreshSegment) {
-  auto& world = gan::test_support::world();
-  if (!mpiWorld().reducesThroughSharedMemory()) GTEST_SKIP() << "the one-node shared-memory path is off here";
-  world.barrier();
-  const int n = world.worldSize();
-  {
-    SharedMemoryAllreduce fresh(world.rank(), n, /*ranks_have_own_cores=*/false);
-    float value = float(world.rank() + 1);
-    ASSERT_TRUE(fresh.allreduce({&value, 1, ScalarType::Float32, MemorySpace::Host}, ReduceOp::Sum));
-    EXPECT_EQ(value, float(n * (n + 1) / 2));
-  }
-  world.barrier();
 }
 
 // Bound to one core, the rank runs its collectives itself: the result is there when the call
