@@ -9,7 +9,8 @@
 # Facts it relies on (checked on our Debian 12 machines): munged must run as the munge user;
 # there are no cgroups, so proctrack/linuxproc and task/none; no accounting daemon, so
 # jobcomp/filetxt stands in for sacct; config_overrides lets CPUs=8 give 8 slots on 2 cores;
-# cred_expire=10 lets a requeued job start again in ~30 s instead of ~2 min; KillWait=5 (default
+# cred_expire=10 lets a requeued job start again after ~11 s instead of ~2 min (with the scheduler
+# passes every second, not every 30 and 60 s); KillWait=5 (default
 # 30) shortens how long srun waits for the tasks of a lost node before it ends the step. munged's own
 # directory lives under /tmp, not in WORKDIR: the munge user must traverse every parent of its
 # files, and a build tree may sit below a directory only root can enter (mktemp -d, /root).
@@ -31,24 +32,41 @@ job_field() {  # job_field JOB FIELD: one field of scontrol show job
   slurm_client scontrol show job "$1" -o 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 wait_for_state() {  # wait_for_state JOB STATE SECONDS
-  for _ in $(seq $(($3 * 2))); do
+  for _ in $(seq $(($3 * 5))); do
     [[ $(job_field "$1" JobState) == "$2" ]] && return 0
-    sleep 0.5
+    sleep 0.2
+  done
+  return 1
+}
+# Waits until the job has ended, however it ended (the caller checks how). sbatch --wait would
+# do the same, but it polls at growing intervals: ~7 s after a job of 1.3 s.
+wait_for_end() {  # wait_for_end JOB SECONDS
+  for _ in $(seq $(($2 * 5))); do
+    case $(job_field "$1" JobState) in
+      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE) return 0 ;;
+    esac
+    sleep 0.2
   done
   return 1
 }
 
 slurm_down() {
   [[ -n ${slurm_work} ]] || return 0
-  local pidfile pid
+  local pidfile pid pids=()
   for pidfile in "${slurm_work}"/slurmd*.pid "${slurm_work}/slurmctld.pid" "${slurm_work}/munged.pid"; do
     [[ -f ${pidfile} ]] || continue
     pid=$(cat "${pidfile}" 2>/dev/null || true)
-    [[ -n ${pid} ]] || continue
-    kill "${pid}" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "${pid}" 2>/dev/null || true
+    [[ -n ${pid} ]] && pids+=("${pid}")
   done
+  # All asked at once, then up to 5 s for all of them together, then killed.
+  if ((${#pids[@]} > 0)); then
+    kill "${pids[@]}" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "${pids[@]}" 2>/dev/null || break  # true while any of them lives
+      sleep 0.1
+    done
+    kill -9 "${pids[@]}" 2>/dev/null || true
+  fi
   [[ -z ${munge_dir} ]] || rm -rf "${munge_dir}"
 }
 
@@ -117,6 +135,9 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=${slurm_work}/jobcomp.log
 JobRequeue=1
+# A test cluster schedules at once: by default a requeued job whose begin time has passed waits
+# for the next backfill pass (30 s) or main pass (60 s).
+SchedulerParameters=bf_interval=1,sched_interval=1
 KillWait=5
 ReturnToService=2
 SlurmdParameters=config_overrides

@@ -31,8 +31,9 @@ short=(--train.max_steps=60 --output.log_every=20 --output.sample_every=0 --outp
 
 # ---- 1. both launch styles
 for launcher in srun mpirun; do
-  job=$(GAN_LAUNCHER=${launcher} sbatch --parsable --wait --ntasks=2 \
+  job=$(GAN_LAUNCHER=${launcher} sbatch --parsable --ntasks=2 \
         "${source_dir}/launch/slurm/train_cpu.sbatch" "${short[@]}")
+  wait_for_end "${job}" 120
   log=${work}/gan_dist_${job}.out
   check "${launcher}: job ${job} completed" test "$(job_field "${job}" JobState)" = COMPLETED
   check "${launcher}: 2 ranks on the MPI backend" contains "${log}" "2 rank(s), backend mpi"
@@ -48,20 +49,20 @@ check "srun without PMIx says why" contains "${work}/nopmix.log" "srun started 2
 
 # ---- 3. preemption and requeue
 job=$(sbatch --parsable --ntasks=2 "${source_dir}/launch/slurm/train_cpu.sbatch" \
-      --train.max_steps=3000 --output.log_every=100 --output.sample_every=0 --output.checkpoint_every=3000)
+      --train.max_steps=1500 --output.log_every=100 --output.sample_every=0 --output.checkpoint_every=1500)
 out=${GAN_RUNS}/slurm_${job}
 log=${work}/gan_dist_${job}.out
 for _ in $(seq 240); do [[ -s ${out}/metrics.jsonl ]] && break; sleep 0.5; done
 check "preemption: the job is training" test -s "${out}/metrics.jsonl"
 scancel --batch --signal=USR1 "${job}"
-# The stop and checkpoint, the requeue (~30 s) and the rest of the 3000 steps.
+# The stop and checkpoint, the requeue (~11 s: cred_expire) and the rest of the 1500 steps.
 wait_for_state "${job}" COMPLETED 240
 check "preemption: job completed after its requeue" test "$(job_field "${job}" JobState)" = COMPLETED
 check "preemption: it was restarted once" test "$(job_field "${job}" Restarts)" = 1
 check "preemption: the signal reached the step" contains "${log}" "stop requested (SIGUSR1 on some rank)"
 check "preemption: the job asked to be requeued" contains "${log}" "checkpoint written, requeueing"
 check "preemption: the rerun resumed" contains "${log}" "resumed from ${out}/checkpoints/step_"
-check "preemption: the rerun finished" test -f "${out}/checkpoints/step_00003000/MANIFEST"
+check "preemption: the rerun finished" test -f "${out}/checkpoints/step_00001500/MANIFEST"
 stopped_at=$(sed -n 's/.*stop requested (SIGUSR1 on some rank) at step \([0-9]*\).*/\1/p' "${log}" | head -n 1)
 check "preemption: the agreed checkpoint (step ${stopped_at:-?}) is there" \
   test -f "${out}/checkpoints/$(printf 'step_%08d' "${stopped_at:-0}")/MANIFEST"
