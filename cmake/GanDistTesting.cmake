@@ -21,21 +21,34 @@ function(gan_add_test_executable name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
 endfunction()
 
-# gan_discover_tests(target PREFIX p LABELS ... TIMEOUT s [PROCESSORS n] [ENVIRONMENT VAR=value ...]):
+# gan_discover_tests(target PREFIX p LABELS ... TIMEOUT s [PROCESSORS n] [ENVIRONMENT VAR=value]
+#                    [TEST_FILTER gtest_filter] [PROPERTIES name value ...]):
 # one CTest entry per GoogleTest case, so a failure names its test and a long binary shows progress.
+# TEST_FILTER registers only the cases it matches: a target whose cases need different properties
+# (the cores they use, a fixture) is registered once per group, the groups' filters disjoint.
 function(gan_discover_tests target)
-  cmake_parse_arguments(ARG "" "PREFIX;TIMEOUT;PROCESSORS" "LABELS;ENVIRONMENT" ${ARGN})
+  cmake_parse_arguments(ARG "" "PREFIX;TIMEOUT;PROCESSORS;TEST_FILTER" "LABELS;ENVIRONMENT;PROPERTIES" ${ARGN})
   if(NOT ARG_PROCESSORS)
     set(ARG_PROCESSORS 1)
   endif()
   set(environment)
   if(ARG_ENVIRONMENT)
+    # gtest_discover_tests writes a list value as several arguments: the second variable would be
+    # taken for a property's name.
+    list(LENGTH ARG_ENVIRONMENT variables)
+    if(variables GREATER 1)
+      message(FATAL_ERROR "gan_discover_tests(${target}): one ENVIRONMENT variable at most")
+    endif()
     set(environment ENVIRONMENT "${ARG_ENVIRONMENT}")
   endif()
+  set(filter)
+  if(ARG_TEST_FILTER)
+    set(filter TEST_FILTER "${ARG_TEST_FILTER}")
+  endif()
   # NO_PRETTY_VALUES: value-parameterized tests are named by their name generator alone.
-  gtest_discover_tests(${target} TEST_PREFIX "${ARG_PREFIX}." DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
+  gtest_discover_tests(${target} TEST_PREFIX "${ARG_PREFIX}." DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES ${filter}
                        PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${ARG_PROCESSORS}
-                                  ${environment})
+                                  ${environment} ${ARG_PROPERTIES})
 endfunction()
 
 # gan_add_as_avx2_test(name LABELS ... TIMEOUT s [PROCESSORS n] COMMAND ...): the command again as an

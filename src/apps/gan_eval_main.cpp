@@ -4,7 +4,10 @@
 //   mpirun -np 4 gan_eval checkpoint ...                          (the work is split across ranks)
 // Results are printed as name=value lines, with the names metrics.jsonl uses.
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "apps/process_setup.h"
@@ -24,6 +27,20 @@ const char* const kUsage =
     "usage: gan_eval train-classifier --out FILE [options]\n"
     "       gan_eval checkpoint --checkpoint DIR [--classifier FILE] [options]   (also under mpirun)\n";
 
+// The classifier is written after minutes of training: a place it cannot be written is found
+// before them. Missing directories are made, as gan_dist makes its output directory.
+void checkOutputWritable(const std::string& out) {
+  const std::filesystem::path path(out);
+  std::error_code error;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), error);
+  GAN_CHECK(!error, "--out '", out, "': cannot make its directory (", error.message(), ")");
+  const std::string probe = out + ".tmp";  // the name saveClassifier writes before renaming
+  std::FILE* file = std::fopen(probe.c_str(), "wb");
+  GAN_CHECK(file != nullptr, "--out '", out, "': cannot write there (", std::strerror(errno), ")");
+  std::fclose(file);
+  std::remove(probe.c_str());
+}
+
 void trainClassifierCommand(const po::variables_map& vm) {
   gan::DataConfig data;
   data.name = gan::parseOptionValue<gan::DataSetName>(vm["data.name"].as<std::string>(), "--data.name");
@@ -35,6 +52,7 @@ void trainClassifierCommand(const po::variables_map& vm) {
   settings.seed = vm["seed"].as<uint64_t>();
   settings.decay_per_epoch = vm["lr-decay"].as<double>();
   GAN_CHECK(settings.epochs > 0, "--epochs must be positive");
+  checkOutputWritable(out);
   const double minimum = vm["min-accuracy"].as<double>();
   gan::apps::setUpCpu();
   std::printf("%s\n", gan::train::configureComputeThreads(vm["threads"].as<int>()).summary.c_str());

@@ -200,6 +200,9 @@ TEST(BadInputCatalogue, EveryCaseFailsPromptlyWithOneLineNamingTheCulprit) {
       {"eval: no checkpoint given", eval + " checkpoint", "--checkpoint is required"},
       {"eval: missing checkpoint", eval + " checkpoint --checkpoint /nonexistent", "is not a directory"},
       {"eval: zero epochs", eval + " train-classifier --out " + data + "/c.pt --epochs 0", "--epochs must be positive"},
+      // Found before the training, not after it.
+      {"eval: classifier file under a file", eval + " train-classifier --out " + checkpoint + "/MANIFEST/c.pt",
+       "--out '" + checkpoint + "/MANIFEST/c.pt': cannot make its directory"},
       // ---- gan_report
       {"report: no run there", report + empty_run, "no metrics to report"},
       {"report: empty metrics", report + empty_metrics, "empty, nothing to report"},
