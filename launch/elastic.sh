@@ -163,11 +163,13 @@ PY
 join_words() { local IFS=,; echo "$*"; }
 # A one-task step on the node. Under Slurm a node that Slurm has declared DOWN has left this
 # job's allocation (--no-kill keeps the rest), so its probe fails from then on.
+# `timeout -k 1`: a probe asked to stop can linger (srun waits for a step on an unreachable node
+# to be cancelled; measured 8 s past a 4 s --probe-timeout), so it is killed a second later.
 usable() {
   if ((slurm)); then
-    timeout "${probe_timeout}" "${srun_words[0]}" --nodes=1 --ntasks=1 --nodelist="$1" --overlap --quiet true >/dev/null 2>&1
+    timeout -k 1 "${probe_timeout}" "${srun_words[0]}" --nodes=1 --ntasks=1 --nodelist="$1" --overlap --quiet true >/dev/null 2>&1
   else
-    timeout "${probe_timeout}" "${mpirun_words[@]}" --host "$1" -np 1 true >/dev/null 2>&1
+    timeout -k 1 "${probe_timeout}" "${mpirun_words[@]}" --host "$1" -np 1 true >/dev/null 2>&1
   fi
 }
 # Starts the job on the active nodes in the background; sets job.

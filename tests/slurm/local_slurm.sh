@@ -10,7 +10,7 @@
 # there are no cgroups, so proctrack/linuxproc and task/none; no accounting daemon, so
 # jobcomp/filetxt stands in for sacct; config_overrides lets CPUs=8 give 8 slots on 2 cores;
 # cred_expire=10 lets a requeued job start again after ~11 s instead of ~2 min (with the scheduler
-# passes every second, not every 30 and 60 s); KillWait=5 (default
+# passes every second, not every 30 and 60 s); KillWait=2 (default
 # 30) shortens how long srun waits for the tasks of a lost node before it ends the step. munged's own
 # directory lives under /tmp, not in WORKDIR: the munge user must traverse every parent of its
 # files, and a build tree may sit below a directory only root can enter (mktemp -d, /root).
@@ -138,7 +138,7 @@ JobRequeue=1
 # A test cluster schedules at once: by default a requeued job whose begin time has passed waits
 # for the next backfill pass (30 s) or main pass (60 s).
 SchedulerParameters=bf_interval=1,sched_interval=1
-KillWait=5
+KillWait=2
 ReturnToService=2
 SlurmdParameters=config_overrides
 MinJobAge=600
