@@ -172,6 +172,27 @@ usable() {
     timeout -k 1 "${probe_timeout}" "${mpirun_words[@]}" --host "$1" -np 1 true >/dev/null 2>&1
   fi
 }
+# Probes NODES all at once (a lost node costs one --probe-timeout, not one per node in turn);
+# sets answering to those that answer, in the given order.
+probe_all() {  # probe_all NODES...
+  local node probe_status i=0 pids=()
+  for node in "$@"; do
+    usable "${node}" &
+    pids+=($!)
+  done
+  answering=()
+  for node in "$@"; do
+    # `wait` returns early when a trapped signal (USR1) arrives: wait until the probe has ended.
+    while :; do
+      wait "${pids[i]}"
+      probe_status=$?
+      kill -0 "${pids[i]}" 2>/dev/null || break
+    done
+    ((probe_status == 0)) && answering+=("${node}")
+    i=$((i + 1))
+  done
+  return 0
+}
 # Starts the job on the active nodes in the background; sets job.
 launch() {  # launch RANKS GAN_DIST_ARGS...
   local ranks=$1; shift
@@ -273,12 +294,17 @@ while true; do
       fi
     fi
     if ! ((${#returned[@]} == 0 && !preempted && waited % probe_every == 0)) || [[ -n ${leaving} ]]; then continue; fi
+    candidates=()
     for node in "${nodes[@]}"; do
       [[ " ${active[*]} " == *" ${node} "* ]] && continue
       # A node left out as a straggler answers probes; it is tried again only after its wait.
       ((${benched_until[${node}]:-0} > SECONDS)) && continue
-      if usable "${node}"; then returned+=("${node}"); fi
+      candidates+=("${node}")
     done
+    if ((${#candidates[@]} > 0)); then
+      probe_all "${candidates[@]}"
+      returned=("${answering[@]}")
+    fi
     if ((${#returned[@]} > 0)); then
       # An agreed stop: every rank finishes the step, rank 0 writes a checkpoint, all exit 0.
       echo "elastic: $(join_words "${returned[@]}") answers again: stopping at a checkpoint to grow" >&2
@@ -326,9 +352,10 @@ while true; do
   fi
 
   # A failure: lost nodes, or something else?
-  lost=() kept=()
+  probe_all "${active[@]}"
+  kept=("${answering[@]}") lost=()
   for node in "${active[@]}"; do
-    if usable "${node}"; then kept+=("${node}"); else lost+=("${node}"); fi
+    [[ " ${kept[*]} " == *" ${node} "* ]] || lost+=("${node}")
   done
   if ((${#lost[@]} == 0)); then
     echo "elastic: the job failed (exit ${status}) and every node answers: not a lost node, not relaunching" >&2

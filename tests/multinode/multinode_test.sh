@@ -414,7 +414,7 @@ PY
     bash "${source_dir}/launch/elastic.sh" --hostfile "${GAN_SIM_CLUSTER_DIR}/hostfile" --probe-every 2 \
       --probe-timeout 8 --mpirun "bash ${source_dir}/launch/cluster/sim_cluster.sh mpirun" \
       --leave-out-stragglers 2 --straggler-rejoin-after 4 -- "${gan_dist}" "${base[@]}" --output.dir="${out}" \
-      --train.max_steps=1000 --output.log_every=20 --output.checkpoint_every=200 --monitor.straggler_every=40 \
+      --train.max_steps=1000 --output.log_every=10 --output.checkpoint_every=200 --monitor.straggler_every=20 \
       --comm.timeout_s=20 >"${log}" 2>&1 &
     launcher=$!
     for _ in $(seq 600); do grep -q "left out at step" "${log}" && break; sleep 0.2; done
@@ -437,8 +437,8 @@ import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 left, joined = int(sys.argv[2]), int(sys.argv[3])
 rate = lambda lo, hi: [r["samples_per_s"] for r in rows if "samples_per_s" in r and lo < r["step"] <= hi]
-# Skip each launch's first logged window (start-up and the resume fall in it).
-slowed, without, back = rate(40, left), rate(left + 40, joined), rate(joined + 40, 10**9)
+# Skip each launch's first two logged windows (start-up and the resume fall in them).
+slowed, without, back = rate(20, left), rate(left + 20, joined), rate(joined + 20, 10**9)
 median = lambda xs: sorted(xs)[len(xs) // 2]
 print(f"samples/s: 3 nodes with node2 slowed {median(slowed):.0f}, 2 nodes without it {median(without):.0f}, "
       f"3 nodes with node2 well {median(back):.0f}")
