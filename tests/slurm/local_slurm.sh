@@ -9,7 +9,7 @@
 # Facts it relies on (checked on our Debian 12 machines): munged must run as the munge user;
 # there are no cgroups, so proctrack/linuxproc and task/none; no accounting daemon, so
 # jobcomp/filetxt stands in for sacct; config_overrides lets CPUs=8 give 8 slots on 2 cores;
-# cred_expire=10 lets a requeued job start again after ~11 s instead of ~2 min (with the scheduler
+# cred_expire=5 lets a requeued job start again after ~6 s instead of ~2 min (with the scheduler
 # passes every second, not every 30 and 60 s); KillWait=2 (default
 # 30) shortens how long srun waits for the tasks of a lost node before it ends the step. munged's own
 # directory lives under /tmp, not in WORKDIR: the munge user must traverse every parent of its
@@ -117,7 +117,7 @@ SlurmUser=root
 SlurmctldPort=${port}
 SlurmdPort=$((port + 1))
 AuthType=auth/munge
-AuthInfo=socket=${munge_dir}/munge.socket,cred_expire=10
+AuthInfo=socket=${munge_dir}/munge.socket,cred_expire=5
 CredType=cred/munge
 StateSaveLocation=${slurm_work}/state
 SlurmdSpoolDir=${slurm_work}/spool/%n

@@ -55,7 +55,7 @@ log=${work}/gan_dist_${job}.out
 for _ in $(seq 240); do [[ -s ${out}/metrics.jsonl ]] && break; sleep 0.5; done
 check "preemption: the job is training" test -s "${out}/metrics.jsonl"
 scancel --batch --signal=USR1 "${job}"
-# The stop and checkpoint, the requeue (~11 s: cred_expire) and the rest of the 1500 steps.
+# The stop and checkpoint, the requeue (~6 s: cred_expire) and the rest of the 1500 steps.
 wait_for_state "${job}" COMPLETED 240
 check "preemption: job completed after its requeue" test "$(job_field "${job}" JobState)" = COMPLETED
 check "preemption: it was restarted once" test "$(job_field "${job}" Restarts)" = 1
