@@ -30,8 +30,7 @@ uint64_t agreeOnJobNumber(comm::Communicator& communicator) {
     const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
     job = static_cast<int64_t>(((uint64_t{entropy()} << 32) ^ entropy() ^ static_cast<uint64_t>(now)) >> 1);
   }
-  communicator.broadcast({&job, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
-  return static_cast<uint64_t>(job);
+  return static_cast<uint64_t>(comm::broadcastInt64(job, 0, communicator));
 }
 
 }  // namespace

@@ -93,12 +93,7 @@ void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& ch
 // What the rank that tried a checkpoint tells every rank: resumed (and where, at which position,
 // whether it held the EMA), or why not.
 nlohmann::json broadcastJson(const nlohmann::json& message, int root, comm::Communicator& communicator) {
-  std::string text = message.dump();
-  int64_t length = static_cast<int64_t>(text.size());
-  communicator.broadcast({&length, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, root);
-  text.resize(static_cast<size_t>(length));
-  communicator.broadcast({text.data(), text.size(), comm::ScalarType::UInt8, comm::MemorySpace::Host}, root);
-  return nlohmann::json::parse(text);
+  return nlohmann::json::parse(comm::broadcastText(message.dump(), root, communicator));
 }
 
 // Verifies, checks and loads one candidate into this rank's trainer. A refusal propagates (the
@@ -171,12 +166,11 @@ int64_t allreduceInt(int64_t value, comm::ReduceOp op, comm::Communicator& commu
 
 // A new run's id: rank 0's clock in microseconds, the same on every rank.
 int64_t drawRunId(comm::Communicator& communicator) {
-  int64_t id = communicator.rank() == 0 ? std::chrono::duration_cast<std::chrono::microseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count()
-                                        : 0;
-  communicator.broadcast({&id, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
-  return id;
+  const int64_t id = communicator.rank() == 0 ? std::chrono::duration_cast<std::chrono::microseconds>(
+                                                    std::chrono::system_clock::now().time_since_epoch())
+                                                    .count()
+                                              : 0;
+  return comm::broadcastInt64(id, 0, communicator);
 }
 
 // This rank's checkpoints of runs other than `run_id` go to OUT/previous_runs/ (they would

@@ -98,4 +98,9 @@ class Communicator {
   [[noreturn]] virtual void abortJob(int exit_code) noexcept = 0;
 };
 
+// Rank `root`'s value, on every rank: the agreements of start-up and resume (a run id, a job
+// number, a JSON message), not the step's traffic. Every rank calls them, as any collective.
+int64_t broadcastInt64(int64_t value, int root, Communicator& communicator);
+std::string broadcastText(std::string text, int root, Communicator& communicator);
+
 }  // namespace gan::comm

@@ -103,11 +103,7 @@ std::unique_ptr<data::Dataset> openDatasetOnEveryRank(const Config& config, comm
 data::DataFingerprint agreeOnData(const data::Dataset& dataset, comm::Communicator& communicator) {
   const auto mine = data::fingerprintOf(dataset);
   if (communicator.worldSize() == 1) return mine;
-  std::string text = communicator.rank() == 0 ? mine.toJson().dump() : std::string();
-  int64_t length = static_cast<int64_t>(text.size());
-  communicator.broadcast({&length, 1, comm::ScalarType::Int64, comm::MemorySpace::Host}, 0);
-  text.resize(static_cast<size_t>(length));
-  communicator.broadcast({text.data(), text.size(), comm::ScalarType::UInt8, comm::MemorySpace::Host}, 0);
+  const auto text = comm::broadcastText(communicator.rank() == 0 ? mine.toJson().dump() : std::string(), 0, communicator);
   const auto rank0 = data::DataFingerprint::fromJson(nlohmann::json::parse(text), "rank 0's data fingerprint");
   GAN_CHECK(mine == rank0, "rank ", communicator.rank(), " opened other data than rank 0 (", mine.describe(),
             " here, ", rank0.describe(), " on rank 0): every node's --data.path must hold the same data");

@@ -71,6 +71,18 @@ TEST(MpiCommunicator, BroadcastFromEveryRoot) {
   }
 }
 
+TEST(MpiCommunicator, TextAndNumbersFromEveryRootReachEveryRank) {
+  auto& world = gan::test_support::world();
+  for (int root = 0; root < world.worldSize(); ++root) {
+    // What only the root knows: the other ranks pass something else, of another length.
+    const bool is_root = world.rank() == root;
+    EXPECT_EQ(broadcastInt64(is_root ? -(int64_t{1} << 40) - root : 7, root, world), -(int64_t{1} << 40) - root);
+    const std::string message = "{\"run\": " + std::to_string(root) + std::string(1000 * root, 'x') + "}";
+    EXPECT_EQ(broadcastText(is_root ? message : std::string(3, 'y'), root, world), message);
+    EXPECT_EQ(broadcastText(is_root ? std::string() : std::string("not empty"), root, world), std::string());
+  }
+}
+
 TEST(MpiCommunicator, AsyncCollectivesCompleteInIssueOrderWhateverTheWaitOrder) {
   auto& world = gan::test_support::world();
   const int n = world.worldSize();
