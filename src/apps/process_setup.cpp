@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "comm/backend_factory.h"
-#include "comm/mpi_communicator.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "models/layer_precision.h"
@@ -79,8 +78,7 @@ ProcessSetup setUpProcess(const Config& config, const CpuSettings& cpu, const ch
   // the GPU index comes from the node-local rank once the communicator knows it.
   const bool gpu = chooseDevice(config.train.device, 0).is_cuda();
   auto backend = comm::createCommunicator(config.comm.backend, gpu, config.comm.timeout_s);
-  std::string allreduce_path;
-  if (const auto* mpi = dynamic_cast<const comm::MpiCommunicator*>(backend.get())) allreduce_path = mpi->describeAllreduce();
+  const std::string allreduce_path = backend->describeAllreduce();
   auto recorded = std::make_unique<comm::FlightRecordingCommunicator>(std::move(backend));
   setup.collectives = &recorded->record();
   setup.communicator = std::move(recorded);

@@ -79,6 +79,15 @@ class Communicator {
   virtual int localRank() const = 0;
   virtual int localSize() const = 0;
   virtual std::string backendName() const = 0;
+  // How its allreduce runs, for the start-up line ("" when there is nothing to say).
+  virtual std::string describeAllreduce() const { return ""; }
+  // Whether a collective runs inside the call that issues it (MPI on one core), so the time of
+  // that call is communication; otherwise the call only hands the collective over, and any time
+  // spent in it (the thread descheduled) is the caller's own.
+  virtual bool runsCollectivesOnCaller() const { return false; }
+  // Whether MPI is up with every rank in MPI_COMM_WORLD (the MPI backend, and NCCL, which MPI
+  // starts): direct MPI calls, as benchmarks make, are possible.
+  virtual bool hasMpiWorld() const { return false; }
 
   // Reduces `buffer` in place across all ranks. Collectives run in issue order.
   virtual std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options = {}) = 0;

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 
-#include "comm/communicator_traits.h"
 
 namespace gan::comm {
 
@@ -28,7 +27,7 @@ class RecordedWork final : public Work {
 
 FlightRecordingCommunicator::FlightRecordingCommunicator(std::unique_ptr<Communicator> backend)
     : backend_(std::move(backend)) {
-  backend_runs_on_caller_ = runsCollectivesOnCaller(*backend_);
+  backend_runs_on_caller_ = backend_->runsCollectivesOnCaller();
 }
 
 std::shared_ptr<Work> FlightRecordingCommunicator::allreduceAsync(BufferView buffer, AllreduceOptions options) {

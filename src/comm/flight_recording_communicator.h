@@ -24,6 +24,9 @@ class FlightRecordingCommunicator final : public Communicator {
   int localRank() const override { return backend_->localRank(); }
   int localSize() const override { return backend_->localSize(); }
   std::string backendName() const override { return backend_->backendName(); }
+  std::string describeAllreduce() const override { return backend_->describeAllreduce(); }
+  bool runsCollectivesOnCaller() const override { return backend_runs_on_caller_; }
+  bool hasMpiWorld() const override { return backend_->hasMpiWorld(); }
 
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
   void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) override;

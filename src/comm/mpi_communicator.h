@@ -48,9 +48,10 @@ class MpiCommunicator final : public Communicator {
   // Whether float sums and averages take the shared-memory path (all ranks on one node).
   bool reducesThroughSharedMemory() const { return shared_memory_ != nullptr; }
   // Whether collectives run on the thread that issues them (see above).
-  bool runsCollectivesOnCaller() const { return runs_on_caller_; }
+  bool runsCollectivesOnCaller() const override { return runs_on_caller_; }
   // The two choices above for the start-up line ("" for a single rank).
-  std::string describeAllreduce() const;
+  std::string describeAllreduce() const override;
+  bool hasMpiWorld() const override { return true; }
 
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
   void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) override;

@@ -34,6 +34,7 @@ class NcclCommunicator final : public Communicator {
   int localSize() const override { return host_->localSize(); }
   int deviceIndex() const { return device_; }
   std::string backendName() const override { return "nccl"; }
+  bool hasMpiWorld() const override { return true; }
 
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
   void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) override;

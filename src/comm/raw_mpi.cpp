@@ -7,8 +7,8 @@
 namespace gan::comm {
 
 double timeRawMpiAllreduce(Communicator& communicator, float* data, size_t count, int iterations) {
-  GAN_CHECK(communicator.backendName() == "mpi" || communicator.backendName() == "nccl",
-            "raw MPI timing needs an MPI-based communicator, got ", communicator.backendName());
+  GAN_CHECK(communicator.hasMpiWorld(), "raw MPI timing needs an MPI-based communicator, got ",
+            communicator.backendName());
   // The barrier returns only once the communication thread has drained its queue, so the MPI
   // calls below never overlap one of its own (MPI_THREAD_SERIALIZED).
   communicator.barrier();

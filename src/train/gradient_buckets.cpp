@@ -4,7 +4,6 @@
 
 #include <chrono>
 
-#include "comm/communicator_traits.h"
 #include "common/elapsed.h"
 #include "common/error.h"
 
@@ -30,7 +29,7 @@ GradientBuckets::GradientBuckets(std::string name, FlatParameters& parameters,
     : name_(std::move(name)),
       parameters_(parameters),
       reduction_(makeGradientReduction(compression, name_, parameters, communicator)) {
-  collectives_run_on_caller_ = comm::runsCollectivesOnCaller(communicator);
+  collectives_run_on_caller_ = communicator.runsCollectivesOnCaller();
   GAN_CHECK(bucket_bytes > 0, "bucket size must be positive, got ", bucket_bytes);
   const int64_t element_bytes = parameters.values().element_size();
   const auto& slots = parameters.slots();
