@@ -2,7 +2,8 @@
 """Checks the documentation against the program: every option `gan_dist --help` lists appears in
 docs/configuration.md, every relative link in README.md and docs/*.md resolves (file and, when
 given, heading), every launch script with a #! line is executable, every table of speeds names the
-CPU it was measured on, and README.md stays a front door (at most 250 lines).
+CPU it was measured on, README.md's count of shipped configurations and its list of programs match
+the tree, and README.md stays a front door (at most 250 lines).
 
 usage: check_docs.py GAN_DIST_BINARY REPOSITORY_ROOT"""
 import os
@@ -87,6 +88,24 @@ def main():
     for script in sorted((root / "launch").rglob("*")):
         if script.is_file() and script.read_bytes()[:2] == b"#!" and not os.access(script, os.X_OK):
             problems.append(f"{script.relative_to(root)}: has a #! line but is not executable (git mode 100644)")
+
+    # The README's counts and lists follow the tree: the shipped configurations, and the programs
+    # (one src/apps/gan_*_main.cpp each) on its "Executables land in build/" line.
+    readme = (root / "README.md").read_text()
+    configs = sorted((root / "configs").glob("*.ini"))
+    said = re.search(r"(\w+) configurations ship in `configs/`", readme)
+    numbers = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+               "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+    if not said:
+        problems.append("README.md: no \"N configurations ship in `configs/`\" sentence")
+    elif numbers.get(said.group(1).lower(), int(said.group(1)) if said.group(1).isdigit() else -1) != len(configs):
+        problems.append(f"README.md: says \"{said.group(1)} configurations ship\", configs/ holds {len(configs)}")
+    executables = re.search(r"Executables land in `build/`:(.*?)\.", readme, re.S)
+    for main_file in sorted((root / "src" / "apps").glob("gan_*_main.cpp")):
+        program = main_file.name[: -len("_main.cpp")]
+        if not executables or f"`{program}`" not in executables.group(1):
+            problems.append(f"README.md: the program {program} (src/apps/{main_file.name}) is not on the "
+                            "\"Executables land in `build/`\" line")
 
     readme_lines = len((root / "README.md").read_text().splitlines())
     if readme_lines > README_MAX_LINES:
