@@ -76,7 +76,9 @@ void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& ch
   const auto recorded_compress = recorded->find("comm.compress");
   const auto recorded_rank = recorded->find("comm.powersgd_rank");
   if (config.comm.compress == GradientCompression::PowerSgd && recorded_compress != recorded->end() &&
-      *recorded_compress == "powersgd" && recorded_rank != recorded->end() &&
+      parseOptionValue<GradientCompression>(recorded_compress->get<std::string>(), "comm.compress") ==
+          GradientCompression::PowerSgd &&
+      recorded_rank != recorded->end() &&
       *recorded_rank != now["comm.powersgd_rank"]) {
     throw ResumeRefused(detail::concat(
         "--comm.powersgd_rank: ", checkpoint.dir, " holds PowerSGD state of rank ", recorded_rank->get<std::string>(),
@@ -110,7 +112,7 @@ nlohmann::json tryCheckpoint(const Config& config, const std::string& candidate,
     throw;
   } catch (const std::exception& e) {
     // Any failure to read the checkpoint (ours, LibTorch's, the file system's) is damage.
-    if (config.output.resume != "auto") {
+    if (config.output.resumeMode() != ResumeMode::Auto) {
       if (dynamic_cast<const Error*>(&e) != nullptr) throw;
       GAN_FAIL("--output.resume=", config.output.resume, ": cannot load (", e.what(), ")");
     }
@@ -146,7 +148,7 @@ int64_t runIdOf(const std::string& checkpoint) {
 // offers that path (a path need not be named step_*: it offers step 0, the only offer).
 std::vector<Offer> offeredCheckpoints(const Config& config, const CheckpointStorage& storage, int rank) {
   std::vector<Offer> offers;
-  if (config.output.resume == "auto") {
+  if (config.output.resumeMode() == ResumeMode::Auto) {
     if (!storage.writes_here) return offers;
     for (const auto& path : listCheckpoints(RunDirectory(config.output.dir))) {
       offers.push_back({path, std::max<int64_t>(0, RunDirectory::stepOfName(fs::path(path).filename().string())),
@@ -203,7 +205,7 @@ ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, 
                               const CheckpointStorage& storage) {
   ResumePoint point;
   const int rank = communicator.rank();
-  if (config.output.resume == "never") {
+  if (config.output.resumeMode() == ResumeMode::Never) {
     point.run_id = drawRunId(communicator);
     // Every storage's copy of the earlier run goes aside, or a later `auto` would find it.
     if (storage.writes_here) {
@@ -258,7 +260,7 @@ ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, 
   }
   // A checkpoint from before runs had ids continues as a run with one from now on.
   point.run_id = point.position.run_id > 0 ? point.position.run_id : drawRunId(communicator);
-  if (config.output.resume == "auto") setAsideOtherRuns(config, offered, point.position.run_id);
+  if (config.output.resumeMode() == ResumeMode::Auto) setAsideOtherRuns(config, offered, point.position.run_id);
   trainer.broadcastState(point.source_rank);
   if (trainer.hasPerRankState() && point.position.world_size != communicator.worldSize()) {
     log0f("PowerSGD's error feedback restarts at zero: the checkpoint was written by ", point.position.world_size,

@@ -281,7 +281,7 @@ void Config::validate() const {
   requireNonNegative("output.keep_last", output.keep_last);
   requireNonNegative("output.timeline_steps", output.timeline_steps);
   GAN_CHECK(!output.resume.empty(), "--output.resume must be auto, never or a checkpoint directory");
-  GAN_CHECK(model.init_from.empty() || output.resume == "auto" || output.resume == "never",
+  GAN_CHECK(model.init_from.empty() || output.resumeMode() != ResumeMode::Checkpoint,
             "--model.init_from and --output.resume=", output.resume, " both give the starting weights; the checkpoint "
             "already holds them: pass one of the two");
   requireNonNegative("monitor.straggler_every", monitor.straggler_every);
@@ -404,6 +404,12 @@ std::string formatConfigTable(const Config& config) {
     out << "  " << std::left << std::setw(24) << name << " " << value << "\n";
   }
   return out.str();
+}
+
+ResumeMode OutputConfig::resumeMode() const {
+  if (resume == "auto") return ResumeMode::Auto;
+  if (resume == "never") return ResumeMode::Never;
+  return ResumeMode::Checkpoint;
 }
 
 }  // namespace gan

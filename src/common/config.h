@@ -86,6 +86,9 @@ struct CommConfig {
   double timeout_s = 600;     // watchdog: abort when one phase of a step takes longer
 };
 
+// What --output.resume asks for: its two words, or else a checkpoint directory's path.
+enum class ResumeMode { Auto, Never, Checkpoint };
+
 struct OutputConfig {
   std::string dir = "runs/fashion_mnist_mlp";
   int64_t log_every = 50;
@@ -93,12 +96,14 @@ struct OutputConfig {
   int64_t checkpoint_every = 1000;
   double checkpoint_mtbf_h = 0;   // expected hours between failures of the job; > 0 adds Daly's interval
   int64_t keep_last = 0;          // keep only the newest K checkpoints; 0 keeps all
-  std::string resume = "auto";    // auto | never | PATH of a checkpoint directory
+  std::string resume = "auto";    // auto | never | PATH of a checkpoint directory (resumeMode())
   ResumeChanges resume_changes = ResumeChanges::Refuse;  // resuming with options that change the trajectory
   bool tensorboard = true;        // TensorBoard event files under OUT/tb/
   bool report = true;             // OUT/report.html at the end of training
   std::string timeline;           // Chrome trace per rank; empty: none
   int64_t timeline_steps = 200;   // trace only the first N steps of the run; 0: all
+  // The one reading of `resume`'s words.
+  ResumeMode resumeMode() const;
 };
 
 // Per-rank step timing and the straggler verdict (run/straggler_monitor.h).

@@ -60,7 +60,7 @@ FolderPackOptions folderOptionsOf(const DataConfig& config) {
 // A folder is always packed (into the cache): decoding thousands of files per run and per rank
 // would cost more than the training step.
 std::unique_ptr<Dataset> openImageFolder(const DataConfig& config) {
-  GAN_CHECK(config.cache_dir != "none", "--data.name=image_folder is packed into --data.cache_dir, which is none "
+  GAN_CHECK(mapsPackedCopies(config), "--data.name=image_folder is packed into --data.cache_dir, which is none "
                                         "(pack it yourself with gan_data pack and use --data.name=packed)");
   const FolderPackOptions options = folderOptionsOf(config);
   std::string recipe = "image folder " + std::to_string(config.resolution) + " " + optionName(config.color) + " " + optionName(config.fit) +

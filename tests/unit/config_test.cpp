@@ -57,6 +57,17 @@ TEST(Config, CommandLineOverridesTheFile) {
   EXPECT_EQ(parse({"--train.batch_size=8", "--config", path}).config.train.batch_size, 8);
 }
 
+TEST(Config, ResumeReadsItsTwoWordsAndTakesAnythingElseForACheckpoint) {
+  gan::OutputConfig output;
+  EXPECT_EQ(output.resumeMode(), gan::ResumeMode::Auto);  // the default
+  output.resume = "never";
+  EXPECT_EQ(output.resumeMode(), gan::ResumeMode::Never);
+  for (const char* path : {"runs/x/checkpoints/step_00000100", "auto/", "Never", "./auto"}) {
+    output.resume = path;
+    EXPECT_EQ(output.resumeMode(), gan::ResumeMode::Checkpoint) << path;
+  }
+}
+
 TEST(Config, ValidationNamesTheOption) {
   EXPECT_EQ(errorOf({"--train.batch_size=0"}), "--train.batch_size must be a positive integer, got 0");
   EXPECT_EQ(errorOf({"--train.loss=wasserstein"}),
