@@ -173,14 +173,14 @@ usable() {
   fi
 }
 # Probes NODES all at once (a lost node costs one --probe-timeout, not one per node in turn);
-# sets answering to those that answer, in the given order.
+# sets answering to those that answer and silent to the others, each in the given order.
 probe_all() {  # probe_all NODES...
   local node probe_status i=0 pids=()
   for node in "$@"; do
     usable "${node}" &
     pids+=($!)
   done
-  answering=()
+  answering=() silent=()
   for node in "$@"; do
     # `wait` returns early when a trapped signal (USR1) arrives: wait until the probe has ended.
     while :; do
@@ -188,7 +188,7 @@ probe_all() {  # probe_all NODES...
       probe_status=$?
       kill -0 "${pids[i]}" 2>/dev/null || break
     done
-    ((probe_status == 0)) && answering+=("${node}")
+    if ((probe_status == 0)); then answering+=("${node}"); else silent+=("${node}"); fi
     i=$((i + 1))
   done
   return 0
@@ -353,10 +353,7 @@ while true; do
 
   # A failure: lost nodes, or something else?
   probe_all "${active[@]}"
-  kept=("${answering[@]}") lost=()
-  for node in "${active[@]}"; do
-    [[ " ${kept[*]} " == *" ${node} "* ]] || lost+=("${node}")
-  done
+  kept=("${answering[@]}") lost=("${silent[@]}")
   if ((${#lost[@]} == 0)); then
     echo "elastic: the job failed (exit ${status}) and every node answers: not a lost node, not relaunching" >&2
     exit "${status}"

@@ -78,13 +78,13 @@ ProcessSetup setUpProcess(const Config& config, const CpuSettings& cpu, const ch
   // the GPU index comes from the node-local rank once the communicator knows it.
   const bool gpu = chooseDevice(config.train.device, 0).is_cuda();
   auto backend = comm::createCommunicator(config.comm.backend, gpu, config.comm.timeout_s);
-  const std::string allreduce_path = backend->describeAllreduce();
   auto recorded = std::make_unique<comm::FlightRecordingCommunicator>(std::move(backend));
   setup.collectives = &recorded->record();
   setup.communicator = std::move(recorded);
   setLogRank(setup.communicator->rank(), setup.communicator->worldSize());
   setup.placements = comm::gatherPlacements(*setup.communicator);
   setup.device = chooseDevice(config.train.device, setup.communicator->localRank());
+  const std::string allreduce_path = setup.communicator->describeAllreduce();
   log0f(program, ": ", setup.communicator->worldSize(), " rank(s), backend ", setup.communicator->backendName(),
         ", device ", setup.device.str(), allreduce_path.empty() ? "" : "; " + allreduce_path);
   if (setup.communicator->worldSize() > 1) log0("placement: " + comm::describePlacements(setup.placements));

@@ -31,9 +31,9 @@ slurm_client() {
 job_field() {  # job_field JOB FIELD: one field of scontrol show job
   slurm_client scontrol show job "$1" -o 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
-wait_for_state() {  # wait_for_state JOB STATE SECONDS
+wait_for_state() {  # wait_for_state JOB STATE[|STATE...] SECONDS: until the job is in one of them
   for _ in $(seq $(($3 * 5))); do
-    [[ $(job_field "$1" JobState) == "$2" ]] && return 0
+    [[ "|$2|" == *"|$(job_field "$1" JobState)|"* ]] && return 0
     sleep 0.2
   done
   return 1
@@ -41,13 +41,7 @@ wait_for_state() {  # wait_for_state JOB STATE SECONDS
 # Waits until the job has ended, however it ended (the caller checks how). sbatch --wait would
 # do the same, but it polls at growing intervals: ~7 s after a job of 1.3 s.
 wait_for_end() {  # wait_for_end JOB SECONDS
-  for _ in $(seq $(($2 * 5))); do
-    case $(job_field "$1" JobState) in
-      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE) return 0 ;;
-    esac
-    sleep 0.2
-  done
-  return 1
+  wait_for_state "$1" "COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE" "$2"
 }
 
 slurm_down() {
