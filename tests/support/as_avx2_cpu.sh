@@ -12,4 +12,10 @@ if ! grep -qw avx512f /proc/cpuinfo; then
 fi
 export GAN_DIST_CPU=avx2         # common/cpu_features.h: the CPU taken as AVX2-only
 export GAN_DIST_EMULATE_BF16=1   # bf16 runs anyway (LibTorch's portable kernels), for the tests
-exec "$@"
+# The plain entry runs the same test cases and CTest may run it at the same time: this run's
+# files go to a directory of its own (gtest's TempDir() is TEST_TMPDIR), or one run would empty
+# the other's output directory under it.
+TEST_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/gan_as_avx2.XXXXXX")
+export TEST_TMPDIR
+trap 'rm -rf "${TEST_TMPDIR}"' EXIT
+"$@"
