@@ -17,18 +17,6 @@ namespace gan::checkpoint {
 namespace fs = std::filesystem;
 namespace {
 
-// Options whose change alters the training trajectory: resuming with another value is no longer
-// the same run. Output intervals, threads, timeouts, the data's location and the per-rank batch
-// (the global batch is kept) are free to change.
-const char* const kTrajectoryOptions[] = {
-    "data.name",       "data.limit",  "data.holdout",  "data.resolution", "data.color", "data.fit", "data.background",
-    "model.arch",  "model.latent_dim", "model.hidden_dim", "model.width",
-    "model.batchnorm", "model.conditional", "train.lr_g",  "train.lr_d",       "train.beta1",      "train.beta2",
-    "train.loss",      "train.gp_weight", "train.r1_gamma", "train.r1_interval", "train.d_steps",
-    "train.ema_halflife_k", "train.mode_seeking", "train.ada_target", "train.ada_interval", "train.ada_kimg", "train.ada_augment",
-    "train.seed", "comm.compress", "comm.powersgd_rank", "comm.powersgd_warmup_steps",
-    "comm.overlap_next_step", "train.precision"};
-
 // What a checkpoint written before an option existed implies for it: the behaviour of the
 // versions that wrote it, which is the option's default (every trajectory option was added
 // with the old behaviour as its default: no compression, no ADA, the whole data set, D's update
@@ -58,7 +46,7 @@ void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& ch
   std::map<std::string, std::string> now;
   for (const auto& [key, value] : config.entries()) now[key] = value;
   std::string changes;
-  for (const char* option : kTrajectoryOptions) {
+  for (const std::string& option : Config::trajectoryOptions()) {
     const auto before = recorded->find(option);
     std::string value;
     if (before != recorded->end() && before->is_string()) {

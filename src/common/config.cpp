@@ -30,10 +30,11 @@ class OptionTable {
   OptionTable() : description_("gan_dist options") {}
 
   template <typename Field, std::enable_if_t<!std::is_enum_v<Field>, int> = 0>
-  void add(const std::string& name, Field& field, const std::string& help) {
+  void add(const std::string& name, Field& field, Trajectory trajectory, const std::string& help) {
+    const std::string text = classify(name, trajectory, help);
     description_.add_options()(name.c_str(),
                                po::value<Field>(&field)->default_value(field, toText(field)),
-                               help.c_str());
+                               text.c_str());
     printers_.emplace_back(name, [&field] { return toText(field); });
   }
 
@@ -41,9 +42,9 @@ class OptionTable {
   // (naming the option and its choices when it is none of them), and --help lists the choices
   // from the same table.
   template <typename Enum, typename = decltype(OptionNames<Enum>::table)>
-  void add(const std::string& name, Enum& field, const std::string& help) {
+  void add(const std::string& name, Enum& field, Trajectory trajectory, const std::string& help) {
     const std::string option = "--" + name;
-    const std::string choices = help + " [" + optionChoices<Enum>() + "]";
+    const std::string choices = classify(name, trajectory, help) + " [" + optionChoices<Enum>() + "]";
     description_.add_options()(
         name.c_str(),
         po::value<std::string>()->default_value(optionName(field))->notifier(
@@ -56,136 +57,167 @@ class OptionTable {
   const std::vector<std::pair<std::string, std::function<std::string()>>>& printers() const {
     return printers_;
   }
+  const std::vector<std::string>& trajectoryOptions() const { return trajectory_options_; }
 
  private:
+  // Returns the help text as --help shows it: marked when the option shapes the trajectory.
+  std::string classify(const std::string& name, Trajectory trajectory, const std::string& help) {
+    if (trajectory == Trajectory::Free) return help;
+    trajectory_options_.push_back(name);
+    return help + " [trajectory]";
+  }
+
   po::options_description description_;
   std::vector<std::pair<std::string, std::function<std::string()>>> printers_;
+  std::vector<std::string> trajectory_options_;
 };
 
 void declareOptions(OptionTable& t, Config& c) {
-  t.add("data.name", c.data.name,
+  t.add("data.name", c.data.name, Trajectory::Shapes,
         "data set: Fashion-MNIST or MNIST (MNIST-format IDX files), CIFAR-10 (binary version, --data.path), "
         "packed (a file made by gan_data pack), image_folder (PNG/JPEG files under --data.path, packed on first "
         "use), or a 2-D Gaussian mixture (generated)");
-  t.add("data.path", c.data.path,
+  t.add("data.path", c.data.path, Trajectory::Free,
         "where the data is: directory of train-images-idx3-ubyte[.gz] or data_batch_N.bin, the packed file, or "
         "the image folder; empty = /usr/share/datasets/<name> for the MNIST formats");
-  t.add("data.limit", c.data.limit,
+  t.add("data.limit", c.data.limit, Trajectory::Shapes,
         "train on only N images: the first N of one fixed shuffle of the training set, the same for every seed "
         "and world size (0: all); evaluation still uses every test image");
-  t.add("data.holdout", c.data.holdout,
+  t.add("data.holdout", c.data.holdout, Trajectory::Shapes,
         "packed, image_folder: set aside N images (or a fraction, below 1) of one fixed shuffle, the same for every "
         "seed and world size, never trained on; evaluation measures against them (0: none; MNIST formats and "
         "CIFAR-10 have their own test split)");
-  t.add("data.allow_changed", c.data.allow_changed,
+  t.add("data.allow_changed", c.data.allow_changed, Trajectory::Free,
         "resume although the data differs from what the checkpoint was trained on (its fingerprint: count, shape, "
         "classes, a hash of labels and sampled images); the sample order and held-out split are rebuilt from the "
         "data as it is now");
-  t.add("data.cache_dir", c.data.cache_dir,
+  t.add("data.cache_dir", c.data.cache_dir, Trajectory::Free,
         "where packed, memory-mapped copies of IDX/CIFAR-10 files and image folders are kept (one copy per node, "
         "shared by its ranks); empty = $XDG_CACHE_HOME/gan_dist or ~/.cache/gan_dist; none = read the files into "
         "each rank's memory");
-  t.add("data.resolution", c.data.resolution, "image_folder: side of the square images the folder is packed to");
-  t.add("data.color", c.data.color, "image_folder: the channels the folder is packed to");
-  t.add("data.fit", c.data.fit,
+  t.add("data.resolution", c.data.resolution, Trajectory::Shapes,
+        "image_folder: side of the square images the folder is packed to");
+  t.add("data.color", c.data.color, Trajectory::Shapes, "image_folder: the channels the folder is packed to");
+  t.add("data.fit", c.data.fit, Trajectory::Shapes,
         "image_folder: crop (centred square of the shorter side) or pad (whole image on a square of the longer side)");
-  t.add("data.background", c.data.background,
+  t.add("data.background", c.data.background, Trajectory::Shapes,
         "image_folder: white | black | #rrggbb, what transparent pixels become when --data.color drops alpha");
-  t.add("model.arch", c.model.arch,
+  t.add("model.arch", c.model.arch, Trajectory::Shapes,
         "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1), mlp2d (3 hidden layers, for "
         "2-D points) or dcgan (convolutional, square images)");
-  t.add("model.latent_dim", c.model.latent_dim, "size of the generator's noise input z");
-  t.add("model.hidden_dim", c.model.hidden_dim, "mlp, mlp2d: width of the hidden layers of G and D");
-  t.add("model.width", c.model.width, "dcgan: channels next to the image (doubling at each smaller stage)");
-  t.add("model.batchnorm", c.model.batchnorm,
+  t.add("model.latent_dim", c.model.latent_dim, Trajectory::Shapes, "size of the generator's noise input z");
+  t.add("model.hidden_dim", c.model.hidden_dim, Trajectory::Shapes,
+        "mlp, mlp2d: width of the hidden layers of G and D");
+  t.add("model.width", c.model.width, Trajectory::Shapes,
+        "dcgan: channels next to the image (doubling at each smaller stage)");
+  t.add("model.batchnorm", c.model.batchnorm, Trajectory::Shapes,
         "batch norm in G and D: none, local (each rank's rows) or sync (the global batch, world-size invariant)");
-  t.add("model.conditional", c.model.conditional,
+  t.add("model.conditional", c.model.conditional, Trajectory::Shapes,
         "class-conditional G and D: G gets a learned class embedding beside z, D a projection term (the data set "
         "must have labels; generated rows draw their classes from the data's class frequencies)");
-  t.add("model.init_from", c.model.init_from,
+  t.add("model.init_from", c.model.init_from, Trajectory::Free,
         "start a fresh run from weights saved in Python: torch.save(G.state_dict()), of D, or of "
         "{\"generator\": ..., \"discriminator\": ...} (names as in docs/pytorch.md; a resumed run keeps its "
         "checkpoint's weights)");
-  t.add("train.batch_size", c.train.batch_size, "samples per rank per step (global batch = ranks x this)");
-  t.add("train.max_steps", c.train.max_steps, "number of training steps (one D step + one G step each)");
-  t.add("train.lr_g", c.train.lr_g, "Adam learning rate of the generator");
-  t.add("train.lr_d", c.train.lr_d, "Adam learning rate of the discriminator");
-  t.add("train.beta1", c.train.beta1, "Adam beta1 (both networks)");
-  t.add("train.beta2", c.train.beta2, "Adam beta2 (both networks)");
-  t.add("train.loss", c.train.loss,
+  t.add("train.batch_size", c.train.batch_size, Trajectory::Free,
+        "samples per rank per step (global batch = ranks x this)");
+  t.add("train.max_steps", c.train.max_steps, Trajectory::Free,
+        "number of training steps (one D step + one G step each)");
+  t.add("train.lr_g", c.train.lr_g, Trajectory::Shapes, "Adam learning rate of the generator");
+  t.add("train.lr_d", c.train.lr_d, Trajectory::Shapes, "Adam learning rate of the discriminator");
+  t.add("train.beta1", c.train.beta1, Trajectory::Shapes, "Adam beta1 (both networks)");
+  t.add("train.beta2", c.train.beta2, Trajectory::Shapes, "Adam beta2 (both networks)");
+  t.add("train.loss", c.train.loss, Trajectory::Shapes,
         "GAN loss: nonsaturating (G maximises log D(G(z))), minimax (G minimises log(1-D(G(z)))), hinge, or "
         "wgan-gp (Wasserstein critic with gradient penalty)");
-  t.add("train.gp_weight", c.train.gp_weight, "wgan-gp: weight lambda of the gradient penalty");
-  t.add("train.r1_gamma", c.train.r1_gamma, "R1 penalty (gamma/2) E||grad D(x)||^2 on real data (0: off)");
-  t.add("train.r1_interval", c.train.r1_interval, "apply R1 every N steps, scaled by N (lazy regularisation)");
-  t.add("train.d_steps", c.train.d_steps, "discriminator (critic) updates per generator update");
-  t.add("train.ema_halflife_k", c.train.ema_halflife_k,
+  t.add("train.gp_weight", c.train.gp_weight, Trajectory::Shapes, "wgan-gp: weight lambda of the gradient penalty");
+  t.add("train.r1_gamma", c.train.r1_gamma, Trajectory::Shapes,
+        "R1 penalty (gamma/2) E||grad D(x)||^2 on real data (0: off)");
+  t.add("train.r1_interval", c.train.r1_interval, Trajectory::Shapes,
+        "apply R1 every N steps, scaled by N (lazy regularisation)");
+  t.add("train.d_steps", c.train.d_steps, Trajectory::Shapes, "discriminator (critic) updates per generator update");
+  t.add("train.ema_halflife_k", c.train.ema_halflife_k, Trajectory::Shapes,
         "exponential moving average of G's weights with this half-life in thousands of images, used for "
         "samples and evaluation (0: off)");
-  t.add("train.mode_seeking", c.train.mode_seeking,
+  t.add("train.mode_seeking", c.train.mode_seeking, Trajectory::Shapes,
         "weight of the mode-seeking term in G's loss (Mao et al. 2019): rows (2i, 2i+1) of each rank's batch are "
         "a pair (one class when conditional) and G is pushed to keep their images as far apart as their z; keeps "
         "a conditional G from ignoring z (e.g. 1; 0: off; needs an even --train.batch_size)");
-  t.add("train.ada_target", c.train.ada_target,
+  t.add("train.ada_target", c.train.ada_target, Trajectory::Shapes,
         "adaptive discriminator augmentation: the target of r_t = E[sign(D(x_real))] over the global batch; every "
         "image D sees is augmented with a probability p that rises while r_t is above it (e.g. 0.6; 0: off)");
-  t.add("train.ada_interval", c.train.ada_interval, "ADA: adjust p every N steps, from r_t over those steps");
-  t.add("train.ada_kimg", c.train.ada_kimg, "ADA: speed of p, in thousands of images for it to move from 0 to 1");
-  t.add("train.ada_augment", c.train.ada_augment,
+  t.add("train.ada_interval", c.train.ada_interval, Trajectory::Shapes,
+        "ADA: adjust p every N steps, from r_t over those steps");
+  t.add("train.ada_kimg", c.train.ada_kimg, Trajectory::Shapes,
+        "ADA: speed of p, in thousands of images for it to move from 0 to 1");
+  t.add("train.ada_augment", c.train.ada_augment, Trajectory::Shapes,
         "ADA: the transforms, comma-separated, from flip, rot90, translate, brightness, contrast, saturation "
         "(colour images), cutout");
-  t.add("train.seed", c.train.seed, "seed of weights, data order and noise (identical on all ranks)");
-  t.add("train.threads", c.train.threads, "intra-op threads per rank; OpenBLAS is held to the same number");
-  t.add("train.max_bad_steps", c.train.max_bad_steps,
+  t.add("train.seed", c.train.seed, Trajectory::Shapes,
+        "seed of weights, data order and noise (identical on all ranks)");
+  t.add("train.threads", c.train.threads, Trajectory::Free,
+        "intra-op threads per rank; OpenBLAS is held to the same number");
+  t.add("train.max_bad_steps", c.train.max_bad_steps, Trajectory::Free,
         "abort after this many consecutive steps whose update was skipped for NaN/Inf");
-  t.add("train.device", c.train.device, "where a rank trains (auto: the GPU of this rank's local rank when LibTorch has CUDA)");
-  t.add("train.precision", c.train.precision,
+  t.add("train.device", c.train.device, Trajectory::Free,
+        "where a rank trains (auto: the GPU of this rank's local rank when LibTorch has CUDA)");
+  t.add("train.precision", c.train.precision, Trajectory::Shapes,
         "fp32; bf16: matrix products and convolutions in bf16 where it pays (the start-up line lists which); "
         "bf16-all: every layer but the logit and an unbounded G output; weights, Adam, losses and penalties stay fp32");
-  t.add("comm.backend", c.comm.backend, "collective backend (auto: nccl for GPU tensors, mpi under a launcher, else local)");
-  t.add("comm.bucket_mb", c.comm.bucket_mb, "gradient bucket size in MiB; a bucket's allreduce starts during backward");
-  t.add("comm.compress", c.comm.compress,
+  t.add("comm.backend", c.comm.backend, Trajectory::Free,
+        "collective backend (auto: nccl for GPU tensors, mpi under a launcher, else local)");
+  t.add("comm.bucket_mb", c.comm.bucket_mb, Trajectory::Free,
+        "gradient bucket size in MiB; a bucket's allreduce starts during backward");
+  t.add("comm.compress", c.comm.compress, Trajectory::Shapes,
         "how gradients travel (none: exact and world-size invariant; bf16/fp16: 16 bits, rounded; powersgd: "
         "low-rank factors with error feedback, far fewer bytes, approximate)");
-  t.add("comm.powersgd_rank", c.comm.powersgd_rank, "rank of PowerSGD's factors (--comm.compress=powersgd)");
-  t.add("comm.powersgd_warmup_steps", c.comm.powersgd_warmup_steps,
+  t.add("comm.powersgd_rank", c.comm.powersgd_rank, Trajectory::Shapes,
+        "rank of PowerSGD's factors (--comm.compress=powersgd)");
+  t.add("comm.powersgd_warmup_steps", c.comm.powersgd_warmup_steps, Trajectory::Shapes,
         "PowerSGD: the first N steps reduce gradients exactly; compression (and its error feedback) starts after");
-  t.add("comm.overlap_next_step", c.comm.overlap_next_step,
+  t.add("comm.overlap_next_step", c.comm.overlap_next_step, Trajectory::Shapes,
         "run the next step's D real half while G's gradients travel (D without batch norm, no ADA or WGAN-GP; "
         "D's real and generated halves become separate backward passes; same result whether they overlap or not)");
-  t.add("comm.check_every", c.comm.check_every, "compare parameter/optimizer checksums across ranks every N steps (0: never)");
-  t.add("comm.timeout_s", c.comm.timeout_s,
+  t.add("comm.check_every", c.comm.check_every, Trajectory::Free,
+        "compare parameter/optimizer checksums across ranks every N steps (0: never)");
+  t.add("comm.timeout_s", c.comm.timeout_s, Trajectory::Free,
         "watchdog: abort the job, with a verdict naming who never arrived, when a step phase (D step, "
         "G step, checkpoint) or any collective takes longer (seconds); also bounds NCCL's set-up");
-  t.add("output.dir", c.output.dir, "output directory (samples/, checkpoints/, metrics.jsonl)");
-  t.add("output.log_every", c.output.log_every, "console + metrics.jsonl line every N steps (0: never)");
-  t.add("output.sample_every", c.output.sample_every, "8x8 sample grid PNG every N steps (0: never)");
-  t.add("output.checkpoint_every", c.output.checkpoint_every, "checkpoint every N steps (0: never)");
-  t.add("output.checkpoint_mtbf_h", c.output.checkpoint_mtbf_h,
+  t.add("output.dir", c.output.dir, Trajectory::Free, "output directory (samples/, checkpoints/, metrics.jsonl)");
+  t.add("output.log_every", c.output.log_every, Trajectory::Free,
+        "console + metrics.jsonl line every N steps (0: never)");
+  t.add("output.sample_every", c.output.sample_every, Trajectory::Free, "8x8 sample grid PNG every N steps (0: never)");
+  t.add("output.checkpoint_every", c.output.checkpoint_every, Trajectory::Free, "checkpoint every N steps (0: never)");
+  t.add("output.checkpoint_mtbf_h", c.output.checkpoint_mtbf_h, Trajectory::Free,
         "expected hours between failures of the whole job (a node's MTBF / nodes); > 0 also checkpoints at Daly's "
         "optimum interval from the measured checkpoint time (0: off)");
-  t.add("output.keep_last", c.output.keep_last, "keep only the newest K checkpoints (0: keep all)");
-  t.add("output.resume", c.output.resume,
+  t.add("output.keep_last", c.output.keep_last, Trajectory::Free, "keep only the newest K checkpoints (0: keep all)");
+  t.add("output.resume", c.output.resume, Trajectory::Free,
         "auto (newest good checkpoint in output.dir, if any) | never | PATH of a checkpoint directory");
-  t.add("output.resume_changes", c.output.resume_changes,
+  t.add("output.resume_changes", c.output.resume_changes, Trajectory::Free,
         "resuming with options that change the trajectory (seed, loss, rates, model, data set)");
-  t.add("output.tensorboard", c.output.tensorboard, "write TensorBoard event files (scalars, sample grids) under OUT/tb/");
-  t.add("output.report", c.output.report, "write OUT/report.html (curves, samples, config, throughput) at the end");
-  t.add("output.timeline", c.output.timeline,
+  t.add("output.tensorboard", c.output.tensorboard, Trajectory::Free,
+        "write TensorBoard event files (scalars, sample grids) under OUT/tb/");
+  t.add("output.report", c.output.report, Trajectory::Free,
+        "write OUT/report.html (curves, samples, config, throughput) at the end");
+  t.add("output.timeline", c.output.timeline, Trajectory::Free,
         "Chrome/Perfetto trace of every rank's steps, reductions and checkpoints (PATH, per rank PATH.rankR; "
         "relative: inside output.dir)");
-  t.add("output.timeline_steps", c.output.timeline_steps, "trace only the first N steps of the run (0: all)");
-  t.add("monitor.straggler_every", c.monitor.straggler_every,
+  t.add("output.timeline_steps", c.output.timeline_steps, Trajectory::Free,
+        "trace only the first N steps of the run (0: all)");
+  t.add("monitor.straggler_every", c.monitor.straggler_every, Trajectory::Free,
         "every N steps the ranks exchange their compute and collective-wait times; rank 0 names ranks that hold "
         "the job up (log, metrics.jsonl, stragglers.jsonl, report) (0: off)");
-  t.add("monitor.straggler_threshold", c.monitor.straggler_threshold,
+  t.add("monitor.straggler_threshold", c.monitor.straggler_threshold, Trajectory::Free,
         "a rank whose compute per step is this many times the median rank's is named a straggler (> 1)");
-  t.add("monitor.straggler_windows", c.monitor.straggler_windows,
+  t.add("monitor.straggler_windows", c.monitor.straggler_windows, Trajectory::Free,
         "the log names a straggler (or a slow link) once it was named in this many consecutive windows (>= 1); "
         "stragglers.jsonl and the report keep every window's verdict");
-  t.add("eval.every", c.eval.every, "evaluate sample quality every N steps into metrics.jsonl (0: never)");
-  t.add("eval.samples", c.eval.samples, "generated samples per evaluation (0: 2500 for 2-D data, 10000 for images)");
-  t.add("eval.classifier", c.eval.classifier,
+  t.add("eval.every", c.eval.every, Trajectory::Free,
+        "evaluate sample quality every N steps into metrics.jsonl (0: never)");
+  t.add("eval.samples", c.eval.samples, Trajectory::Free,
+        "generated samples per evaluation (0: 2500 for 2-D data, 10000 for images)");
+  t.add("eval.classifier", c.eval.classifier, Trajectory::Free,
         "images: feature network written by `gan_eval train-classifier` (needed when eval.every > 0)");
 }
 
@@ -313,6 +345,13 @@ uint32_t augmentationSet(const std::string& list) {
   }
   GAN_CHECK(set != 0, "--train.ada_augment must name at least one transform");
   return set;
+}
+
+std::vector<std::string> Config::trajectoryOptions() {
+  Config scratch;
+  OptionTable table;
+  declareOptions(table, scratch);
+  return table.trajectoryOptions();
 }
 
 std::vector<std::pair<std::string, std::string>> Config::entries() const {

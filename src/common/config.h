@@ -119,6 +119,12 @@ struct EvalConfig {
   std::string classifier;  // images: the feature network from `gan_eval train-classifier`
 };
 
+// Whether an option's value shapes the training trajectory. Every option's declaration says
+// which: resuming with another value of one that shapes it is another run (refused unless
+// --output.resume_changes=allow); output intervals, threads, timeouts, the data's location and
+// the per-rank batch (the global batch is checked on its own) are free to change.
+enum class Trajectory { Shapes, Free };
+
 struct Config {
   std::string config_file;  // the .ini it was read from, empty when none
   DataConfig data;
@@ -133,6 +139,8 @@ struct Config {
   void validate() const;
   // (option name, value) for every option, in declaration order: the effective config table.
   std::vector<std::pair<std::string, std::string>> entries() const;
+  // The options declared Trajectory::Shapes, in declaration order.
+  static std::vector<std::string> trajectoryOptions();
 };
 
 // --train.ada_augment's comma-separated list as a set: bit i for kAugmentationNames[i]. Throws

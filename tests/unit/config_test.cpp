@@ -141,6 +141,23 @@ TEST(Config, HelpListsEveryOptionWithDefault) {
   EXPECT_NE(parsed.help_text.find("(=64)"), std::string::npos);  // batch_size default
 }
 
+// --help marks each option declared to shape the trajectory, and only those.
+TEST(Config, HelpMarksTheOptionsThatShapeTheTrajectory) {
+  const std::string help = parse({"--help"}).help_text;
+  const auto descriptionOf = [&](const std::string& option) {
+    const auto begin = help.find("--" + option + " ");
+    EXPECT_NE(begin, std::string::npos) << option;
+    return help.substr(begin, help.find("\n  --", begin + 1) - begin);
+  };
+  size_t marks = 0;
+  for (size_t at = help.find("[trajectory]"); at != std::string::npos; at = help.find("[trajectory]", at + 1)) ++marks;
+  EXPECT_EQ(marks, gan::Config::trajectoryOptions().size());
+  EXPECT_NE(descriptionOf("train.seed").find("[trajectory]"), std::string::npos) << descriptionOf("train.seed");
+  EXPECT_NE(descriptionOf("train.loss").find("[trajectory]"), std::string::npos) << descriptionOf("train.loss");
+  EXPECT_EQ(descriptionOf("output.log_every").find("[trajectory]"), std::string::npos);
+  EXPECT_EQ(descriptionOf("train.batch_size").find("[trajectory]"), std::string::npos);
+}
+
 TEST(Config, EffectiveTableShowsOverrides) {
   const auto table = gan::formatConfigTable(parse({"--train.max_steps=77"}).config);
   EXPECT_NE(table.find("train.max_steps"), std::string::npos);

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -466,6 +467,33 @@ TEST(Resume, ChangedTrajectoryOptionsAreRefusedByNameUnlessAllowed) {
   EXPECT_NE(error.find("--output.resume_changes=allow"), std::string::npos) << error;
   f.config.output.resume_changes = gan::ResumeChanges::Allow;
   EXPECT_EQ(f.resume("auto").position.step, 10);
+}
+
+// The resume check is the options' own declarations (Trajectory::Shapes), not a list of its own:
+// every option a checkpoint recorded with another value is named if, and only if, it is declared
+// to shape the trajectory.
+TEST(Resume, ExactlyTheOptionsDeclaredToShapeTheTrajectoryAreCompared) {
+  ResumeFixture f;
+  const auto dir = f.checkpointAt(10);
+  auto state = nlohmann::json::parse(gan::test_support::readText(dir + "/state.json"));
+  for (const auto& [option, value] : f.config.entries()) state["config"][option] = "recorded-" + value;
+  std::ofstream(dir + "/state.json", std::ios::trunc) << state.dump();
+  gan::test_support::resealCheckpoint(dir);
+  const auto error = gan::test_support::errorMessageOf([&] { f.resume(dir); });
+  const auto shaping = gan::Config::trajectoryOptions();
+  EXPECT_GE(shaping.size(), 30u);
+  for (const auto& [option, value] : f.config.entries()) {
+    const bool declared = std::find(shaping.begin(), shaping.end(), option) != shaping.end();
+    const std::string change = "--" + option + " recorded-" + value + " -> " + value;
+    EXPECT_EQ(error.find(change) != std::string::npos, declared) << option << ": " << error;
+  }
+  // A few on either side, by name, so that a declaration flipped by mistake is seen here too.
+  for (const char* option : {"train.seed", "train.lr_g", "model.arch", "comm.compress", "data.limit"}) {
+    EXPECT_NE(std::find(shaping.begin(), shaping.end(), option), shaping.end()) << option;
+  }
+  for (const char* option : {"train.batch_size", "train.threads", "data.path", "output.log_every", "comm.timeout_s"}) {
+    EXPECT_EQ(std::find(shaping.begin(), shaping.end(), option), shaping.end()) << option;
+  }
 }
 
 // Review defect: a changed --comm.powersgd_rank, even allowed, made Q's shape differ; the load
