@@ -8,8 +8,8 @@
 
 #include "comm/raw_mpi.h"
 #include "common/log.h"
-#include "train/flat_parameters.h"
-#include "train/gradient_buckets.h"
+#include "parallel/flat_parameters.h"
+#include "parallel/gradient_buckets.h"
 
 namespace gan::bench {
 namespace {
@@ -43,8 +43,8 @@ int64_t runAllreduceBenchmark(comm::Communicator& communicator, const AllreduceB
     const int64_t count = bytes / 4;
     const int iterations = bytes > (16 << 20) ? std::max(3, options.iterations / 4) : options.iterations;
     FlatBlob blob(count);
-    train::FlatParameters flat(blob);
-    train::GradientBuckets buckets("bench", flat, communicator, bucket_bytes);
+    parallel::FlatParameters flat(blob);
+    parallel::GradientBuckets buckets("bench", flat, communicator, bucket_bytes);
 
     // Correctness first, untimed: rank-dependent gradients must come back as their mean,
     // (i mod 97) + rank averaged over ranks = (i mod 97) + (world - 1) / 2.

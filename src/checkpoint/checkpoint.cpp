@@ -21,37 +21,39 @@ namespace {
 const char* const kRequiredFiles[] = {"model_G.pt", "model_D.pt", "optim_G.pt", "optim_D.pt", CheckpointFiles::kState};
 
 // The file that holds one part of one network's state: model_G.pt, optim_D.pt, ema_G.pt.
-std::string fileOf(const train::NetworkState& network, train::StatePart part) {
+std::string fileOf(const parallel::NetworkState& network, parallel::StatePart part) {
   switch (part) {
-    case train::StatePart::Parameters: return "model_" + network.name() + ".pt";
-    case train::StatePart::Optimizer: return "optim_" + network.name() + ".pt";
-    case train::StatePart::Ema: return "ema_" + network.name() + ".pt";
-    case train::StatePart::Compression: return "powersgd_" + network.name() + ".pt";
+    case parallel::StatePart::Parameters: return "model_" + network.name() + ".pt";
+    case parallel::StatePart::Optimizer: return "optim_" + network.name() + ".pt";
+    case parallel::StatePart::Ema: return "ema_" + network.name() + ".pt";
+    case parallel::StatePart::Reduction: return network.reduction().stateName() + ("_" + network.name()) + ".pt";
   }
   GAN_FAIL("unknown state part");
 }
 
-// The tensor of powersgd_*.pt that holds the per-rank rows (not replicated, so not in the list).
-const char* const kPerRankRows = "error_feedback";
+// Whether the network's gradient reduction keeps state of its own (a file of the checkpoint).
+bool keepsReductionState(const parallel::NetworkState& network) { return *network.reduction().stateName() != '\0'; }
 
 // One part of a network's state as one file, copied to host memory: the module archives keep
 // torch::save(module)'s layout (readable by LibTorch users); the optimizer's tensors go in by name.
-CheckpointSnapshot::File snapshotPart(train::NetworkState& network, train::StatePart part) {
+CheckpointSnapshot::File snapshotPart(parallel::NetworkState& network, parallel::StatePart part) {
   CheckpointSnapshot::File file;
   file.name = fileOf(network, part);
-  if (part == train::StatePart::Parameters) {
+  if (part == parallel::StatePart::Parameters) {
     file.module = hostCopyOf(network.module());
     return file;
   }
-  if (part == train::StatePart::Ema) {
+  if (part == parallel::StatePart::Ema) {
     file.module = hostCopyOf(network.emaModule());
     return file;
   }
   for (const auto& entry : network.replicatedTensors()) {
     if (entry.part == part) file.tensors.emplace_back(entry.name, hostCopyOf(entry.tensor.detach()));
   }
-  // Every rank's error feedback, one row per rank, as gathered just before this snapshot.
-  if (part == train::StatePart::Compression) file.tensors.emplace_back(kPerRankRows, network.takeGatheredPerRankState());
+  // Every rank's own state of the reduction, one row per rank, as gathered just before this snapshot.
+  if (part == parallel::StatePart::Reduction && network.hasPerRankState()) {
+    file.tensors.emplace_back(network.reduction().perRankStateName(), network.takeGatheredPerRankState());
+  }
   return file;
 }
 
@@ -69,7 +71,7 @@ int64_t bytesOf(const ModuleTensors& module) {
 
 // Loads every tensor of `part` from `path` into the live state of `network`.
 // `world_size` is the checkpoint's: the per-rank rows must be one per rank of the run that wrote it.
-void loadPart(train::NetworkState& network, train::StatePart part, const fs::path& path, int world_size = 1) {
+void loadPart(parallel::NetworkState& network, parallel::StatePart part, const fs::path& path, int world_size = 1) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string());
@@ -80,9 +82,10 @@ void loadPart(train::NetworkState& network, train::StatePart part, const fs::pat
     if (entry.part != part) continue;
     loadInto(entry.tensor, readNested(archive, entry.name, path.string()), path.string() + ": tensor '" + entry.name + "'");
   }
-  if (part == train::StatePart::Compression) {
-    network.setLoadedPerRankState(readNested(archive, kPerRankRows, path.string()), world_size,
-                                  path.string() + ": tensor '" + kPerRankRows + "'");
+  if (part == parallel::StatePart::Reduction && network.hasPerRankState()) {
+    const std::string rows = network.reduction().perRankStateName();
+    network.setLoadedPerRankState(readNested(archive, rows, path.string()), world_size,
+                                  path.string() + ": tensor '" + rows + "'");
   }
 }
 
@@ -92,16 +95,16 @@ CheckpointSnapshot takeSnapshot(const TrainingPosition& position, train::GanTrai
   CheckpointSnapshot snapshot;
   snapshot.position = position;
   // Weights and optimizer state of every network, then (after state.json in MANIFEST) the EMAs
-  // and PowerSGD's state.
-  for (const auto part : {train::StatePart::Parameters, train::StatePart::Optimizer}) {
-    for (train::NetworkState* network : trainer.networkStates()) snapshot.files.push_back(snapshotPart(*network, part));
+  // and the gradient reductions' own state.
+  for (const auto part : {parallel::StatePart::Parameters, parallel::StatePart::Optimizer}) {
+    for (parallel::NetworkState* network : trainer.networkStates()) snapshot.files.push_back(snapshotPart(*network, part));
   }
   snapshot.state_after = snapshot.files.size();
-  for (train::NetworkState* network : trainer.networkStates()) {
-    if (network->hasEma()) snapshot.files.push_back(snapshotPart(*network, train::StatePart::Ema));
+  for (parallel::NetworkState* network : trainer.networkStates()) {
+    if (network->hasEma()) snapshot.files.push_back(snapshotPart(*network, parallel::StatePart::Ema));
   }
-  for (train::NetworkState* network : trainer.networkStates()) {
-    if (network->hasPerRankState()) snapshot.files.push_back(snapshotPart(*network, train::StatePart::Compression));
+  for (parallel::NetworkState* network : trainer.networkStates()) {
+    if (keepsReductionState(*network)) snapshot.files.push_back(snapshotPart(*network, parallel::StatePart::Reduction));
   }
   for (const auto& file : snapshot.files) snapshot.bytes += file.module ? bytesOf(*file.module) : bytesOf(file.tensors);
 
@@ -334,25 +337,28 @@ CheckpointContents loadCheckpoint(const VerifiedCheckpoint& checkpoint, train::G
     GAN_CHECK(checkpoint.lists(file), (dir / file).string(), ": not listed in MANIFEST (unverified file)");
     return dir / file;
   };
-  for (train::NetworkState* network : trainer.networkStates()) {
-    for (const auto part : {train::StatePart::Parameters, train::StatePart::Optimizer}) {
+  for (parallel::NetworkState* network : trainer.networkStates()) {
+    for (const auto part : {parallel::StatePart::Parameters, parallel::StatePart::Optimizer}) {
       loadPart(*network, part, verifiedFile(fileOf(*network, part)));
     }
-    const std::string ema_file = fileOf(*network, train::StatePart::Ema);
+    const std::string ema_file = fileOf(*network, parallel::StatePart::Ema);
     GAN_CHECK(checkpoint.lists(ema_file) || !fs::exists(dir / ema_file), (dir / ema_file).string(),
               ": present but not listed in MANIFEST (unverified file)");
-    // PowerSGD's warm start and error feedback; a checkpoint of another mode has none, and the
-    // compression then starts afresh (an allowed change of --comm.compress).
-    const std::string compression_file = fileOf(*network, train::StatePart::Compression);
-    GAN_CHECK(checkpoint.lists(compression_file) || !fs::exists(dir / compression_file),
-              (dir / compression_file).string(), ": present but not listed in MANIFEST (unverified file)");
-    if (network->hasPerRankState() && checkpoint.lists(compression_file)) {
-      loadPart(*network, train::StatePart::Compression, dir / compression_file, contents.position.world_size);
+    // The gradient reduction's own state (PowerSGD's warm start and error feedback); a checkpoint
+    // of another scheme has none, and the reduction then starts afresh (an allowed change of
+    // --comm.compress).
+    if (keepsReductionState(*network)) {
+      const std::string reduction_file = fileOf(*network, parallel::StatePart::Reduction);
+      GAN_CHECK(checkpoint.lists(reduction_file) || !fs::exists(dir / reduction_file),
+                (dir / reduction_file).string(), ": present but not listed in MANIFEST (unverified file)");
+      if (checkpoint.lists(reduction_file)) {
+        loadPart(*network, parallel::StatePart::Reduction, dir / reduction_file, contents.position.world_size);
+      }
     }
     if (!network->hasEma()) continue;
     contents.ema_restored = checkpoint.lists(ema_file);
     if (contents.ema_restored) {
-      loadPart(*network, train::StatePart::Ema, dir / ema_file);
+      loadPart(*network, parallel::StatePart::Ema, dir / ema_file);
     } else {
       network->resetEma();  // the checkpoint's run kept no EMA: start one here
     }

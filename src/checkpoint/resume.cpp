@@ -40,7 +40,7 @@ class ResumeRefused : public Error {
 
 // Compares the trajectory options the checkpoint recorded with this run's; refuses a change
 // (one line naming each option and both values) unless --output.resume_changes=allow.
-void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& checkpoint) {
+void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& checkpoint, train::GanTrainer& trainer) {
   const auto recorded = checkpoint.state.find("config");
   if (recorded == checkpoint.state.end() || !recorded->is_object()) return;
   std::map<std::string, std::string> now;
@@ -59,19 +59,16 @@ void checkUnchangedTrajectory(const Config& config, const VerifiedCheckpoint& ch
     if (config.output.resume_changes == ResumeChanges::Allow) log0f("resuming with a changed option: ", change);
     changes += (changes.empty() ? "" : ", ") + change;
   }
-  // PowerSGD's saved state (Q, the error feedback) has the shape of its rank: another rank cannot
-  // continue from it, allowed or not, and must not pass for a damaged checkpoint.
-  const auto recorded_compress = recorded->find("comm.compress");
-  const auto recorded_rank = recorded->find("comm.powersgd_rank");
-  if (config.comm.compress == GradientCompression::PowerSgd && recorded_compress != recorded->end() &&
-      parseOptionValue<GradientCompression>(recorded_compress->get<std::string>(), "comm.compress") ==
-          GradientCompression::PowerSgd &&
-      recorded_rank != recorded->end() &&
-      *recorded_rank != now["comm.powersgd_rank"]) {
-    throw ResumeRefused(detail::concat(
-        "--comm.powersgd_rank: ", checkpoint.dir, " holds PowerSGD state of rank ", recorded_rank->get<std::string>(),
-        ", this run asks for ", now["comm.powersgd_rank"], "; its factors and error feedback cannot change shape: "
-        "resume with --comm.powersgd_rank=", recorded_rank->get<std::string>(), ", or pass --output.resume=never"));
+  // A gradient reduction with state of its own says whether it can go on from the checkpoint's
+  // (PowerSGD's factors cannot change their rank), allowed change or not; a refusal must not
+  // pass for a damaged checkpoint.
+  parallel::RecordedOptions options;
+  for (const auto& [key, value] : recorded->items()) {
+    if (value.is_string()) options[key] = value.get<std::string>();
+  }
+  for (parallel::NetworkState* network : trainer.networkStates()) {
+    const std::string refusal = network->reduction().refusesToResume(options, checkpoint.dir);
+    if (!refusal.empty()) throw ResumeRefused(refusal);
   }
   if (changes.empty() || config.output.resume_changes == ResumeChanges::Allow) return;
   throw ResumeRefused(detail::concat(
@@ -91,7 +88,7 @@ nlohmann::json broadcastJson(const nlohmann::json& message, int root, comm::Comm
 nlohmann::json tryCheckpoint(const Config& config, const std::string& candidate, train::GanTrainer& trainer) {
   try {
     const auto verified = verifyCheckpoint(candidate);
-    checkUnchangedTrajectory(config, verified);
+    checkUnchangedTrajectory(config, verified, trainer);
     const auto contents = loadCheckpoint(verified, trainer);
     nlohmann::json outcome = {{"resumed", true}, {"checkpoint", candidate}, {"ema_restored", contents.ema_restored}};
     writePosition(contents.position, outcome["position"]);
@@ -251,7 +248,7 @@ ResumePoint resumeIfRequested(const Config& config, train::GanTrainer& trainer, 
   if (config.output.resumeMode() == ResumeMode::Auto) setAsideOtherRuns(config, offered, point.position.run_id);
   trainer.broadcastState(point.source_rank);
   if (trainer.hasPerRankState() && point.position.world_size != communicator.worldSize()) {
-    log0f("PowerSGD's error feedback restarts at zero: the checkpoint was written by ", point.position.world_size,
+    log0f("the gradient reduction's per-rank state restarts at zero: the checkpoint was written by ", point.position.world_size,
           " ranks, this job has ", communicator.worldSize());
   }
   trainer.scatterPerRankState(point.position.world_size, point.source_rank);

@@ -31,7 +31,7 @@ void RunObserver::phaseEnds(const char* phase) {
   }
 }
 
-void RunObserver::bucketReduced(const train::BucketTiming& timing) {
+void RunObserver::bucketReduced(const parallel::BucketTiming& timing) {
   if (!tracing_ || timing.started_at_us == 0) return;
   trace_->complete("allreduce " + timing.network + " bucket " + std::to_string(timing.bucket) + " (" +
                        std::to_string(timing.bytes >> 10) + " KiB)",

@@ -20,7 +20,7 @@ class RunObserver final : public train::StepObserver {
   void setStep(int64_t step);
   void phaseBegins(const char* phase) override;
   void phaseEnds(const char* phase) override;
-  void bucketReduced(const train::BucketTiming& timing) override;
+  void bucketReduced(const parallel::BucketTiming& timing) override;
 
   // Runs `work` as a named phase of its own (checkpoint, sample grid, ...): timed by the
   // watchdog and drawn on the timeline.

@@ -271,7 +271,7 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
                                                    trainer_->discriminator().layerPrecisions()),
           "; weights, Adam, losses and penalties in fp32");
   }
-  for (train::NetworkState* network : trainer_->networkStates()) {
+  for (parallel::NetworkState* network : trainer_->networkStates()) {
     const std::string reduction = network->buckets().reduction().describe();
     if (!reduction.empty()) log0f("gradients of ", network->name(), ": ", reduction);
   }

@@ -35,31 +35,31 @@ GanTrainer::GanTrainer(models::GanNetworks networks, comm::Communicator& communi
     GAN_CHECK(ema_generator != nullptr, "the EMA of G needs a second generator of the same architecture");
     ema_generator_ = std::move(ema_generator);
   }
-  g_ = std::make_unique<NetworkState>("G", networks_.generator, communicator_, options_.adam_g, options_.bucket_bytes,
+  g_ = std::make_unique<parallel::NetworkState>("G", networks_.generator, communicator_, options_.adam_g, options_.bucket_bytes,
                                       ema_generator_, options_.compression);
-  d_ = std::make_unique<NetworkState>("D", networks_.discriminator, communicator_, options_.adam_d,
+  d_ = std::make_unique<parallel::NetworkState>("D", networks_.discriminator, communicator_, options_.adam_d,
                                       options_.bucket_bytes, nullptr, options_.compression);
 }
 
 void GanTrainer::setObserver(StepObserver* observer) {
   observer_ = observer;
-  std::function<void(const BucketTiming&)> forward;
-  if (observer != nullptr) forward = [observer](const BucketTiming& timing) { observer->bucketReduced(timing); };
-  for (NetworkState* network : networkStates()) network->buckets().setTimingListener(forward);
+  std::function<void(const parallel::BucketTiming&)> forward;
+  if (observer != nullptr) forward = [observer](const parallel::BucketTiming& timing) { observer->bucketReduced(timing); };
+  for (parallel::NetworkState* network : networkStates()) network->buckets().setTimingListener(forward);
 }
 
 void GanTrainer::broadcastState(int root) {
   ahead_ = RealHalf();
   ++d_weights_version_;
-  for (NetworkState* network : networkStates()) network->broadcastFrom(communicator_, root);
+  for (parallel::NetworkState* network : networkStates()) network->broadcastFrom(communicator_, root);
 }
 
 void GanTrainer::gatherPerRankState(bool to_every_rank, bool keep_here) {
-  for (NetworkState* network : networkStates()) network->gatherPerRankState(communicator_, to_every_rank, keep_here);
+  for (parallel::NetworkState* network : networkStates()) network->gatherPerRankState(communicator_, to_every_rank, keep_here);
 }
 
 void GanTrainer::scatterPerRankState(int checkpoint_world_size, int root) {
-  for (NetworkState* network : networkStates()) network->scatterPerRankState(communicator_, checkpoint_world_size, root);
+  for (parallel::NetworkState* network : networkStates()) network->scatterPerRankState(communicator_, checkpoint_world_size, root);
 }
 
 void GanTrainer::setAugmentationProbability(double p) {
@@ -116,7 +116,7 @@ GanTrainer::DiscriminatorPass GanTrainer::splitDiscriminatorPass(const Discrimin
   RealHalf real = ahead ? std::move(ahead_) : realHalf(batch);
   ahead_ = RealHalf();
   if (ahead) ++overlapped_real_halves_;
-  d_->buckets().beginBackward(GradientBuckets::GradientStart::Accumulate);
+  d_->buckets().beginBackward(parallel::GradientBuckets::GradientStart::Accumulate);
   auto fake_logits = networks_.discriminator->forward(fake.detach(), batch.fake_labels);
   auto fake_term = discriminatorFakeTerm(options_.loss, fake_logits);
   fake_term.backward();  // D's hooks start the bucket reductions during this call
@@ -230,7 +230,7 @@ StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int
               batch.z.size(0), ") differ in size");
   }
   auto& generator = *networks_.generator;
-  for (NetworkState* network : networkStates()) network->buckets().beginStep(step_index);
+  for (parallel::NetworkState* network : networkStates()) network->buckets().beginStep(step_index);
   const bool apply_r1 = options_.r1_gamma > 0 && step_index % options_.r1_interval == 0;
   StepOutputs out;
   torch::Tensor fake;
@@ -274,7 +274,7 @@ StepSummary summarize(const StepOutputs& outputs) {
   return {v[0], v[1], v[2], v[3]};
 }
 
-CommunicationStats GanTrainer::takeCommunicationStats() {
+parallel::CommunicationStats GanTrainer::takeCommunicationStats() {
   auto g = g_->buckets().takeStats();
   auto d = d_->buckets().takeStats();
   return {g.collective_seconds + d.collective_seconds, g.exposed_seconds + d.exposed_seconds,

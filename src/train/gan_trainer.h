@@ -11,12 +11,12 @@
 #include "common/config.h"
 #include "models/gan_networks.h"
 #include "train/augmentation.h"
-#include "train/flat_adam.h"
-#include "train/gradient_buckets.h"
+#include "parallel/flat_adam.h"
+#include "parallel/gradient_buckets.h"
 #include "train/gradient_penalties.h"
 #include "train/mode_seeking.h"
 #include "train/losses.h"
-#include "train/network_state.h"
+#include "parallel/network_state.h"
 
 namespace gan::train {
 
@@ -26,7 +26,7 @@ class StepObserver {
   virtual ~StepObserver() = default;
   virtual void phaseBegins(const char* phase) = 0;  // "D step", "G step"
   virtual void phaseEnds(const char* phase) = 0;
-  virtual void bucketReduced(const BucketTiming& timing) = 0;
+  virtual void bucketReduced(const parallel::BucketTiming& timing) = 0;
 };
 
 struct TrainerOptions {
@@ -38,10 +38,10 @@ struct TrainerOptions {
   // towards G, B the global batch, so the half-life does not change with the world size.
   double ema_halflife_images = 0.0;
   double mode_seeking = 0.0;   // weight of the mode-seeking term in G's loss (0: off; mode_seeking.h)
-  AdamSettings adam_g;
-  AdamSettings adam_d;
+  parallel::AdamSettings adam_g;
+  parallel::AdamSettings adam_d;
   int64_t bucket_bytes = 25 << 20;
-  CompressionSettings compression;  // how both networks' gradients travel
+  parallel::CompressionSettings compression;  // how both networks' gradients travel
   // Overlap the next step with this one's G reduction (--comm.overlap_next_step): D's real and
   // generated halves become separate backward passes, and the next step's real half runs while
   // G's gradients are in flight. Applies where the real half depends on nothing but D's weights
@@ -136,9 +136,9 @@ class GanTrainer {
   bool hasEma() const { return ema_generator_ != nullptr; }
 
   // Each network's replicated state: G (with its EMA when enabled), then D.
-  NetworkState& generatorState() { return *g_; }
-  NetworkState& discriminatorState() { return *d_; }
-  std::vector<NetworkState*> networkStates() { return {g_.get(), d_.get()}; }
+  parallel::NetworkState& generatorState() { return *g_; }
+  parallel::NetworkState& discriminatorState() { return *d_; }
+  std::vector<parallel::NetworkState*> networkStates() { return {g_.get(), d_.get()}; }
 
   // ADA's current strength: each augmentation applies to an image with probability p (0: none).
   void setAugmentationProbability(double p);
@@ -156,7 +156,7 @@ class GanTrainer {
   void scatterPerRankState(int checkpoint_world_size, int root = 0);
 
   // Both networks' communication since the last call.
-  CommunicationStats takeCommunicationStats();
+  parallel::CommunicationStats takeCommunicationStats();
   // Seconds this rank's training thread has waited for gradient reductions, since construction.
   double collectiveWaitSeconds() const {
     return g_->buckets().waitedSecondsTotal() + d_->buckets().waitedSecondsTotal();
@@ -175,7 +175,7 @@ class GanTrainer {
   comm::Communicator& communicator_;
   TrainerOptions options_;
   std::shared_ptr<models::Generator> ema_generator_;
-  std::unique_ptr<NetworkState> g_, d_;
+  std::unique_ptr<parallel::NetworkState> g_, d_;
   StepObserver* observer_ = nullptr;
   double augment_p_ = 0;
 

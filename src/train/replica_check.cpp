@@ -17,8 +17,8 @@ uint64_t tensorFingerprint(const torch::Tensor& tensor) {
 }
 
 void verifyReplicasAgree(GanTrainer& trainer, comm::Communicator& communicator, int64_t step) {
-  std::vector<StateTensor> state;
-  for (NetworkState* network : trainer.networkStates()) {
+  std::vector<parallel::StateTensor> state;
+  for (parallel::NetworkState* network : trainer.networkStates()) {
     for (auto& entry : network->replicatedTensors()) state.push_back(std::move(entry));
   }
   std::vector<int64_t> low(state.size()), high(state.size());

@@ -107,6 +107,16 @@ def main():
             problems.append(f"README.md: the program {program} (src/apps/{main_file.name}) is not on the "
                             "\"Executables land in `build/`\" line")
 
+    # Every folder of src/ (one library each, format/ subfolders included) is on the README's
+    # layout and on the architecture page's folder list.
+    architecture = (root / "docs" / "architecture.md").read_text()
+    for folder in sorted(p for p in (root / "src").glob("*") if p.is_dir()):
+        name = f"src/{folder.name}/"
+        if name not in readme:
+            problems.append(f"README.md: the layout does not name {name}")
+        if name not in architecture:
+            problems.append(f"docs/architecture.md: the folder list does not name {name}")
+
     readme_lines = len((root / "README.md").read_text().splitlines())
     if readme_lines > README_MAX_LINES:
         problems.append(f"README.md has {readme_lines} lines; the front door keeps to {README_MAX_LINES} "

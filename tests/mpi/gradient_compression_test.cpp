@@ -15,14 +15,14 @@
 #include "mpi/test_world.h"
 #include "support/small_trainer.h"
 #include "support/test_files.h"
-#include "train/powersgd_reducer.h"
+#include "parallel/powersgd_reducer.h"
 
 namespace {
 using namespace gan;
 
 // PowerSGD's state as the network lists it: the error feedback (this rank's) and Q (replicated).
-torch::Tensor errorFeedbackOf(train::NetworkState& network) { return network.buckets().reduction().perRankState(); }
-torch::Tensor warmStartOf(train::NetworkState& network) {
+torch::Tensor errorFeedbackOf(parallel::NetworkState& network) { return network.buckets().reduction().perRankState(); }
+torch::Tensor warmStartOf(parallel::NetworkState& network) {
   return network.buckets().reduction().replicatedState().at(0).second;
 }
 
@@ -52,7 +52,7 @@ double relativeError(const torch::Tensor& actual, const torch::Tensor& expected)
 
 struct LinearLayer {
   torch::nn::Linear module{torch::nn::LinearOptions(40, 30)};
-  train::FlatParameters flat{*module};
+  parallel::FlatParameters flat{*module};
   torch::Tensor weightGrad() { return module->weight.grad(); }
   torch::Tensor biasGrad() { return module->bias.grad(); }
 };
@@ -61,7 +61,7 @@ TEST(PowerSgd, TwoStepsMatchTheClosedFormWithErrorFeedback) {
   auto& world = test_support::world();
   const int n = world.worldSize(), r = world.rank();
   LinearLayer layer;
-  train::PowerSgdReducer reducer("test", layer.flat, /*rank=*/3, /*seed=*/5);
+  parallel::PowerSgdReducer reducer("test", layer.flat, /*rank=*/3, /*seed=*/5);
   ASSERT_EQ(reducer.compressedMatrices(), 1);  // the 30 x 40 weight; the bias travels exactly
   ASSERT_EQ(reducer.exactValues(), 30);
   EXPECT_EQ(reducer.wireValues(), 3 * (30 + 40) + 30);
@@ -104,7 +104,7 @@ TEST(PowerSgd, ErrorFeedbackCarriesEverythingTheApproximationLeftOut) {
   auto& world = test_support::world();
   const int n = world.worldSize(), r = world.rank();
   LinearLayer layer;
-  train::PowerSgdReducer reducer("test", layer.flat, /*rank=*/2, /*seed=*/9);
+  parallel::PowerSgdReducer reducer("test", layer.flat, /*rank=*/2, /*seed=*/9);
   torch::NoGradGuard no_grad;
   auto applied = torch::zeros({30, 40}, torch::kFloat64);
   auto exact = torch::zeros({30, 40}, torch::kFloat64);
@@ -127,7 +127,7 @@ TEST(PowerSgd, NonFiniteStepLeavesTheStateUntouched) {
   auto& world = test_support::world();
   const int n = world.worldSize(), r = world.rank();
   LinearLayer layer;
-  train::PowerSgdReducer reducer("test", layer.flat, /*rank=*/2, /*seed=*/3);
+  parallel::PowerSgdReducer reducer("test", layer.flat, /*rank=*/2, /*seed=*/3);
   torch::NoGradGuard no_grad;
   layer.weightGrad().copy_(gradientOf(r, 0, {30, 40}));
   reducer.averageGradients(world);

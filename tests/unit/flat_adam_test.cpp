@@ -1,8 +1,8 @@
 // FlatAdam must reproduce torch::optim::Adam step for step.
 #include <gtest/gtest.h>
 
-#include "train/flat_adam.h"
-#include "train/flat_parameters.h"
+#include "parallel/flat_adam.h"
+#include "parallel/flat_parameters.h"
 
 namespace {
 
@@ -16,8 +16,8 @@ TEST(FlatAdam, MatchesTorchAdam) {
     for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
   }
   torch::optim::Adam torch_adam(reference->parameters(), torch::optim::AdamOptions(1e-2).betas({0.5, 0.999}));
-  gan::train::FlatParameters flat(*flat_model);
-  gan::train::FlatAdam adam(flat.values(), flat.grads(), {1e-2, 0.5, 0.999, 1e-8});
+  gan::parallel::FlatParameters flat(*flat_model);
+  gan::parallel::FlatAdam adam(flat.values(), flat.grads(), {1e-2, 0.5, 0.999, 1e-8});
 
   for (int step = 0; step < 6; ++step) {
     auto x = torch::randn({4, 7});

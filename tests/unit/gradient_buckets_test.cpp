@@ -6,13 +6,13 @@
 #include "common/error.h"
 #include "train/gan_trainer.h"
 #include "support/error_message.h"
-#include "train/gradient_buckets.h"
+#include "parallel/gradient_buckets.h"
 #include "support/identical_replicas_communicator.h"
 
 namespace {
 using gan::test_support::IdenticalReplicasCommunicator;
-using gan::train::FlatParameters;
-using gan::train::GradientBuckets;
+using gan::parallel::FlatParameters;
+using gan::parallel::GradientBuckets;
 
 torch::nn::Sequential threeLayers() {
   return torch::nn::Sequential(torch::nn::Linear(20, 30), torch::nn::ReLU(), torch::nn::Linear(30, 40),

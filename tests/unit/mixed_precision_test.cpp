@@ -182,7 +182,7 @@ TEST(MixedPrecision, TrainingKeepsMasterWeightsAdamAndEmaInFp32) {
     EXPECT_EQ(out.loss_d.scalar_type(), torch::kFloat32);
     EXPECT_EQ(out.real_logits.scalar_type(), torch::kFloat32);
   }
-  for (train::NetworkState* network : trainer->networkStates()) {
+  for (parallel::NetworkState* network : trainer->networkStates()) {
     EXPECT_EQ(network->parameters().values().scalar_type(), torch::kFloat32) << network->name();
     EXPECT_EQ(network->parameters().grads().scalar_type(), torch::kFloat32) << network->name();
     EXPECT_EQ(network->optimizer().expAvg().scalar_type(), torch::kFloat32) << network->name();

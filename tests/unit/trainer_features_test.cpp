@@ -60,8 +60,8 @@ TEST(TrainerFeatures, ReplicatedStateListsWeightsOptimizerStepCountAndEma) {
   int64_t parameter_elements = 0, ema_elements = 0;
   for (const auto& entry : g.replicatedTensors()) {
     names.push_back(entry.qualified);
-    if (entry.part == train::StatePart::Parameters) parameter_elements += entry.tensor.numel();
-    if (entry.part == train::StatePart::Ema) ema_elements += entry.tensor.numel();
+    if (entry.part == parallel::StatePart::Parameters) parameter_elements += entry.tensor.numel();
+    if (entry.part == parallel::StatePart::Ema) ema_elements += entry.tensor.numel();
   }
   EXPECT_EQ(parameter_elements, g.parameters().numel());
   EXPECT_EQ(ema_elements, g.parameters().numel());
@@ -75,7 +75,7 @@ TEST(TrainerFeatures, ReplicatedStateListsWeightsOptimizerStepCountAndEma) {
   }
   EXPECT_EQ(g.optimizer().stepCount(), 41);
   for (const auto& entry : trainer->discriminatorState().replicatedTensors()) {
-    EXPECT_NE(entry.part, train::StatePart::Ema) << "D keeps no EMA";
+    EXPECT_NE(entry.part, parallel::StatePart::Ema) << "D keeps no EMA";
     EXPECT_EQ(entry.qualified.rfind("D.", 0), 0u) << entry.qualified;
   }
 }

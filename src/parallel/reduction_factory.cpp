@@ -1,18 +1,10 @@
-#include "train/gradient_reduction.h"
+#include "parallel/reduction_factory.h"
 
 #include "common/error.h"
-#include "train/exact_reduction.h"
-#include "train/powersgd_reducer.h"
+#include "parallel/exact_reduction.h"
+#include "parallel/powersgd_reduction.h"
 
-namespace gan::train {
-
-std::shared_ptr<comm::Work> GradientReduction::reduceBucket(const torch::Tensor&, CommunicationStats&) {
-  GAN_FAIL("this gradient reduction reduces the whole gradient, not single buckets");
-}
-
-void GradientReduction::reduceWhole(const torch::Tensor&, CommunicationStats&) {
-  GAN_FAIL("this gradient reduction reduces buckets as backward completes them, not the whole gradient");
-}
+namespace gan::parallel {
 
 std::unique_ptr<GradientReduction> makeGradientReduction(const CompressionSettings& settings, const std::string& network,
                                                          FlatParameters& parameters, comm::Communicator& communicator) {
@@ -25,4 +17,4 @@ std::unique_ptr<GradientReduction> makeGradientReduction(const CompressionSettin
   GAN_FAIL("--comm.compress: no gradient reduction for '", settings.mode, "'");
 }
 
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "comm/communicator.h"
-#include "train/flat_parameters.h"
-#include "train/gradient_reduction.h"
+#include "parallel/flat_parameters.h"
+#include "parallel/gradient_reduction.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 // One bucket's reduction, as reported to a timing listener once it has completed.
 struct BucketTiming {
@@ -102,4 +102,4 @@ class GradientBuckets {
   std::unique_ptr<GradientReduction> reduction_;
 };
 
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace gan::train {
+namespace gan::parallel {
 
 struct FusedAdamConstants {
   float beta1, beta2, one_minus_beta1, one_minus_beta2, inv_sqrt_bias_correction2, eps, step_size;
@@ -13,4 +13,4 @@ struct FusedAdamConstants {
 void fusedAdamUpdate(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
                      int64_t n, FusedAdamConstants c);
 
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -20,11 +20,9 @@
 #include <vector>
 
 #include "comm/communicator.h"
-#include "train/exact_reduction.h"
-#include "train/flat_parameters.h"
-#include "train/gradient_reduction.h"
+#include "parallel/flat_parameters.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 class PowerSgdReducer {
  public:
@@ -74,35 +72,8 @@ class PowerSgdReducer {
   torch::Tensor exact_;        // their staging buffer
 };
 
-// The PowerSGD strategy of --comm.compress=powersgd: the whole gradient through a PowerSgdReducer
-// after backward, except during the first `powersgd_warmup_steps` steps (PyTorch's
-// start_powerSGD_iter), which travel exactly through the buckets and leave Q and the error
-// feedback untouched. Q is replicated state, the error feedback per-rank state.
-class PowerSgdReduction final : public GradientReduction {
- public:
-  PowerSgdReduction(const CompressionSettings& settings, const std::string& network, FlatParameters& parameters,
-                    comm::Communicator& communicator);
-
-  void beginStep(int64_t step) override { warming_up_ = step < warmup_steps_; }
-  bool reducesBuckets() const override { return warming_up_; }
-  std::shared_ptr<comm::Work> reduceBucket(const torch::Tensor& slice, CommunicationStats& stats) override;
-  void reduceWhole(const torch::Tensor& gradient, CommunicationStats& stats) override;
-
-  const char* stateName() const override { return "powersgd"; }
-  std::vector<std::pair<std::string, torch::Tensor>> replicatedState() override { return {{"q", reducer_.warmStart()}}; }
-  torch::Tensor perRankState() override { return reducer_.error(); }
-  std::string describe() const override;
-
- private:
-  comm::Communicator& communicator_;
-  PowerSgdReducer reducer_;
-  ExactReduction warm_up_;
-  int64_t warmup_steps_;
-  bool warming_up_ = false;
-};
-
 // Makes the columns of `p` (n x r) orthonormal in place, in order (Gram-Schmidt, each column
 // projected off the earlier ones twice for float32 accuracy). A column with nothing left becomes zero.
 void orthonormalizeColumns(torch::Tensor p);
 
-}  // namespace gan::train
+}  // namespace gan::parallel

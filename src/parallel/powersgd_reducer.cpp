@@ -1,4 +1,4 @@
-#include "train/powersgd_reducer.h"
+#include "parallel/powersgd_reducer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -9,7 +9,7 @@
 #include "common/error.h"
 #include "common/splitmix.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 namespace {
 
@@ -134,27 +134,4 @@ std::string PowerSgdReducer::describe() const {
   return text.str();
 }
 
-PowerSgdReduction::PowerSgdReduction(const CompressionSettings& settings, const std::string& network,
-                                     FlatParameters& parameters, comm::Communicator& communicator)
-    : communicator_(communicator),
-      reducer_(network, parameters, settings.powersgd_rank, settings.seed),
-      warm_up_(communicator, comm::WireFormat::Float32),
-      warmup_steps_(settings.powersgd_warmup_steps) {}
-
-std::shared_ptr<comm::Work> PowerSgdReduction::reduceBucket(const torch::Tensor& slice, CommunicationStats& stats) {
-  return warm_up_.reduceBucket(slice, stats);
-}
-
-void PowerSgdReduction::reduceWhole(const torch::Tensor& gradient, CommunicationStats& stats) {
-  reducer_.averageGradients(communicator_);
-  stats.bytes += reducer_.wireValues() * gradient.element_size();
-  stats.collectives += (reducer_.compressedMatrices() > 0 ? 2 : 0) + (reducer_.exactValues() > 0 ? 1 : 0);
-}
-
-std::string PowerSgdReduction::describe() const {
-  std::string text = "PowerSGD with error feedback (approximate, not world-size invariant); " + reducer_.describe();
-  if (warmup_steps_ > 0) text += "; exact for the first " + std::to_string(warmup_steps_) + " steps";
-  return text;
-}
-
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -1,10 +1,10 @@
-#include "train/flat_adam.h"
+#include "parallel/flat_adam.h"
 
 #include <cmath>
 
-#include "train/fused_adam_kernel.h"
+#include "parallel/fused_adam_kernel.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 FlatAdam::FlatAdam(torch::Tensor values, torch::Tensor grads, AdamSettings settings)
     : values_(std::move(values)), grads_(std::move(grads)), settings_(settings) {
@@ -40,4 +40,4 @@ void FlatAdam::step() {
   values_.addcdiv_(exp_avg_, denom_, -settings_.lr / bias_correction1);
 }
 
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -1,4 +1,4 @@
-#include "train/gradient_buckets.h"
+#include "parallel/gradient_buckets.h"
 
 #include <torch/csrc/autograd/function_hook.h>
 
@@ -6,8 +6,9 @@
 
 #include "common/elapsed.h"
 #include "common/error.h"
+#include "parallel/reduction_factory.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 // Runs after autograd accumulated a parameter's gradient into its bucket view.
 class GradientBuckets::ReadyHook final : public torch::autograd::FunctionPostHook {
@@ -151,4 +152,4 @@ CommunicationStats GradientBuckets::takeStats() {
   return taken;
 }
 
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -4,11 +4,13 @@
 // the strategy owns its state and says which of it is replicated and which per rank. This is the
 // shape of c10d's reducer handing buckets to a communication hook with its own state.
 //
-// Adding a scheme: one class here or in its own file, and one entry in makeGradientReduction.
+// Adding a scheme: a class in its own file, one entry in makeGradientReduction
+// (reduction_factory.cpp), and its state and resume rule declared on the class itself.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,9 +18,11 @@
 
 #include "comm/communicator.h"
 #include "common/option_values.h"
-#include "train/flat_parameters.h"
 
-namespace gan::train {
+namespace gan::parallel {
+
+// A checkpoint's options, name -> value as its state.json records them.
+using RecordedOptions = std::map<std::string, std::string>;
 
 struct CompressionSettings {
   GradientCompression mode = GradientCompression::None;
@@ -53,19 +57,27 @@ class GradientReduction {
   // ranks, blocking; counts bytes and collectives in `stats`. All ranks call it together.
   virtual void reduceWhole(const torch::Tensor& gradient, CommunicationStats& stats);
 
-  // The strategy's own state, which NetworkState lists and checkpoints keep: tensors equal on
-  // every rank, by name (checkpointed as "<network>.<stateName()>.<name>"), and this rank's own
-  // state (undefined when there is none).
+  // The strategy's own state, which NetworkState lists and checkpoints keep in a file of the
+  // strategy's own, "<stateName()>_<network>.pt" (no file when stateName() is ""): tensors equal
+  // on every rank, by name (listed as "<network>.<stateName()>.<name>"), and this rank's own state
+  // (undefined when there is none), which a checkpoint holds as one row per rank under
+  // perRankStateName(). checkpoint/ names no strategy: a stateful scheme says all of it here.
   virtual const char* stateName() const { return ""; }
   virtual std::vector<std::pair<std::string, torch::Tensor>> replicatedState() { return {}; }
   virtual torch::Tensor perRankState() { return {}; }
+  virtual const char* perRankStateName() const { return ""; }
+  // Whether this strategy can go on from the state of a checkpoint written with the `recorded`
+  // options (as the checkpoint lists them; an option it predates is absent): "" when it can, else
+  // one line naming the option at fault and what to do. A refusal is not damage: the resume ends
+  // with it rather than falling back to an older checkpoint.
+  virtual std::string refusesToResume(const RecordedOptions& recorded, const std::string& checkpoint) const {
+    (void)recorded;
+    (void)checkpoint;
+    return {};
+  }
 
   // One line for the start-up log ("" for exact float32, which needs no comment).
   virtual std::string describe() const = 0;
 };
 
-// The strategy for `settings.mode`, for the network `network` whose gradients live in `parameters`.
-std::unique_ptr<GradientReduction> makeGradientReduction(const CompressionSettings& settings, const std::string& network,
-                                                         FlatParameters& parameters, comm::Communicator& communicator);
-
-}  // namespace gan::train
+}  // namespace gan::parallel

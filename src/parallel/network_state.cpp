@@ -1,11 +1,11 @@
-#include "train/network_state.h"
+#include "parallel/network_state.h"
 
 #include <utility>
 
 #include "comm/tensor_buffer.h"
 #include "common/error.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 NetworkState::NetworkState(std::string name, std::shared_ptr<torch::nn::Module> module,
                            comm::Communicator& communicator, AdamSettings adam, int64_t bucket_bytes,
@@ -61,7 +61,7 @@ std::vector<StateTensor> NetworkState::replicatedTensors() {
   }
   auto& reduction = buckets_.reduction();
   for (const auto& [name, tensor] : reduction.replicatedState()) {
-    state.push_back({StatePart::Compression, name, name_ + "." + reduction.stateName() + "." + name, tensor});
+    state.push_back({StatePart::Reduction, name, name_ + "." + reduction.stateName() + "." + name, tensor});
   }
   return state;
 }
@@ -122,4 +122,4 @@ void NetworkState::broadcastFrom(comm::Communicator& communicator, int root) {
   }
 }
 
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -1,8 +1,8 @@
-#include "train/exact_reduction.h"
+#include "parallel/exact_reduction.h"
 
 #include "comm/tensor_buffer.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 ExactReduction::ExactReduction(comm::Communicator& communicator, comm::WireFormat wire)
     : communicator_(communicator), wire_(wire) {}
@@ -24,4 +24,4 @@ std::string ExactReduction::describe() const {
   return std::string("travel in ") + comm::wireFormatName(wire_) + " (rounded: not bitwise world-size invariant)";
 }
 
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace gan::train {
+namespace gan::parallel {
 
 class FlatParameters {
  public:
@@ -41,4 +41,4 @@ class FlatParameters {
   std::vector<Slot> slots_;
 };
 
-}  // namespace gan::train
+}  // namespace gan::parallel

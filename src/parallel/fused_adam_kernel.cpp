@@ -1,8 +1,8 @@
-#include "train/fused_adam_kernel.h"
+#include "parallel/fused_adam_kernel.h"
 
 #include <cmath>
 
-namespace gan::train {
+namespace gan::parallel {
 
 // The update is bound by sqrt and division throughput, so it is compiled for AVX-512 and AVX2
 // as well as the baseline, and the loader picks the widest the CPU has. -fno-math-errno (set
@@ -17,4 +17,4 @@ void fusedAdamUpdate(float* __restrict p, const float* __restrict g, float* __re
   }
 }
 
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -1,8 +1,8 @@
-#include "train/flat_parameters.h"
+#include "parallel/flat_parameters.h"
 
 #include "common/error.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 FlatParameters::FlatParameters(torch::nn::Module& module) {
   auto named = module.named_parameters(/*recurse=*/true);
@@ -34,4 +34,4 @@ void FlatParameters::setRequiresGrad(bool requires_grad) {
   for (auto& slot : slots_) slot.parameter.requires_grad_(requires_grad);
 }
 
-}  // namespace gan::train
+}  // namespace gan::parallel

@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-namespace gan::train {
+namespace gan::parallel {
 
 struct AdamSettings {
   double lr = 2e-4;
@@ -38,4 +38,4 @@ class FlatAdam {
   torch::Tensor step_count_ = torch::zeros({}, torch::kInt64);
 };
 
-}  // namespace gan::train
+}  // namespace gan::parallel

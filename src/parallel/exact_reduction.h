@@ -4,9 +4,9 @@
 #pragma once
 
 #include "comm/wire_format.h"
-#include "train/gradient_reduction.h"
+#include "parallel/gradient_reduction.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 class ExactReduction final : public GradientReduction {
  public:
@@ -21,4 +21,4 @@ class ExactReduction final : public GradientReduction {
   comm::WireFormat wire_;
 };
 
-}  // namespace gan::train
+}  // namespace gan::parallel

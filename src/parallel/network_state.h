@@ -14,14 +14,15 @@
 #include <vector>
 
 #include "comm/communicator.h"
-#include "train/flat_adam.h"
-#include "train/flat_parameters.h"
-#include "train/gradient_buckets.h"
+#include "parallel/flat_adam.h"
+#include "parallel/flat_parameters.h"
+#include "parallel/gradient_buckets.h"
 
-namespace gan::train {
+namespace gan::parallel {
 
 // Which part of a network's state a tensor belongs to (each part is one checkpoint file).
-enum class StatePart { Parameters, Optimizer, Ema, Compression };
+// Reduction: the gradient reduction strategy's own state (PowerSGD's Q).
+enum class StatePart { Parameters, Optimizer, Ema, Reduction };
 
 struct StateTensor {
   StatePart part;
@@ -45,6 +46,10 @@ class NetworkState {
   FlatParameters& parameters() { return parameters_; }
   GradientBuckets& buckets() { return buckets_; }
   FlatAdam& optimizer() { return optimizer_; }
+  // The strategy that averages this network's gradients: it names its own state and says whether
+  // a checkpoint's may be continued.
+  GradientReduction& reduction() { return buckets_.reduction(); }
+  const GradientReduction& reduction() const { return buckets_.reduction(); }
 
   bool hasEma() const { return ema_module_ != nullptr; }
   torch::nn::Module& emaModule();
@@ -88,4 +93,4 @@ class NetworkState {
   torch::Tensor per_rank_rows_;  // gathered for a checkpoint, or loaded from one
 };
 
-}  // namespace gan::train
+}  // namespace gan::parallel
