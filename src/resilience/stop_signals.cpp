@@ -32,4 +32,13 @@ int requestedStopSignal() { return g_stop_signal; }
 
 void clearStopRequest() { g_stop_signal = 0; }
 
+const char* stopSignalName(int signal_number) {
+  switch (signal_number) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGUSR1: return "SIGUSR1";
+    default: return "a signal";
+  }
+}
+
 }  // namespace gan::resilience

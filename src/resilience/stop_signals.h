@@ -8,6 +8,8 @@ namespace gan::resilience {
 void installStopSignalHandlers();
 // The signal that asked for a stop on this rank, or 0.
 int requestedStopSignal();
+// "SIGTERM", "SIGINT", "SIGUSR1" for the log line of an agreed stop ("a signal" otherwise).
+const char* stopSignalName(int signal_number);
 // Test hook: forget an earlier request.
 void clearStopRequest();
 

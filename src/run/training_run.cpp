@@ -1,140 +1,47 @@
 #include "run/training_run.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <csignal>
-#include <cstdio>
-#include <filesystem>
 #include <limits>
 #include <memory>
 #include <optional>
-#include <thread>
 
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_schedule.h"
+#include "checkpoint/resume.h"
 #include "common/elapsed.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/run_directory.h"
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/checkpoint_schedule.h"
-#include "checkpoint/checkpoint_storage.h"
-#include "checkpoint/checkpoint_writer.h"
-#include "resilience/hang_report.h"
-#include "checkpoint/resume.h"
+#include "data/latent_noise.h"
+#include "data/sample_order.h"
+#include "datasets/data_fingerprint.h"
+#include "datasets/noise_tensors.h"
+#include "eval/quality_evaluator.h"
 #include "interop/initial_weights.h"
-#include "run/run_observer.h"
 #include "recording/run_recorder.h"
 #include "recording/run_report.h"
+#include "resilience/hang_report.h"
+#include "resilience/stop_signals.h"
+#include "resilience/watchdog.h"
+#include "run/checkpoint_writes.h"
+#include "run/run_observer.h"
+#include "run/run_start.h"
 #include "run/step_agreement.h"
 #include "run/step_inputs.h"
 #include "run/straggler_monitor.h"
-#include "train/trainer_setup.h"
-#include "resilience/watchdog.h"
-#include "datasets/data_fingerprint.h"
-#include "datasets/open_dataset.h"
-#include "datasets/gaussian_mixture.h"
-#include "data/latent_noise.h"
-#include "datasets/noise_tensors.h"
-#include "data/sample_order.h"
-#include "eval/quality_evaluator.h"
-#include "models/gan_networks.h"
-#include "render/sample_grid.h"
-#include "render/scatter_plot.h"
 #include "train/ada_controller.h"
 #include "train/gan_trainer.h"
 #include "train/replica_check.h"
+#include "train/trainer_setup.h"
 
 namespace gan::run {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
 // Periodic duties also fall on the last step, so a run always ends with them done.
 bool due(int64_t every, int64_t done, int64_t last) { return every > 0 && (done % every == 0 || done == last); }
-
-const char* signalName(int signal_number) {
-  switch (signal_number) {
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGUSR1: return "SIGUSR1";
-    default: return "a signal";
-  }
-}
-
-// Classes a conditional model's progress picture shows, one row each (the first ones, beyond).
-constexpr int64_t kPictureClassRows = 32;
-
-// The progress picture always uses the same noise, so pictures of different steps compare:
-// an 8x8 grid for images (a conditional model: a row per class, the same noise down each
-// column), a scatter plot over the true modes for 2-D points.
-render::Image8 progressPicture(train::GanTrainer& trainer, const data::Dataset& dataset, const torch::Tensor& noise) {
-  auto& generator = trainer.samplingGenerator();
-  if (generator.conditional()) {
-    const int64_t rows = std::min(generator.classes(), kPictureClassRows);
-    const auto grid = data::classGridInputs(noise.narrow(0, 0, 8), 0, rows);
-    return render::makeSampleGrid(models::generateSamples(generator, grid.z, grid.labels), dataset.sampleShape(), rows, 8);
-  }
-  const auto samples = models::generateSamples(generator, noise);
-  if (dataset.isImage()) return render::makeSampleGrid(samples, dataset.sampleShape(), 8, 8);
-  const auto modes = dataset.mixtureModes();
-  GAN_CHECK(modes.has_value(), dataset.description(), ": 2-D samples need a mixture's modes to be drawn against");
-  return render::makeScatterPlot(samples, *modes);
-}
-
-// Opens this rank's training set, then waits until every rank has. A node that packs a large image
-// folder on first use can take longer than --comm.timeout_s, and its peers must not take that for
-// a hang: this wait comes before the watchdog starts, so neither the packing nor the wait for it
-// is timed. (A rank that fails or dies meanwhile still ends the job: its error aborts every rank,
-// and the launcher ends a job that lost a process.)
-std::unique_ptr<data::Dataset> openDatasetOnEveryRank(const Config& config, comm::Communicator& communicator,
-                                                      const resilience::FaultPlan& faults) {
-  if (const int64_t delay = faults.dataDelaySeconds(communicator.rank()); delay > 0) {
-    std::this_thread::sleep_for(std::chrono::seconds(delay));
-  }
-  auto dataset = data::openDataset(config.data, DataSplit::Train);
-  communicator.barrier();
-  return dataset;
-}
-
-// Every rank must train on the same data: each compares its fingerprint with rank 0's, and one
-// that differs ends the job naming itself (a node whose --data.path holds another copy).
-data::DataFingerprint agreeOnData(const data::Dataset& dataset, comm::Communicator& communicator) {
-  const auto mine = data::fingerprintOf(dataset);
-  if (communicator.worldSize() == 1) return mine;
-  const auto text = comm::broadcastText(communicator.rank() == 0 ? mine.toJson().dump() : std::string(), 0, communicator);
-  const auto rank0 = data::DataFingerprint::fromJson(nlohmann::json::parse(text), "rank 0's data fingerprint");
-  GAN_CHECK(mine == rank0, "rank ", communicator.rank(), " opened other data than rank 0 (", mine.describe(),
-            " here, ", rank0.describe(), " on rank 0): every node's --data.path must hold the same data");
-  return mine;
-}
-
-// "6000 each" when the classes are balanced, else "smallest 12 (class 3), largest 480 (class 0)".
-std::string describeClassCounts(const std::vector<int64_t>& counts) {
-  const auto [smallest, largest] = std::minmax_element(counts.begin(), counts.end());
-  if (*smallest == *largest) return std::to_string(*smallest) + " images each";
-  return "smallest " + std::to_string(*smallest) + " images (class " + std::to_string(smallest - counts.begin()) +
-         "), largest " + std::to_string(*largest) + " (class " + std::to_string(largest - counts.begin()) + ")";
-}
-
-// Per-rank batch that keeps a resumed run on the checkpoint's global batch.
-int64_t perRankBatch(const Config& config, const checkpoint::ResumePoint& resume, int world) {
-  if (!resume.resumed || resume.position.global_batch == config.train.batch_size * world) {
-    return config.train.batch_size;
-  }
-  const int64_t global = resume.position.global_batch;
-  GAN_CHECK_AGREED(global % world == 0, "the checkpoint was trained with a global batch of ", global, " (",
-            resume.position.world_size, " ranks); ", world, " ranks cannot split it evenly. Resume on a world size that divides ",
-            global, ", or pass --output.resume=never");
-  GAN_CHECK_AGREED(config.train.mode_seeking == 0 || (global / world) % 2 == 0,
-            "--train.mode_seeking pairs rows (2i, 2i+1) of each rank's batch, and the checkpoint's global batch of ",
-            global, " split over ", world, " ranks is ", global / world, " per rank: resume on a world size that "
-            "leaves an even batch per rank, or pass --output.resume=never");
-  log0f("resuming a ", resume.position.world_size, "-rank run on ", world, " ranks: ", global / world,
-        " samples per rank keep the global batch at ", global);
-  return global / world;
-}
 
 // One rank's training job, from set-up to the last step. run() reads as the algorithm; each
 // duty around the step (guarding, recording, checkpointing, agreeing to stop) is a method.
@@ -164,9 +71,8 @@ class TrainingLoop {
   // The pause of a checkpoint: per-rank state gathered, every tensor copied to host memory and
   // handed to this rank's background writer (when it keeps a copy).
   void checkpoint(int64_t done);
-  // Reports what the background writer finished: the newest durable checkpoint goes in the
-  // summary; a failure is a warning while training goes on (the next checkpoint is tried as
-  // usual) and an error when it is the run's last (`run_ended`: ending without it loses work).
+  // What the background writer finished (CheckpointWrites::collect); the newest durable
+  // checkpoint goes in the summary.
   void collectWrittenCheckpoints(bool run_ended);
   // The end of training: returns once the last checkpoint is durable; throws if it failed.
   void finishCheckpointWrites();
@@ -217,10 +123,8 @@ class TrainingLoop {
   int64_t skipped_updates_ = 0;
   int64_t consecutive_bad_ = 0;
   checkpoint::CheckpointSchedule checkpoints_;
-  checkpoint::CheckpointStorage storage_;
-  double last_write_seconds_ = 0;
   // Last member: destroyed first, it waits for a write in flight while the rest still exists.
-  std::unique_ptr<checkpoint::BackgroundCheckpointWriter> writer_;  // ranks that keep a copy
+  CheckpointWrites writes_;
 };
 
 TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicator, const torch::Device& device,
@@ -242,15 +146,9 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
       stragglers_(communicator, config.monitor.straggler_every, environment.rank_hosts, environment.launch_id),
       straggler_persistence_(config.monitor.straggler_windows),
       input_settings_(StepInputSettings::fromConfig(config, *dataset_)),
-      checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600) {
+      checkpoints_(config.output.checkpoint_every, config.output.checkpoint_mtbf_h * 3600),
+      writes_(run_dir_, communicator, config.output.keep_last, environment.faults) {
   resilience::clearHangRecordsAtStart(run_dir_, communicator_);
-  storage_ = checkpoint::probeCheckpointStorage(run_dir_, communicator_);
-  if (world_ > 1) log0f(storage_.describe());
-  if (storage_.writes_here) {
-    writer_ = std::make_unique<checkpoint::BackgroundCheckpointWriter>(
-        run_dir_, config_.output.keep_last,
-        [faults = environment_.faults](int64_t step) { return faults.checkpointFileHook(step); });
-  }
   log0f("data: ", dataset_->description());
   const auto& class_counts = input_settings_.class_counts;
   if (!class_counts.empty()) {
@@ -261,46 +159,16 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
   trainer_ = train::buildTrainer(config_, dataset_->sampleShape(), communicator_, device_, input_settings_.classes());
   trainer_->setObserver(&observer_);
   observer_.phase("start-up broadcast", [&] { trainer_->broadcastState(); });
-  auto& g = trainer_->generatorState();
-  auto& d = trainer_->discriminatorState();
-  log0f("model: G ", g.parameters().numel(), " parameters, D ", d.parameters().numel(),
-        " parameters; gradient buckets: G ", g.buckets().bucketCount(), ", D ", d.buckets().bucketCount(),
-        trainer_->hasEma() ? "; samples and evaluations use the EMA of G" : "");
-  if (config_.train.precision != TrainPrecision::Fp32) {
-    log0f("precision: ", models::describePrecision(trainer_->generator().layerPrecisions(),
-                                                   trainer_->discriminator().layerPrecisions()),
-          "; weights, Adam, losses and penalties in fp32");
-  }
-  for (parallel::NetworkState* network : trainer_->networkStates()) {
-    const std::string reduction = network->buckets().reduction().describe();
-    if (!reduction.empty()) log0f("gradients of ", network->name(), ": ", reduction);
-  }
-  if (trainer_->overlapsNextStep()) {
-    log0f("D's real and generated halves run as separate passes; the next step's real half overlaps G's "
-          "reduction (--comm.overlap_next_step)");
-  } else if (config_.comm.overlap_next_step) {
-    log0f("--comm.overlap_next_step has no effect here: D's real half depends on more than D's weights and the "
-          "real batch (batch norm in D, ADA or WGAN-GP)");
-  }
+  describeTrainer(*trainer_, config_);
 }
 
 bool TrainingLoop::prepare() {
   checkpoint::ResumePoint resume;
   observer_.phase("resume",
-                  [&] { resume = checkpoint::resumeIfRequested(config_, *trainer_, communicator_, storage_); });
+                  [&] { resume = checkpoint::resumeIfRequested(config_, *trainer_, communicator_, writes_.storage()); });
   first_step_ = resume.resumed ? resume.position.step : 0;
   if (resume.resumed) log0f("resumed from ", resume.checkpoint, " at step ", first_step_);
-  if (resume.resumed && resume.position.data && *resume.position.data != data_fingerprint_) {
-    const std::string change = "the data differs from what the checkpoint was trained on (" +
-                               resume.position.data->describe() + " then, " + data_fingerprint_.describe() + " now)";
-    GAN_CHECK_AGREED(config_.data.allow_changed, "--output.resume: ", change, "; resume with the same data, pass "
-                     "--data.allow_changed=true to go on with this data (the sample order and any held-out split are "
-                     "rebuilt from it), or --output.resume=never to start over");
-    if (rank0_) {
-      logWarning(change + ": going on with it (--data.allow_changed); the sample order and any held-out split are "
-                 "rebuilt from the data as it is now");
-    }
-  }
+  checkResumedData(config_, resume, data_fingerprint_);
   if (!config_.model.init_from.empty()) startFromSavedWeights(resume);
   if (resume.resumed && resume.source_rank != 0) {
     log0f("the checkpoint of step ", first_step_, " came from rank ", resume.source_rank,
@@ -382,10 +250,10 @@ RunSummary TrainingLoop::run() {
     if (stop || checkpoints_.dueByStep(done, last) || checkpoints_.agreedByTime(decisions.checkpoint_requested, done)) {
       checkpoint(done);
     }
-    if (writer_) collectWrittenCheckpoints(/*run_ended=*/false);
+    collectWrittenCheckpoints(/*run_ended=*/false);
     summary_.steps = done;
     if (stop) {
-      log0f("stop requested (", signalName(decisions.stop_signal), " on some rank) at step ", done,
+      log0f("stop requested (", resilience::stopSignalName(decisions.stop_signal), " on some rank) at step ", done,
             ": checkpointed, exiting");
       summary_.stopped_by_signal = true;
       break;
@@ -449,7 +317,7 @@ void TrainingLoop::recordStep(const train::StepOutputs& outputs, int64_t step) {
     metrics.d_fake = value[3];
     metrics.skipped_updates = skipped_updates_;
     metrics.checkpoint_s = checkpoints_.lastCheckpointSeconds();
-    metrics.checkpoint_write_s = last_write_seconds_;
+    metrics.checkpoint_write_s = writes_.lastWriteSeconds();
     metrics.wall_time_s = secondsSince(started_);
     if (ada_) {
       metrics.ada_p = trainer_->augmentationProbability();
@@ -481,9 +349,9 @@ void TrainingLoop::checkpoint(int64_t done) {
   // Per-rank state (PowerSGD's error feedback) reaches the ranks that keep copies first: a
   // collective of all ranks.
   if (trainer_->hasPerRankState()) {
-    observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(storage_.copies > 1, storage_.writes_here); });
+    observer_.phase("checkpoint gather", [&] { trainer_->gatherPerRankState(writes_.storage().copies > 1, writes_.writesHere()); });
   }
-  if (!writer_) return;
+  if (!writes_.writesHere()) return;
   double seconds = 0;
   // The pause: the copy into host memory, and the wait when the previous write is still running.
   observer_.phase("checkpoint", [&] {
@@ -493,7 +361,7 @@ void TrainingLoop::checkpoint(int64_t done) {
       const StepDecisions pending = agreement_.inFlight();
       position_.ada = checkpoint::AdaCheckpoint{ada_->state(), pending.agreed, pending.real_sign_sum, pending.real_rows};
     }
-    writer_->submit(checkpoint::takeSnapshot(position_, *trainer_, config_));
+    writes_.submit(checkpoint::takeSnapshot(position_, *trainer_, config_));
     seconds = secondsSince(began);
   });
   if (!rank0_) return;
@@ -503,31 +371,18 @@ void TrainingLoop::checkpoint(int64_t done) {
 }
 
 void TrainingLoop::collectWrittenCheckpoints(bool run_ended) {
-  std::string newest_failure;
-  for (const auto& written : writer_->takeFinished()) {
-    if (!written.prune_warning.empty()) logWarning(written.prune_warning);
-    if (written.ok()) {
-      last_write_seconds_ = written.write_seconds;
-      summary_.last_checkpoint = written.dir;
-      newest_failure.clear();
-    } else if (run_ended) {
-      newest_failure = written.error;
-    } else {
-      logWarning(written.error + " (the next checkpoint is tried as usual)");
-    }
-  }
-  GAN_CHECK(newest_failure.empty(), newest_failure);
+  writes_.collect(run_ended);
+  if (!writes_.lastCheckpoint().empty()) summary_.last_checkpoint = writes_.lastCheckpoint();
 }
 
 void TrainingLoop::finishCheckpointWrites() {
-  if (!writer_) return;
-  observer_.phase("checkpoint write", [&] { writer_->waitUntilIdle(); });
+  observer_.phase("checkpoint write", [&] { writes_.waitUntilIdle(); });
   collectWrittenCheckpoints(/*run_ended=*/true);
 }
 
 void TrainingLoop::endOnHang(const std::string& report) {
   resilience::endJobOnHang(run_dir_, communicator_, environment_.collectives, environment_.rank_hosts, report,
-                           std::min(10.0, config_.comm.timeout_s), /*shared_output=*/storage_.copies == 1);
+                           std::min(10.0, config_.comm.timeout_s), /*shared_output=*/writes_.storage().copies == 1);
 }
 
 void TrainingLoop::monitorStragglers(int64_t done) {

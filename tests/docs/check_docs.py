@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 
+SOURCE_MAX_LINES = 450
 README_MAX_LINES = 250
 
 # A table that names one of these gives speeds, which belong to one CPU kind: a line "CPU: ..."
@@ -116,6 +117,14 @@ def main():
             problems.append(f"README.md: the layout does not name {name}")
         if name not in architecture:
             problems.append(f"docs/architecture.md: the folder list does not name {name}")
+
+    # Small modules: no source file of src/ above SOURCE_MAX_LINES (split it by job instead).
+    for source in sorted((root / "src").rglob("*")):
+        if source.suffix in (".cpp", ".h"):
+            lines = len(source.read_text().splitlines())
+            if lines > SOURCE_MAX_LINES:
+                problems.append(f"{source.relative_to(root)} has {lines} lines; a module keeps to {SOURCE_MAX_LINES} "
+                                "(split it by job)")
 
     readme_lines = len((root / "README.md").read_text().splitlines())
     if readme_lines > README_MAX_LINES:
