@@ -18,7 +18,7 @@ using namespace gan::e2e;
 // One 2-rank run shared by the tests of this file.
 const std::string& observedRun() {
   static const std::string out = [] {
-    const auto dir = outputDir("observed");
+    const auto dir = sharedRunDir("observed");
     const auto result = run(mpirun(2) + ganDist() + " --config " + GAN_SOURCE_DIR +
                             "/configs/fashion_mnist_mlp.ini --train.max_steps=60 --output.log_every=20" +
                             " --output.sample_every=30 --output.checkpoint_every=30 --output.dir=" + dir +

@@ -59,6 +59,14 @@ inline int countLines(const std::string& text, const std::string& marker) {
 // A fresh output directory for one test's run.
 inline std::string outputDir(const std::string& name) { return test_support::freshTempDir("e2e_" + name); }
 
+// A fresh directory for a run that several tests of a file share (made once per process, by the
+// first of them to ask). CTest runs each test case as its own process, several at once: the
+// directory is named after the test that makes it, so two processes never empty each other's.
+inline std::string sharedRunDir(const std::string& name) {
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  return outputDir(name + (test ? std::string(".") + test->test_suite_name() + "." + test->name() : ""));
+}
+
 using test_support::readText;
 
 inline std::vector<nlohmann::json> metricLines(const std::string& out) {

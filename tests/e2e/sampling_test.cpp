@@ -13,7 +13,7 @@ using namespace gan::e2e;
 
 const std::string& trainedCheckpoint() {
   static const std::string checkpoint = [] {
-    const auto out = outputDir("sampling");
+    const auto out = sharedRunDir("sampling");
     const auto result = run(ganDist() + " --config " + GAN_SOURCE_DIR + "/configs/fashion_mnist_mlp.ini" +
                             " --train.max_steps=30 --output.log_every=10 --output.dir=" + out);
     EXPECT_EQ(result.exit_code, 0) << result.output;
