@@ -13,7 +13,7 @@
 #include "apps/process_setup.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "checkpoint/checkpoint_generator.h"
+#include "checkpoint/networks_from_checkpoint.h"
 #include "datasets/open_dataset.h"
 #include "eval/feature_classifier.h"
 #include "eval/quality_evaluator.h"

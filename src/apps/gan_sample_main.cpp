@@ -16,7 +16,7 @@
 #include "common/error.h"
 #include "data/latent_noise.h"
 #include "common/memory_tuning.h"
-#include "checkpoint/checkpoint_generator.h"
+#include "checkpoint/networks_from_checkpoint.h"
 #include "datasets/gaussian_mixture.h"
 #include "datasets/noise_tensors.h"
 #include "render/npy_writer.h"

@@ -13,13 +13,13 @@ namespace gan::comm {
 // thread itself, when the rank has one core).
 class CollectiveQueue::Task final : public Work {
  public:
-  // `holder`: the queue that holds it back (AllreduceOptions::start_with_next).
+  // `holder`: the queue it waits in for the next task (AllreduceOptions::start_with_next).
   Task(std::function<void()> start, CollectiveQueue* holder)
-      : held_back(holder != nullptr), start_(std::move(start)), holder_(holder) {}
+      : waits_for_next(holder != nullptr), start_(std::move(start)), holder_(holder) {}
 
   // Still waiting in the queue for a task behind it or a release; guarded by the
   // queue's mutex, not by this task's.
-  bool held_back;
+  bool waits_for_next;
 
   // Runs on the communication thread, or on the caller's.
   void run() {
@@ -46,9 +46,9 @@ class CollectiveQueue::Task final : public Work {
     std::unique_lock<std::mutex> lock(mutex_);
     if (!done_ && holder_) {
       // Not run yet, so the queue still holds it (and is alive): start it now. Without
-      // this task's lock: on the calling thread the release runs it here.
+      // this task's lock: on the calling thread startNow runs it here.
       lock.unlock();
-      holder_->release(*this);
+      holder_->startNow(*this);
       lock.lock();
     }
     finished_.wait(lock, [this] { return done_; });
@@ -94,13 +94,13 @@ void CollectiveQueue::communicationLoop() {
     std::shared_ptr<Task> task;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      // A task held back waits for one behind it (or a release); at shutdown everything runs.
+      // A task waiting for the next waits for one behind it (or startNow); at shutdown everything runs.
       queue_changed_.wait(lock, [this] { return stopping_ || startable_ > 0; });
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
-      if (task->held_back) {
-        task->held_back = false;  // started by a task behind it, or by the shutdown
+      if (task->waits_for_next) {
+        task->waits_for_next = false;  // started by a task behind it, or by the shutdown
       } else {
         startable_ -= 1;
       }
@@ -109,9 +109,9 @@ void CollectiveQueue::communicationLoop() {
   }
 }
 
-std::shared_ptr<Work> CollectiveQueue::enqueue(std::function<void()> collective, bool held_back) {
-  auto task = std::make_shared<Task>(std::move(collective), held_back ? this : nullptr);
-  if (runs_on_caller_ && !held_back) {
+std::shared_ptr<Work> CollectiveQueue::enqueue(std::function<void()> collective, bool start_with_next) {
+  auto task = std::make_shared<Task>(std::move(collective), start_with_next ? this : nullptr);
+  if (runs_on_caller_ && !start_with_next) {
     runQueuedThen(nullptr, task);
     return task;
   }
@@ -119,7 +119,7 @@ std::shared_ptr<Work> CollectiveQueue::enqueue(std::function<void()> collective,
     std::lock_guard<std::mutex> lock(mutex_);
     GAN_CHECK(!stopping_, "collective issued on a communicator that is shutting down");
     queue_.push_back(task);
-    if (held_back) return task;
+    if (start_with_next) return task;
     startable_ += 1;
   }
   queue_changed_.notify_one();
@@ -131,11 +131,11 @@ void CollectiveQueue::runQueuedThen(const Task* last_queued, const std::shared_p
   {
     std::lock_guard<std::mutex> lock(mutex_);
     GAN_CHECK(!stopping_, "collective issued on a communicator that is shutting down");
-    // Only held-back tasks wait in the queue when collectives run on the caller.
+    // Only tasks waiting for the next stay in the queue when collectives run on the caller.
     while (!queue_.empty()) {
       due.push_back(std::move(queue_.front()));
       queue_.pop_front();
-      due.back()->held_back = false;
+      due.back()->waits_for_next = false;
       if (due.back().get() == last_queued) break;
     }
   }
@@ -143,20 +143,20 @@ void CollectiveQueue::runQueuedThen(const Task* last_queued, const std::shared_p
   if (task) task->run();
 }
 
-void CollectiveQueue::release(Task& task) {
+void CollectiveQueue::startNow(Task& task) {
   if (runs_on_caller_) {
     bool queued = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      queued = task.held_back;
+      queued = task.waits_for_next;
     }
-    if (queued) runQueuedThen(&task, nullptr);  // it and any held back before it, in order
+    if (queued) runQueuedThen(&task, nullptr);  // it and any waiting before it, in order
     return;
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!task.held_back) return;  // already released or taken by the communication thread
-    task.held_back = false;
+    if (!task.waits_for_next) return;  // already started or taken by the communication thread
+    task.waits_for_next = false;
     startable_ += 1;
   }
   queue_changed_.notify_one();

@@ -42,10 +42,10 @@ struct AllreduceOptions {
   // Anything but Float32 rounds: the result is no longer bitwise independent of the world size.
   WireFormat wire = WireFormat::Float32;
   // A latency-tolerant collective (the step's control word, waited for a step later): the
-  // backend may hold it back and run it just before the next collective this rank issues, or
+  // backend may start it with the next collective this rank issues (just before it), or
   // when it is waited for, rather than at once. On a core that the training thread shares, a
   // collective started at once competes with the step's compute and spins until the slowest
-  // peer arrives; held back, it rides on a synchronisation point the step has anyway.
+  // peer arrives; started with the next, it rides on a synchronisation point the step has anyway.
   bool start_with_next = false;
 };
 

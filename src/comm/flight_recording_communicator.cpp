@@ -31,7 +31,7 @@ FlightRecordingCommunicator::FlightRecordingCommunicator(std::unique_ptr<Communi
 
 std::shared_ptr<Work> FlightRecordingCommunicator::allreduceAsync(BufferView buffer, AllreduceOptions options) {
   const uint64_t seq = record_.issue("allreduce", buffer.bytes());
-  // A held-back one still returns at once; it runs inside the next collective's call.
+  // One that starts with the next still returns at once; it runs inside the next collective's call.
   if (backend_runs_on_caller_ && !options.start_with_next) record_.waitBegins(seq);
   return std::make_shared<RecordedWork>(backend_->allreduceAsync(buffer, options), record_, seq);
 }

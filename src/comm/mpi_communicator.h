@@ -3,11 +3,11 @@
 // types and checks (mpi_calls.h), the 16-bit sums (sixteen_bit_allreduce.h), the choice of the
 // shared-memory path and of the thread (intranode_path.h).
 //
-// The thread uses blocking collectives: measured here, Open MPI's blocking MPI_Allreduce
-// (coll/tuned over shared memory) is 2x faster than MPI_Iallreduce (libnbc), which moves only
-// inside MPI_Test and so needs a polling loop on a core the training thread shares. When every
-// rank is on one node, float sums and averages (the gradients) go through our own shared-memory
-// allreduce instead, 2-3x faster than MPI_Allreduce there (shared_memory_allreduce.h);
+// The thread uses blocking collectives: Open MPI's blocking MPI_Allreduce (coll/tuned over shared
+// memory) is faster than MPI_Iallreduce (libnbc), which moves only inside MPI_Test and so needs a
+// polling loop on a core the training thread shares. When every rank is on one node, float sums
+// and averages (the gradients) go through our own shared-memory allreduce instead, faster than
+// MPI_Allreduce there (shared_memory_allreduce.h) (figures: docs/performance.md#figures-behind-the-codes-choices);
 // GAN_DIST_INTRANODE_ALLREDUCE=mpi in the environment keeps them on MPI.
 //
 // On one node with the rank bound to a single core (mpirun's default), the communication thread

@@ -1,22 +1,22 @@
 // The float sums and averages of an MPI job whose ranks all share one node, through one shared
 // memory segment instead of MPI's point-to-point messages (what NCCL and llm.c do within a node).
 //
-// Measured on this project's 2-core VMs (gan_bench allreduce, 1 MiB, 2 ranks): Open MPI's
-// MPI_Allreduce plus the 1/n pass took ~240 us; this path ~90 us. Each rank owns one chunk of the
+// Several times faster than Open MPI's MPI_Allreduce plus the 1/n pass on one node
+// (figures: docs/performance.md#figures-behind-the-codes-choices). Each rank owns one chunk of the
 // buffer: it streams the other chunks of its data into its slot, sums its own chunk over every
 // rank's slot in rank order (so the result is bitwise the same on every rank and for every
 // chunking), scales it, and the ranks copy each other's finished chunks back. Two barriers per
 // call, by counters in the segment.
 //
 // Non-temporal stores write the slots: a plain store to a line that a peer's core read last
-// fetches it back from that core first, and on these VMs that made the copy 3x slower.
+// fetches it back from that core first, which made the copy several times slower.
 //
 // Runs wherever the MPI backend runs its collectives (its communication thread, or the training
 // thread on one core), in their order. A rank that waits for a late peer spins; where ranks may
 // share cores (not bound one to a core, oversubscribed) it yields its core after a short spin,
-// and where each rank has its own it never does: measured with busy processes on one rank's
-// core, yielding there handed each wait to them for a scheduler slice (15 ms of waits per 6 ms
-// step) and hid that rank's slowness from the straggler timing. A peer that never comes is the
+// and where each rank has its own it never does: with busy processes on one rank's core,
+// yielding there handed each wait to them for a scheduler slice (waits longer than the step) and
+// hid that rank's slowness from the straggler timing. A peer that never comes is the
 // watchdog's to report, as for an MPI call.
 #pragma once
 
@@ -32,8 +32,8 @@ namespace gan::comm {
 
 class SharedMemoryAllreduce {
  public:
-  // Buffers above this go to MPI: measured here, the two paths tie at 16 MiB (Open MPI copies
-  // large messages once, by CMA), and the segment holds two slots of the largest buffer per rank.
+  // Buffers above this go to MPI: the two paths tie about here (Open MPI copies large messages
+  // once, by CMA), and the segment holds two slots of the largest buffer per rank.
   static constexpr size_t kMaxBytes = size_t(16) << 20;
 
   // Collective over MPI_COMM_WORLD, whose ranks must all share this node's memory.

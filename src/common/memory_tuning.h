@@ -7,8 +7,8 @@
 namespace gan {
 
 // glibc's malloc returns large freed blocks (the ~1 MB per-step activation and gradient
-// tensors) to the OS and faults them back in on the next step; measured here that makes a
-// step 3-4x slower. Raising the mmap and trim thresholds keeps that memory in the process.
+// tensors) to the OS and faults them back in on the next step, which makes a step several
+// times slower (figures: docs/performance.md#figures-behind-the-codes-choices). Raising the mmap and trim thresholds keeps that memory in the process.
 // Call first thing in main(), before any large allocation. Returns a one-line description.
 std::string keepFreedMemoryInProcess();
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "checkpoint/checkpoint_generator.h"
+#include "checkpoint/networks_from_checkpoint.h"
 #include "checkpoint/format/durable_file.h"
 #include "common/error.h"
 #include "interop/state_dict_reader.h"

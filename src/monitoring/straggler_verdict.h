@@ -69,9 +69,8 @@ struct StragglerVerdict {
 StragglerVerdict judgeStragglers(const StragglerWindow& window, double threshold);
 
 // Which verdicts the log announces: those naming a rank (or a slow link's node) that the
-// windows-1 windows before named too. One window's means on a shared VM can make a rank look 1.3x
-// slow for a moment (measured: 16 lines in 100 windows of an idle 2-core VM); a slow node stays
-// slow. stragglers.jsonl, metrics.jsonl and the report keep every window's own verdict.
+// windows-1 windows before named too. One window's means on a shared VM can make a rank look slow
+// for a moment, even on an idle machine; a slow node stays slow (figures: docs/performance.md#figures-behind-the-codes-choices). stragglers.jsonl, metrics.jsonl and the report keep every window's own verdict.
 class StragglerPersistence {
  public:
   explicit StragglerPersistence(int64_t windows) : windows_(windows) {}

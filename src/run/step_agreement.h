@@ -5,11 +5,11 @@
 // The word of step s is reduced (one SUM allreduce of a few integers) during step s+1 and acted
 // on at the end of step s+1: one step of latency buys a collective that never holds the step up,
 // and since every rank waits for the same reduction at the same step, the decision is still the
-// same everywhere. It is issued held back (AllreduceOptions::start_with_next): the MPI backend
+// same everywhere. It is issued to start with the next collective (AllreduceOptions::start_with_next): the MPI backend
 // runs it just before step s+1's first gradient reduction, where the ranks meet anyway. Started
 // at once instead, it ran on the communication thread while the training thread computed on the
-// same core and spun there until the slowest rank arrived: measured, 2 ranks of the reference
-// MLP on one node lost 0.5-0.7 ms per step to it (weak scaling 0.74 -> 0.83-0.89).
+// same core and spun there until the slowest rank arrived, a loss in every step
+// (figures: docs/performance.md#figures-behind-the-codes-choices).
 #pragma once
 
 #include <cstdint>

@@ -13,8 +13,9 @@ struct ComputeThreadsReport {
   std::string summary;       // one line for the log
 };
 
-// Sets torch's intra-op threads and holds OpenBLAS to the same number: measured here, OpenMP
-// and OpenBLAS pools of 2 threads each fight and run 3x slower than 1 thread.
+// Sets torch's intra-op threads and holds OpenBLAS to the same number: OpenMP and OpenBLAS
+// pools that both have threads fight for the cores and run slower than one thread
+// (figures: docs/performance.md#figures-behind-the-codes-choices).
 ComputeThreadsReport configureComputeThreads(int threads);
 
 // Holds LibTorch to the kernels it would choose on the CPU `cpu` describes. With the features

@@ -2,8 +2,10 @@
 """Checks the documentation against the program: every option `gan_dist --help` lists appears in
 docs/configuration.md, every relative link in README.md and docs/*.md resolves (file and, when
 given, heading), every launch script with a #! line is executable, every table of speeds names the
-CPU it was measured on, README.md's count of shipped configurations and its list of programs match
-the tree, and README.md stays a front door (at most 250 lines).
+CPU it was measured on, no section is referred to by its quoted name instead of a link, README.md's
+count of shipped configurations, its list of programs and its layout match the tree (and the
+architecture page names every folder of src/), no source file passes 450 lines, and README.md stays
+a front door (at most 250 lines).
 
 usage: check_docs.py GAN_DIST_BINARY REPOSITORY_ROOT"""
 import os
@@ -65,7 +67,7 @@ def main():
         if f"`{option}`" not in reference:
             problems.append(f"docs/configuration.md: option {option} (from gan_dist --help) is not documented")
 
-    pages = [root / "README.md"] + sorted((root / "docs").glob("*.md"))
+    pages = [root / "README.md"] + sorted((root / "docs").rglob("*.md"))
     for page in pages:
         for number, line in enumerate(page.read_text().splitlines(), 1):
             for target in re.findall(r"\]\(([^)\s]+)\)", line):
@@ -78,6 +80,25 @@ def main():
                     problems.append(f"{where}: link to {target}: {file_part} does not exist")
                 elif anchor and destination.suffix == ".md" and anchor not in anchors_of(destination):
                     problems.append(f"{where}: link to {target}: no heading '#{anchor}' in {file_part or page.name}")
+
+    # A cross-reference is a link: a quoted section name ("see \"Sending fewer bytes\"") cannot be
+    # checked and breaks silently when the heading changes. Code blocks are left alone.
+    headings = set()
+    for page in pages:
+        for line in page.read_text().splitlines():
+            if line.startswith("#"):
+                text = line.lstrip("#").strip().replace("`", "").lower()
+                headings.update({text, text.split(":")[0].strip(), re.sub(r"\s*\(.*\)$", "", text)})
+    for page in pages:
+        in_code = False
+        for number, line in enumerate(page.read_text().splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                in_code = not in_code
+            if in_code:
+                continue
+            for quoted in re.findall(r'"([^"]{3,80})"', re.sub(r"`[^`]*`", "", line)):
+                if quoted.strip().lower() in headings:
+                    problems.append(f"{page.relative_to(root)}:{number}: \"{quoted}\" names a section: make it a link")
 
     for page in pages:
         for number in speed_tables_without_cpu(page):

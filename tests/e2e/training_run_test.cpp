@@ -65,7 +65,7 @@ TEST(EndToEnd, SingleProcessTrainsOnFashionMnist) {
   expectCompleteRun(out, 60, 1);
 }
 
-TEST(EndToEnd, TwoRanksUnderMpirun) {
+TEST(EndToEnd, TwoRanksUnderMpirunTrainThroughSharedMemory) {
   const auto out = outputDir("two_ranks");
   const auto result = run(mpirun(2) + trainCommand(out, 60));
   ASSERT_EQ(result.exit_code, 0) << result.output;
@@ -89,7 +89,7 @@ TEST(EndToEnd, TwoRanksBoundToOneCpuDoNotCountAsHavingOwnCores) {
       << result.output;
 }
 
-TEST(EndToEnd, EightRanksTwoHundredSteps) {
+TEST(EndToEnd, EightOversubscribedRanksTrainTwoHundredSteps) {
   const auto out = outputDir("eight_ranks");
   const auto result = run(mpirun(8) + trainCommand(out, 200));
   ASSERT_EQ(result.exit_code, 0) << result.output;

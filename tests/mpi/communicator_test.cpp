@@ -28,7 +28,7 @@ TEST(MpiCommunicator, RankAndSizesAreConsistent) {
   EXPECT_LE(world.localSize(), world.worldSize());
 }
 
-TEST(MpiCommunicator, AllreduceSumFloat) {
+TEST(MpiCommunicator, AllreduceSumsTheFloatsOfEveryRank) {
   auto& world = gan::test_support::world();
   const int n = world.worldSize(), r = world.rank();
   std::vector<float> values(1000);
@@ -98,7 +98,7 @@ TEST(MpiCommunicator, AsyncCollectivesCompleteInIssueOrderWhateverTheWaitOrder) 
 }
 
 // The step's control word rides on the next collective (AllreduceOptions::start_with_next):
-// held back until a collective is issued behind it, then run first, in issue order everywhere.
+// waits until a collective is issued behind it, then run first, in issue order everywhere.
 TEST(MpiCommunicator, HeldBackAllreduceStartsWithTheNextCollective) {
   auto& world = gan::test_support::world();
   const int n = world.worldSize();
@@ -116,7 +116,7 @@ TEST(MpiCommunicator, HeldBackAllreduceStartsWithTheNextCollective) {
   // result is final now; waiting only collects it.
   EXPECT_EQ(word, (std::vector<int64_t>{int64_t(n) * (n + 1) / 2, n}));
   pending->wait();
-  if (n > 1) EXPECT_GE(pending->startedAtMicros(), next_issued_us) << "the held-back allreduce started at once";
+  if (n > 1) EXPECT_GE(pending->startedAtMicros(), next_issued_us) << "the start-with-next allreduce started at once";
   EXPECT_EQ(next[999], float(n));
 }
 
@@ -135,7 +135,7 @@ TEST(MpiCommunicator, HeldBackAllreduceWithNothingBehindItRunsWhenWaitedFor) {
   world.barrier();
 }
 
-TEST(MpiCommunicator, LargeBufferAndBarrier) {
+TEST(MpiCommunicator, AllreducesALargeBufferAndPassesABarrier) {
   auto& world = gan::test_support::world();
   std::vector<float> big(3 << 20, 1.0f);
   world.allreduce({big.data(), big.size()});
@@ -222,7 +222,7 @@ TEST(MpiCommunicator, OneNodeSumsGrowTheSegmentAndInterleaveWithOtherCollectives
 }
 
 // Bound to one core, the rank runs its collectives itself: the result is there when the call
-// returns, with the held-back control word run first, and nothing is left for wait() but to
+// returns, with the start-with-next control word run first, and nothing is left for wait() but to
 // report. (mpirun binds each of 2 ranks to a core; oversubscribed runs are not bound.)
 TEST(MpiCommunicator, OnOneCoreCollectivesRunOnTheCallingThreadInIssueOrder) {
   auto& world = gan::test_support::world();
@@ -232,7 +232,7 @@ TEST(MpiCommunicator, OnOneCoreCollectivesRunOnTheCallingThreadInIssueOrder) {
   AllreduceOptions held;
   held.start_with_next = true;
   auto pending = world.allreduceAsync({word.data(), 1, ScalarType::Int64, MemorySpace::Host}, held);
-  EXPECT_EQ(word[0], 1) << "a held-back allreduce ran before anything was issued behind it";
+  EXPECT_EQ(word[0], 1) << "a start-with-next allreduce ran before anything was issued behind it";
   std::vector<float> gradient(4096, float(world.rank()));
   auto work = world.allreduceAsync({gradient.data(), gradient.size()}, {ReduceOp::Average});
   EXPECT_EQ(word[0], n);

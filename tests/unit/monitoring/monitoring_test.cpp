@@ -91,7 +91,7 @@ TEST(ChromeTrace, WritesAJsonArrayOfCompleteEvents) {
   EXPECT_EQ(complete, 2);
 }
 
-TEST(TrainingReport, Base64) {
+TEST(TrainingReport, Base64EncodesAsRfc4648Says) {
   EXPECT_EQ(base64Encode("Man"), "TWFu");
   EXPECT_EQ(base64Encode("Ma"), "TWE=");
   EXPECT_EQ(base64Encode("M"), "TQ==");

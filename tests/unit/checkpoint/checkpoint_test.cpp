@@ -172,7 +172,7 @@ TEST(Checkpoint, OtherArchitectureIsRefused) {
 
 }  // namespace
 
-#include "checkpoint/checkpoint_generator.h"
+#include "checkpoint/networks_from_checkpoint.h"
 #include "support/small_trainer.h"
 
 namespace {

@@ -28,7 +28,7 @@ TEST(Losses, DiscriminatorLossIsItsRealTermPlusItsGeneratedTerm) {
   EXPECT_TRUE(torch::equal(gan::train::discriminatorLoss(GanLoss::WganGp, real, fake), fake.mean() - real.mean()));
 }
 
-TEST(Losses, GeneratorLosses) {
+TEST(Losses, GeneratorLossesMatchTheirFormulas) {
   auto fake = torch::tensor({-3.0, 0.2, 1.0}).unsqueeze(1);
   EXPECT_NEAR(gan::train::generatorLoss(GanLoss::Nonsaturating, fake).item<double>(),
               (-torch::log(torch::sigmoid(fake)).mean()).item<double>(), 1e-9);
@@ -52,7 +52,7 @@ TEST(Losses, GeneratorGradientsPushFakesTowardsReal) {
   EXPECT_GT(std::abs(ns.grad().item<double>()), 100 * std::abs(mm.grad().item<double>()));
 }
 
-TEST(Losses, HingeByHand) {
+TEST(Losses, HingeMatchesHandComputedMargins) {
   auto real = torch::tensor({2.0, 0.5, -1.0}).unsqueeze(1);  // margins: 0, 0.5, 2
   auto fake = torch::tensor({-3.0, 0.0, 1.0}).unsqueeze(1);  // margins: 0, 1, 2
   EXPECT_NEAR(gan::train::discriminatorLoss(GanLoss::Hinge, real, fake).item<double>(), 2.5 / 3 + 3.0 / 3, 1e-6);  // float32
@@ -77,7 +77,7 @@ TEST(Losses, StableForExtremeLogits) {
 
 namespace {
 
-TEST(Losses, WassersteinCriticAndGenerator) {
+TEST(Losses, WassersteinCriticRaisesRealAndLowersFakeScores) {
   auto real = torch::tensor({2.0, -1.0, 0.5}).unsqueeze(1).requires_grad_(true);
   auto fake = torch::tensor({-3.0, 0.2, 1.0}).unsqueeze(1).requires_grad_(true);
   auto critic = gan::train::discriminatorLoss(GanLoss::WganGp, real, fake);

@@ -294,7 +294,7 @@ TEST(FolderPacking, FailModeStopsAtTheFirstBadFileAndWritesNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/out.gpk"));
 }
 
-TEST(FolderPacking, LabelModes) {
+TEST(FolderPacking, LabelsComeFromSubFoldersOrAStrayImageIsNamed) {
   const auto dir = freshTempDir("pack_folder_labels");
   writeTestPng(dir + "/flat/top.png", 2, 2, 1, ramp(2, 2, 1));
   writeTestPng(dir + "/flat/sub/inner.png", 2, 2, 1, ramp(2, 2, 1));

@@ -6,7 +6,7 @@
 
 namespace {
 
-TEST(SampleGrid, LayoutAndScaling) {
+TEST(SampleGrid, PlacesCellsBetweenGuttersAndMapsValuesToGray) {
   auto samples = torch::full({64, 28 * 28}, -1.0f);
   samples[0].fill_(1.0f);   // top-left cell white
   samples[63].fill_(0.0f);  // bottom-right cell mid-gray
@@ -20,7 +20,7 @@ TEST(SampleGrid, LayoutAndScaling) {
   EXPECT_EQ(image.pixels[(2 + 30) * image.width + 2], 0);                // cell 8 is black
 }
 
-TEST(SampleGrid, PngRoundTrip) {
+TEST(SampleGrid, PngReadsBackTheSamePixels) {
   auto samples = torch::rand({4, 6}) * 2 - 1;
   const auto image = gan::render::makeSampleGrid(samples, 2, 3, 2, 2);
   const std::string path = ::testing::TempDir() + "/grid.png";

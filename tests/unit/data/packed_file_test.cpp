@@ -65,7 +65,7 @@ TEST(PackedFile, RoundTripsPixelsLabelsAndClassNames) {
   EXPECT_EQ(file->fileBytes(), 84u + 12u + 8u);
 }
 
-TEST(PackedFile, WithoutLabels) {
+TEST(PackedFile, AFileWithoutLabelsSaysSo) {
   const auto file = PackedFile::open(writeSmallPackedFile(freshTempDir("packed_unlabelled") + "/set.gpk", false));
   EXPECT_FALSE(file->hasLabels());
   EXPECT_EQ(file->image(2)[5], 25);

@@ -67,7 +67,7 @@ TEST(BatchNorm, SyncReducesInTrainingAndNeverWhenSampling) {
   EXPECT_EQ(two_replicas.calls.size(), 3u);
 }
 
-TEST(BatchNorm, PolicyNames) {
+TEST(BatchNorm, PoliciesParseByNameAndUnknownOnesAreRefused) {
   EXPECT_EQ(gan::parseOptionValue<BatchNormPolicy>("sync", "--model.batchnorm"), BatchNormPolicy::Sync);
   EXPECT_THROW(gan::parseOptionValue<BatchNormPolicy>("group", "--model.batchnorm"), gan::Error);
 }

@@ -1,4 +1,5 @@
-// Sampling from a trained generator: what gan_sample does with a checkpoint.
+// The networks of a checkpoint rebuilt from its recorded config: the generator gan_sample and
+// gan_eval sample from, or both networks as trained (gan_export).
 #pragma once
 
 #include <torch/torch.h>
@@ -14,7 +15,7 @@
 
 namespace gan::checkpoint {
 
-struct CheckpointGenerator {
+struct GeneratorFromCheckpoint {
   std::shared_ptr<models::Generator> generator;  // the EMA of G when the run kept one
   bool from_ema = false;
   Config config;                      // the run's configuration, as the checkpoint records it
@@ -25,10 +26,10 @@ struct CheckpointGenerator {
 };
 
 // Verifies the checkpoint and rebuilds its generator (the EMA when present) from its config.
-CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir);
+GeneratorFromCheckpoint loadGeneratorFromCheckpoint(const std::string& checkpoint_dir);
 
 // Both networks of a checkpoint, as trained (G itself, its EMA when the run kept one, and D).
-struct CheckpointNetworks {
+struct NetworksFromCheckpoint {
   std::shared_ptr<train::GanTrainer> trainer;  // owns the networks
   std::shared_ptr<models::Generator> generator;      // G as trained
   std::shared_ptr<models::Generator> ema_generator;  // null when the checkpoint holds no EMA
@@ -38,7 +39,7 @@ struct CheckpointNetworks {
   std::vector<int64_t> class_counts;  // conditional models: images per class of the training set
   int64_t step = 0;
 };
-CheckpointNetworks loadNetworksFromCheckpoint(const std::string& checkpoint_dir);
+NetworksFromCheckpoint loadNetworksFromCheckpoint(const std::string& checkpoint_dir);
 
 
 }  // namespace gan::checkpoint

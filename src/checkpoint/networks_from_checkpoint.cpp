@@ -1,4 +1,4 @@
-#include "checkpoint/checkpoint_generator.h"
+#include "checkpoint/networks_from_checkpoint.h"
 
 
 #include "comm/local_communicator.h"
@@ -11,10 +11,10 @@
 #include "datasets/noise_tensors.h"
 
 namespace gan::checkpoint {
-CheckpointNetworks loadNetworksFromCheckpoint(const std::string& checkpoint_dir) {
+NetworksFromCheckpoint loadNetworksFromCheckpoint(const std::string& checkpoint_dir) {
   const auto verified = verifyCheckpoint(checkpoint_dir);
   const auto& state = verified.state;
-  CheckpointNetworks result;
+  NetworksFromCheckpoint result;
   // The recorded configuration passes the same validation (limits on sizes included) as a
   // command line before anything is built from it.
   result.config = configFromCheckpointState(state, checkpoint_dir);
@@ -50,9 +50,9 @@ CheckpointNetworks loadNetworksFromCheckpoint(const std::string& checkpoint_dir)
   return result;
 }
 
-CheckpointGenerator loadGeneratorFromCheckpoint(const std::string& checkpoint_dir) {
+GeneratorFromCheckpoint loadGeneratorFromCheckpoint(const std::string& checkpoint_dir) {
   auto networks = loadNetworksFromCheckpoint(checkpoint_dir);
-  CheckpointGenerator result;
+  GeneratorFromCheckpoint result;
   result.from_ema = networks.ema_generator != nullptr;
   result.generator = result.from_ema ? networks.ema_generator : networks.generator;
   result.config = networks.config;

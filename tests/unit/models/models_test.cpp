@@ -6,7 +6,7 @@
 
 namespace {
 
-TEST(Models, ReferenceMlpShapes) {
+TEST(Models, ReferenceMlpMapsNoiseToImagesInRangeAndImagesToOneLogit) {
   gan::ModelConfig config;
   auto nets = gan::models::buildGanNetworks(config, 784);
   auto samples = nets.generator->forward(torch::randn({5, 100}));
