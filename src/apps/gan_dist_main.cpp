@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "apps/process_setup.h"
+#include "common/environment.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/run_directory.h"
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
     environment.faults = gan::resilience::FaultPlan::fromEnvironment();
     environment.collectives = setup.collectives;
     for (const auto& placement : setup.placements) environment.rank_hosts.push_back(placement.host);
-    if (const char* launch = std::getenv("GAN_DIST_LAUNCH_ID")) environment.launch_id = launch;
+    environment.launch_id = gan::environmentValue("GAN_DIST_LAUNCH_ID").value_or("");
     const auto summary = gan::run::runTraining(config, *communicator, setup.device, environment);
     gan::log0f("done: ", summary.steps, " steps in ", summary.seconds, " s");
     if (!summary.last_sample.empty()) gan::log0f("samples:     ", summary.last_sample);

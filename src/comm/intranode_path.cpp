@@ -8,16 +8,16 @@
 #include <vector>
 
 #include "comm/mpi_check.h"
+#include "common/environment.h"
 
 namespace gan::comm {
 namespace {
 
 // The escape hatch for the shared-memory path, read once per process.
 bool intranodeAllreduceIsMpi() {
-  const char* choice = std::getenv("GAN_DIST_INTRANODE_ALLREDUCE");
-  if (choice == nullptr || std::string(choice).empty() || std::string(choice) == "shared_memory") return false;
-  GAN_CHECK(std::string(choice) == "mpi", "GAN_DIST_INTRANODE_ALLREDUCE must be shared_memory or mpi, got '",
-            choice, "'");
+  const std::string choice = environmentValue("GAN_DIST_INTRANODE_ALLREDUCE").value_or("");
+  if (choice.empty() || choice == "shared_memory") return false;
+  GAN_CHECK(choice == "mpi", "GAN_DIST_INTRANODE_ALLREDUCE must be shared_memory or mpi, got '", choice, "'");
   return true;
 }
 

@@ -3,12 +3,14 @@
 #include <cstdlib>
 #include <initializer_list>
 
+#include "common/environment.h"
+
 namespace gan::comm {
 namespace {
 // The first of `variables` that is set, as an integer, or `fallback`.
 int firstSet(std::initializer_list<const char*> variables, int fallback) {
   for (const char* variable : variables) {
-    if (const char* value = std::getenv(variable)) return std::atoi(value);
+    if (const auto value = environmentValue(variable)) return std::atoi(value->c_str());
   }
   return fallback;
 }
@@ -17,7 +19,7 @@ int firstSet(std::initializer_list<const char*> variables, int fallback) {
 bool startedByLauncher() {
   // Open MPI's mpirun, PMIx (srun --mpi=pmix, prterun) and PMI-1/2 process managers.
   for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
-    if (std::getenv(variable) != nullptr) return true;
+    if (environmentValue(variable)) return true;
   }
   return false;
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "common/environment.h"
 #include "common/error.h"
 
 namespace po = boost::program_options;
@@ -278,7 +279,8 @@ ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
     std::ostringstream help;
     help << "usage: gan_dist [--config FILE.ini] [--section.option=value ...]\n"
          << "       mpirun -np N gan_dist --config FILE.ini   (one rank per process)\n\n"
-         << all;
+         << all << "\n"
+         << describeEnvironmentVariables();
     result.help_requested = true;
     result.help_text = help.str();
     return result;

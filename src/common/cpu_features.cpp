@@ -10,6 +10,7 @@
 #include <cpuid.h>
 #endif
 
+#include "common/environment.h"
 #include "common/error.h"
 
 namespace gan {
@@ -132,7 +133,9 @@ CpuSettings CpuSettings::fromValues(const CpuFeatures& hardware, const char* cpu
 }
 
 CpuSettings CpuSettings::fromEnvironment() {
-  return fromValues(detectCpuFeatures(), std::getenv("GAN_DIST_CPU"), std::getenv("GAN_DIST_EMULATE_BF16"));
+  const auto cpu = environmentValue("GAN_DIST_CPU");
+  const auto emulate = environmentValue("GAN_DIST_EMULATE_BF16");
+  return fromValues(detectCpuFeatures(), cpu ? cpu->c_str() : nullptr, emulate ? emulate->c_str() : nullptr);
 }
 
 }  // namespace gan

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/environment.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "data/packed_file.h"
@@ -46,8 +47,10 @@ class FileLock {
 }  // namespace
 
 std::string defaultCacheDirectory() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return (fs::path(xdg) / "gan_dist").string();
-  if (const char* home = std::getenv("HOME"); home && *home) return (fs::path(home) / ".cache" / "gan_dist").string();
+  if (const auto xdg = environmentValue("XDG_CACHE_HOME"); xdg && !xdg->empty()) return (fs::path(*xdg) / "gan_dist").string();
+  if (const auto home = environmentValue("HOME"); home && !home->empty()) {
+    return (fs::path(*home) / ".cache" / "gan_dist").string();
+  }
   // No HOME (a bare batch environment): the account's home directory, never a fixed path in /tmp
   // that any other user could create first and fill.
   if (const passwd* account = ::getpwuid(::getuid()); account && account->pw_dir && *account->pw_dir) {

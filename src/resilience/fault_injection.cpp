@@ -7,14 +7,16 @@
 #include <memory>
 #include <cstdlib>
 
+#include "common/environment.h"
 #include "common/error.h"
 
 namespace gan::resilience {
 namespace {
 // "A:B" -> (A, B); throws naming the variable on anything else.
 void readPair(const char* variable, int64_t& first, int64_t& second) {
-  const char* value = std::getenv(variable);
-  if (value == nullptr) return;
+  const auto text = environmentValue(variable);
+  if (!text) return;
+  const char* value = text->c_str();
   long long a = 0, b = 0;
   char tail = 0;
   GAN_CHECK(std::sscanf(value, "%lld:%lld%c", &a, &b, &tail) == 2, variable, " must look like A:B, got '", value, "'");

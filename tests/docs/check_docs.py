@@ -67,6 +67,20 @@ def main():
         if f"`{option}`" not in reference:
             problems.append(f"docs/configuration.md: option {option} (from gan_dist --help) is not documented")
 
+    # Every environment variable the programs read (the table --help prints) is documented, and
+    # src/ reads the environment only through that table (common/environment.cpp).
+    variables_said = help_text.partition("Environment variables read:")[2]
+    variables = re.findall(r"^  ([A-Z][A-Z0-9_]+)$", variables_said, re.MULTILINE)
+    if len(variables) < 5:
+        problems.append(f"gan_dist --help lists only {len(variables)} environment variables")
+    for variable in variables:
+        if f"`{variable}`" not in reference:
+            problems.append(f"docs/configuration.md: environment variable {variable} (from gan_dist --help) is not documented")
+    for source in sorted((root / "src").rglob("*.cpp")):
+        if source.name != "environment.cpp" and re.search(r"\bgetenv\s*\(", source.read_text()):
+            problems.append(f"{source.relative_to(root)}: reads the environment itself; go through "
+                            "common/environment.h's table")
+
     pages = [root / "README.md"] + sorted((root / "docs").rglob("*.md"))
     for page in pages:
         for number, line in enumerate(page.read_text().splitlines(), 1):
