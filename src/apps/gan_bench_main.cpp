@@ -80,7 +80,7 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
 }  // namespace
 
 int main(int argc, char** argv) {
-  gan::keepFreedMemoryInProcess();
+  gan::process::keepFreedMemoryInProcess();
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode != "allreduce" && mode != "train" && mode != "checkpoint" && mode != "precision") {
     std::fputs(kUsage, mode == "--help" || mode == "-h" ? stdout : stderr);

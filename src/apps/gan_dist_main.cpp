@@ -13,7 +13,7 @@
 #include "run/training_run.h"
 
 int main(int argc, char** argv) {
-  const std::string memory_note = gan::keepFreedMemoryInProcess();
+  const std::string memory_note = gan::process::keepFreedMemoryInProcess();
   gan::ParsedCommandLine parsed;
   if (!gan::apps::parseOrExit(argc, argv, "gan_dist", parsed)) return 2;
   if (parsed.help_requested) {

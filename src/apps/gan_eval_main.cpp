@@ -17,7 +17,7 @@
 #include "datasets/open_dataset.h"
 #include "eval/feature_classifier.h"
 #include "eval/quality_evaluator.h"
-#include "train/compute_threads.h"
+#include "process/compute_threads.h"
 
 namespace po = boost::program_options;
 
@@ -55,7 +55,7 @@ void trainClassifierCommand(const po::variables_map& vm) {
   checkOutputWritable(out);
   const double minimum = vm["min-accuracy"].as<double>();
   gan::apps::setUpCpu();
-  std::printf("%s\n", gan::train::configureComputeThreads(vm["threads"].as<int>()).summary.c_str());
+  std::printf("%s\n", gan::process::configureComputeThreads(vm["threads"].as<int>()).summary.c_str());
 
   auto train_set = gan::data::openDataset(data, gan::DataSplit::Train);
   auto test_set = gan::data::openDataset(data, gan::DataSplit::Test);
@@ -117,7 +117,7 @@ void checkpointCommand(const po::variables_map& vm) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gan::keepFreedMemoryInProcess();
+  gan::process::keepFreedMemoryInProcess();
   po::options_description options("gan_eval options");
   options.add_options()("help,h", "print this help")(
       "out", po::value<std::string>()->default_value(""), "train-classifier: the file to write")(

@@ -7,13 +7,13 @@
 
 #include "apps/process_setup.h"
 #include "common/error.h"
-#include "common/memory_tuning.h"
+#include "process/memory_tuning.h"
 #include "interop/pytorch_export.h"
 
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
-  gan::keepFreedMemoryInProcess();
+  gan::process::keepFreedMemoryInProcess();
   gan::interop::ExportOptions request;
   po::options_description options("gan_export options");
   options.add_options()("help,h", "print this help")(

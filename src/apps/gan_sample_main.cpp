@@ -15,7 +15,7 @@
 #include "apps/process_setup.h"
 #include "common/error.h"
 #include "data/latent_noise.h"
-#include "common/memory_tuning.h"
+#include "process/memory_tuning.h"
 #include "checkpoint/networks_from_checkpoint.h"
 #include "datasets/gaussian_mixture.h"
 #include "datasets/noise_tensors.h"
@@ -27,7 +27,7 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
-  gan::keepFreedMemoryInProcess();
+  gan::process::keepFreedMemoryInProcess();
   std::string checkpoint, out = "samples.png", format = "png", noise_out;
   int64_t n = 64, seed = 0, class_index = -1, per_class = 0;
   bool interpolate = false;

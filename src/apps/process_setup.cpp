@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "models/layer_precision.h"
 #include "run/training_run.h"
-#include "train/compute_threads.h"
+#include "process/compute_threads.h"
 
 namespace gan::apps {
 
@@ -52,7 +52,7 @@ bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& 
 
 CpuSettings setUpCpu() {
   auto cpu = CpuSettings::fromEnvironment();
-  train::holdTorchToCpu(cpu);
+  gan::process::holdTorchToCpu(cpu);
   return cpu;
 }
 
@@ -73,7 +73,7 @@ bool setUpCpuOrExit(const char* program, CpuSettings& cpu, const Config* trainin
 
 ProcessSetup setUpProcess(const Config& config, const CpuSettings& cpu, const char* program) {
   ProcessSetup setup;
-  const auto threads = train::configureComputeThreads(config.train.threads);
+  const auto threads = gan::process::configureComputeThreads(config.train.threads);
   // The device decides the backend (auto: NCCL for GPU tensors), so pick it before MPI is up;
   // the GPU index comes from the node-local rank once the communicator knows it.
   const bool gpu = chooseDevice(config.train.device, 0).is_cuda();

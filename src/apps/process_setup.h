@@ -11,7 +11,7 @@
 #include "comm/flight_recording_communicator.h"
 #include "common/config.h"
 #include "common/cpu_features.h"
-#include "common/memory_tuning.h"
+#include "process/memory_tuning.h"
 
 namespace gan::apps {
 

@@ -6,7 +6,7 @@
 // CpuSettings::fromEnvironment, never deeper):
 //   GAN_DIST_CPU=avx2          the CPU is taken as AVX2-only: no AVX-512, no AVX512-BF16, no AMX,
 //                              and LibTorch is held to the kernels it runs on such a CPU
-//                              (train/compute_threads.h), so a developer on an AVX512-BF16 machine
+//                              (process/compute_threads.h), so a developer on an AVX512-BF16 machine
 //                              sees the suite as an AVX2 machine does.
 //   GAN_DIST_EMULATE_BF16=1    bf16 runs even where the CPU has no AVX512-BF16: LibTorch's portable
 //                              bf16 kernels, about 15x slower than fp32 and rounded their own way,

@@ -2,7 +2,7 @@
 // run, keeps the result printer on rank 0 only, and makes every rank agree on the verdict.
 #include <gtest/gtest.h>
 
-#include "common/memory_tuning.h"
+#include "process/memory_tuning.h"
 #include "mpi/test_world.h"
 
 namespace gan::test_support {
@@ -14,7 +14,7 @@ comm::Communicator& world() {
 }  // namespace gan::test_support
 
 int main(int argc, char** argv) {
-  gan::keepFreedMemoryInProcess();  // as gan_dist does: without it LibTorch's temporaries fault in again and again
+  gan::process::keepFreedMemoryInProcess();  // as gan_dist does: without it LibTorch's temporaries fault in again and again
   ::testing::InitGoogleTest(&argc, argv);
   auto& world = gan::test_support::world();
   if (world.rank() != 0) {

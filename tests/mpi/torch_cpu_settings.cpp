@@ -2,13 +2,13 @@
 // would with GAN_DIST_CPU=avx2 (common/cpu_features.h): set before the first test.
 #include <gtest/gtest.h>
 
-#include "train/compute_threads.h"
+#include "process/compute_threads.h"
 
 namespace {
 
 class TorchCpuSettings : public ::testing::Environment {
  public:
-  void SetUp() override { gan::train::holdTorchToCpu(gan::CpuSettings::fromEnvironment()); }
+  void SetUp() override { gan::process::holdTorchToCpu(gan::CpuSettings::fromEnvironment()); }
 };
 
 const auto* const kRegistered = ::testing::AddGlobalTestEnvironment(new TorchCpuSettings);

@@ -4,14 +4,14 @@
 // on a busy 2-core machine and one evaluator test took 37 s instead of 4.
 #include <gtest/gtest.h>
 
-#include "common/memory_tuning.h"
-#include "train/compute_threads.h"
+#include "process/memory_tuning.h"
+#include "process/compute_threads.h"
 
 int main(int argc, char** argv) {
-  gan::keepFreedMemoryInProcess();
-  gan::train::configureComputeThreads(1);
+  gan::process::keepFreedMemoryInProcess();
+  gan::process::configureComputeThreads(1);
   // GAN_DIST_CPU=avx2 runs these tests as an AVX2-only CPU would (common/cpu_features.h).
-  gan::train::holdTorchToCpu(gan::CpuSettings::fromEnvironment());
+  gan::process::holdTorchToCpu(gan::CpuSettings::fromEnvironment());
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

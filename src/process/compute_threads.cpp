@@ -1,4 +1,4 @@
-#include "train/compute_threads.h"
+#include "process/compute_threads.h"
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
@@ -7,7 +7,7 @@
 #include <climits>
 #include <cstdlib>
 
-namespace gan::train {
+namespace gan::process {
 
 ComputeThreadsReport configureComputeThreads(int threads) {
   ComputeThreadsReport report;
@@ -37,4 +37,4 @@ void holdTorchToCpu(const CpuSettings& cpu) {
   if (!cpu.features.limited_by.empty()) at::globalContext().setUserEnabledMkldnn(false);
 }
 
-}  // namespace gan::train
+}  // namespace gan::process

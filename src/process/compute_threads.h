@@ -5,7 +5,7 @@
 
 #include "common/cpu_features.h"
 
-namespace gan::train {
+namespace gan::process {
 
 struct ComputeThreadsReport {
   std::string blas_library;  // the library that provides sgemm_, resolved
@@ -26,4 +26,4 @@ ComputeThreadsReport configureComputeThreads(int threads);
 // Call before the first tensor operation.
 void holdTorchToCpu(const CpuSettings& cpu);
 
-}  // namespace gan::train
+}  // namespace gan::process

@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace gan {
+namespace gan::process {
 
 // glibc's malloc returns large freed blocks (the ~1 MB per-step activation and gradient
 // tensors) to the OS and faults them back in on the next step, which makes a step several
@@ -12,4 +12,4 @@ namespace gan {
 // Call first thing in main(), before any large allocation. Returns a one-line description.
 std::string keepFreedMemoryInProcess();
 
-}  // namespace gan
+}  // namespace gan::process

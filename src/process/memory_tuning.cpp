@@ -1,8 +1,8 @@
-#include "common/memory_tuning.h"
+#include "process/memory_tuning.h"
 
 #include <malloc.h>
 
-namespace gan {
+namespace gan::process {
 
 std::string keepFreedMemoryInProcess() {
   // 32 MiB is glibc's ceiling for M_MMAP_THRESHOLD on 64-bit; blocks below it come from the
@@ -17,4 +17,4 @@ std::string keepFreedMemoryInProcess() {
             : "malloc: could not raise mmap/trim thresholds; steps may be slower";
 }
 
-}  // namespace gan
+}  // namespace gan::process
