@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "comm/rank_placement.h"
-#include "monitoring/straggler_verdict.h"
+#include "stragglers/straggler_rendering.h"
 #include "recording/metrics_log.h"
 #include "resilience/hang_report.h"
 #include "recording/run_report.h"
@@ -55,7 +55,7 @@ int printStragglers(const gan::RunDirectory& run) {
     std::fprintf(stderr, "gan_report: error: %s: holds no complete window\n", path.c_str());
     return 1;
   }
-  std::fputs(gan::monitoring::stragglerTable(lines).c_str(), stdout);
+  std::fputs(gan::stragglers::stragglerTable(lines).c_str(), stdout);
   return 0;
 }
 }  // namespace

@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "run/step_agreement.h"
 #include "run/step_inputs.h"
-#include "run/straggler_monitor.h"
+#include "stragglers/straggler_monitor.h"
 #include "train/trainer_setup.h"
 #include "datasets/open_dataset.h"
 #include "train/gan_trainer.h"
@@ -49,7 +49,7 @@ PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, con
 
   // The per-step control collective, as in training (nothing asks a benchmark to stop).
   run::StepAgreement agreement(communicator, [] { return 0; });
-  run::StragglerMonitor stragglers(communicator, straggler_every, {});
+  stragglers::StragglerMonitor stragglers(communicator, straggler_every, {});
   // ADA: its cost does not depend on p (every listed transform runs on every row, as the
   // identity where not drawn), so one fixed p measures it.
   if (config.train.ada_target > 0) trainer.setAugmentationProbability(0.5);

@@ -106,7 +106,7 @@ struct OutputConfig {
   ResumeMode resumeMode() const;
 };
 
-// Per-rank step timing and the straggler verdict (run/straggler_monitor.h).
+// Per-rank step timing and the straggler verdict (stragglers/straggler_monitor.h).
 struct MonitorConfig {
   int64_t straggler_every = 100;     // exchange per-rank timings every N steps; 0: off
   double straggler_threshold = 1.2;  // a rank computing this many times the median is named

@@ -53,7 +53,7 @@ inline constexpr const char* kAdaRt = "ada_rt";
 inline constexpr const char* kModeSeekingRatio = "mode_seeking_ratio";
 inline constexpr const char* kEvaluationS = "evaluation_s";  // on evaluation lines: the seconds it took
 inline constexpr const char* kEvaluationPrefix = "eval_";
-// On the first training line after a straggler window ends (monitoring/straggler_verdict.h): the
+// On the first training line after a straggler window ends (stragglers/straggler_verdict.h): the
 // window's steps ("401-500"), the median and the largest per-rank compute in ms/step, the slowest
 // rank and its node, the ranks named, and the share of each step the job waited for the slowest.
 inline constexpr const char* kStragglerSteps = "straggler_steps";

@@ -67,13 +67,13 @@ void RunRecorder::recordStep(monitoring::StepMetrics m, const WindowCommunicatio
   tensorboard_->flush();
 }
 
-void RunRecorder::recordStragglers(const monitoring::StragglerWindow& window,
-                                   const monitoring::StragglerVerdict& verdict, double threshold) {
+void RunRecorder::recordStragglers(const stragglers::StragglerWindow& window,
+                                   const stragglers::StragglerVerdict& verdict, double threshold) {
   if (!stragglers_) stragglers_ = std::make_unique<MetricsLog>(run_.stragglers().string(), first_step_);
-  stragglers_->append(monitoring::stragglerLine(window, verdict, threshold));
-  straggler_summary_ = monitoring::stragglerSummary(window, verdict);
+  stragglers_->append(stragglers::stragglerLine(window, verdict, threshold));
+  straggler_summary_ = stragglers::stragglerSummary(window, verdict);
   if (!tensorboard_) return;
-  for (const auto& [tag, value] : monitoring::stragglerScalars(verdict)) tensorboard_->addScalar(tag, window.last_step, value);
+  for (const auto& [tag, value] : stragglers::stragglerScalars(verdict)) tensorboard_->addScalar(tag, window.last_step, value);
   tensorboard_->flush();
 }
 

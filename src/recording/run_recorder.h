@@ -13,7 +13,7 @@
 #include "common/run_directory.h"
 #include "recording/metrics_log.h"
 #include "monitoring/step_metrics.h"
-#include "monitoring/straggler_verdict.h"
+#include "stragglers/straggler_rendering.h"
 #include "monitoring/tensorboard_writer.h"
 #include "render/png_writer.h"
 
@@ -48,7 +48,7 @@ class RunRecorder {
   // One window of per-rank step timings and its verdict: stragglers.jsonl (every rank's
   // figures), TensorBoard scalars, and its summary (median, max, slowest rank) on the next
   // metrics.jsonl line, so that every line there stays a logged step or an evaluation.
-  void recordStragglers(const monitoring::StragglerWindow& window, const monitoring::StragglerVerdict& verdict,
+  void recordStragglers(const stragglers::StragglerWindow& window, const stragglers::StragglerVerdict& verdict,
                         double threshold);
 
   // The TensorBoard event file, or empty without TensorBoard.

@@ -29,7 +29,7 @@
 #include "run/run_start.h"
 #include "run/step_agreement.h"
 #include "run/step_inputs.h"
-#include "run/straggler_monitor.h"
+#include "stragglers/straggler_monitor.h"
 #include "train/ada_controller.h"
 #include "train/gan_trainer.h"
 #include "train/replica_check.h"
@@ -102,8 +102,8 @@ class TrainingLoop {
   resilience::Watchdog watchdog_;
   RunObserver observer_;
   StepAgreement agreement_;
-  StragglerMonitor stragglers_;
-  monitoring::StragglerPersistence straggler_persistence_;
+  stragglers::StragglerMonitor stragglers_;
+  stragglers::StragglerPersistence straggler_persistence_;
   std::unique_ptr<train::GanTrainer> trainer_;
   std::unique_ptr<data::GlobalSampleOrder> order_;
   std::unique_ptr<eval::QualityEvaluator> evaluator_;
@@ -387,10 +387,10 @@ void TrainingLoop::endOnHang(const std::string& report) {
 
 void TrainingLoop::monitorStragglers(int64_t done) {
   if (!stragglers_.dueAt(done)) return;
-  std::optional<monitoring::StragglerWindow> window;
+  std::optional<stragglers::StragglerWindow> window;
   observer_.phase("straggler timings", [&] { window = stragglers_.exchange(done); });
   if (!window) return;  // not rank 0
-  const auto verdict = monitoring::judgeStragglers(*window, config_.monitor.straggler_threshold);
+  const auto verdict = stragglers::judgeStragglers(*window, config_.monitor.straggler_threshold);
   if (straggler_persistence_.confirms(verdict)) log0(verdict.line);
   recorder_->recordStragglers(*window, verdict, config_.monitor.straggler_threshold);
 }

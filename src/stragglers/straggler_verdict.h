@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace gan::monitoring {
+namespace gan::stragglers {
 
 // One rank's figures over a window, per step.
 struct RankTiming {
@@ -83,18 +83,9 @@ class StragglerPersistence {
   std::map<std::string, int64_t> link_streaks_;  // ... and each slow link's node
 };
 
-// OUT/stragglers.jsonl: one line per window, every rank's figures, the verdict and the median it
-// was judged against (which the report, the table and the elastic launcher read rather than
-// recompute). "step" is the window's last step (so a resumed run drops lines past its
-// checkpoint, as metrics.jsonl).
-nlohmann::json stragglerLine(const StragglerWindow& window, const StragglerVerdict& verdict, double threshold);
-// The window's summary for the next metrics.jsonl line (median, max, slowest rank and node, the
-// ranks named, the window's steps), and its TensorBoard scalars.
-nlohmann::json stragglerSummary(const StragglerWindow& window, const StragglerVerdict& verdict);
-std::vector<std::pair<std::string, double>> stragglerScalars(const StragglerVerdict& verdict);
+// The names the verdict's line and the renderings use: "rank 3 (node2)", "401-500", a rank's host.
+std::string rankWithHost(int rank, const std::string& host);
+std::string stepSpan(int64_t first, int64_t last);
+std::string hostOf(const StragglerWindow& window, size_t rank);
 
-// `gan_report --stragglers`: one row per window from stragglers.jsonl lines, then the last
-// window's ranks, slowest first (at most `rank_rows` of them).
-std::string stragglerTable(const std::vector<nlohmann::json>& lines, size_t rank_rows = 16);
-
-}  // namespace gan::monitoring
+}  // namespace gan::stragglers

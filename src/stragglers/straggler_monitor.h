@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "comm/communicator.h"
-#include "monitoring/straggler_verdict.h"
+#include "stragglers/straggler_verdict.h"
 
-namespace gan::run {
+namespace gan::stragglers {
 
 class StragglerMonitor {
  public:
@@ -31,7 +31,7 @@ class StragglerMonitor {
   bool dueAt(int64_t done) const { return every_ > 0 && done % every_ == 0 && 2 * window_steps_ >= every_; }
   // A collective, on every rank when dueAt(done): every rank sends its window's figures and rank
   // 0 gets the window back (nullopt elsewhere).
-  std::optional<monitoring::StragglerWindow> exchange(int64_t done);
+  std::optional<StragglerWindow> exchange(int64_t done);
   // Seconds spent in exchanges so far (the monitoring's own cost, for the benchmark).
   double exchangeSeconds() const { return exchange_seconds_; }
   int64_t exchanges() const { return exchanges_; }
@@ -49,4 +49,4 @@ class StragglerMonitor {
   int64_t exchanges_ = 0;
 };
 
-}  // namespace gan::run
+}  // namespace gan::stragglers

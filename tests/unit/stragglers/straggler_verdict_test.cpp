@@ -1,11 +1,12 @@
-// The straggler verdict (monitoring/straggler_verdict.h) on synthetic per-rank figures.
+// The straggler verdict (stragglers/straggler_verdict.h) on synthetic per-rank figures.
 #include <gtest/gtest.h>
 
 #include "monitoring/step_metrics.h"
-#include "monitoring/straggler_verdict.h"
+#include "stragglers/straggler_rendering.h"
 #include "monitoring/training_report.h"
 
 namespace {
+using namespace gan::stragglers;
 using namespace gan::monitoring;
 
 // `ranks_per_node` ranks on each of node0, node1, ...: every rank computes `compute_ms` and

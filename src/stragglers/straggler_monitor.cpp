@@ -1,11 +1,11 @@
-#include "run/straggler_monitor.h"
+#include "stragglers/straggler_monitor.h"
 
 #include <algorithm>
 
 #include "common/elapsed.h"
 #include "common/error.h"
 
-namespace gan::run {
+namespace gan::stragglers {
 
 StragglerMonitor::StragglerMonitor(comm::Communicator& communicator, int64_t every, std::vector<std::string> rank_hosts,
                                    std::string launch_id)
@@ -19,7 +19,7 @@ void StragglerMonitor::addStep(int64_t done, double step_seconds, double waited_
   compute_seconds_ += std::max(0.0, step_seconds - waited_seconds);
 }
 
-std::optional<monitoring::StragglerWindow> StragglerMonitor::exchange(int64_t done) {
+std::optional<StragglerWindow> StragglerMonitor::exchange(int64_t done) {
   GAN_CHECK(enabled(), "straggler timings exchanged with --monitor.straggler_every=0");
   const auto began = std::chrono::steady_clock::now();
   const double steps = double(std::max<int64_t>(1, window_steps_));
@@ -27,7 +27,7 @@ std::optional<monitoring::StragglerWindow> StragglerMonitor::exchange(int64_t do
   const int world = communicator_.worldSize();
   std::vector<double> all(communicator_.rank() == 0 ? 2 * size_t(world) : 0);
   communicator_.gather({mine, 2, comm::ScalarType::Float64, comm::MemorySpace::Host}, all.data(), 0);
-  std::optional<monitoring::StragglerWindow> window;
+  std::optional<StragglerWindow> window;
   if (communicator_.rank() == 0) {
     window.emplace();
     window->first_step = window_first_step_;
@@ -44,4 +44,4 @@ std::optional<monitoring::StragglerWindow> StragglerMonitor::exchange(int64_t do
   return window;
 }
 
-}  // namespace gan::run
+}  // namespace gan::stragglers
