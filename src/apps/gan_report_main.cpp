@@ -9,10 +9,11 @@
 #include <filesystem>
 
 #include "comm/rank_placement.h"
+#include "common/file_contents.h"
 #include "stragglers/straggler_rendering.h"
 #include "recording/metrics_log.h"
 #include "resilience/hang_report.h"
-#include "recording/run_report.h"
+#include "report/run_report.h"
 
 namespace {
 const char* kUsage =
@@ -50,7 +51,7 @@ int printStragglers(const gan::RunDirectory& run) {
                  path.c_str());
     return 1;
   }
-  const auto lines = gan::recording::readMetricsLines(path);
+  const auto lines = gan::readJsonLines(path);
   if (lines.empty()) {
     std::fprintf(stderr, "gan_report: error: %s: holds no complete window\n", path.c_str());
     return 1;
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
   try {
     if (hang) return printHang(gan::RunDirectory(argv[2]));
     if (stragglers) return printStragglers(gan::RunDirectory(argv[2]));
-    std::printf("gan_report: %s\n", gan::recording::writeRunReport(gan::RunDirectory(argv[1])).c_str());
+    std::printf("gan_report: %s\n", gan::report::writeRunReport(gan::RunDirectory(argv[1])).c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gan_report: error: %s\n", e.what());
     return 1;

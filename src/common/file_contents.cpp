@@ -15,4 +15,16 @@ std::string readFileContents(const std::string& path) {
   return content.str();
 }
 
+std::vector<nlohmann::json> readJsonLines(const std::string& path) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    try {
+      lines.push_back(nlohmann::json::parse(line));
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  return lines;
+}
+
 }  // namespace gan

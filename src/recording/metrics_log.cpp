@@ -40,16 +40,4 @@ void MetricsLog::append(const nlohmann::json& record) {
   GAN_CHECK(out_, path_, ": write failed");
 }
 
-std::vector<nlohmann::json> readMetricsLines(const std::string& path) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    try {
-      lines.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::exception&) {
-    }
-  }
-  return lines;
-}
-
 }  // namespace gan::recording

@@ -21,7 +21,4 @@ class MetricsLog {
   std::ofstream out_;
 };
 
-// The lines of a metrics log that parse (a torn last line from a crash is skipped), in order.
-std::vector<nlohmann::json> readMetricsLines(const std::string& path);
-
 }  // namespace gan::recording

@@ -20,7 +20,7 @@
 #include "eval/quality_evaluator.h"
 #include "interop/initial_weights.h"
 #include "recording/run_recorder.h"
-#include "recording/run_report.h"
+#include "report/run_report.h"
 #include "resilience/hang_report.h"
 #include "resilience/stop_signals.h"
 #include "resilience/watchdog.h"
@@ -261,7 +261,7 @@ RunSummary TrainingLoop::run() {
   }
   finishCheckpointWrites();
   if (rank0_ && config_.output.report && config_.output.log_every > 0) {
-    summary_.report = recording::writeRunReport(run_dir_);
+    summary_.report = report::writeRunReport(run_dir_);
   }
   if (recorder_) summary_.tensorboard = recorder_->tensorboardPath();
   summary_.timeline = observer_.timelinePath();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "e2e/process_helpers.h"
+#include "common/file_contents.h"
 #include "recording/metrics_log.h"
 #include "render/png_writer.h"
 #include "support/image_files.h"
@@ -401,7 +402,7 @@ TEST_P(OptionCombination, WorksEndToEndOrIsRefusedAtStart) {
   }
   EXPECT_TRUE(evaluated) << first.output;
   if (job.straggler_windows) {
-    EXPECT_EQ(gan::recording::readMetricsLines(gan::RunDirectory(straight).stragglers().string()).size(), 4u);
+    EXPECT_EQ(gan::readJsonLines(gan::RunDirectory(straight).stragglers().string()).size(), 4u);
   } else {
     EXPECT_FALSE(fs::exists(gan::RunDirectory(straight).stragglers()));
   }

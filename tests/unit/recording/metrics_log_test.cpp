@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "recording/metrics_log.h"
+#include "common/file_contents.h"
 #include "support/test_files.h"
 
 namespace {
@@ -20,7 +21,7 @@ TEST(MetricsLog, AResumedRunDropsLinesPastItsStepAndATornLine) {
     recording::MetricsLog log(path, 3);
     log.append({{"step", 4}, {"resumed", true}});
   }
-  const auto lines = recording::readMetricsLines(path);
+  const auto lines = gan::readJsonLines(path);
   ASSERT_EQ(lines.size(), 4u);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(lines[size_t(i)]["step"], i + 1);
   EXPECT_TRUE(lines.back().value("resumed", false));

@@ -3,11 +3,12 @@
 
 #include "monitoring/step_metrics.h"
 #include "stragglers/straggler_rendering.h"
-#include "monitoring/training_report.h"
+#include "report/report_page.h"
 
 namespace {
 using namespace gan::stragglers;
 using namespace gan::monitoring;
+using namespace gan::report;
 
 // `ranks_per_node` ranks on each of node0, node1, ...: every rank computes `compute_ms` and
 // waits `wait_ms` per step unless changed afterwards.

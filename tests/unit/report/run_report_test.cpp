@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "recording/run_report.h"
+#include "report/run_report.h"
 #include "support/test_files.h"
 #include "support/error_message.h"
 
@@ -34,7 +34,7 @@ TEST(RunReport, PlotsSamplesConfigAndThroughputFromTheRunDirectory) {
                         {"config", {{"train.batch_size", "64"}}}}.dump();
   fs::create_directory_symlink("step_00000050", out + "/checkpoints/latest");
 
-  const auto path = gan::recording::writeRunReport(gan::RunDirectory(out));
+  const auto path = gan::report::writeRunReport(gan::RunDirectory(out));
   std::ifstream in(path);
   const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_GE(std::count(html.begin(), html.end(), '<') - std::count(html.begin(), html.end(), '>'), 0);
@@ -42,7 +42,7 @@ TEST(RunReport, PlotsSamplesConfigAndThroughputFromTheRunDirectory) {
                                "data:image/png;base64,cG5nIGJ5dGVz", "train.batch_size", "global batch 128", "1030"}) {
     EXPECT_NE(html.find(expected), std::string::npos) << expected;
   }
-  const auto error = gan::test_support::errorMessageOf([&] { gan::recording::writeRunReport(gan::RunDirectory(gan::test_support::freshTempDir("run_report_empty"))); });
+  const auto error = gan::test_support::errorMessageOf([&] { gan::report::writeRunReport(gan::RunDirectory(gan::test_support::freshTempDir("run_report_empty"))); });
   EXPECT_NE(error.find("metrics.jsonl: no metrics to report"), std::string::npos) << error;
 }
 

@@ -1,4 +1,4 @@
-#include "monitoring/training_report.h"
+#include "report/report_page.h"
 
 #include <algorithm>
 #include <boost/archive/iterators/base64_from_binary.hpp>
@@ -11,7 +11,8 @@
 
 #include "monitoring/step_metrics.h"
 
-namespace gan::monitoring {
+namespace gan::report {
+namespace metric_keys = monitoring::metric_keys;
 namespace {
 
 struct Series {
@@ -352,4 +353,4 @@ std::string renderTrainingReport(const ReportInputs& inputs) {
   return html.str();
 }
 
-}  // namespace gan::monitoring
+}  // namespace gan::report

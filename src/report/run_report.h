@@ -6,10 +6,10 @@
 
 #include "common/run_directory.h"
 
-namespace gan::recording {
+namespace gan::report {
 
 // Writes the report atomically and returns its path. Throws gan::Error when the run has no
 // metric lines to report.
 std::string writeRunReport(const RunDirectory& run);
 
-}  // namespace gan::recording
+}  // namespace gan::report

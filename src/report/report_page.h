@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace gan::monitoring {
+namespace gan::report {
 
 struct ReportInputs {
   std::string run_directory;             // as the user named it (the page title)
@@ -53,4 +53,4 @@ std::string renderTrainingReport(const ReportInputs& inputs);
 // RFC 4648 base64 (for the images embedded in the report as data: URIs).
 std::string base64Encode(const std::string& bytes);
 
-}  // namespace gan::monitoring
+}  // namespace gan::report
