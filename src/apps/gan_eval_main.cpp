@@ -57,8 +57,8 @@ void trainClassifierCommand(const po::variables_map& vm) {
   gan::apps::setUpCpu();
   std::printf("%s\n", gan::process::configureComputeThreads(vm["threads"].as<int>()).summary.c_str());
 
-  auto train_set = gan::data::openDataset(data, gan::DataSplit::Train);
-  auto test_set = gan::data::openDataset(data, gan::DataSplit::Test);
+  auto train_set = gan::datasets::openDataset(data, gan::DataSplit::Train);
+  auto test_set = gan::datasets::openDataset(data, gan::DataSplit::Test);
   GAN_CHECK(train_set->isImage() && train_set->hasLabels() && test_set->hasLabels(), "--data.name=", data.name,
             ": the classifier needs a labelled image data set");
   std::printf("training the feature classifier on %s\n", train_set->description().c_str());

@@ -77,18 +77,18 @@ int main(int argc, char** argv) {
     if (per_class > 0) {
       columns = per_class;
       rows = classes;
-      auto grid = gan::data::classGridInputs(gan::data::samplingNoise(seed, per_class, loaded.latent_dim), 0, classes);
+      auto grid = gan::datasets::classGridInputs(gan::datasets::samplingNoise(seed, per_class, loaded.latent_dim), 0, classes);
       z = grid.z;
       labels = grid.labels;
     } else {
-      z = interpolate ? gan::data::interpolationNoise(seed, rows, columns, loaded.latent_dim)
-                      : gan::data::samplingNoise(seed, n, loaded.latent_dim);
+      z = interpolate ? gan::datasets::interpolationNoise(seed, rows, columns, loaded.latent_dim)
+                      : gan::datasets::samplingNoise(seed, n, loaded.latent_dim);
       if (class_index >= 0) {
         labels = torch::full({z.size(0)}, class_index, torch::kInt64);
       } else if (classes > 0) {
         // One class per row of an interpolation (the walk is through z alone), else one per sample.
         const int64_t draws = interpolate ? rows : n;
-        labels = gan::data::classLabelTensor(static_cast<uint64_t>(seed), gan::data::kSamplingNoiseStep, 0, draws,
+        labels = gan::datasets::classLabelTensor(static_cast<uint64_t>(seed), gan::data::kSamplingNoiseStep, 0, draws,
                                              loaded.class_counts);
         if (interpolate) labels = labels.repeat_interleave(columns);
       }
@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
     } else if (loaded.sample_shape.size() != 3) {
       // 2-D points: a scatter plot over the modes of the data set the run trained on.
       GAN_CHECK(!interpolate, "--interpolate needs image samples; this checkpoint generates 2-D points");
-      const auto mixture = gan::data::GaussianMixtureDataset::named(loaded.config.data.name);
+      const auto mixture = gan::datasets::GaussianMixtureDataset::named(loaded.config.data.name);
       gan::render::writePng(out, gan::render::makeScatterPlot(samples, *mixture.mixtureModes()));
     } else {
       // Unfilled cells of the last row stay black.

@@ -34,7 +34,7 @@ double median(std::vector<double> values) {
 
 void runCheckpointBenchmark(const Config& config, const torch::Device& device, const CheckpointBenchmarkOptions& options) {
   comm::LocalCommunicator alone;
-  const auto dataset = data::openDataset(config.data);
+  const auto dataset = datasets::openDataset(config.data);
   const auto settings = run::StepInputSettings::fromConfig(config, *dataset);
   auto trainer = train::buildTrainer(config, dataset->sampleShape(), alone, device, settings.classes());
   const int64_t batch = config.train.batch_size;

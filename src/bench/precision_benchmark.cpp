@@ -71,7 +71,7 @@ NetworkTimes networkPassSeconds(const Config& config, const std::vector<int64_t>
 
 void runPrecisionBenchmark(const Config& config, const CpuSettings& cpu, const torch::Device& device,
                            const PrecisionBenchmarkOptions& options) {
-  const auto dataset = data::openDataset(config.data);
+  const auto dataset = datasets::openDataset(config.data);
   const auto sample_shape = dataset->sampleShape();
   const int64_t batch = config.train.batch_size;
   const auto planned = benchmarkNetworks(config, sample_shape, TrainPrecision::Bf16, device);

@@ -37,7 +37,7 @@ struct PhaseTimes {
 // `straggler_every` > 0: the per-rank step timing runs as in training (a timing per step, an
 // exchange every N steps) in every other block of N steps, so its cost shows against the
 // steps between, timed under the same conditions (machine drift is larger than the cost).
-PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, const data::Dataset& dataset,
+PhaseTimes timeSteps(const Config& config, comm::Communicator& communicator, const datasets::Dataset& dataset,
                      const torch::Device& device, const TrainBenchmarkOptions& options, int64_t straggler_every = 0) {
   const auto input_settings = run::StepInputSettings::fromConfig(config, dataset);
   auto trainer_owner = train::buildTrainer(config, dataset.sampleShape(), communicator, device, input_settings.classes());
@@ -113,7 +113,7 @@ struct Linear {
 namespace {
 // The per-rank step timing's own cost (--monitor.straggler_every): data-parallel steps with it
 // on in every other block of N steps (20 blocks at least), and the time its exchanges took.
-void reportStragglerMonitoringCost(const Config& config, comm::Communicator& communicator, const data::Dataset& dataset,
+void reportStragglerMonitoringCost(const Config& config, comm::Communicator& communicator, const datasets::Dataset& dataset,
                                    const torch::Device& device, TrainBenchmarkOptions options) {
   const int64_t every = config.monitor.straggler_every;
   options.steps = std::max(options.steps, 20 * every);
@@ -184,8 +184,8 @@ GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int r
 void runTrainBenchmark(const Config& config, comm::Communicator& communicator, const torch::Device& device,
                        const TrainBenchmarkOptions& options) {
   const int world = communicator.worldSize();
-  const auto dataset_owner = data::openDataset(config.data);
-  const data::Dataset& dataset = *dataset_owner;
+  const auto dataset_owner = datasets::openDataset(config.data);
+  const datasets::Dataset& dataset = *dataset_owner;
   const int64_t global_batch = config.train.batch_size * world;
   log0f("# gan_bench train: ", world, " rank(s), backend ", communicator.backendName(), ", batch ",
         config.train.batch_size, " per rank, ", config.train.threads, " thread(s) per rank, ", options.steps,

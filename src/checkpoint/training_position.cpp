@@ -66,7 +66,7 @@ TrainingPosition readPosition(const nlohmann::json& json, const std::string& sou
     position.run_id = json.value("run_id", int64_t{0});
     GAN_CHECK(position.run_id >= 0, source, ": impossible run id ", position.run_id);
     if (const auto data = json.find("data"); data != json.end()) {
-      position.data = data::DataFingerprint::fromJson(*data, source);
+      position.data = datasets::DataFingerprint::fromJson(*data, source);
     }
     if (const auto ada = json.find("ada"); ada != json.end()) {
       AdaCheckpoint restored;

@@ -44,7 +44,7 @@ struct TrainingPosition {
   int64_t run_id = 0;
   // What the run trains on (absent in checkpoints from before fingerprints): a resume on other
   // data is refused unless --data.allow_changed.
-  std::optional<data::DataFingerprint> data;
+  std::optional<datasets::DataFingerprint> data;
 };
 
 // The position's fields (step, world_size, global_batch, steps_per_epoch, epoch,

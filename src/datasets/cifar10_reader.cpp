@@ -2,7 +2,8 @@
 
 #include <filesystem>
 
-namespace gan::data {
+namespace gan::datasets {
+using namespace data;  // the torch-free readers, packed files and streams this folder builds on
 
 ImageDataset loadCifar10(const std::string& directory, DataSplit split) {
   const auto files = cifarBatchFiles(directory, split);
@@ -16,4 +17,4 @@ ImageDataset loadCifar10(const std::string& directory, DataSplit split) {
   return ImageDataset(pixel_tensor, 3, kCifarSide, kCifarSide, label_tensor, source);
 }
 
-}  // namespace gan::data
+}  // namespace gan::datasets

@@ -7,11 +7,11 @@
 #include "data/cifar10_records.h"
 #include "datasets/image_dataset.h"
 
-namespace gan::data {
+namespace gan::datasets {
 
 // split "train": data_batch_1.bin, data_batch_2.bin, ... (every one present, at least the
 // first); split "test": test_batch.bin. `directory` may also be the folder holding
 // cifar-10-batches-bin/. Throws gan::Error naming the file and what is wrong with it.
 ImageDataset loadCifar10(const std::string& directory, DataSplit split = DataSplit::Train);
 
-}  // namespace gan::data
+}  // namespace gan::datasets

@@ -5,7 +5,7 @@
 
 #include "common/error.h"
 
-namespace gan::data {
+namespace gan::datasets {
 namespace {
 
 constexpr int64_t kSampledRows = 1024;
@@ -78,4 +78,4 @@ DataFingerprint fingerprintOf(const Dataset& dataset) {
   return fingerprint;
 }
 
-}  // namespace gan::data
+}  // namespace gan::datasets

@@ -14,7 +14,7 @@
 
 #include "datasets/dataset.h"
 
-namespace gan::data {
+namespace gan::datasets {
 
 struct DataFingerprint {
   int64_t count = 0;
@@ -36,4 +36,4 @@ struct DataFingerprint {
 
 DataFingerprint fingerprintOf(const Dataset& dataset);
 
-}  // namespace gan::data
+}  // namespace gan::datasets

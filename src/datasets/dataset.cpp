@@ -2,7 +2,7 @@
 
 #include "common/error.h"
 
-namespace gan::data {
+namespace gan::datasets {
 
 torch::Tensor Dataset::labelsOf(const std::vector<int64_t>&) const {
   GAN_FAIL(description(), " has no labels");
@@ -29,4 +29,4 @@ int64_t Dataset::featureSize() const {
   return n;
 }
 
-}  // namespace gan::data
+}  // namespace gan::datasets

@@ -12,7 +12,7 @@
 
 #include "common/config.h"
 
-namespace gan::data {
+namespace gan::datasets {
 
 // Where the samples of a 2-D mixture lie: what its progress picture and evaluation draw against.
 struct MixtureModes {
@@ -49,4 +49,4 @@ class Dataset {
 };
 
 
-}  // namespace gan::data
+}  // namespace gan::datasets

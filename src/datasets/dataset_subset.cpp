@@ -5,7 +5,8 @@
 #include "common/error.h"
 #include "data/sample_order.h"
 
-namespace gan::data {
+namespace gan::datasets {
+using namespace data;  // the torch-free readers, packed files and streams this folder builds on
 namespace {
 // The shuffle that picks every cut: fixed, independent of --train.seed.
 constexpr uint64_t kSubsetShuffleSeed = 0x11a17ULL;
@@ -73,4 +74,4 @@ std::string DatasetSubset::description() const {
          whole_->description() + " (" + how_ + ")";
 }
 
-}  // namespace gan::data
+}  // namespace gan::datasets

@@ -13,7 +13,7 @@
 #include "common/config.h"
 #include "datasets/dataset.h"
 
-namespace gan::data {
+namespace gan::datasets {
 
 // How many images --data.holdout sets aside of a set of `size` (0 when off); throws naming the
 // option when that leaves no image to train on.
@@ -47,4 +47,4 @@ class DatasetSubset final : public Dataset {
   std::string how_;            // which option cut it, for the description
 };
 
-}  // namespace gan::data
+}  // namespace gan::datasets

@@ -5,7 +5,7 @@
 #include "common/counter_stream.h"
 #include "common/error.h"
 
-namespace gan::data {
+namespace gan::datasets {
 namespace {
 // The data set is fixed (not a function of --train.seed), like a data set read from disk.
 constexpr uint64_t kMixtureSeed = 0x6d69787475726573ULL;
@@ -61,4 +61,4 @@ std::string GaussianMixtureDataset::description() const {
          ", generated on the fly; " + std::to_string(size_) + " samples per epoch)";
 }
 
-}  // namespace gan::data
+}  // namespace gan::datasets

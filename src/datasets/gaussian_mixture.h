@@ -8,7 +8,7 @@
 
 #include "datasets/dataset.h"
 
-namespace gan::data {
+namespace gan::datasets {
 
 class GaussianMixtureDataset final : public Dataset {
  public:
@@ -32,4 +32,4 @@ class GaussianMixtureDataset final : public Dataset {
   int64_t size_;
 };
 
-}  // namespace gan::data
+}  // namespace gan::datasets

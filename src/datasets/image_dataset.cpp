@@ -5,7 +5,8 @@
 #include "data/idx_reader.h"
 #include "data/packed_file.h"
 
-namespace gan::data {
+namespace gan::datasets {
+using namespace data;  // the torch-free readers, packed files and streams this folder builds on
 
 std::string defaultDataDirectory(DataSetName name) {
   if (name == DataSetName::FashionMnist) return "/usr/share/datasets/fashion-mnist";
@@ -89,4 +90,4 @@ std::string ImageDataset::description() const {
          std::to_string(height_) + "x" + std::to_string(width_) + ")";
 }
 
-}  // namespace gan::data
+}  // namespace gan::datasets

@@ -11,7 +11,7 @@
 
 #include "datasets/dataset.h"
 
-namespace gan::data {
+namespace gan::datasets {
 
 // Directory of the Debian data set package for `name` (e.g. dataset-fashion-mnist).
 std::string defaultDataDirectory(DataSetName name);
@@ -51,4 +51,4 @@ class ImageDataset final : public Dataset {
   std::string source_;
 };
 
-}  // namespace gan::data
+}  // namespace gan::datasets

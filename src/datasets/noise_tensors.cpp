@@ -2,7 +2,8 @@
 
 #include "data/latent_noise.h"
 
-namespace gan::data {
+namespace gan::datasets {
+using namespace data;  // the torch-free readers, packed files and streams this folder builds on
 namespace {
 // copy=true: the tensor must own its memory once `values` goes out of scope.
 torch::Tensor ownedTensor(std::vector<float>& values, torch::IntArrayRef shape, const torch::Device& device) {
@@ -46,4 +47,4 @@ torch::Tensor interpolationNoise(int64_t seed, int64_t rows, int64_t steps, int6
   return (from * (1 - t) + to * t).reshape({rows * steps, latent_dim});
 }
 
-}  // namespace gan::data
+}  // namespace gan::datasets

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace gan::data {
+namespace gan::datasets {
 
 // (rows, latent_dim) standard normals: latentNoiseRows(seed, step, first_row, rows, latent_dim).
 torch::Tensor latentNoiseTensor(uint64_t seed, int64_t step, int64_t first_row, int64_t rows, int64_t latent_dim,
@@ -36,4 +36,4 @@ torch::Tensor samplingNoise(int64_t seed, int64_t n, int64_t latent_dim);
 // rows x steps latent vectors: row r walks in `steps` equal steps from one random z to another.
 torch::Tensor interpolationNoise(int64_t seed, int64_t rows, int64_t steps, int64_t latent_dim);
 
-}  // namespace gan::data
+}  // namespace gan::datasets

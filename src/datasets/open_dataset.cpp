@@ -11,7 +11,8 @@
 #include "datasets/gaussian_mixture.h"
 #include "datasets/image_dataset.h"
 
-namespace gan::data {
+namespace gan::datasets {
+using namespace data;  // the torch-free readers, packed files and streams this folder builds on
 
 namespace {
 bool mapsPackedCopies(const DataConfig& config) { return config.cache_dir != "none"; }
@@ -110,4 +111,4 @@ std::unique_ptr<Dataset> openDataset(const DataConfig& config, DataSplit split) 
   return whole;
 }
 
-}  // namespace gan::data
+}  // namespace gan::datasets

@@ -7,10 +7,10 @@
 #include "common/config.h"
 #include "datasets/dataset.h"
 
-namespace gan::data {
+namespace gan::datasets {
 
 // The data set `config` names, training or test split. Throws gan::Error naming --data.path or
 // the file when it cannot be read.
 std::unique_ptr<Dataset> openDataset(const DataConfig& config, DataSplit split = DataSplit::Train);
 
-}  // namespace gan::data
+}  // namespace gan::datasets

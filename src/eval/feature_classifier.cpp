@@ -27,7 +27,7 @@ torch::Tensor FeatureClassifierImpl::features(const torch::Tensor& x) {
   return torch::relu(fc1_->forward(h.flatten(1)));
 }
 
-FeatureClassifier trainClassifier(const data::Dataset& train_set, const ClassifierTraining& settings,
+FeatureClassifier trainClassifier(const datasets::Dataset& train_set, const ClassifierTraining& settings,
                                   const std::function<void(const std::string&)>& progress) {
   GAN_CHECK(train_set.hasLabels(), "training the classifier needs labelled images");
   std::vector<int64_t> every_row(static_cast<size_t>(train_set.size()));
@@ -67,7 +67,7 @@ FeatureClassifier trainClassifier(const data::Dataset& train_set, const Classifi
   return classifier;
 }
 
-double classifierAccuracy(FeatureClassifier& classifier, const data::Dataset& test_set) {
+double classifierAccuracy(FeatureClassifier& classifier, const datasets::Dataset& test_set) {
   GAN_CHECK(test_set.hasLabels(), "accuracy needs labelled images");
   torch::NoGradGuard no_grad;
   int64_t correct = 0;

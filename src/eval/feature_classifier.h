@@ -46,11 +46,11 @@ struct ClassifierTraining {
 };
 
 // Trains on `train_set` (needs labels); logs one line per epoch through `progress` (may be empty).
-FeatureClassifier trainClassifier(const data::Dataset& train_set, const ClassifierTraining& settings,
+FeatureClassifier trainClassifier(const datasets::Dataset& train_set, const ClassifierTraining& settings,
                                   const std::function<void(const std::string&)>& progress = {});
 
 // Fraction of `test_set` classified correctly.
-double classifierAccuracy(FeatureClassifier& classifier, const data::Dataset& test_set);
+double classifierAccuracy(FeatureClassifier& classifier, const datasets::Dataset& test_set);
 
 // Saves weights plus the shape and class count; load checks what it reads and names the file.
 void saveClassifier(FeatureClassifier& classifier, const std::string& path);

@@ -49,7 +49,7 @@ using RowSource = std::function<torch::Tensor(int64_t first, int64_t count)>;
 RowSource generatedRows(models::Generator& generator, int64_t latent_dim, uint64_t seed, const torch::Device& device,
                         const torch::Tensor& labels = {}) {
   return [&generator, latent_dim, seed, device, labels](int64_t first, int64_t count) {
-    const auto z = data::latentNoiseTensor(seed, data::kEvaluationNoiseStep, first, count, latent_dim, device);
+    const auto z = datasets::latentNoiseTensor(seed, data::kEvaluationNoiseStep, first, count, latent_dim, device);
     if (!labels.defined()) return models::generateSamples(generator, z);
     return models::generateSamples(generator, z, labels.narrow(0, first, count).to(device));
   };
@@ -58,7 +58,7 @@ RowSource generatedRows(models::Generator& generator, int64_t latent_dim, uint64
 // ---- 2-D mixtures
 class MixtureEvaluator final : public QualityEvaluator {
  public:
-  MixtureEvaluator(const data::GaussianMixtureDataset& mixture, int64_t samples, comm::Communicator& communicator,
+  MixtureEvaluator(const datasets::GaussianMixtureDataset& mixture, int64_t samples, comm::Communicator& communicator,
                    const torch::Device& device)
       : modes_(mixture.modes()), sigma_(mixture.sigma()), samples_(samples), communicator_(communicator),
         device_(device) {}
@@ -108,10 +108,10 @@ class ImageEvaluator final : public QualityEvaluator {
       : classifier_(loadClassifier(config.eval.classifier)), samples_(samples), communicator_(communicator),
         device_(device), class_counts_(std::move(class_counts)) {
     classifier_->to(device);
-    auto test_set = data::openDataset(config.data, DataSplit::Test);
+    auto test_set = datasets::openDataset(config.data, DataSplit::Test);
     DataConfig whole_training_set = config.data;  // the references use every training image, --data.limit or not
     whole_training_set.limit = 0;
-    auto train_set = data::openDataset(whole_training_set, DataSplit::Train);
+    auto train_set = datasets::openDataset(whole_training_set, DataSplit::Train);
     GAN_CHECK(test_set->sampleShape() == classifier_->sampleShape(), config.eval.classifier,
               ": the classifier was trained on images of another shape than --data.name=", config.data.name);
     test_ = featureSet(datasetRows(*test_set), test_set->size());
@@ -128,7 +128,7 @@ class ImageEvaluator final : public QualityEvaluator {
     if (config.data.limit > 0 || config.data.holdout > 0) {
       // The images trained on (up to as many as are generated): memorisation brings generated
       // samples closer to them than to the images never trained on.
-      auto trained_on = data::openDataset(config.data, DataSplit::Train);
+      auto trained_on = datasets::openDataset(config.data, DataSplit::Train);
       train_features_ = featureSet(datasetRows(*trained_on), std::min(trained_on->size(), samples_)).features;
       train_gaussian_ = fitGaussian(train_features_);
     }
@@ -145,7 +145,7 @@ class ImageEvaluator final : public QualityEvaluator {
     // drawn by the training set's frequencies, row-keyed like the noise.
     const auto labels = class_counts_.empty()
                             ? torch::Tensor()
-                            : data::classLabelTensor(seed, data::kEvaluationNoiseStep, 0, samples_, class_counts_);
+                            : datasets::classLabelTensor(seed, data::kEvaluationNoiseStep, 0, samples_, class_counts_);
     auto generated = featureSet(generatedRows(generator, latent_dim, seed, device_, labels), samples_);
     Measurements measurements;
     if (train_features_.defined()) {
@@ -186,7 +186,7 @@ class ImageEvaluator final : public QualityEvaluator {
     return {kKernelDistanceSubsets, kKernelDistanceSubsetSize, kKernelDistanceSeed};
   }
 
-  RowSource datasetRows(const data::Dataset& dataset) const {
+  RowSource datasetRows(const datasets::Dataset& dataset) const {
     return [&dataset, device = device_](int64_t first, int64_t count) {
       std::vector<int64_t> indices(static_cast<size_t>(count));
       for (int64_t i = 0; i < count; ++i) indices[size_t(i)] = first + i;
@@ -197,7 +197,7 @@ class ImageEvaluator final : public QualityEvaluator {
   RowSource uniformNoiseRows(int64_t features) const {
     return [features, device = device_](int64_t first, int64_t count) {
       // Row-keyed like everything else: the same noise whatever the world size.
-      return data::mixingWeightTensor(data::kNoiseReferenceSeed, 0, first * features, count * features, device)
+      return datasets::mixingWeightTensor(data::kNoiseReferenceSeed, 0, first * features, count * features, device)
                  .view({count, features}) * 2 - 1;
     };
   }
@@ -227,7 +227,7 @@ class ImageEvaluator final : public QualityEvaluator {
     return radii;
   }
 
-  void prepareClassMeasures(const data::Dataset& test_set) {
+  void prepareClassMeasures(const datasets::Dataset& test_set) {
     const int64_t classes = static_cast<int64_t>(class_counts_.size());
     classifier_knows_classes_ = classifier_->classes() == classes;
     if (!test_set.hasLabels()) return;
@@ -316,7 +316,7 @@ std::unique_ptr<QualityEvaluator> createEvaluator(const Config& config, comm::Co
                                                   std::vector<int64_t> class_counts) {
   const int64_t samples = config.eval.samples > 0 ? config.eval.samples : defaultEvaluationSamples(config.data);
   if (config.data.isPointCloud()) {
-    return std::make_unique<MixtureEvaluator>(data::GaussianMixtureDataset::named(config.data.name), samples,
+    return std::make_unique<MixtureEvaluator>(datasets::GaussianMixtureDataset::named(config.data.name), samples,
                                               communicator, device);
   }
   GAN_CHECK(!config.eval.classifier.empty(), "--eval.classifier: evaluating ", config.data.name,

@@ -47,7 +47,7 @@ Image8 makeScatterPlot(const torch::Tensor& samples, const torch::Tensor& modes,
   return image;
 }
 
-Image8 makeScatterPlot(const torch::Tensor& samples, const data::MixtureModes& modes) {
+Image8 makeScatterPlot(const torch::Tensor& samples, const datasets::MixtureModes& modes) {
   const double extent = modes.centres.abs().max().item<double>() + 1.0;
   return makeScatterPlot(samples, modes.centres, modes.sigma, extent);
 }

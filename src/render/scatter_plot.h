@@ -13,6 +13,6 @@ namespace gan::render {
 Image8 makeScatterPlot(const torch::Tensor& samples, const torch::Tensor& modes, double sigma, double extent,
                        int size = 400);
 // The same over a mixture's modes, with a margin of 1 around the outermost.
-Image8 makeScatterPlot(const torch::Tensor& samples, const data::MixtureModes& modes);
+Image8 makeScatterPlot(const torch::Tensor& samples, const datasets::MixtureModes& modes);
 
 }  // namespace gan::render

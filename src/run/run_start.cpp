@@ -24,23 +24,23 @@ constexpr int64_t kPictureClassRows = 32;
 // a hang: this wait comes before the watchdog starts, so neither the packing nor the wait for it
 // is timed. (A rank that fails or dies meanwhile still ends the job: its error aborts every rank,
 // and the launcher ends a job that lost a process.)
-std::unique_ptr<data::Dataset> openDatasetOnEveryRank(const Config& config, comm::Communicator& communicator,
+std::unique_ptr<datasets::Dataset> openDatasetOnEveryRank(const Config& config, comm::Communicator& communicator,
                                                       const resilience::FaultPlan& faults) {
   if (const int64_t delay = faults.dataDelaySeconds(communicator.rank()); delay > 0) {
     std::this_thread::sleep_for(std::chrono::seconds(delay));
   }
-  auto dataset = data::openDataset(config.data, DataSplit::Train);
+  auto dataset = datasets::openDataset(config.data, DataSplit::Train);
   communicator.barrier();
   return dataset;
 }
 
 // Every rank must train on the same data: each compares its fingerprint with rank 0's, and one
 // that differs ends the job naming itself (a node whose --data.path holds another copy).
-data::DataFingerprint agreeOnData(const data::Dataset& dataset, comm::Communicator& communicator) {
-  const auto mine = data::fingerprintOf(dataset);
+datasets::DataFingerprint agreeOnData(const datasets::Dataset& dataset, comm::Communicator& communicator) {
+  const auto mine = datasets::fingerprintOf(dataset);
   if (communicator.worldSize() == 1) return mine;
   const auto text = comm::broadcastText(communicator.rank() == 0 ? mine.toJson().dump() : std::string(), 0, communicator);
-  const auto rank0 = data::DataFingerprint::fromJson(nlohmann::json::parse(text), "rank 0's data fingerprint");
+  const auto rank0 = datasets::DataFingerprint::fromJson(nlohmann::json::parse(text), "rank 0's data fingerprint");
   GAN_CHECK(mine == rank0, "rank ", communicator.rank(), " opened other data than rank 0 (", mine.describe(),
             " here, ", rank0.describe(), " on rank 0): every node's --data.path must hold the same data");
   return mine;
@@ -72,7 +72,7 @@ int64_t perRankBatch(const Config& config, const checkpoint::ResumePoint& resume
   return global / world;
 }
 
-void checkResumedData(const Config& config, const checkpoint::ResumePoint& resume, const data::DataFingerprint& now) {
+void checkResumedData(const Config& config, const checkpoint::ResumePoint& resume, const datasets::DataFingerprint& now) {
   if (resume.resumed && resume.position.data && *resume.position.data != now) {
     const std::string change = "the data differs from what the checkpoint was trained on (" +
                                resume.position.data->describe() + " then, " + now.describe() + " now)";
@@ -113,11 +113,11 @@ void describeTrainer(train::GanTrainer& trainer, const Config& config) {
 // The progress picture always uses the same noise, so pictures of different steps compare:
 // an 8x8 grid for images (a conditional model: a row per class, the same noise down each
 // column), a scatter plot over the true modes for 2-D points.
-render::Image8 progressPicture(train::GanTrainer& trainer, const data::Dataset& dataset, const torch::Tensor& noise) {
+render::Image8 progressPicture(train::GanTrainer& trainer, const datasets::Dataset& dataset, const torch::Tensor& noise) {
   auto& generator = trainer.samplingGenerator();
   if (generator.conditional()) {
     const int64_t rows = std::min(generator.classes(), kPictureClassRows);
-    const auto grid = data::classGridInputs(noise.narrow(0, 0, 8), 0, rows);
+    const auto grid = datasets::classGridInputs(noise.narrow(0, 0, 8), 0, rows);
     return render::makeSampleGrid(models::generateSamples(generator, grid.z, grid.labels), dataset.sampleShape(), rows, 8);
   }
   const auto samples = models::generateSamples(generator, noise);

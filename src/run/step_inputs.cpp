@@ -5,7 +5,7 @@
 
 namespace gan::run {
 
-std::vector<int64_t> conditioningClassCounts(const Config& config, const data::Dataset& dataset) {
+std::vector<int64_t> conditioningClassCounts(const Config& config, const datasets::Dataset& dataset) {
   if (!config.model.conditional) return {};
   GAN_CHECK(dataset.hasLabels(), "--model.conditional needs labelled data; --data.name=", config.data.name, " (",
             dataset.description(), ") has no labels (a conditional model needs a class for every image: class "
@@ -13,7 +13,7 @@ std::vector<int64_t> conditioningClassCounts(const Config& config, const data::D
   return dataset.classCounts();
 }
 
-StepInputSettings StepInputSettings::fromConfig(const Config& config, const data::Dataset& dataset) {
+StepInputSettings StepInputSettings::fromConfig(const Config& config, const datasets::Dataset& dataset) {
   StepInputSettings input_settings;
   input_settings.seed = static_cast<uint64_t>(config.train.seed);
   input_settings.latent_dim = config.model.latent_dim;
@@ -24,7 +24,7 @@ StepInputSettings StepInputSettings::fromConfig(const Config& config, const data
   return input_settings;
 }
 
-std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, data::GlobalSampleOrder& order,
+std::vector<train::DiscriminatorBatch> stepInputs(const datasets::Dataset& dataset, data::GlobalSampleOrder& order,
                                                   data::BatchRows rows, const StepInputSettings& input_settings, int64_t step,
                                                   const torch::Device& device) {
   std::vector<train::DiscriminatorBatch> batches;
@@ -36,13 +36,13 @@ std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, 
     batch.first_row = rows.first;
     const auto indices = order.indicesForStep(batch_number, rows);
     batch.real = dataset.batch(indices, device);
-    batch.z = data::latentNoiseTensor(input_settings.seed, batch_number, rows.first, rows.count, input_settings.latent_dim, device);
+    batch.z = datasets::latentNoiseTensor(input_settings.seed, batch_number, rows.first, rows.count, input_settings.latent_dim, device);
     if (input_settings.mixing_weights) {
-      batch.mixing = data::mixingWeightTensor(input_settings.seed, batch_number, rows.first, rows.count, device);
+      batch.mixing = datasets::mixingWeightTensor(input_settings.seed, batch_number, rows.first, rows.count, device);
     }
     if (!input_settings.class_counts.empty()) {
       batch.real_labels = dataset.labelsOf(indices).to(device, torch::kInt64);
-      batch.fake_labels = data::classLabelTensor(input_settings.seed, batch_number, rows.first, rows.count,
+      batch.fake_labels = datasets::classLabelTensor(input_settings.seed, batch_number, rows.first, rows.count,
                                                  input_settings.class_counts, device, input_settings.rows_per_class_draw);
     }
     batches.push_back(std::move(batch));

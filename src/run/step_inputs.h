@@ -31,15 +31,15 @@ struct StepInputSettings {
   int64_t rows_per_class_draw = 1;
 
   // `dataset`: the training set, whose class frequencies a conditional model draws from.
-  static StepInputSettings fromConfig(const Config& config, const data::Dataset& dataset);
+  static StepInputSettings fromConfig(const Config& config, const datasets::Dataset& dataset);
 };
 
 // --model.conditional: the training set's images per class (what the networks are built for and
 // generated rows' classes are drawn from); empty for an unconditional model. Throws naming the
 // option and the data set when the data has no labels.
-std::vector<int64_t> conditioningClassCounts(const Config& config, const data::Dataset& dataset);
+std::vector<int64_t> conditioningClassCounts(const Config& config, const datasets::Dataset& dataset);
 
-std::vector<train::DiscriminatorBatch> stepInputs(const data::Dataset& dataset, data::GlobalSampleOrder& order,
+std::vector<train::DiscriminatorBatch> stepInputs(const datasets::Dataset& dataset, data::GlobalSampleOrder& order,
                                                   data::BatchRows rows, const StepInputSettings& input_settings, int64_t step,
                                                   const torch::Device& device);
 

@@ -97,8 +97,8 @@ class TrainingLoop {
   const Clock::time_point started_ = Clock::now();
   RunSummary summary_;
 
-  std::unique_ptr<data::Dataset> dataset_;
-  data::DataFingerprint data_fingerprint_;  // the same on every rank (agreeOnData)
+  std::unique_ptr<datasets::Dataset> dataset_;
+  datasets::DataFingerprint data_fingerprint_;  // the same on every rank (agreeOnData)
   resilience::Watchdog watchdog_;
   RunObserver observer_;
   StepAgreement agreement_;
@@ -214,7 +214,7 @@ bool TrainingLoop::prepare() {
     recorder_ = std::make_unique<recording::RunRecorder>(run_dir_, first_step_, config_.train.max_steps, config_.output.tensorboard);
   }
   checkpoints_.restartClock();  // the time rule counts training, not start-up
-  picture_noise_ = data::latentNoiseTensor(static_cast<uint64_t>(config_.train.seed), data::kSampleGridNoiseStep, 0,
+  picture_noise_ = datasets::latentNoiseTensor(static_cast<uint64_t>(config_.train.seed), data::kSampleGridNoiseStep, 0,
                                            dataset_->isImage() ? 64 : 1000, config_.model.latent_dim, device_);
   return true;
 }

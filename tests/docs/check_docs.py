@@ -153,6 +153,15 @@ def main():
         if name not in architecture:
             problems.append(f"docs/architecture.md: the folder list does not name {name}")
 
+    # Each folder of src/ is its own namespace, gan::<folder> (common's is gan itself), so a name
+    # says where it lives.
+    for header in sorted((root / "src").rglob("*.h")):
+        folder = header.relative_to(root / "src").parts[0]
+        expected = "gan" if folder == "common" else f"gan::{folder}"
+        for declared in re.findall(r"^namespace (gan[\w:]*) \{", header.read_text(), re.MULTILINE):
+            if declared != expected and not declared.startswith(expected + "::"):
+                problems.append(f"{header.relative_to(root)}: namespace {declared}, expected {expected} (its folder)")
+
     # Small modules: no source file of src/ above SOURCE_MAX_LINES (split it by job instead).
     for source in sorted((root / "src").rglob("*")):
         if source.suffix in (".cpp", ".h"):

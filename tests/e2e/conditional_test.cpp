@@ -194,9 +194,9 @@ TEST(Holdout, HeldOutImagesAreNeverTrainedOnAtAnyWorldSize) {
   data.path = out + "/set.gpk";
   data.holdout = double(kHeldOut);
   // Which images the split sets aside depends on the set's size alone: ask it of a stand-in.
-  auto stand_in = std::make_unique<gan::data::ImageDataset>(torch::zeros({kImages, 1, 1}, torch::kUInt8), 1, 1, 1);
-  const auto held_out = gan::data::DatasetSubset::heldOutPart(std::move(stand_in), data);
-  const auto& held = dynamic_cast<const gan::data::DatasetSubset&>(*held_out).keptIndices();
+  auto stand_in = std::make_unique<gan::datasets::ImageDataset>(torch::zeros({kImages, 1, 1}, torch::kUInt8), 1, 1, 1);
+  const auto held_out = gan::datasets::DatasetSubset::heldOutPart(std::move(stand_in), data);
+  const auto& held = dynamic_cast<const gan::datasets::DatasetSubset&>(*held_out).keptIndices();
   ASSERT_EQ(held.size(), size_t(kHeldOut));
   {
     gan::data::PackedFileWriter writer(data.path, {1, 28, 28});

@@ -37,7 +37,7 @@ TEST(EvaluationInvariance, BatchCoupledGeneratorGivesTheSameValuesOnAnyWorldSize
   config.eval.every = 1;
   config.eval.samples = 1700;  // neither a multiple of the chunk nor of 3 ranks
   // Offsets of about the 3-sigma radius: a shifted batch mean moves samples in and out of it.
-  BatchCoupledGenerator generator(3 * data::GaussianMixtureDataset::named(gan::DataSetName::Ring8).sigma());
+  BatchCoupledGenerator generator(3 * datasets::GaussianMixtureDataset::named(gan::DataSetName::Ring8).sigma());
   const auto distributed = eval::createEvaluator(config, world, torch::kCPU)->evaluate(generator, 3, 11);
   comm::LocalCommunicator alone;
   const auto reference = eval::createEvaluator(config, alone, torch::kCPU)->evaluate(generator, 3, 11);

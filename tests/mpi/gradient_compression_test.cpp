@@ -147,7 +147,7 @@ TEST(PowerSgd, NonFiniteStepLeavesTheStateUntouched) {
 // rank's error feedback travel through the checkpoint (written by rank 0 alone).
 TEST(PowerSgd, ResumeContinuesBitForBit) {
   auto& world = test_support::world();
-  static const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
+  static const auto ring = datasets::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   Config config = test_support::smallTrainerConfig();
   config.model.hidden_dim = 32;
   config.comm.compress = gan::GradientCompression::PowerSgd;
@@ -217,7 +217,7 @@ TEST(PowerSgd, ResumeContinuesBitForBit) {
 // leaving Q and the error feedback untouched; compression starts at the step after.
 TEST(PowerSgd, WarmUpStepsAreExactThenCompressionStarts) {
   auto& world = test_support::world();
-  static const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
+  static const auto ring = datasets::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   Config exact = test_support::smallTrainerConfig();
   exact.model.hidden_dim = 32;
   Config warming = exact;

@@ -23,9 +23,9 @@ TEST(PackedDataset, EveryRankMapsOneCopyAndSeesTheInMemoryBatches) {
 
   DataConfig config;
   config.cache_dir = cache.string();
-  const auto mapped = data::openDataset(config, gan::DataSplit::Train);
+  const auto mapped = datasets::openDataset(config, gan::DataSplit::Train);
   config.cache_dir = "none";
-  const auto in_memory = data::openDataset(config, gan::DataSplit::Train);
+  const auto in_memory = datasets::openDataset(config, gan::DataSplit::Train);
   ASSERT_EQ(mapped->size(), in_memory->size());
   ASSERT_EQ(mapped->sampleShape(), in_memory->sampleShape());
   EXPECT_NE(mapped->description().find("packed, mapped"), std::string::npos) << mapped->description();
@@ -36,8 +36,8 @@ TEST(PackedDataset, EveryRankMapsOneCopyAndSeesTheInMemoryBatches) {
   for (int64_t step = 0; step < 5; ++step) {
     const auto indices = order.indicesForStep(step, rows);
     EXPECT_TRUE(torch::equal(mapped->batch(indices, torch::kCPU), in_memory->batch(indices, torch::kCPU))) << step;
-    const auto& mapped_images = dynamic_cast<const data::ImageDataset&>(*mapped);
-    const auto& memory_images = dynamic_cast<const data::ImageDataset&>(*in_memory);
+    const auto& mapped_images = dynamic_cast<const datasets::ImageDataset&>(*mapped);
+    const auto& memory_images = dynamic_cast<const datasets::ImageDataset&>(*in_memory);
     EXPECT_TRUE(torch::equal(mapped_images.labelsOf(indices), memory_images.labelsOf(indices))) << step;
   }
   world.barrier();

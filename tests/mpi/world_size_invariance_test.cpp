@@ -30,15 +30,15 @@ using namespace gan;
 constexpr uint64_t kSeed = 1234;
 
 // Real Fashion-MNIST: the invariance is asserted on the data the product trains on.
-const data::Dataset& fashionMnist() {
-  static const auto dataset = data::ImageDataset::loadMnistFormat(data::defaultDataDirectory(gan::DataSetName::FashionMnist));
+const datasets::Dataset& fashionMnist() {
+  static const auto dataset = datasets::ImageDataset::loadMnistFormat(datasets::defaultDataDirectory(gan::DataSetName::FashionMnist));
   return dataset;
 }
 
 // With its labels, for the conditional models.
-const data::Dataset& labelledFashionMnist() {
-  static const auto dataset = data::ImageDataset::loadMnistFormat(
-      data::defaultDataDirectory(gan::DataSetName::FashionMnist), gan::DataSplit::Train, /*with_labels=*/true);
+const datasets::Dataset& labelledFashionMnist() {
+  static const auto dataset = datasets::ImageDataset::loadMnistFormat(
+      datasets::defaultDataDirectory(gan::DataSetName::FashionMnist), gan::DataSplit::Train, /*with_labels=*/true);
   return dataset;
 }
 
@@ -54,7 +54,7 @@ struct Trajectory {
 enum class Feeding { Overlapped, OneAtATime };
 
 // Parameters are created in `dtype` (the default dtype while the trainer is built).
-std::unique_ptr<train::GanTrainer> buildIn(torch::Dtype dtype, const Config& config, const data::Dataset& dataset,
+std::unique_ptr<train::GanTrainer> buildIn(torch::Dtype dtype, const Config& config, const datasets::Dataset& dataset,
                                            comm::Communicator& communicator) {
   const auto previous = torch::get_default_dtype();
   torch::set_default_dtype(caffe2::TypeMeta::fromScalarType(dtype));
@@ -64,7 +64,7 @@ std::unique_ptr<train::GanTrainer> buildIn(torch::Dtype dtype, const Config& con
   return trainer;
 }
 
-Trajectory train(comm::Communicator& communicator, Config config, const data::Dataset& dataset, int64_t per_rank,
+Trajectory train(comm::Communicator& communicator, Config config, const datasets::Dataset& dataset, int64_t per_rank,
                  int64_t steps, torch::Dtype dtype, Feeding feeding = Feeding::Overlapped) {
   config.train.seed = int64_t(kSeed) + communicator.rank();  // weights differ per rank: the broadcast must fix them
   auto trainer = buildIn(dtype, config, dataset, communicator);
@@ -125,7 +125,7 @@ Config referenceConfig(double bucket_mb) {
   return config;
 }
 
-void expectInvariance(const Config& config, const data::Dataset& dataset, int64_t per_rank, int64_t steps,
+void expectInvariance(const Config& config, const datasets::Dataset& dataset, int64_t per_rank, int64_t steps,
                       torch::Dtype dtype, double tolerance) {
   auto& world = test_support::world();
   // Small buckets: several reductions per backward, launched from the hooks.
@@ -250,7 +250,7 @@ TEST(WorldSizeInvariance, ConvolutionalSyncBatchNormMatchesOneProcess) {
 
 // Lazy R1 (a double backward on real rows) and several critic steps per G step, on 2-D points.
 TEST(WorldSizeInvariance, R1AndCriticStepsOnPointsMatchOneProcess) {
-  static const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
+  static const auto ring = datasets::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   Config config = referenceConfig(25);
   config.data.name = gan::DataSetName::Ring8;
   config.model.arch = gan::ModelArch::Mlp2d;
@@ -296,7 +296,7 @@ TEST(WorldSizeInvariance, LocalBatchNormDependsOnTheWorldSize) {
 
 // Overlapping the next step's real half with G's reduction reorders work, not arithmetic: the
 // trajectory is the same bits as feeding one step at a time, on every rank, at any world size.
-void expectOverlapChangesNothing(const Config& config, const data::Dataset& dataset, int64_t per_rank, int64_t steps,
+void expectOverlapChangesNothing(const Config& config, const datasets::Dataset& dataset, int64_t per_rank, int64_t steps,
                                  int64_t expected_overlaps) {
   auto& world = test_support::world();
   const auto overlapped = train(world, config, dataset, per_rank, steps, torch::kFloat32, Feeding::Overlapped);
@@ -325,7 +325,7 @@ TEST(OverlapNextStep, ReferenceMlpIsBitForBitThePlainOrder) {
 // Lazy R1 every third step is not overlapped (its penalty needs the real rows' own backward), and
 // with two critic steps only the first D update of a step can run ahead; hinge loss.
 TEST(OverlapNextStep, R1StepsAndCriticStepsKeepThePlainOrder) {
-  static const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
+  static const auto ring = datasets::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   Config config = overlapping(referenceConfig(25));
   config.data.name = gan::DataSetName::Ring8;
   config.model.arch = gan::ModelArch::Mlp2d;

@@ -255,10 +255,10 @@ namespace {
 // naming the file. Two data sets that differ in one sampled row differ in hash.
 TEST(TrainingPosition, TheDataFingerprintRoundTripsAndTellsDataApart) {
   gan::Config config = gan::test_support::smallTrainerConfig();
-  auto ring = gan::data::openDataset(config.data, gan::DataSplit::Train);
-  const auto fingerprint = gan::data::fingerprintOf(*ring);
+  auto ring = gan::datasets::openDataset(config.data, gan::DataSplit::Train);
+  const auto fingerprint = gan::datasets::fingerprintOf(*ring);
   EXPECT_EQ(fingerprint.count, ring->size());
-  EXPECT_EQ(gan::data::fingerprintOf(*ring), fingerprint) << "the same data, the same fingerprint";
+  EXPECT_EQ(gan::datasets::fingerprintOf(*ring), fingerprint) << "the same data, the same fingerprint";
   gan::checkpoint::TrainingPosition position{40, 2, 64, 100, 42, {2}};
   position.data = fingerprint;
   nlohmann::json json;
@@ -272,8 +272,8 @@ TEST(TrainingPosition, TheDataFingerprintRoundTripsAndTellsDataApart) {
             std::string::npos);
 
   config.data.name = gan::DataSetName::Grid25;
-  auto grid = gan::data::openDataset(config.data, gan::DataSplit::Train);
-  EXPECT_NE(gan::data::fingerprintOf(*grid).hash, fingerprint.hash);
+  auto grid = gan::datasets::openDataset(config.data, gan::DataSplit::Train);
+  EXPECT_NE(gan::datasets::fingerprintOf(*grid).hash, fingerprint.hash);
 }
 
 }  // namespace

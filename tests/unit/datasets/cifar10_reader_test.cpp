@@ -20,7 +20,7 @@ void write(const fs::path& path, const std::string& bytes) { gan::test_support::
 std::string freshDir(const std::string& name) { return gan::test_support::freshTempDir("cifar_" + name); }
 
 std::string errorOf(const std::string& dir, gan::DataSplit split = gan::DataSplit::Train) {
-  return gan::test_support::errorMessageOf([&] { gan::data::loadCifar10(dir, split); });
+  return gan::test_support::errorMessageOf([&] { gan::datasets::loadCifar10(dir, split); });
 }
 
 TEST(Cifar10Reader, ReadsEveryTrainingBatchInOrder) {
@@ -28,24 +28,24 @@ TEST(Cifar10Reader, ReadsEveryTrainingBatchInOrder) {
   write(fs::path(dir) / "data_batch_1.bin", cifarRecords(3, 0));
   write(fs::path(dir) / "data_batch_2.bin", cifarRecords(2, 3));
   write(fs::path(dir) / "test_batch.bin", cifarRecords(4, 100));
-  const auto train = gan::data::loadCifar10(dir, gan::DataSplit::Train);
+  const auto train = gan::datasets::loadCifar10(dir, gan::DataSplit::Train);
   EXPECT_EQ(train.size(), 5);
   EXPECT_EQ(train.sampleShape(), (std::vector<int64_t>{3, 32, 32}));
   EXPECT_EQ(train.labels()[4].item<int64_t>(), 4);
   // Channel-major rows: record 4, channel 2 (blue), pixel 5 -> (4 + 14 + 5) = 23 -> 23/127.5 - 1.
   const auto row = train.batch({4}, torch::kCPU);
   EXPECT_NEAR(row[0][2 * 1024 + 5].item<float>(), 23 / 127.5 - 1, 1e-6);
-  EXPECT_EQ(gan::data::loadCifar10(dir, gan::DataSplit::Test).size(), 4);
+  EXPECT_EQ(gan::datasets::loadCifar10(dir, gan::DataSplit::Test).size(), 4);
 }
 
 TEST(Cifar10Reader, AcceptsTheFolderHoldingTheArchiveDirectory) {
   const auto dir = freshDir("nested");
   write(fs::path(dir) / "cifar-10-batches-bin" / "data_batch_1.bin", cifarRecords(2));
-  EXPECT_EQ(gan::data::loadCifar10(dir).size(), 2);
+  EXPECT_EQ(gan::datasets::loadCifar10(dir).size(), 2);
   gan::DataConfig config;
   config.name = gan::DataSetName::Cifar10;
   config.path = dir;
-  EXPECT_EQ(gan::data::openDataset(config)->featureSize(), 3 * 32 * 32);
+  EXPECT_EQ(gan::datasets::openDataset(config)->featureSize(), 3 * 32 * 32);
 }
 
 TEST(Cifar10Reader, TruncatedFileNamesItselfAndTheRecordSize) {

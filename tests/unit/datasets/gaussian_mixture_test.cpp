@@ -6,7 +6,7 @@
 #include "eval/sample_quality.h"
 
 namespace {
-using gan::data::GaussianMixtureDataset;
+using gan::datasets::GaussianMixtureDataset;
 
 std::vector<int64_t> range(int64_t first, int64_t count) {
   std::vector<int64_t> indices;

@@ -43,7 +43,7 @@ Config ringConfig() {
 eval::Measurements evaluate(const Config& config, double spread, bool collapsed) {
   comm::LocalCommunicator alone;
   auto evaluator = eval::createEvaluator(config, alone, torch::kCPU);
-  const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
+  const auto ring = datasets::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   ScriptedGenerator generator(ring.modes(), spread, collapsed);
   return evaluator->evaluate(generator, 3, 11);
 }
@@ -78,7 +78,7 @@ TEST(QualityEvaluator, CountsAreSummedAcrossRanks) {
   test_support::IdenticalReplicasCommunicator two(2);
   Config config = ringConfig();
   auto evaluator = eval::createEvaluator(config, two, torch::kCPU);
-  const auto ring = data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
+  const auto ring = datasets::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   ScriptedGenerator generator(ring.modes(), 0.02, false);
   const auto m = evaluator->evaluate(generator, 3, 11);
   EXPECT_EQ(two.calls.size(), 1u);  // one reduction of all counts
@@ -111,7 +111,7 @@ class CopyingGenerator final : public models::Generator {
 };
 
 torch::Tensor imagesOf(const DataConfig& data, DataSplit split) {
-  auto dataset = data::openDataset(data, split);
+  auto dataset = datasets::openDataset(data, split);
   std::vector<int64_t> all(static_cast<size_t>(dataset->size()));
   for (size_t i = 0; i < all.size(); ++i) all[i] = int64_t(i);
   return dataset->batch(all, torch::kCPU);

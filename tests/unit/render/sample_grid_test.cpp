@@ -77,7 +77,7 @@ TEST(SampleGrid, ColourImagesAreInterleavedFromChannelMajorRows) {
 }
 
 TEST(ScatterPlot, PointsAreDarkAndModesRingedInRed) {
-  const auto ring = gan::data::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
+  const auto ring = gan::datasets::GaussianMixtureDataset::named(gan::DataSetName::Ring8);
   // One sample at the origin; the view is [-3, 3]^2 on 400 pixels.
   const auto image = gan::render::makeScatterPlot(torch::zeros({1, 2}), *ring.mixtureModes());
   ASSERT_EQ(image.channels, 3);
