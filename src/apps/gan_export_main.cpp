@@ -3,7 +3,6 @@
 //   gan_export --checkpoint DIR --out export/ --raw-generator     (G as trained, not its EMA)
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <iostream>
 
 #include "apps/process_setup.h"
 #include "common/error.h"
@@ -23,12 +22,7 @@ int main(int argc, char** argv) {
       "export G as trained instead of its EMA (when the checkpoint holds one)");
   try {
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-      std::cout << options;
-      return 0;
-    }
+    if (!gan::apps::parseToolOptions(argc, argv, options, vm)) return 0;  // --help
     gan::apps::setUpCpu();  // a checkpoint trained in bf16 is rebuilt in bf16, on any CPU
     const auto summary = gan::interop::exportForPyTorch(request);
     const auto& meta = summary.metadata;

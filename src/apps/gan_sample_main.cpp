@@ -10,7 +10,6 @@
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
-#include <iostream>
 
 #include "apps/process_setup.h"
 #include "common/error.h"
@@ -46,12 +45,7 @@ int main(int argc, char** argv) {
       "same noise down each column (replaces --n)");
   try {
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-      std::cout << options;
-      return 0;
-    }
+    if (!gan::apps::parseToolOptions(argc, argv, options, vm)) return 0;  // --help
     GAN_CHECK(!checkpoint.empty(), "--checkpoint is required");
     gan::apps::setUpCpu();  // a checkpoint trained in bf16 samples in bf16 here too, on any CPU
     GAN_CHECK(n > 0 && n <= 100000, "--n must be in 1..100000, got ", n);

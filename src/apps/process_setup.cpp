@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <thread>
 
 #include "comm/backend_factory.h"
@@ -48,6 +49,15 @@ bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& 
     reportStartupErrorOnce(program, e);
     return false;
   }
+}
+
+bool parseToolOptions(int argc, char** argv, const boost::program_options::options_description& options,
+                      boost::program_options::variables_map& values) {
+  boost::program_options::store(boost::program_options::parse_command_line(argc, argv, options), values);
+  boost::program_options::notify(values);
+  if (!values.count("help")) return true;
+  std::cout << options;
+  return false;
 }
 
 CpuSettings setUpCpu() {

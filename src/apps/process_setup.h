@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <boost/program_options.hpp>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,11 @@ torch::Device chooseDevice(DeviceChoice device_option, int local_rank);
 // Parses argv; on a bad command line prints one line (on launcher rank 0 only, so an 8-rank
 // job does not print it 8 times) and returns false.
 bool parseOrExit(int argc, char** argv, const char* program, ParsedCommandLine& parsed);
+
+// A tool's options (gan_sample, gan_export): parses and notifies `options` into `values`; with
+// --help prints them and returns false (the tool exits 0). Boost's errors propagate.
+bool parseToolOptions(int argc, char** argv, const boost::program_options::options_description& options,
+                      boost::program_options::variables_map& values);
 
 // Reads GAN_DIST_CPU and GAN_DIST_EMULATE_BF16 (common/cpu_features.h) and holds LibTorch to the
 // CPU they describe. Every program that computes calls it before its first tensor operation;
