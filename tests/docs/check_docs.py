@@ -153,6 +153,31 @@ def main():
         if name not in architecture:
             problems.append(f"docs/architecture.md: the folder list does not name {name}")
 
+    # Dependencies point one way: a folder includes only folders on lower floors (the layers of
+    # docs/architecture.md), and a torch-free subfolder (checkpoint/format, interop/format) nothing
+    # of the folder around it.
+    floors = {"common": 0, "comm": 1, "data": 1, "monitoring": 1, "process": 1,
+              "models": 2, "datasets": 2, "parallel": 2, "stragglers": 2, "report": 2, "resilience": 2,
+              "train": 3, "eval": 3, "render": 3, "recording": 4, "checkpoint": 4, "interop": 5, "run": 6,
+              "bench": 7, "apps": 8}
+    for source in sorted((root / "src").rglob("*")):
+        if source.suffix not in (".cpp", ".h"):
+            continue
+        parts = source.relative_to(root / "src").parts
+        folder = parts[0]
+        if folder not in floors:
+            problems.append(f"src/{folder}/: not on a floor of check_docs.py's layers (add it, and to the architecture page)")
+            continue
+        for included in re.findall(r'#include "([a-z_]+(?:/[a-z_]+)*)/[a-z_0-9]+\.h"', source.read_text()):
+            top = included.split("/")[0]
+            where = f"{source.relative_to(root)} includes {included}/"
+            if top == folder:
+                if len(parts) > 2 and parts[1] == "format" and included != f"{folder}/format":
+                    problems.append(f"{where}: a format/ subfolder uses nothing of the folder around it")
+            elif top not in floors or floors[top] >= floors[folder]:
+                problems.append(f"{where}: up or across the layers ({folder} is on floor {floors[folder]}, "
+                                f"{top} on {floors.get(top)})")
+
     # Each folder of src/ is its own namespace, gan::<folder> (common's is gan itself), so a name
     # says where it lives.
     for header in sorted((root / "src").rglob("*.h")):
