@@ -11,7 +11,6 @@
 #include "comm/rank_placement.h"
 #include "common/file_contents.h"
 #include "stragglers/straggler_rendering.h"
-#include "recording/metrics_log.h"
 #include "resilience/hang_report.h"
 #include "report/run_report.h"
 
