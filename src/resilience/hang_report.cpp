@@ -174,6 +174,22 @@ Evidence collect(const std::vector<RankHangRecord>& records) {
   return evidence;
 }
 
+// "the network between node1 (ranks 0-1) and node2 (ranks 2-3) dropped or stalled", or on one
+// host "the transport between the ranks stalled".
+std::string networkBetween(const Evidence& evidence) {
+  std::map<std::string, std::vector<int>> by_host;
+  for (int r = 0; r < evidence.world; ++r) by_host[evidence.hostOf(r)].push_back(r);
+  if (by_host.size() < 2) return "the transport between the ranks stalled";
+  std::ostringstream out;
+  out << "the network between ";
+  size_t i = 0;
+  for (const auto& [host, ranks] : by_host) {
+    out << (i++ ? " and " : "") << host << " (rank" << (ranks.size() > 1 ? "s " : " ") << comm::rankRanges(ranks) << ")";
+  }
+  out << " dropped or stalled";
+  return out.str();
+}
+
 }  // namespace
 
 std::string hangVerdict(const std::vector<RankHangRecord>& records) {
@@ -209,6 +225,17 @@ std::string hangVerdict(const std::vector<RankHangRecord>& records) {
   std::snprintf(seconds, sizeof seconds, "%.0f s", waited_s);
   std::ostringstream out;
   out << "hang at " << describe(newest) << ": ";
+  // Every rank is inside a collective, and the ones behind wait in an earlier one that the others
+  // finished: nothing hangs in compute; a message of that collective never reached them. A link
+  // that goes down mid-collective can let one side finish it.
+  const bool behind_wait_in_earlier =
+      missing.empty() && !behind.empty() && !waiting.empty() &&
+      std::all_of(behind.begin(), behind.end(), [&](int r) { return waitingOn(*evidence.by_rank.at(r)).seq != 0; });
+  if (behind_wait_in_earlier) {
+    out << evidence.ranksText(behind) << " still wait in " << describe(waitingOn(*evidence.by_rank.at(behind.front())))
+        << ", which " << evidence.ranksText(waiting) << " finished: " << networkBetween(evidence);
+    return out.str();
+  }
   if (!missing.empty() || !behind.empty()) {
     std::vector<std::string> parts;
     std::vector<int> stopped, unseen;
@@ -229,20 +256,7 @@ std::string hangVerdict(const std::vector<RankHangRecord>& records) {
     return out.str();
   }
   if (elsewhere.empty()) {
-    out << "every rank joined and none finished within " << seconds << ": ";
-    std::map<std::string, std::vector<int>> by_host;
-    for (int r = 0; r < evidence.world; ++r) by_host[evidence.hostOf(r)].push_back(r);
-    if (by_host.size() > 1) {
-      out << "the network between ";
-      size_t i = 0;
-      for (const auto& [host, ranks] : by_host) {
-        out << (i++ ? " and " : "") << host << " (rank" << (ranks.size() > 1 ? "s " : " ") << comm::rankRanges(ranks)
-            << ")";
-      }
-      out << " dropped or stalled";
-    } else {
-      out << "the transport between the ranks stalled";
-    }
+    out << "every rank joined and none finished within " << seconds << ": " << networkBetween(evidence);
     return out.str();
   }
   out << evidence.ranksText(elsewhere) << " finished it and timed out elsewhere ("

@@ -77,6 +77,26 @@ TEST(HangVerdict, EveryRankInTheSameCollectiveMeansTheNetwork) {
             "network between node1 (ranks 0-1) and node2 (ranks 2-3) dropped or stalled");
 }
 
+// A link that goes down mid-collective can let one side finish it: node2's ranks moved on to #91
+// while node1's still wait in #90. Nobody hangs in compute: the verdict is the network (seen in
+// CI's multinode.link_down, which had read "ranks 0-1 did not join").
+TEST(HangVerdict, RanksStillWaitingInACollectiveTheOthersFinishedMeansTheNetwork) {
+  std::vector<resilience::RankHangRecord> records;
+  for (int r = 0; r < 2; ++r) records.push_back(hangRecord(r, "node1", {collective(90, "D step", 30, 1'000'000, 0)}));
+  for (int r = 2; r < 4; ++r) {
+    records.push_back(hangRecord(r, "node2", {collective(90, "D step", 30, 1'000'000, 1'000'500),
+                                              collective(91, "G step", 30, 1'001'000, 0)}));
+  }
+  EXPECT_EQ(resilience::hangVerdict(records),
+            "hang at allreduce #91 (1.2 MB, G step of step 30): ranks 0-1 (node1) still wait in allreduce #90 (1.2 MB, "
+            "D step of step 30), which ranks 2-3 (node2) finished: the network between node1 (ranks 0-1) and node2 "
+            "(ranks 2-3) dropped or stalled");
+  // A rank behind that is not inside a collective (hung in its compute) is still named as not joining.
+  records[1].collectives = {collective(90, "D step", 30, 1'000'000, 1'000'400)};
+  EXPECT_NE(resilience::hangVerdict(records).find("rank 1 (node1) did not join"), std::string::npos)
+      << resilience::hangVerdict(records);
+}
+
 // Review defect: only rank 0 cleared OUT/hang/ at start, so with a node-local output directory
 // another node kept an earlier run's record, and the next hang's verdict counted it. Each node's
 // first rank clears its node's records; the others leave them to it.
