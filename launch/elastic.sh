@@ -172,23 +172,41 @@ usable() {
     timeout -k 1 "${probe_timeout}" "${mpirun_words[@]}" --host "$1" -np 1 true >/dev/null 2>&1
   fi
 }
+# Waits for the child PID (the job) and sets waited_status to its exit status. A trapped signal
+# (USR1) ends `wait` early with 128+N: the trap sets `trapped`, and the wait is repeated until it
+# returns the child's own status. (A child that ends just as the signal arrives can still lose its
+# status to bash; the probes therefore write theirs to files.)
+trapped=0
+wait_for_child() {  # wait_for_child PID
+  while :; do
+    trapped=0
+    wait "$1"
+    waited_status=$?
+    ((trapped && waited_status > 128)) || return 0
+  done
+}
 # Probes NODES all at once (a lost node costs one --probe-timeout, not one per node in turn);
 # sets answering to those that answer and silent to the others, each in the given order.
 probe_all() {  # probe_all NODES...
-  local node probe_status i=0 pids=()
+  local node pid i=0 pids=()
   for node in "$@"; do
-    usable "${node}" &
+    # Each probe leaves its status in a file: a `wait` that a trapped signal (USR1) interrupts can
+    # lose the status of a child that ended meanwhile (seen: a node that answered counted as lost).
+    (
+      usable "${node}"
+      echo $? >"${work}/probe.${i}"
+    ) &
     pids+=($!)
+    i=$((i + 1))
+  done
+  for pid in "${pids[@]}"; do
+    while kill -0 "${pid}" 2>/dev/null; do wait "${pid}"; done
   done
   answering=() silent=()
+  i=0
   for node in "$@"; do
-    # `wait` returns early when a trapped signal (USR1) arrives: wait until the probe has ended.
-    while :; do
-      wait "${pids[i]}"
-      probe_status=$?
-      kill -0 "${pids[i]}" 2>/dev/null || break
-    done
-    if ((probe_status == 0)); then answering+=("${node}"); else silent+=("${node}"); fi
+    if [[ $(cat "${work}/probe.${i}" 2>/dev/null) == 0 ]]; then answering+=("${node}"); else silent+=("${node}"); fi
+    rm -f "${work}/probe.${i}"
     i=$((i + 1))
   done
   return 0
@@ -214,6 +232,7 @@ preempted=0
 job=""
 forward_preemption() {
   preempted=1
+  trapped=1
   if [[ -n ${job} ]]; then
     echo "elastic: preemption signal: stopping the job at a checkpoint" >&2
     kill -USR1 "${job}" 2>/dev/null
@@ -311,12 +330,8 @@ while true; do
       kill -USR1 "${job}" 2>/dev/null
     fi
   done
-  # `wait` returns early when a trapped signal arrives; wait until the job itself has ended.
-  while :; do
-    wait "${job}"
-    status=$?
-    kill -0 "${job}" 2>/dev/null || break
-  done
+  wait_for_child "${job}"
+  status=${waited_status}
   job=""  # reaped: its PID is free for any process now
   if ((preempted)); then
     echo "elastic: stopped for preemption (exit ${status})" >&2
