@@ -98,7 +98,7 @@ void describeTrainer(train::GanTrainer& trainer, const Config& config) {
           "; weights, Adam, losses and penalties in fp32");
   }
   for (parallel::NetworkState* network : trainer.networkStates()) {
-    const std::string reduction = network->buckets().reduction().describe();
+    const std::string reduction = network->reduction().describe();
     if (!reduction.empty()) log0f("gradients of ", network->name(), ": ", reduction);
   }
   if (trainer.overlapsNextStep()) {
