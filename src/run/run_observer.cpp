@@ -4,12 +4,15 @@ namespace gan::run {
 
 RunObserver::RunObserver(resilience::Watchdog& watchdog, const std::string& timeline_path, int rank, int world_size,
                          int64_t timeline_steps)
-    : watchdog_(watchdog), timeline_steps_(timeline_steps) {
-  if (!timeline_path.empty()) {
-    tracing_ = true;
-    trace_ = std::make_unique<monitoring::ChromeTrace>(monitoring::timelinePathForRank(timeline_path, rank, world_size),
-                                                       rank);
-  }
+    : watchdog_(watchdog),
+      timeline_path_(timeline_path.empty() ? "" : monitoring::timelinePathForRank(timeline_path, rank, world_size)),
+      rank_(rank),
+      timeline_steps_(timeline_steps) {}
+
+void RunObserver::openTimeline() {
+  if (timeline_path_.empty() || trace_) return;
+  trace_ = std::make_unique<monitoring::ChromeTrace>(timeline_path_, rank_);
+  tracing_ = true;
 }
 
 void RunObserver::setStep(int64_t step) {

@@ -16,6 +16,9 @@ class RunObserver final : public train::StepObserver {
   // timeline_path empty: no timeline. Steps after the first `timeline_steps` ones (counted from
   // `first_step`) are not traced; 0 traces all.
   RunObserver(resilience::Watchdog& watchdog, const std::string& timeline_path, int rank, int world_size, int64_t timeline_steps);
+  // Creates the timeline file: once the run has passed its start-up checks (networks built), so
+  // a run refused at start writes nothing.
+  void openTimeline();
 
   void setStep(int64_t step);
   void phaseBegins(const char* phase) override;
@@ -34,6 +37,8 @@ class RunObserver final : public train::StepObserver {
 
  private:
   resilience::Watchdog& watchdog_;
+  std::string timeline_path_;  // this rank's file; empty: no timeline
+  int rank_ = 0;
   std::unique_ptr<monitoring::ChromeTrace> trace_;
   int64_t step_ = 0;
   int64_t phase_started_us_ = 0;

@@ -157,6 +157,7 @@ TrainingLoop::TrainingLoop(const Config& config, comm::Communicator& communicato
           ")");
   }
   trainer_ = train::buildTrainer(config_, dataset_->sampleShape(), communicator_, device_, input_settings_.classes());
+  observer_.openTimeline();
   trainer_->setObserver(&observer_);
   observer_.phase("start-up broadcast", [&] { trainer_->broadcastState(); });
   describeTrainer(*trainer_, config_);
