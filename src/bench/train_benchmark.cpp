@@ -134,6 +134,35 @@ void reportStragglerMonitoringCost(const Config& config, comm::Communicator& com
                 100.0 * figures[2]);
   log0(line);
 }
+
+// --model.arch=torchscript: the same data-parallel steps with the built-in MLP (--model.hidden_dim,
+// as the reference networks of configs/networks/reference_mlp.py), alternated twice so drift in
+// the machine's speed falls on both; the better run of each is reported.
+void reportScriptedAgainstBuiltIn(const Config& config, comm::Communicator& communicator,
+                                  const datasets::Dataset& dataset, const torch::Device& device,
+                                  const TrainBenchmarkOptions& options) {
+  Config built_in = config;
+  built_in.model.arch = ModelArch::Mlp;
+  built_in.model.generator_file.clear();
+  built_in.model.discriminator_file.clear();
+  double best[2] = {1e30, 1e30};  // ms/step: scripted, built-in
+  for (int round = 0; round < 2; ++round) {
+    for (int which = 0; which < 2; ++which) {
+      communicator.barrier();
+      const auto times = timeSteps(which == 0 ? config : built_in, communicator, dataset, device, options);
+      best[which] = std::min(best[which], times.msPerStep(times.total));
+    }
+  }
+  communicator.allreduce({best, 2, comm::ScalarType::Float64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
+  const double global_batch = double(config.train.batch_size * communicator.worldSize());
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "scripted networks vs the built-in mlp (hidden_dim %ld), %d rank(s): %.0f vs %.0f samples/s "
+                "(scripted / built-in = %.3f)",
+                long(config.model.hidden_dim), communicator.worldSize(), 1e3 * global_batch / best[0],
+                1e3 * global_batch / best[1], best[1] / best[0]);
+  log0(line);
+}
 }  // namespace
 
 GemmBaseline measureMlpStepGemms(const Config& config, int64_t sample_dim, int repetitions, bool split_d_halves) {
@@ -229,6 +258,7 @@ void runTrainBenchmark(const Config& config, comm::Communicator& communicator, c
           " steps (--comm.overlap_next_step)");
   }
   if (config.monitor.straggler_every > 0) reportStragglerMonitoringCost(config, communicator, dataset, device, options);
+  if (config.model.arch == ModelArch::TorchScript) reportScriptedAgainstBuiltIn(config, communicator, dataset, device, options);
   if (config.model.arch == ModelArch::Mlp && device.is_cpu()) {
     const auto gemm = measureMlpStepGemms(config, dataset.featureSize(), 50, parallel.split_d_halves);
     std::snprintf(line, sizeof line,

@@ -105,7 +105,8 @@ void declareOptions(OptionTable& t, Config& c) {
         "image_folder: white | black | #rrggbb, what transparent pixels become when --data.color drops alpha");
   t.add("model.arch", c.model.arch, Trajectory::Shapes,
         "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1), mlp2d (3 hidden layers, for "
-        "2-D points) or dcgan (convolutional, square images)");
+        "2-D points), dcgan (convolutional, square images) or torchscript (your own G and D, written in PyTorch and "
+        "saved with torch.jit: --model.generator_file, --model.discriminator_file)");
   t.add("model.latent_dim", c.model.latent_dim, Trajectory::Shapes, "size of the generator's noise input z");
   t.add("model.hidden_dim", c.model.hidden_dim, Trajectory::Shapes,
         "mlp, mlp2d: width of the hidden layers of G and D");
@@ -116,6 +117,11 @@ void declareOptions(OptionTable& t, Config& c) {
   t.add("model.conditional", c.model.conditional, Trajectory::Shapes,
         "class-conditional G and D: G gets a learned class embedding beside z, D a projection term (the data set "
         "must have labels; generated rows draw their classes from the data's class frequencies)");
+  t.add("model.generator_file", c.model.generator_file, Trajectory::Free,
+        "torchscript: the generator, saved in Python with torch.jit.script(G).save(FILE): G(z) or G(z, labels) -> "
+        "samples (docs/bring-your-own-networks.md)");
+  t.add("model.discriminator_file", c.model.discriminator_file, Trajectory::Free,
+        "torchscript: the discriminator, saved likewise: D(x) or D(x, labels) -> logits [N, 1]");
   t.add("model.init_from", c.model.init_from, Trajectory::Free,
         "start a fresh run from weights saved in Python: torch.save(G.state_dict()), of D, or of "
         "{\"generator\": ..., \"discriminator\": ...} (names as in docs/pytorch.md; a resumed run keeps its "

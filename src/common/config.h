@@ -43,6 +43,9 @@ struct ModelConfig {
   BatchNormPolicy batchnorm = BatchNormPolicy::None;
   bool conditional = false;  // G and D take a class label (labelled data sets only)
   std::string init_from;  // a state dict written by Python's torch.save to start from (empty: random)
+  // torchscript: the networks, as torch.jit.save wrote them in Python.
+  std::string generator_file;
+  std::string discriminator_file;
 };
 
 // The augmentations ADA can apply (--train.ada_augment lists a subset); transform i of this list
@@ -141,6 +144,9 @@ struct Config {
   std::vector<std::pair<std::string, std::string>> entries() const;
   // The options declared Trajectory::Shapes, in declaration order.
   static std::vector<std::string> trajectoryOptions();
+
+ private:
+  void validateScriptedNetworks() const;  // part of validate()
 };
 
 // --train.ada_augment's comma-separated list as a set: bit i for kAugmentationNames[i]. Throws

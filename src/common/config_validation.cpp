@@ -60,6 +60,7 @@ void Config::validate() const {
             " is 2-D points (use --model.arch=mlp2d)");
   GAN_CHECK(!(points && model.arch == ModelArch::Mlp), "--model.arch=mlp ends in tanh (outputs in [-1, 1]) but --data.name=",
             data.name, " has modes out to ", data.name == DataSetName::Ring8 ? "2" : "4", " (use --model.arch=mlp2d)");
+  validateScriptedNetworks();
   requirePositive("train.batch_size", train.batch_size);
   requirePositive("train.max_steps", train.max_steps);
   requireAtMost("train.batch_size", train.batch_size, 1 << 20);
@@ -115,6 +116,26 @@ void Config::validate() const {
   GAN_CHECK(eval.every == 0 || points || !eval.classifier.empty(),
             "--eval.classifier: evaluating images (--eval.every=", eval.every,
             ") needs the feature network; train one with `gan_eval train-classifier --out FILE`");
+}
+
+// --model.arch=torchscript: both files, and none of what needs gan_dist's own layers.
+void Config::validateScriptedNetworks() const {
+  const bool scripted = model.arch == ModelArch::TorchScript;
+  for (const auto& [name, file] : {std::pair<const char*, const std::string&>{"generator_file", model.generator_file},
+                                   {"discriminator_file", model.discriminator_file}}) {
+    GAN_CHECK(!scripted || !file.empty(), "--model.arch=torchscript needs --model.", name,
+              "=FILE (a module saved with torch.jit.script(...).save(FILE))");
+    GAN_CHECK(scripted || file.empty(), "--model.", name, " is read only with --model.arch=torchscript (this run's "
+              "architecture is ", model.arch, ")");
+  }
+  if (!scripted) return;
+  GAN_CHECK(model.batchnorm != BatchNormPolicy::Sync, "--model.batchnorm=sync needs gan_dist's own batch norm layers; "
+            "a scripted network's batch norm normalises each rank's rows (it is trained as --model.batchnorm=local)");
+  GAN_CHECK(train.precision != TrainPrecision::Bf16, "--train.precision=bf16 runs gan_dist's layers by a measured "
+            "per-layer plan; a scripted network's layers are its own (train it in fp32)");
+  GAN_CHECK(!comm.overlap_next_step, "--comm.overlap_next_step runs the next step's real half early, which would move "
+            "the random numbers a scripted network draws in its forward between steps (exact resume needs them "
+            "keyed by step); leave it off with --model.arch=torchscript");
 }
 
 uint32_t augmentationSet(const std::string& list) {

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "interop/state_dict_reader.h"
 #include "interop/torchscript_networks.h"
+#include "models/scripted_networks.h"
 
 namespace gan::interop {
 namespace fs = std::filesystem;
@@ -40,7 +41,8 @@ nlohmann::json parameterShapes(torch::nn::Module& network) {
 
 // Whether the network has batch norm layers (D has none with a gradient penalty, whatever
 // --model.batchnorm says).
-bool hasBatchNorm(torch::nn::Module& network) {
+bool hasBatchNorm(models::Network& network) {
+  if (auto* script = models::scriptedModuleOf(network)) return script->usesBatchStatistics();
   for (const auto& child : network.named_children()) {
     if (child.key().rfind("bn", 0) == 0) return true;
   }
@@ -89,8 +91,9 @@ ExportSummary exportForPyTorch(const ExportOptions& options) {
                        {"batchnorm", hasBatchNorm(generator)},
                        {"input", generator_input},
                        {"output", {{"shape", batch_shape},
-                                   {"range", model.arch == ModelArch::Mlp2d ? nlohmann::json("unbounded")
-                                                                            : nlohmann::json({-1, 1})}}},
+                                   {"range", model.arch == ModelArch::Mlp2d         ? nlohmann::json("unbounded")
+                                            : model.arch == ModelArch::TorchScript ? nlohmann::json("the module's own")
+                                                                                   : nlohmann::json({-1, 1})}}},
                        {"parameters", parameterShapes(generator)}};
   meta["discriminator"] = {{"torchscript", "discriminator.torchscript.pt"},
                            {"state_dict", "discriminator.state_dict.pt"},
@@ -98,7 +101,9 @@ ExportSummary exportForPyTorch(const ExportOptions& options) {
                            {"input", discriminator_input},
                            {"output", {{"shape", {-1, 1}}, {"meaning", "logit: sigmoid gives D's probability"}}},
                            {"parameters", parameterShapes(discriminator)}};
-  meta["batch_statistics"] = model.batchnorm != BatchNormPolicy::None
+  meta["batch_statistics"] = model.arch == ModelArch::TorchScript
+                                 ? "as the modules were written (their own batch norm keeps running statistics)"
+                             : model.batchnorm != BatchNormPolicy::None
                                  ? "batch norm uses each batch's own statistics (no running averages): sample in batches"
                                  : "none";
   nlohmann::json config = nlohmann::json::object();

@@ -1,11 +1,13 @@
 #include "interop/torchscript_networks.h"
 
+#include <map>
 #include <cmath>
 #include <set>
 #include <sstream>
 
 #include "common/error.h"
 #include "models/batch_norm.h"
+#include "models/scripted_networks.h"
 
 namespace gan::interop {
 namespace {
@@ -123,10 +125,43 @@ std::string discriminatorOutput(ScriptedCopy& copy, const std::string& head, boo
   return line.str();
 }
 
+// A network written in PyTorch goes back as itself: the module as its file defines it, holding
+// the trained tensors, with the `classes` and `latent_dim` attributes every exported module has.
+// Read from the file again rather than deep-copied: the live module's tensors are views of one
+// flat buffer, which deepcopy's alias memo would take for one tensor.
+template <typename NamedList>
+std::map<std::string, torch::Tensor> byName(const NamedList& list) {
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& item : list) tensors.emplace(item.name, item.value);
+  return tensors;
+}
+
+torch::jit::Module trainedCopy(models::ScriptedModule& script, int64_t classes, int64_t latent_dim) {
+  auto copy = torch::jit::load(script.file(), torch::kCPU);
+  torch::NoGradGuard no_grad;
+  auto fill = [&script](const auto& destination, std::map<std::string, torch::Tensor> trained, const char* what) {
+    for (const auto& item : destination) {
+      const auto live = trained.find(item.name);
+      GAN_CHECK(live != trained.end(), script.file(), " changed since training: it has no ", what, " '", item.name, "'");
+      item.value.copy_(live->second);
+    }
+  };
+  fill(copy.named_parameters(/*recurse=*/true), byName(script.module().named_parameters(/*recurse=*/true)), "parameter");
+  fill(copy.named_buffers(/*recurse=*/true), byName(script.module().named_buffers(/*recurse=*/true)), "buffer");
+  copy.eval();
+  auto add = [&copy](const char* name, int64_t value) {
+    if (!copy.hasattr(name)) copy.register_attribute(name, c10::IntType::get(), value);
+  };
+  add("classes", classes);
+  if (latent_dim > 0) add("latent_dim", latent_dim);
+  return copy;
+}
+
 }  // namespace
 
 torch::jit::Module scriptGenerator(models::Generator& generator, const ModelConfig& model,
                                    const std::vector<int64_t>& sample_shape) {
+  if (auto* script = models::scriptedModuleOf(generator)) return trainedCopy(*script, generator.classes(), model.latent_dim);
   ScriptedCopy copy("Generator", generator);
   copy.setAttribute("latent_dim", model.latent_dim);  // G.latent_dim in Python: the size of z
   const bool conditional = registerClasses(copy, "class_embedding") > 0;
@@ -162,6 +197,7 @@ torch::jit::Module scriptGenerator(models::Generator& generator, const ModelConf
 
 torch::jit::Module scriptDiscriminator(models::Discriminator& discriminator, const ModelConfig& model,
                                        const std::vector<int64_t>& sample_shape) {
+  if (auto* script = models::scriptedModuleOf(discriminator)) return trainedCopy(*script, discriminator.classes(), 0);
   ScriptedCopy copy("Discriminator", discriminator);
   const bool conditional = registerClasses(copy, "class_projection") > 0;
   std::ostringstream source;

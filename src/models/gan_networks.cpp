@@ -5,9 +5,9 @@
 #include "common/error.h"
 #include "models/dcgan_networks.h"
 #include "models/mlp_networks.h"
+#include "models/scripted_networks.h"
 
 namespace gan::models {
-namespace {
 
 int64_t featureCount(const std::vector<int64_t>& shape) {
   GAN_CHECK(!shape.empty(), "networks need a sample shape");
@@ -15,6 +15,8 @@ int64_t featureCount(const std::vector<int64_t>& shape) {
   for (int64_t d : shape) n *= d;
   return n;
 }
+
+namespace {
 
 // The classes the networks are conditioned on: the data's, when --model.conditional asks.
 int64_t classesOf(const ModelConfig& config, const NetworkInputs& inputs) {
@@ -52,6 +54,10 @@ DcganShape dcganShape(const ModelConfig& config, const NetworkInputs& inputs, Ba
   return shape;
 }
 
+ScriptedContract scriptedContract(const ModelConfig& config, const NetworkInputs& inputs) {
+  return {inputs.sample_shape, config.latent_dim, classesOf(config, inputs)};
+}
+
 BatchNormPolicy policyFor(const ModelConfig& config, const NetworkInputs& inputs) {
   const auto policy = config.batchnorm;
   GAN_CHECK(policy != BatchNormPolicy::Sync || inputs.communicator != nullptr,
@@ -62,12 +68,22 @@ BatchNormPolicy policyFor(const ModelConfig& config, const NetworkInputs& inputs
 }  // namespace
 
 std::shared_ptr<Generator> buildGenerator(const ModelConfig& config, const NetworkInputs& inputs) {
+  if (config.arch == ModelArch::TorchScript) {
+    return std::make_shared<ScriptedGenerator>(config.generator_file, scriptedContract(config, inputs));
+  }
   const auto policy = policyFor(config, inputs);
   if (config.arch == ModelArch::Dcgan) return std::make_shared<DcganGenerator>(config.latent_dim, dcganShape(config, inputs, policy));
   return std::make_shared<MlpGenerator>(config.latent_dim, featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));
 }
 
 std::shared_ptr<Discriminator> buildDiscriminator(const ModelConfig& config, const NetworkInputs& inputs) {
+  if (config.arch == ModelArch::TorchScript) {
+    auto discriminator = std::make_shared<ScriptedDiscriminator>(config.discriminator_file, scriptedContract(config, inputs));
+    GAN_CHECK(!(inputs.gradient_penalty && discriminator->usesBatchStatistics()), "--model.discriminator_file: ",
+              config.discriminator_file, " has batch norm, which couples the rows a gradient penalty (R1, WGAN-GP) "
+              "takes one at a time; remove it from D or the penalty");
+    return discriminator;
+  }
   const auto policy = inputs.gradient_penalty ? BatchNormPolicy::None : policyFor(config, inputs);
   if (config.arch == ModelArch::Dcgan) return std::make_shared<DcganDiscriminator>(dcganShape(config, inputs, policy));
   return std::make_shared<MlpDiscriminator>(featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));

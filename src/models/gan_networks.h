@@ -75,6 +75,9 @@ GanNetworks buildGanNetworks(const ModelConfig& config, const NetworkInputs& inp
 // For flat samples of `sample_dim` features, no batch norm communication.
 GanNetworks buildGanNetworks(const ModelConfig& config, int64_t sample_dim);
 
+// Features of one sample of `shape` ({C, H, W} -> C*H*W): the width of the flat rows.
+int64_t featureCount(const std::vector<int64_t>& shape);
+
 // A short text that changes whenever the architecture (layer names and shapes) changes.
 std::string architectureSignature(torch::nn::Module& module);
 

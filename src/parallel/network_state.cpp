@@ -39,11 +39,34 @@ void NetworkState::resetEma() {
   if (!ema_parameters_) return;
   torch::NoGradGuard no_grad;
   ema_parameters_->values().copy_(parameters_.values());
+  copyBuffersToEma();
 }
 
 void NetworkState::updateEma(double keep) {
   torch::NoGradGuard no_grad;
   emaParameters().values().lerp_(parameters_.values(), 1.0 - keep);
+  copyBuffersToEma();
+}
+
+// The average's buffers (batch norm's running statistics) are the network's, as StyleGAN2-ADA's
+// G_ema copies G's: statistics are not weights, and averaging them would describe no network.
+void NetworkState::copyBuffersToEma() {
+  if (!ema_module_ || !hasBuffers()) return;
+  torch::NoGradGuard no_grad;
+  auto mine = module_->named_buffers(/*recurse=*/true);
+  auto average = ema_module_->named_buffers(/*recurse=*/true);
+  for (const auto& buffer : mine) average[buffer.key()].copy_(buffer.value());
+}
+
+bool NetworkState::hasBuffers() const { return !module_->buffers(/*recurse=*/true).empty(); }
+
+void NetworkState::broadcastBuffersFrom(comm::Communicator& communicator, int root) {
+  if (communicator.worldSize() == 1) return;
+  for (const auto& buffer : module_->named_buffers(/*recurse=*/true)) {
+    const auto tensor = buffer.value().detach();
+    communicator.broadcast(comm::bufferViewOf(tensor), root, {comm::workStreamOf(tensor)});
+  }
+  copyBuffersToEma();
 }
 
 std::vector<StateTensor> NetworkState::replicatedTensors() {
@@ -51,12 +74,18 @@ std::vector<StateTensor> NetworkState::replicatedTensors() {
   for (const auto& slot : parameters_.slots()) {
     state.push_back({StatePart::Parameters, slot.name, name_ + "." + slot.name, slot.parameter});
   }
+  for (const auto& buffer : module_->named_buffers(/*recurse=*/true)) {
+    state.push_back({StatePart::Parameters, buffer.key(), name_ + "." + buffer.key(), buffer.value()});
+  }
   state.push_back({StatePart::Optimizer, "exp_avg", name_ + ".adam.exp_avg", optimizer_.expAvg()});
   state.push_back({StatePart::Optimizer, "exp_avg_sq", name_ + ".adam.exp_avg_sq", optimizer_.expAvgSq()});
   state.push_back({StatePart::Optimizer, "step", name_ + ".adam.step", optimizer_.stepCountTensor()});
   if (ema_parameters_) {
     for (const auto& slot : ema_parameters_->slots()) {
       state.push_back({StatePart::Ema, slot.name, name_ + ".ema." + slot.name, slot.parameter});
+    }
+    for (const auto& buffer : ema_module_->named_buffers(/*recurse=*/true)) {
+      state.push_back({StatePart::Ema, buffer.key(), name_ + ".ema." + buffer.key(), buffer.value()});
     }
   }
   auto& reduction = buckets_.reduction();

@@ -59,8 +59,15 @@ class NetworkState {
   // average <- keep * average + (1 - keep) * weights.
   void updateEma(double keep);
 
-  // Every tensor that must be equal on all ranks, in a fixed order: parameters, optimizer, EMA,
-  // the gradient reduction's replicated state (PowerSGD's warm start).
+  // Buffers: tensors the module keeps that are not trained (batch norm's running statistics, in
+  // networks written in PyTorch). Each rank's forward updates them from its own rows, so they
+  // follow rank 0's after every step, as DDP's broadcast_buffers does (a collective).
+  bool hasBuffers() const;
+  void broadcastBuffersFrom(comm::Communicator& communicator, int root = 0);
+
+  // Every tensor that must be equal on all ranks, in a fixed order: parameters and buffers,
+  // optimizer, EMA (its parameters and buffers), the gradient reduction's replicated state
+  // (PowerSGD's warm start).
   std::vector<StateTensor> replicatedTensors();
 
   // Per-rank state: the gradient reduction's (PowerSGD's error feedback; none in other modes). A
@@ -83,6 +90,8 @@ class NetworkState {
   void broadcastFrom(comm::Communicator& communicator, int root = 0);
 
  private:
+  void copyBuffersToEma();
+
   std::string name_;
   std::shared_ptr<torch::nn::Module> module_;
   FlatParameters parameters_;

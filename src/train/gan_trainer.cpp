@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/splitmix.h"
 
 namespace gan::train {
 
@@ -20,6 +21,7 @@ TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   options.compression = {config.comm.compress, config.comm.powersgd_rank,
                          static_cast<uint64_t>(config.train.seed), config.comm.powersgd_warmup_steps};
   options.overlap_next_step = config.comm.overlap_next_step;
+  options.key_forward_randomness = config.model.arch == ModelArch::TorchScript;
   options.augment = config.train.ada_target > 0;
   options.augment_transforms = augmentationSet(config.train.ada_augment);
   return options;
@@ -230,6 +232,7 @@ StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int
               batch.z.size(0), ") differ in size");
   }
   auto& generator = *networks_.generator;
+  if (options_.key_forward_randomness) keyForwardRandomness(batches.front().seed, step_index);
   for (parallel::NetworkState* network : networkStates()) network->buckets().beginStep(step_index);
   const bool apply_r1 = options_.r1_gamma > 0 && step_index % options_.r1_interval == 0;
   StepOutputs out;
@@ -255,10 +258,21 @@ StepOutputs GanTrainer::step(const std::vector<DiscriminatorBatch>& batches, int
     };
   }
   generatorUpdate(batches.back(), fake, out, next_real_half);
+  for (parallel::NetworkState* network : networkStates()) {
+    if (network->hasBuffers()) network->broadcastBuffersFrom(communicator_, 0);
+  }
   if (out.d_update_skipped || out.g_update_skipped) {
     out.local_loss_finite = std::isfinite(out.loss_d.item<double>()) && std::isfinite(out.loss_g.item<double>());
   }
   return out;
+}
+
+// Draws in a network's forward (dropout, noise inputs) come from torch's default generator. Seeded
+// from (seed, step, rank) at each step, they are the same in a resumed run as in one that never
+// stopped, with nothing to store; each rank draws its own, as each draws its own rows.
+void GanTrainer::keyForwardRandomness(uint64_t seed, int64_t step_index) {
+  const uint64_t step_key = splitmix64(static_cast<uint64_t>(step_index) * 0x10000ULL + communicator_.rank());
+  torch::manual_seed(splitmix64(seed ^ step_key));
 }
 
 StepOutputs GanTrainer::step(const torch::Tensor& real, const torch::Tensor& z) {

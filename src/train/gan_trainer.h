@@ -50,6 +50,9 @@ struct TrainerOptions {
   // Adaptive discriminator augmentation: every image D sees (real and generated, D and G steps)
   // is augmented with the probability setAugmentationProbability() last gave.
   bool augment = false;
+  // Seed torch's default generator from (seed, step, rank) at every step, for networks that draw
+  // random numbers in their forward (networks written in PyTorch: --model.arch=torchscript).
+  bool key_forward_randomness = false;
   AugmentationSet augment_transforms = kAllAugmentations;
   ImageGeometry image_geometry;
 
@@ -171,6 +174,8 @@ class GanTrainer {
   int64_t overlappedRealHalves() const { return overlapped_real_halves_; }
 
  private:
+  void keyForwardRandomness(uint64_t seed, int64_t step_index);
+
   models::GanNetworks networks_;
   comm::Communicator& communicator_;
   TrainerOptions options_;

@@ -93,7 +93,9 @@ TEST(GanBreadth, Bf16TrainsEveryShippedConfig) {
       {"oxygen_icons_dcgan.ini", "bf16: 9 of 10 layers (G project, G up1, G up2, G up3, G up4, D down1, D down2, D down3, D down4)"},
       {"ring8_mlp.ini", "bf16: 0 of 8 layers; fp32: G fc4 128x2 (G's unbounded output: bf16 would round the points); "
                         "fp32: D fc4 128x1 (the logit); fp32: G fc1 16x128"},
-      {"grid25_mlp.ini", "bf16: 0 of 8 layers; fp32: G fc4 128x2 (G's unbounded output"}};
+      {"grid25_mlp.ini", "bf16: 0 of 8 layers; fp32: G fc4 128x2 (G's unbounded output"},
+      // Networks written in PyTorch run their own layers: refused at start, with the reason.
+      {"fashion_mnist_scripted_mlp.ini", "--train.precision=bf16 runs gan_dist's layers by a measured per-layer plan"}};
   size_t configs = 0;
   for (const auto& entry : fs::directory_iterator(std::string(GAN_SOURCE_DIR) + "/configs")) {
     const std::string name = entry.path().filename().string();
@@ -104,8 +106,13 @@ TEST(GanBreadth, Bf16TrainsEveryShippedConfig) {
     const auto result = run(ganDist() + " --config " + entry.path().string() + data + " --output.dir=" + out +
                             " --train.precision=bf16 --train.max_steps=2 --output.log_every=1 --output.sample_every=0"
                             " --output.checkpoint_every=2 --output.report=false --eval.every=0");
-    ASSERT_EQ(result.exit_code, 0) << name << "\n" << result.output;
     ASSERT_TRUE(expected.count(name)) << "a new shipped config: add what bf16 runs of it here: " << name;
+    if (name == "fashion_mnist_scripted_mlp.ini") {
+      EXPECT_NE(result.exit_code, 0) << result.output;
+      EXPECT_NE(result.output.find(expected.at(name)), std::string::npos) << result.output;
+      continue;
+    }
+    ASSERT_EQ(result.exit_code, 0) << name << "\n" << result.output;
     EXPECT_NE(result.output.find("precision: " + expected.at(name)), std::string::npos) << name << "\n" << result.output;
     EXPECT_TRUE(fs::exists(out + "/checkpoints/step_00000002")) << name;
   }
