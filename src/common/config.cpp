@@ -73,6 +73,16 @@ class OptionTable {
   std::vector<std::string> trajectory_options_;
 };
 
+// "mlp (the reference ...), mlp2d (...) or torchscript (...)", from the table of architectures.
+std::string architectureChoices() {
+  std::string text;
+  for (size_t i = 0; i < std::size(kArchitectures); ++i) {
+    text += i == 0 ? "" : i + 1 == std::size(kArchitectures) ? " or " : ", ";
+    text += std::string(kArchitectures[i].name) + " (" + kArchitectures[i].summary + ")";
+  }
+  return text;
+}
+
 void declareOptions(OptionTable& t, Config& c) {
   t.add("data.name", c.data.name, Trajectory::Shapes,
         "data set: Fashion-MNIST or MNIST (MNIST-format IDX files), CIFAR-10 (binary version, --data.path), "
@@ -103,10 +113,7 @@ void declareOptions(OptionTable& t, Config& c) {
         "image_folder: crop (centred square of the shorter side) or pad (whole image on a square of the longer side)");
   t.add("data.background", c.data.background, Trajectory::Shapes,
         "image_folder: white | black | #rrggbb, what transparent pixels become when --data.color drops alpha");
-  t.add("model.arch", c.model.arch, Trajectory::Shapes,
-        "architecture: mlp (the reference G 100-256-256-784, D 784-256-256-1), mlp2d (3 hidden layers, for "
-        "2-D points), dcgan (convolutional, square images) or torchscript (your own G and D, written in PyTorch and "
-        "saved with torch.jit: --model.generator_file, --model.discriminator_file)");
+  t.add("model.arch", c.model.arch, Trajectory::Shapes, "architecture: " + architectureChoices());
   t.add("model.latent_dim", c.model.latent_dim, Trajectory::Shapes, "size of the generator's noise input z");
   t.add("model.hidden_dim", c.model.hidden_dim, Trajectory::Shapes,
         "mlp, mlp2d: width of the hidden layers of G and D");

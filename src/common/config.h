@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/architectures.h"
 #include "common/option_values.h"
 
 namespace gan {

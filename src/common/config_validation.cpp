@@ -56,10 +56,12 @@ void Config::validate() const {
   const bool points = data.isPointCloud();
   GAN_CHECK(!(points && model.conditional), "--model.conditional needs labelled data; --data.name=", data.name,
             " is 2-D points with no labels");
-  GAN_CHECK(!(points && model.arch == ModelArch::Dcgan), "--model.arch=dcgan needs images; --data.name=", data.name,
+  const auto& arch = traitsOf(model.arch);
+  GAN_CHECK(!(points && arch.needs_images), "--model.arch=", arch.name, " needs images; --data.name=", data.name,
             " is 2-D points (use --model.arch=mlp2d)");
-  GAN_CHECK(!(points && model.arch == ModelArch::Mlp), "--model.arch=mlp ends in tanh (outputs in [-1, 1]) but --data.name=",
-            data.name, " has modes out to ", data.name == DataSetName::Ring8 ? "2" : "4", " (use --model.arch=mlp2d)");
+  GAN_CHECK(!(points && arch.output == OutputRange::Tanh), "--model.arch=", arch.name,
+            " ends in tanh (outputs in [-1, 1]) but --data.name=", data.name, " has modes out to ",
+            data.name == DataSetName::Ring8 ? "2" : "4", " (use --model.arch=mlp2d)");
   validateScriptedNetworks();
   requirePositive("train.batch_size", train.batch_size);
   requirePositive("train.max_steps", train.max_steps);
@@ -120,7 +122,7 @@ void Config::validate() const {
 
 // --model.arch=torchscript: both files, and none of what needs gan_dist's own layers.
 void Config::validateScriptedNetworks() const {
-  const bool scripted = model.arch == ModelArch::TorchScript;
+  const bool scripted = traitsOf(model.arch).written_in_pytorch;
   for (const auto& [name, file] : {std::pair<const char*, const std::string&>{"generator_file", model.generator_file},
                                    {"discriminator_file", model.discriminator_file}}) {
     GAN_CHECK(!scripted || !file.empty(), "--model.arch=torchscript needs --model.", name,

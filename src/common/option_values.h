@@ -21,8 +21,6 @@ enum class PackedColor { Gray, Rgb, Rgba };
 // takes the background colour unless alpha is kept). When the difference of the sides is odd,
 // the extra pixel is cropped from, or padded at, the end (right or bottom).
 enum class SquareFit { Crop, Pad };
-// TorchScript: G and D written in PyTorch and saved with torch.jit (models/scripted_networks.h).
-enum class ModelArch { Mlp, Mlp2d, Dcgan, TorchScript };
 enum class BatchNormPolicy { None, Local, Sync };
 enum class GanLoss {
   Nonsaturating,  // G maximises E[log D(G(z))]   (what the seed's Keras code does)
@@ -69,12 +67,6 @@ struct OptionNames<PackedColor> {
 template <>
 struct OptionNames<SquareFit> {
   static constexpr OptionNameTable<SquareFit> table[] = {{SquareFit::Crop, "crop"}, {SquareFit::Pad, "pad"}};
-};
-template <>
-struct OptionNames<ModelArch> {
-  static constexpr OptionNameTable<ModelArch> table[] = {
-      {ModelArch::Mlp, "mlp"}, {ModelArch::Mlp2d, "mlp2d"}, {ModelArch::Dcgan, "dcgan"},
-      {ModelArch::TorchScript, "torchscript"}};
 };
 template <>
 struct OptionNames<BatchNormPolicy> {

@@ -10,7 +10,6 @@
 #include "checkpoint/format/durable_file.h"
 #include "common/error.h"
 #include "interop/state_dict_reader.h"
-#include "interop/torchscript_networks.h"
 #include "models/scripted_networks.h"
 
 namespace gan::interop {
@@ -49,6 +48,15 @@ bool hasBatchNorm(models::Network& network) {
   return false;
 }
 
+nlohmann::json outputRange(OutputRange range) {
+  switch (range) {
+    case OutputRange::Tanh: return {-1, 1};
+    case OutputRange::Unbounded: return "unbounded";
+    case OutputRange::ModuleDefined: return "the module's own";
+  }
+  GAN_FAIL("unknown output range");
+}
+
 }  // namespace
 
 ExportSummary exportForPyTorch(const ExportOptions& options) {
@@ -61,8 +69,9 @@ ExportSummary exportForPyTorch(const ExportOptions& options) {
   generator.eval();
   discriminator.eval();
   const auto& model = networks.config.model;
-  auto scripted_generator = scriptGenerator(generator, model, networks.sample_shape);
-  auto scripted_discriminator = scriptDiscriminator(discriminator, model, networks.sample_shape);
+  const models::TorchScriptShape shape{model.latent_dim, networks.sample_shape};
+  auto scripted_generator = generator.toTorchScript(shape);
+  auto scripted_discriminator = discriminator.toTorchScript(shape);
 
   ExportSummary summary;
   auto& meta = summary.metadata;
@@ -91,9 +100,7 @@ ExportSummary exportForPyTorch(const ExportOptions& options) {
                        {"batchnorm", hasBatchNorm(generator)},
                        {"input", generator_input},
                        {"output", {{"shape", batch_shape},
-                                   {"range", model.arch == ModelArch::Mlp2d         ? nlohmann::json("unbounded")
-                                            : model.arch == ModelArch::TorchScript ? nlohmann::json("the module's own")
-                                                                                   : nlohmann::json({-1, 1})}}},
+                                   {"range", outputRange(traitsOf(model.arch).output)}}},
                        {"parameters", parameterShapes(generator)}};
   meta["discriminator"] = {{"torchscript", "discriminator.torchscript.pt"},
                            {"state_dict", "discriminator.state_dict.pt"},
@@ -101,7 +108,7 @@ ExportSummary exportForPyTorch(const ExportOptions& options) {
                            {"input", discriminator_input},
                            {"output", {{"shape", {-1, 1}}, {"meaning", "logit: sigmoid gives D's probability"}}},
                            {"parameters", parameterShapes(discriminator)}};
-  meta["batch_statistics"] = model.arch == ModelArch::TorchScript
+  meta["batch_statistics"] = traitsOf(model.arch).written_in_pytorch
                                  ? "as the modules were written (their own batch norm keeps running statistics)"
                              : model.batchnorm != BatchNormPolicy::None
                                  ? "batch norm uses each batch's own statistics (no running averages): sample in batches"

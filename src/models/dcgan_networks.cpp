@@ -11,12 +11,42 @@ int64_t DcganShape::stages() const {
 }
 
 namespace {
+
+std::string shapeText(const std::vector<int64_t>& s) {
+  std::string text;
+  for (int64_t d : s) text += (text.empty() ? "" : ",") + std::to_string(d);
+  return text;
+}
+
+DcganShape dcganShape(const ModelConfig& config, const NetworkInputs& inputs, NetworkRole role) {
+  const auto& s = inputs.sample_shape;
+  GAN_CHECK(s.size() == 3 && s[1] == s[2], "--model.arch=dcgan needs square images; this data set's samples have shape [",
+            shapeText(s), "] (use --model.arch=mlp2d for 2-D points)");
+  DcganShape shape;
+  shape.channels = s[0];
+  shape.side = s[1];
+  shape.width = config.width;
+  shape.batchnorm = batchNormPolicy(config, inputs, role);
+  shape.communicator = inputs.communicator;
+  shape.precision = inputs.precision;
+  shape.classes = networkClasses(config, inputs);
+  return shape;
+}
+
 void checkShape(const DcganShape& shape) {
   GAN_CHECK(shape.stages() >= 1, "--model.arch=dcgan needs square images whose side halves at least once to >= 4 "
                                  "(28, 32, 64, ...), got side ", shape.side);
   GAN_CHECK(shape.width > 0, "--model.width must be positive");
 }
 }  // namespace
+
+std::shared_ptr<Generator> buildDcganGenerator(const ModelConfig& config, const NetworkInputs& inputs) {
+  return std::make_shared<DcganGenerator>(config.latent_dim, dcganShape(config, inputs, NetworkRole::Generator));
+}
+
+std::shared_ptr<Discriminator> buildDcganDiscriminator(const ModelConfig& config, const NetworkInputs& inputs) {
+  return std::make_shared<DcganDiscriminator>(dcganShape(config, inputs, NetworkRole::Discriminator));
+}
 
 DcganGenerator::DcganGenerator(int64_t latent_dim, const DcganShape& shape) : shape_(shape) {
   checkShape(shape);

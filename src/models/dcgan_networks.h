@@ -31,6 +31,7 @@ class DcganGenerator final : public Generator {
   using Generator::forward;
   torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels) override;  // (n, C*H*W)
   int64_t classes() const override { return class_input_.classes(); }
+  torch::jit::Module toTorchScript(const TorchScriptShape& shape) override;
 
  private:
   DcganShape shape_;
@@ -47,6 +48,7 @@ class DcganDiscriminator final : public Discriminator {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels) override;  // x: (n, C*H*W)
   bool usesBatchStatistics() const override { return !norms_.empty(); }
   int64_t classes() const override { return projection_.classes(); }
+  torch::jit::Module toTorchScript(const TorchScriptShape& shape) override;
 
  private:
   DcganShape shape_;
@@ -55,5 +57,9 @@ class DcganDiscriminator final : public Discriminator {
   torch::nn::Linear head_{nullptr};
   ClassProjection projection_;  // on the flattened features the head reads
 };
+
+// --model.arch=dcgan.
+std::shared_ptr<Generator> buildDcganGenerator(const ModelConfig& config, const NetworkInputs& inputs);
+std::shared_ptr<Discriminator> buildDcganDiscriminator(const ModelConfig& config, const NetworkInputs& inputs);
 
 }  // namespace gan::models

@@ -16,77 +16,57 @@ int64_t featureCount(const std::vector<int64_t>& shape) {
   return n;
 }
 
-namespace {
+torch::jit::Module Network::toTorchScript(const TorchScriptShape&) {
+  GAN_FAIL("TorchScript export: ", name(), " has none (a network of gan_dist's must write its forward in TorchScript)");
+}
 
-// The classes the networks are conditioned on: the data's, when --model.conditional asks.
-int64_t classesOf(const ModelConfig& config, const NetworkInputs& inputs) {
+int64_t networkClasses(const ModelConfig& config, const NetworkInputs& inputs) {
   if (!config.conditional) return 0;
   GAN_CHECK(inputs.classes >= 1, "--model.conditional needs a labelled data set; the networks were given no classes");
   return inputs.classes;
 }
 
-MlpShape mlpShape(const ModelConfig& config, const NetworkInputs& inputs, BatchNormPolicy batchnorm) {
-  MlpShape shape;
-  shape.hidden_dim = config.hidden_dim;
-  shape.hidden_layers = config.arch == ModelArch::Mlp2d ? 3 : 2;
-  shape.tanh_output = config.arch == ModelArch::Mlp;
-  shape.batchnorm = batchnorm;
-  shape.communicator = inputs.communicator;
-  shape.precision = inputs.precision;
-  shape.classes = classesOf(config, inputs);
-  return shape;
-}
-
-DcganShape dcganShape(const ModelConfig& config, const NetworkInputs& inputs, BatchNormPolicy batchnorm) {
-  const auto& s = inputs.sample_shape;
-  GAN_CHECK(s.size() == 3 && s[1] == s[2], "--model.arch=dcgan needs square images; this data set's samples have shape [",
-            s.size() == 3 ? std::to_string(s[0]) + "," + std::to_string(s[1]) + "," + std::to_string(s[2])
-                          : std::to_string(featureCount(s)),
-            "] (use --model.arch=mlp2d for 2-D points)");
-  DcganShape shape;
-  shape.channels = s[0];
-  shape.side = s[1];
-  shape.width = config.width;
-  shape.batchnorm = batchnorm;
-  shape.communicator = inputs.communicator;
-  shape.precision = inputs.precision;
-  shape.classes = classesOf(config, inputs);
-  return shape;
-}
-
-ScriptedContract scriptedContract(const ModelConfig& config, const NetworkInputs& inputs) {
-  return {inputs.sample_shape, config.latent_dim, classesOf(config, inputs)};
-}
-
-BatchNormPolicy policyFor(const ModelConfig& config, const NetworkInputs& inputs) {
+BatchNormPolicy batchNormPolicy(const ModelConfig& config, const NetworkInputs& inputs, NetworkRole role) {
+  // A gradient penalty (WGAN-GP, R1) is a per-sample gradient, which batch norm couples.
+  if (role == NetworkRole::Discriminator && inputs.gradient_penalty) return BatchNormPolicy::None;
   const auto policy = config.batchnorm;
   GAN_CHECK(policy != BatchNormPolicy::Sync || inputs.communicator != nullptr,
             "--model.batchnorm=sync needs the job's communicator");
   return policy;
 }
 
+namespace {
+
+// How each architecture of common/architectures.h is built: one row each; the builders live in
+// the architecture's own files.
+struct ArchitectureBuilders {
+  ModelArch arch;
+  std::shared_ptr<Generator> (*generator)(const ModelConfig&, const NetworkInputs&);
+  std::shared_ptr<Discriminator> (*discriminator)(const ModelConfig&, const NetworkInputs&);
+};
+
+const ArchitectureBuilders kBuilders[] = {
+    {ModelArch::Mlp, buildMlpGenerator, buildMlpDiscriminator},
+    {ModelArch::Mlp2d, buildMlpGenerator, buildMlpDiscriminator},
+    {ModelArch::Dcgan, buildDcganGenerator, buildDcganDiscriminator},
+    {ModelArch::TorchScript, buildScriptedGenerator, buildScriptedDiscriminator},
+};
+
+const ArchitectureBuilders& buildersOf(ModelArch arch) {
+  for (const auto& row : kBuilders) {
+    if (row.arch == arch) return row;
+  }
+  GAN_FAIL("--model.arch=", arch, " has no builders (models/gan_networks.cpp)");
+}
+
 }  // namespace
 
 std::shared_ptr<Generator> buildGenerator(const ModelConfig& config, const NetworkInputs& inputs) {
-  if (config.arch == ModelArch::TorchScript) {
-    return std::make_shared<ScriptedGenerator>(config.generator_file, scriptedContract(config, inputs));
-  }
-  const auto policy = policyFor(config, inputs);
-  if (config.arch == ModelArch::Dcgan) return std::make_shared<DcganGenerator>(config.latent_dim, dcganShape(config, inputs, policy));
-  return std::make_shared<MlpGenerator>(config.latent_dim, featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));
+  return buildersOf(config.arch).generator(config, inputs);
 }
 
 std::shared_ptr<Discriminator> buildDiscriminator(const ModelConfig& config, const NetworkInputs& inputs) {
-  if (config.arch == ModelArch::TorchScript) {
-    auto discriminator = std::make_shared<ScriptedDiscriminator>(config.discriminator_file, scriptedContract(config, inputs));
-    GAN_CHECK(!(inputs.gradient_penalty && discriminator->usesBatchStatistics()), "--model.discriminator_file: ",
-              config.discriminator_file, " has batch norm, which couples the rows a gradient penalty (R1, WGAN-GP) "
-              "takes one at a time; remove it from D or the penalty");
-    return discriminator;
-  }
-  const auto policy = inputs.gradient_penalty ? BatchNormPolicy::None : policyFor(config, inputs);
-  if (config.arch == ModelArch::Dcgan) return std::make_shared<DcganDiscriminator>(dcganShape(config, inputs, policy));
-  return std::make_shared<MlpDiscriminator>(featureCount(inputs.sample_shape), mlpShape(config, inputs, policy));
+  return buildersOf(config.arch).discriminator(config, inputs);
 }
 
 GanNetworks buildGanNetworks(const ModelConfig& config, const NetworkInputs& inputs) {

@@ -13,8 +13,14 @@
 
 namespace gan::models {
 
-// What G and D share: the arithmetic each of their layers runs in, and the classes they are
-// conditioned on (class_conditioning.h).
+// What an exported TorchScript module needs beyond the network's own tensors.
+struct TorchScriptShape {
+  int64_t latent_dim = 0;             // G's z width (the module's `latent_dim` attribute)
+  std::vector<int64_t> sample_shape;  // {C, H, W} or {features}
+};
+
+// What G and D share: the arithmetic each of their layers runs in, the classes they are
+// conditioned on (class_conditioning.h), and their export for PyTorch.
 class Network : public torch::nn::Module {
  public:
   // One entry per layer with weights, in forward order.
@@ -22,6 +28,11 @@ class Network : public torch::nn::Module {
   // Classes of a conditional network (--model.conditional), 0 for an unconditional one.
   virtual int64_t classes() const { return 0; }
   bool conditional() const { return classes() > 0; }
+  // This network as a TorchScript module that Python runs with no gan_dist code (gan_export):
+  // copies of its tensors under the same names, its forward in TorchScript (each architecture
+  // writes its own beside its C++ forward), an int attribute `classes` (and G's `latent_dim`).
+  //   G: z [N, latent_dim] (, labels) -> samples [N, C, H, W];  D: samples (, labels) -> logits [N, 1]
+  virtual torch::jit::Module toTorchScript(const TorchScriptShape& shape);
 
  protected:
   std::vector<LayerPrecision> layer_precisions_;
@@ -68,6 +79,14 @@ struct NetworkInputs {
   int64_t classes = 0;
 };
 
+// What each architecture's builders share.
+enum class NetworkRole { Generator, Discriminator };
+// The classes the networks are conditioned on: the data's, when --model.conditional asks (0 otherwise).
+int64_t networkClasses(const ModelConfig& config, const NetworkInputs& inputs);
+// --model.batchnorm for this network (none for D with a gradient penalty).
+BatchNormPolicy batchNormPolicy(const ModelConfig& config, const NetworkInputs& inputs, NetworkRole role);
+
+// The networks --model.arch names (one row of builders per architecture, gan_networks.cpp).
 // Initial weights come from torch's global generator, so seed it first for reproducible weights.
 std::shared_ptr<Generator> buildGenerator(const ModelConfig& config, const NetworkInputs& inputs);
 std::shared_ptr<Discriminator> buildDiscriminator(const ModelConfig& config, const NetworkInputs& inputs);

@@ -31,7 +31,29 @@ std::vector<BatchNorm> registerNorms(torch::nn::Module& module, int64_t first, c
   return norms;
 }
 
+MlpShape mlpShape(const ModelConfig& config, const NetworkInputs& inputs, NetworkRole role) {
+  MlpShape shape;
+  shape.hidden_dim = config.hidden_dim;
+  shape.hidden_layers = config.arch == ModelArch::Mlp2d ? 3 : 2;
+  shape.tanh_output = traitsOf(config.arch).output == OutputRange::Tanh;
+  shape.batchnorm = batchNormPolicy(config, inputs, role);
+  shape.communicator = inputs.communicator;
+  shape.precision = inputs.precision;
+  shape.classes = networkClasses(config, inputs);
+  return shape;
+}
+
 }  // namespace
+
+std::shared_ptr<Generator> buildMlpGenerator(const ModelConfig& config, const NetworkInputs& inputs) {
+  return std::make_shared<MlpGenerator>(config.latent_dim, featureCount(inputs.sample_shape),
+                                        mlpShape(config, inputs, NetworkRole::Generator));
+}
+
+std::shared_ptr<Discriminator> buildMlpDiscriminator(const ModelConfig& config, const NetworkInputs& inputs) {
+  return std::make_shared<MlpDiscriminator>(featureCount(inputs.sample_shape),
+                                            mlpShape(config, inputs, NetworkRole::Discriminator));
+}
 
 MlpGenerator::MlpGenerator(int64_t latent_dim, int64_t sample_dim, const MlpShape& shape)
     : tanh_output_(shape.tanh_output) {

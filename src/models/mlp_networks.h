@@ -26,6 +26,7 @@ class MlpGenerator final : public Generator {
   using Generator::forward;
   torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels) override;
   int64_t classes() const override { return class_input_.classes(); }
+  torch::jit::Module toTorchScript(const TorchScriptShape& shape) override;
 
  private:
   std::vector<torch::nn::Linear> layers_;  // fc1 .. fcN
@@ -41,11 +42,16 @@ class MlpDiscriminator final : public Discriminator {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels) override;
   bool usesBatchStatistics() const override { return !norms_.empty(); }
   int64_t classes() const override { return projection_.classes(); }
+  torch::jit::Module toTorchScript(const TorchScriptShape& shape) override;
 
  private:
   std::vector<torch::nn::Linear> layers_;
   std::vector<BatchNorm> norms_;  // after hidden layers 2.., when enabled
   ClassProjection projection_;    // on the last hidden layer's features
 };
+
+// --model.arch=mlp and mlp2d.
+std::shared_ptr<Generator> buildMlpGenerator(const ModelConfig& config, const NetworkInputs& inputs);
+std::shared_ptr<Discriminator> buildMlpDiscriminator(const ModelConfig& config, const NetworkInputs& inputs);
 
 }  // namespace gan::models

@@ -24,7 +24,7 @@ std::string essentialLineOf(const std::string& text) {
   return text.substr(0, text.find('\n'));
 }
 
-std::string shapeText(at::IntArrayRef sizes) {
+std::string sizesText(at::IntArrayRef sizes) {
   std::ostringstream out;
   out << sizes;
   return out.str();
@@ -190,8 +190,8 @@ ScriptedGenerator::ScriptedGenerator(const std::string& file, const ScriptedCont
   const auto image = batchShape(kProbeRows, contract_.sample_shape);
   const std::vector<int64_t> flat = {kProbeRows, featureCount(contract_.sample_shape)};
   GAN_CHECK(out.sizes() == at::IntArrayRef(image) || out.sizes() == at::IntArrayRef(flat), script_.option(), ": ",
-            file, ": G(z) for z ", shapeText({kProbeRows, contract_.latent_dim}), " gave ", shapeText(out.sizes()),
-            "; expected ", shapeText(image), " (the data's samples) or ", shapeText(flat));
+            file, ": G(z) for z ", sizesText({kProbeRows, contract_.latent_dim}), " gave ", sizesText(out.sizes()),
+            "; expected ", sizesText(image), " (the data's samples) or ", sizesText(flat));
   script_.module().train(is_training());
 }
 
@@ -200,7 +200,7 @@ torch::Tensor ScriptedGenerator::forward(const torch::Tensor& z, const torch::Te
   auto out = script_.run(labels.defined() ? std::vector<torch::IValue>{z, labels} : std::vector<torch::IValue>{z});
   const int64_t features = featureCount(contract_.sample_shape);
   GAN_CHECK(out.dim() >= 1 && out.size(0) == z.size(0) && out.numel() == z.size(0) * features, script_.option(),
-            ": ", script_.file(), ": G gave ", shapeText(out.sizes()), " for ", z.size(0), " rows of z");
+            ": ", script_.file(), ": G gave ", sizesText(out.sizes()), " for ", z.size(0), " rows of z");
   return out.reshape({z.size(0), features});
 }
 
@@ -215,8 +215,8 @@ ScriptedDiscriminator::ScriptedDiscriminator(const std::string& file, const Scri
   const auto x = torch::zeros(batchShape(kProbeRows, contract_.sample_shape));
   const auto out = probe(*this, x, probeLabels(contract_.classes));
   GAN_CHECK(out.sizes() == at::IntArrayRef({kProbeRows, 1}), script_.option(), ": ", file, ": D(x) for x ",
-            shapeText(x.sizes()), " gave ", shapeText(out.sizes()), "; expected logits ",
-            shapeText({kProbeRows, 1}));
+            sizesText(x.sizes()), " gave ", sizesText(out.sizes()), "; expected logits ",
+            sizesText({kProbeRows, 1}));
   script_.module().train(is_training());
 }
 
@@ -226,13 +226,75 @@ torch::Tensor ScriptedDiscriminator::forward(const torch::Tensor& x, const torch
   auto out = script_.run(labels.defined() ? std::vector<torch::IValue>{samples, labels}
                                           : std::vector<torch::IValue>{samples});
   GAN_CHECK(out.dim() == 2 && out.size(0) == x.size(0) && out.size(1) == 1, script_.option(), ": ", script_.file(),
-            ": D gave ", shapeText(out.sizes()), " for ", x.size(0), " samples; expected [", x.size(0), ", 1]");
+            ": D gave ", sizesText(out.sizes()), " for ", x.size(0), " samples; expected [", x.size(0), ", 1]");
   return out;
 }
 
 void ScriptedDiscriminator::train(bool on) {
   Discriminator::train(on);
   script_.module().train(on);
+}
+
+namespace {
+ScriptedContract contractOf(const ModelConfig& config, const NetworkInputs& inputs) {
+  return {inputs.sample_shape, config.latent_dim, networkClasses(config, inputs)};
+}
+}  // namespace
+
+std::shared_ptr<Generator> buildScriptedGenerator(const ModelConfig& config, const NetworkInputs& inputs) {
+  return std::make_shared<ScriptedGenerator>(config.generator_file, contractOf(config, inputs));
+}
+
+std::shared_ptr<Discriminator> buildScriptedDiscriminator(const ModelConfig& config, const NetworkInputs& inputs) {
+  auto discriminator = std::make_shared<ScriptedDiscriminator>(config.discriminator_file, contractOf(config, inputs));
+  GAN_CHECK(!(inputs.gradient_penalty && discriminator->usesBatchStatistics()), "--model.discriminator_file: ",
+            config.discriminator_file, " has batch norm, which couples the rows a gradient penalty (R1, WGAN-GP) "
+            "takes one at a time; remove it from D or the penalty");
+  return discriminator;
+}
+
+namespace {
+
+// A network written in PyTorch goes back as itself: the module as its file defines it, holding
+// the trained tensors, with the `classes` and `latent_dim` attributes every exported module has.
+// Read from the file again rather than deep-copied: the live module's tensors are views of one
+// flat buffer, which deepcopy's alias memo would take for one tensor.
+template <typename NamedList>
+std::map<std::string, torch::Tensor> byName(const NamedList& list) {
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& item : list) tensors.emplace(item.name, item.value);
+  return tensors;
+}
+
+torch::jit::Module trainedCopy(ScriptedModule& script, int64_t classes, int64_t latent_dim) {
+  auto copy = torch::jit::load(script.file(), torch::kCPU);
+  torch::NoGradGuard no_grad;
+  auto fill = [&script](const auto& destination, std::map<std::string, torch::Tensor> trained, const char* what) {
+    for (const auto& item : destination) {
+      const auto live = trained.find(item.name);
+      GAN_CHECK(live != trained.end(), script.file(), " changed since training: it has no ", what, " '", item.name, "'");
+      item.value.copy_(live->second);
+    }
+  };
+  fill(copy.named_parameters(/*recurse=*/true), byName(script.module().named_parameters(/*recurse=*/true)), "parameter");
+  fill(copy.named_buffers(/*recurse=*/true), byName(script.module().named_buffers(/*recurse=*/true)), "buffer");
+  copy.eval();
+  auto add = [&copy](const char* name, int64_t value) {
+    if (!copy.hasattr(name)) copy.register_attribute(name, c10::IntType::get(), value);
+  };
+  add("classes", classes);
+  if (latent_dim > 0) add("latent_dim", latent_dim);
+  return copy;
+}
+
+}  // namespace
+
+torch::jit::Module ScriptedGenerator::toTorchScript(const TorchScriptShape& shape) {
+  return trainedCopy(script_, classes(), shape.latent_dim);
+}
+
+torch::jit::Module ScriptedDiscriminator::toTorchScript(const TorchScriptShape&) {
+  return trainedCopy(script_, classes(), 0);
 }
 
 ScriptedModule* scriptedModuleOf(Network& network) {

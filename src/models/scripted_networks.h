@@ -63,6 +63,7 @@ class ScriptedGenerator final : public Generator {
   using Generator::forward;
   torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels) override;
   int64_t classes() const override { return contract_.classes; }
+  torch::jit::Module toTorchScript(const TorchScriptShape& shape) override;
   void train(bool on = true) override;
   ScriptedModule& script() { return script_; }
 
@@ -77,6 +78,7 @@ class ScriptedDiscriminator final : public Discriminator {
   using Discriminator::forward;
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels) override;
   int64_t classes() const override { return contract_.classes; }
+  torch::jit::Module toTorchScript(const TorchScriptShape& shape) override;
   bool usesBatchStatistics() const override { return script_.usesBatchStatistics(); }
   void train(bool on = true) override;
   ScriptedModule& script() { return script_; }
@@ -85,6 +87,10 @@ class ScriptedDiscriminator final : public Discriminator {
   ScriptedContract contract_;
   ScriptedModule script_;
 };
+
+// --model.arch=torchscript: the files of --model.generator_file and --model.discriminator_file.
+std::shared_ptr<Generator> buildScriptedGenerator(const ModelConfig& config, const NetworkInputs& inputs);
+std::shared_ptr<Discriminator> buildScriptedDiscriminator(const ModelConfig& config, const NetworkInputs& inputs);
 
 // The scripted module behind a network built from files, or null for a built-in network.
 ScriptedModule* scriptedModuleOf(Network& network);

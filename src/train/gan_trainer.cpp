@@ -21,7 +21,7 @@ TrainerOptions TrainerOptions::fromConfig(const Config& config) {
   options.compression = {config.comm.compress, config.comm.powersgd_rank,
                          static_cast<uint64_t>(config.train.seed), config.comm.powersgd_warmup_steps};
   options.overlap_next_step = config.comm.overlap_next_step;
-  options.key_forward_randomness = config.model.arch == ModelArch::TorchScript;
+  options.key_forward_randomness = traitsOf(config.model.arch).written_in_pytorch;
   options.augment = config.train.ada_target > 0;
   options.augment_transforms = augmentationSet(config.train.ada_augment);
   return options;

@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "models/gan_networks.h"
+#include "support/error_message.h"
 
 namespace {
 
@@ -146,6 +147,40 @@ TEST(Models, SamplingLeavesTrainingModeAndGradientsAlone) {
   const auto samples = gan::models::generateSamples(*nets.generator, torch::randn({4, 100}));
   EXPECT_FALSE(samples.requires_grad());
   EXPECT_TRUE(nets.generator->is_training());
+}
+
+}  // namespace
+
+namespace {
+
+// The table of architectures (common/architectures.h) and the builders' rows (gan_networks.cpp)
+// agree: every architecture has a name that parses back to it, a --help entry, and builders that
+// make a G and D of the data's shape (or, written in PyTorch, ask for their files).
+TEST(Models, EveryArchitectureHasANameHelpAndBuilders) {
+  for (const auto& traits : gan::kArchitectures) {
+    SCOPED_TRACE(traits.name);
+    EXPECT_EQ(gan::parseOptionValue<gan::ModelArch>(traits.name, "--model.arch"), traits.arch);
+    gan::ModelConfig config;
+    config.arch = traits.arch;
+    config.width = 8;
+    gan::models::NetworkInputs inputs;
+    inputs.sample_shape = {1, 28, 28};
+    if (traits.written_in_pytorch) {
+      const auto error = gan::test_support::errorMessageOf([&] { gan::models::buildGanNetworks(config, inputs); });
+      EXPECT_NE(error.find("--model.generator_file"), std::string::npos) << error;
+      continue;
+    }
+    auto networks = gan::models::buildGanNetworks(config, inputs);
+    const auto z = torch::randn({3, config.latent_dim});
+    const auto samples = networks.generator->forward(z);
+    EXPECT_EQ(samples.sizes(), (std::vector<int64_t>{3, 784}));
+    EXPECT_EQ(networks.discriminator->forward(samples).sizes(), (std::vector<int64_t>{3, 1}));
+    // Its TorchScript export (gan_export) runs the same forward.
+    torch::NoGradGuard no_grad;
+    auto exported = networks.generator->toTorchScript({config.latent_dim, inputs.sample_shape});
+    const auto again = exported.forward({z}).toTensor();
+    EXPECT_TRUE(torch::allclose(again.reshape({3, 784}), networks.generator->forward(z), 1e-5, 1e-6));
+  }
 }
 
 }  // namespace
