@@ -34,9 +34,12 @@ class Generator(nn.Module):
         self.fc3 = nn.Linear(hidden, math.prod(image_shape))
 
     def forward(self, z):
-        h = torch.relu(self.fc1(z))
+        return self.body(z)
+
+    def body(self, x):
+        h = torch.relu(self.fc1(x))
         h = torch.relu(self.fc2(h))
-        return torch.tanh(self.fc3(h)).view([z.size(0)] + self.image_shape)
+        return torch.tanh(self.fc3(h)).view([x.size(0)] + self.image_shape)
 
 
 class Discriminator(nn.Module):
@@ -67,12 +70,7 @@ class ConditionalGenerator(Generator):
     def forward(self, z, labels):
         e = self.class_embedding(labels)
         e = e * torch.rsqrt(e.square().mean(1, keepdim=True) + 1e-8)
-        return self.body(torch.cat([z, e], 1), z.size(0))
-
-    def body(self, x, rows: int):
-        h = torch.relu(self.fc1(x))
-        h = torch.relu(self.fc2(h))
-        return torch.tanh(self.fc3(h)).view([rows] + self.image_shape)
+        return self.body(torch.cat([z, e], 1))
 
 
 class ConditionalDiscriminator(Discriminator):

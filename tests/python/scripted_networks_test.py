@@ -175,6 +175,21 @@ def case_same_as_builtin():
         print(f"{ranks} rank(s): 200 steps, losses and final weights identical to the built-in mlp")
 
 
+def case_traced_modules():
+    """torch.jit.trace'd networks train like scripted ones: the same losses from the same weights."""
+    torch.manual_seed(1)
+    g, d = reference_mlp.build(hidden=64)
+    traced_g = torch.jit.trace(g, torch.randn(2, 100))
+    traced_d = torch.jit.trace(d, torch.randn(2, 1, 28, 28))
+    traced_g.save(os.path.join(work, "traced_G.pt"))
+    traced_d.save(os.path.join(work, "traced_D.pt"))
+    common = BASE + ["--train.max_steps=10", "--model.hidden_dim=64"]
+    run(common + [f"--output.dir={work}/traced"] + scripted(f"{work}/traced_G.pt", f"{work}/traced_D.pt"))
+    run(common + [f"--output.dir={work}/scripted"] + scripted(save(g, "G.pt"), save(d, "D.pt")))
+    assert losses(f"{work}/traced") == losses(f"{work}/scripted"), (losses(f"{work}/traced"), losses(f"{work}/scripted"))
+    print("traced = scripted:", losses(f"{work}/traced")[-1])
+
+
 def case_world_size_invariance():
     """One rank at batch 64 and two at 32 train the same trajectory (a network with no batch
     statistics and no random draws in its forward)."""
@@ -276,6 +291,9 @@ def case_evaluation_and_samples():
         evaluations = [json.loads(line) for line in f if "modes" in line or "high_quality" in line]
     assert evaluations, "no evaluation in metrics.jsonl"
     assert os.listdir(os.path.join(out, "samples")), "no samples written"
+    evaluated = run(["checkpoint", "--checkpoint", f"{out}/checkpoints/latest", "--samples", "512"],
+                    program=os.path.join(build, "gan_eval"))
+    assert "modes" in evaluated.stdout, evaluated.stdout
     print("evaluation:", {k: v for k, v in evaluations[-1].items() if "mode" in k or "quality" in k})
 
 
