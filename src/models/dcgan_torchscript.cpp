@@ -8,10 +8,8 @@ namespace gan::models {
 
 torch::jit::Module DcganGenerator::toTorchScript(const TorchScriptShape& shape) {
   TorchScriptCopy copy("Generator", *this);
-  copy.setAttribute("latent_dim", shape.latent_dim);  // G.latent_dim in Python: the size of z
-  const bool conditional = registerClasses(copy, "class_embedding") > 0;
   std::ostringstream source;
-  appendGeneratorInput(source, conditional);
+  beginGeneratorForward(copy, source, shape.latent_dim);
   const int64_t stages = shape_.stages();
   const int64_t base = shape_.baseSide();
   const int64_t top_channels = shape_.channelsAtStage(stages - 1);
@@ -30,9 +28,8 @@ torch::jit::Module DcganGenerator::toTorchScript(const TorchScriptShape& shape) 
 
 torch::jit::Module DcganDiscriminator::toTorchScript(const TorchScriptShape& shape) {
   TorchScriptCopy copy("Discriminator", *this);
-  const bool conditional = registerClasses(copy, "class_projection") > 0;
   std::ostringstream source;
-  source << (conditional ? "def forward(self, x, labels):\n" : "def forward(self, x):\n");
+  const bool conditional = beginDiscriminatorForward(copy, source);
   source << "    h = x.reshape(x.size(0)" << shapeList(shape.sample_shape) << ")\n";
   for (int64_t s = 1; s <= shape_.stages(); ++s) {
     const std::string down = "down" + std::to_string(s);

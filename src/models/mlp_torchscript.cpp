@@ -25,10 +25,8 @@ std::string lastLayer(int64_t layers) {
 
 torch::jit::Module MlpGenerator::toTorchScript(const TorchScriptShape& shape) {
   TorchScriptCopy copy("Generator", *this);
-  copy.setAttribute("latent_dim", shape.latent_dim);  // G.latent_dim in Python: the size of z
-  const bool conditional = registerClasses(copy, "class_embedding") > 0;
   std::ostringstream source;
-  appendGeneratorInput(source, conditional);
+  beginGeneratorForward(copy, source, shape.latent_dim);
   const auto layers = static_cast<int64_t>(layers_.size());
   source << "    h = x\n";
   appendHiddenLayers(source, copy, layers);
@@ -40,9 +38,8 @@ torch::jit::Module MlpGenerator::toTorchScript(const TorchScriptShape& shape) {
 
 torch::jit::Module MlpDiscriminator::toTorchScript(const TorchScriptShape&) {
   TorchScriptCopy copy("Discriminator", *this);
-  const bool conditional = registerClasses(copy, "class_projection") > 0;
   std::ostringstream source;
-  source << (conditional ? "def forward(self, x, labels):\n" : "def forward(self, x):\n");
+  const bool conditional = beginDiscriminatorForward(copy, source);
   const auto layers = static_cast<int64_t>(layers_.size());
   source << "    h = x.reshape(x.size(0), -1)\n";
   appendHiddenLayers(source, copy, layers);

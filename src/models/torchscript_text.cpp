@@ -26,20 +26,33 @@ std::string batchNormIfPresent(const TorchScriptCopy& copy, int64_t i) {
   return copy.has(child) ? batchNorm(child) : "";
 }
 
+namespace {
+// How many classes a conditional network's embedding `child` has (0: unconditional), kept as the
+// module's `classes` attribute so Python can ask the TorchScript file.
 int64_t registerClasses(TorchScriptCopy& copy, const std::string& child) {
   const int64_t classes = copy.has(child) ? copy.parameter(child, "weight").size(0) : 0;
   copy.setAttribute("classes", classes);
   return classes;
 }
+}  // namespace
 
-void appendGeneratorInput(std::ostringstream& source, bool conditional) {
+bool beginDiscriminatorForward(TorchScriptCopy& copy, std::ostringstream& source) {
+  const bool conditional = registerClasses(copy, "class_projection") > 0;
+  source << (conditional ? "def forward(self, x, labels):\n" : "def forward(self, x):\n");
+  return conditional;
+}
+
+bool beginGeneratorForward(TorchScriptCopy& copy, std::ostringstream& source, int64_t latent_dim) {
+  copy.setAttribute("latent_dim", latent_dim);  // G.latent_dim in Python: the size of z
+  const bool conditional = registerClasses(copy, "class_embedding") > 0;
   if (!conditional) {
     source << "def forward(self, z):\n    x = z\n";
-    return;
+    return false;
   }
   source << "def forward(self, z, labels):\n"
          << "    e = torch.embedding(self.class_embedding.weight, labels)\n"
          << "    x = torch.cat([z, e * torch.rsqrt(e.square().mean([1], True) + 1e-8)], 1)\n";
+  return true;
 }
 
 std::string discriminatorOutput(TorchScriptCopy& copy, const std::string& head, bool conditional) {

@@ -68,12 +68,12 @@ std::string shapeList(const std::vector<int64_t>& sample_shape);
 // The batch norm bn<i> when the network has it (G's MLP from bn1, D's from bn2, none with a
 // gradient penalty: the copied children say which).
 std::string batchNormIfPresent(const TorchScriptCopy& copy, int64_t i);
-// How many classes a conditional network's embedding `child` has (0: unconditional), kept as the
-// module's `classes` attribute so Python can ask the TorchScript file.
-int64_t registerClasses(TorchScriptCopy& copy, const std::string& child);
-// The forward's first lines: `x`, G's input, is z, or for a conditional G z beside its class
-// embedding normalised to unit second moment (class_conditioning.cpp, the same operations).
-void appendGeneratorInput(std::ostringstream& source, bool conditional);
+// G's attributes (`latent_dim`, `classes`) on `copy`, and its forward's first lines in `source`:
+// `x`, G's input, is z, or for a conditional G z beside its class embedding normalised to unit
+// second moment (class_conditioning.cpp, the same operations). Returns whether G is conditional.
+bool beginGeneratorForward(TorchScriptCopy& copy, std::ostringstream& source, int64_t latent_dim);
+// D's `classes` attribute, and its forward's signature. Returns whether D is conditional.
+bool beginDiscriminatorForward(TorchScriptCopy& copy, std::ostringstream& source);
 // D's logit from its last features `f` and the head expression: for a conditional D plus the
 // projection term, the class embedding's inner product with f scaled by 1/sqrt(features).
 std::string discriminatorOutput(TorchScriptCopy& copy, const std::string& head, bool conditional);
