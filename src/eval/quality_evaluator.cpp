@@ -121,8 +121,9 @@ class ImageEvaluator final : public QualityEvaluator {
                                          communicator_.worldSize());
     comm::sumAcrossRanks(test_kernel_means_, communicator_);
     // What a perfect generator would score with this many samples: training images against the test split.
-    for (auto& [name, value] :
-         compare(featureSet(datasetRows(*train_set), std::min(train_set->size(), test_set->size())))) {
+    const int64_t real_rows = std::min(train_set->size(), test_set->size());
+    const auto real = featureSet(datasetRows(*train_set), real_rows);
+    for (auto& [name, value] : compare(real)) {
       references_.emplace_back(name == "eval_fd" ? "eval_fd_real_floor" : name + "_real", value);
     }
     if (config.data.limit > 0 || config.data.holdout > 0) {
@@ -133,6 +134,12 @@ class ImageEvaluator final : public QualityEvaluator {
       train_gaussian_ = fitGaussian(train_features_);
     }
     if (!class_counts_.empty()) prepareClassMeasures(*test_set);
+    if (!test_class_features_.empty() && train_set->hasLabels()) {
+      // The per-class figures of training images under their own labels: the conditional ceiling.
+      for (auto& [name, value] : classMeasures(real, train_set->allLabels().narrow(0, 0, real_rows))) {
+        if (name == "eval_class_accuracy" || name == "eval_class_recall") references_.emplace_back(name + "_real", value);
+      }
+    }
     if (options.noise_reference) {
       for (auto& [name, value] : compare(featureSet(uniformNoiseRows(test_set->featureSize()), samples_))) {
         references_.emplace_back(name + "_noise", value);
@@ -180,6 +187,7 @@ class ImageEvaluator final : public QualityEvaluator {
   // images' Gaussian fit (undefined for a class with fewer than two test images).
   std::vector<int64_t> class_counts_;
   std::vector<GaussianFit> test_class_gaussians_;
+  std::vector<torch::Tensor> test_class_features_;  // per measured class, its test images' features
   bool classifier_knows_classes_ = false;  // the classifier's classes are the data's
 
   static KernelDistanceSubsets kernelSubsets() {
@@ -235,26 +243,39 @@ class ImageEvaluator final : public QualityEvaluator {
     for (int64_t k = 0; k < std::min(classes, kPerClassLimit); ++k) {
       const auto rows = test_.features.index({labels == k});
       test_class_gaussians_.push_back(rows.size(0) >= 2 ? fitGaussian(rows) : GaussianFit());
+      test_class_features_.push_back(rows);
     }
   }
 
-  // Per class: the Fréchet distance of the rows generated for it to the test images of it, and
-  // the share the classifier puts in it. The features are the same on every rank (summed
-  // exactly), so every rank computes the same values with no communication.
+  // Per class: the Fréchet distance of the rows generated for it to the test images of it, its
+  // recall (the share of its test images inside the manifold of the rows generated for it: does
+  // G draw the class's variety, or one garment of it?), and the share the classifier puts in it.
+  // The features are the same on every rank (summed exactly), so every rank computes the same
+  // values with no communication.
   Measurements classMeasures(const FeatureSet& generated, const torch::Tensor& labels) const {
     Measurements measurements;
     const auto predicted = generated.probabilities.argmax(1);
-    double accuracy_sum = 0;
-    int64_t accuracy_classes = 0;
-    Measurements accuracies;
+    double accuracy_sum = 0, recall_sum = 0;
+    int64_t accuracy_classes = 0, recall_classes = 0;
+    Measurements accuracies, recalls;
     for (int64_t k = 0; k < static_cast<int64_t>(class_counts_.size()); ++k) {
       const auto mine = labels == k;
       const int64_t rows = mine.sum().item<int64_t>();
       if (rows == 0) continue;
       const bool listed = k < kPerClassLimit;
-      if (listed && k < int64_t(test_class_gaussians_.size()) && test_class_gaussians_[size_t(k)].mean.defined() && rows >= 2) {
+      const bool tested = k < int64_t(test_class_gaussians_.size()) && test_class_gaussians_[size_t(k)].mean.defined();
+      const auto features = generated.features.index({mine});
+      if (listed && tested && rows >= 2) {
         measurements.emplace_back("eval_fd_class" + std::to_string(k),
-                                  frechetDistance(test_class_gaussians_[size_t(k)], fitGaussian(generated.features.index({mine}))));
+                                  frechetDistance(test_class_gaussians_[size_t(k)], fitGaussian(features)));
+      }
+      if (tested && rows > kManifoldNeighbours) {
+        const auto& real = test_class_features_[size_t(k)];
+        const double recall = double(countInsideManifold(real, features, neighbourRadii(features, 0, rows))) /
+                              double(real.size(0));
+        recall_sum += recall;
+        ++recall_classes;
+        if (listed) recalls.emplace_back("eval_class_recall" + std::to_string(k), recall);
       }
       if (!classifier_knows_classes_) continue;
       const double accuracy = (predicted.index({mine}) == k).to(torch::kFloat64).mean().item<double>();
@@ -263,7 +284,9 @@ class ImageEvaluator final : public QualityEvaluator {
       if (listed) accuracies.emplace_back("eval_class_accuracy" + std::to_string(k), accuracy);
     }
     if (accuracy_classes > 0) measurements.emplace_back("eval_class_accuracy", accuracy_sum / double(accuracy_classes));
+    if (recall_classes > 0) measurements.emplace_back("eval_class_recall", recall_sum / double(recall_classes));
     measurements.insert(measurements.end(), accuracies.begin(), accuracies.end());
+    measurements.insert(measurements.end(), recalls.begin(), recalls.end());
     return measurements;
   }
 

@@ -18,6 +18,8 @@
 //     eval_class_accuracy   share of generated rows the classifier puts in the class they were
 //                           generated for, averaged over classes; eval_class_accuracy<k> per class
 //                           (when the classifier was trained on this data set's classes)
+//     eval_class_recall     share of class k's test images inside the manifold of the rows
+//                           generated for k, averaged over classes; eval_class_recall<k> per class
 //   --data.limit or --data.holdout: eval_fd_train and eval_kid_train, the distances to the images
 //     trained on, beside eval_fd's and eval_kid's to images never trained on: memorisation shows
 //     as eval_kid_train < eval_kid (the Fréchet distance to a small set is biased upwards)

@@ -251,7 +251,10 @@ TEST(GanBreadth, FashionMnistFrechetDistanceFromTrainingAndFromGanEval) {
   for (int k = 0; k < 10; ++k) {
     EXPECT_TRUE(per_class.contains("eval_fd_class" + std::to_string(k))) << k;
     EXPECT_TRUE(per_class.contains("eval_class_accuracy" + std::to_string(k))) << k;
+    const auto recall = per_class["eval_class_recall" + std::to_string(k)].get<double>();
+    EXPECT_TRUE(recall >= 0 && recall <= 1) << k << ": " << recall;
   }
+  EXPECT_GT(per_class["eval_class_recall"].get<double>(), 0.0) << "no class drew any of its test images' variety";
   EXPECT_FALSE(per_class.contains("eval_fd_train")) << "no --data.limit or --data.holdout: nothing to compare";
   ASSERT_EQ(reevaluated.exit_code, 0) << reevaluated.output;
   const auto again = valuesOf(reevaluated.output);
