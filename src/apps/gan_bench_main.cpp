@@ -1,6 +1,6 @@
 // gan_bench: performance figures (not tests).
 //   gan_bench allreduce [--min-bytes N] [--max-bytes N] [--iters N] [--comm.bucket_mb MB]
-//   gan_bench train [--steps N] [--warmup N] [gan_dist options, e.g. --config FILE.ini]
+//   gan_bench train [--steps N] [--warmup N] [--against FILE.ini] [gan_dist options, e.g. --config FILE.ini]
 //   gan_bench checkpoint [--checkpoints N] [--mtbf-h H] [gan_dist options]
 //   gan_bench precision [--iters N] [gan_dist options]
 // Run under mpirun for several ranks; the rank count comes from the launcher, never a flag.
@@ -23,7 +23,7 @@ namespace {
 
 const char* const kUsage =
     "usage: gan_bench allreduce [--min-bytes N] [--max-bytes N] [--iters N] [gan_dist options]\n"
-    "       gan_bench train [--steps N] [--warmup N] [gan_dist options, e.g. --config FILE.ini]\n"
+    "       gan_bench train [--steps N] [--warmup N] [--against FILE.ini] [gan_dist options, e.g. --config FILE.ini]\n"
     "       gan_bench checkpoint [--checkpoints N] [--mtbf-h H] [gan_dist options]   (one process)\n"
     "       gan_bench precision [--iters N] [gan_dist options]   (one process: each layer in fp32 and bf16)\n"
     "  --min-bytes  smallest allreduce message in bytes (default 4096; sizes double)\n"
@@ -32,6 +32,8 @@ const char* const kUsage =
     "               16 MiB); precision: forward+backward passes per figure (default 200)\n"
     "  --steps      timed training steps (default 300)\n"
     "  --warmup     untimed steps first (default 30)\n"
+    "  --against    train: time another config's steps too (its networks, batch and data), and say how\n"
+    "               many of its steps the wall clock of this config's --train.max_steps buys\n"
     "  --checkpoints  checkpoints written synchronously and in the background, each (default 5)\n"
     "  --mtbf-h     the job's expected hours between failures, for Daly's interval (default 24)\n"
     "  the bucket size is --comm.bucket_mb; the rank count comes from mpirun.\n";
@@ -44,6 +46,7 @@ struct BenchFlags {
   int64_t warmup = 30;
   int64_t checkpoints = 5;
   double mtbf_h = 24;
+  std::string against;  // a config file, for train
 };
 
 // Takes gan_bench's own flags out of argv (after the mode); what is left are gan_dist options,
@@ -54,7 +57,8 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
   po::options_description own("gan_bench");
   own.add_options()("min-bytes", po::value(&flags.min_bytes))("max-bytes", po::value(&flags.max_bytes))(
       "iters", po::value(&flags.iters))("steps", po::value(&flags.steps))("warmup", po::value(&flags.warmup))(
-      "checkpoints", po::value(&flags.checkpoints))("mtbf-h", po::value(&flags.mtbf_h));
+      "checkpoints", po::value(&flags.checkpoints))("mtbf-h", po::value(&flags.mtbf_h))(
+      "against", po::value(&flags.against));
   try {
     const std::vector<std::string> arguments(argv + 2, argv + argc);
     const auto parsed = po::command_line_parser(arguments).options(own).allow_unregistered().run();
@@ -103,6 +107,13 @@ int main(int argc, char** argv) {
   gan::bench::TrainBenchmarkOptions train;
   train.steps = flags.steps;
   train.warmup = flags.warmup;
+  if (!flags.against.empty()) {
+    const char* against_args[] = {"gan_bench", "--config", flags.against.c_str()};
+    gan::ParsedCommandLine against;
+    if (!gan::apps::parseOrExit(3, const_cast<char**>(against_args), "gan_bench --against", against)) return 2;
+    train.against = against.config;
+    train.against_name = flags.against;
+  }
   gan::bench::CheckpointBenchmarkOptions checkpoints;
   checkpoints.checkpoints = flags.checkpoints;
   checkpoints.mtbf_h = flags.mtbf_h;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 #include "comm/local_communicator.h"
 #include "common/elapsed.h"
@@ -135,9 +136,27 @@ void reportStragglerMonitoringCost(const Config& config, comm::Communicator& com
   log0(line);
 }
 
+// The data-parallel steps of two configs, alternated twice so drift in the machine's speed
+// falls on both; the better run of each, as the slowest rank saw it (ms/step).
+std::pair<double, double> alternatedMsPerStep(const Config& first, const datasets::Dataset& first_data,
+                                              const Config& second, const datasets::Dataset& second_data,
+                                              comm::Communicator& communicator, const torch::Device& device,
+                                              const TrainBenchmarkOptions& options) {
+  double best[2] = {1e30, 1e30};
+  for (int round = 0; round < 2; ++round) {
+    for (int which = 0; which < 2; ++which) {
+      communicator.barrier();
+      const auto times = which == 0 ? timeSteps(first, communicator, first_data, device, options)
+                                    : timeSteps(second, communicator, second_data, device, options);
+      best[which] = std::min(best[which], times.msPerStep(times.total));
+    }
+  }
+  communicator.allreduce({best, 2, comm::ScalarType::Float64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
+  return {best[0], best[1]};
+}
+
 // --model.arch=torchscript: the same data-parallel steps with the built-in MLP (--model.hidden_dim,
-// as the reference networks of configs/networks/reference_mlp.py), alternated twice so drift in
-// the machine's speed falls on both; the better run of each is reported.
+// as the reference networks of configs/networks/reference_mlp.py).
 void reportScriptedAgainstBuiltIn(const Config& config, comm::Communicator& communicator,
                                   const datasets::Dataset& dataset, const torch::Device& device,
                                   const TrainBenchmarkOptions& options) {
@@ -145,22 +164,36 @@ void reportScriptedAgainstBuiltIn(const Config& config, comm::Communicator& comm
   built_in.model.arch = ModelArch::Mlp;
   built_in.model.generator_file.clear();
   built_in.model.discriminator_file.clear();
-  double best[2] = {1e30, 1e30};  // ms/step: scripted, built-in
-  for (int round = 0; round < 2; ++round) {
-    for (int which = 0; which < 2; ++which) {
-      communicator.barrier();
-      const auto times = timeSteps(which == 0 ? config : built_in, communicator, dataset, device, options);
-      best[which] = std::min(best[which], times.msPerStep(times.total));
-    }
-  }
-  communicator.allreduce({best, 2, comm::ScalarType::Float64, comm::MemorySpace::Host}, {comm::ReduceOp::Max});
+  const auto [scripted_ms, built_in_ms] =
+      alternatedMsPerStep(config, dataset, built_in, dataset, communicator, device, options);
   const double global_batch = double(config.train.batch_size * communicator.worldSize());
   char line[320];
   std::snprintf(line, sizeof line,
                 "scripted networks vs the built-in mlp (hidden_dim %ld), %d rank(s): %.0f vs %.0f samples/s "
                 "(scripted / built-in = %.3f)",
-                long(config.model.hidden_dim), communicator.worldSize(), 1e3 * global_batch / best[0],
-                1e3 * global_batch / best[1], best[1] / best[0]);
+                long(config.model.hidden_dim), communicator.worldSize(), 1e3 * global_batch / scripted_ms,
+                1e3 * global_batch / built_in_ms, built_in_ms / scripted_ms);
+  log0(line);
+}
+
+// --against FILE.ini: another config's steps (its networks, batch and data) timed the same way,
+// and what the wall clock of this config's --train.max_steps buys that config: the step counts
+// of a comparison at equal wall clock.
+void reportAgainstConfig(const Config& config, comm::Communicator& communicator, const datasets::Dataset& dataset,
+                         const torch::Device& device, const TrainBenchmarkOptions& options) {
+  const auto other_data = datasets::openDataset(options.against->data);
+  const auto [mine_ms, other_ms] =
+      alternatedMsPerStep(config, dataset, *options.against, *other_data, communicator, device, options);
+  const int world = communicator.worldSize();
+  const double budget_s = 1e-3 * mine_ms * double(config.train.max_steps);
+  char line[400];
+  std::snprintf(line, sizeof line,
+                "this config vs %s, %d rank(s): %.2f vs %.2f steps/s, %.0f vs %.0f samples/s; this config's %ld "
+                "steps (%.0f s at this pace) = %.0f steps of %s",
+                options.against_name.c_str(), world, 1e3 / mine_ms, 1e3 / other_ms,
+                1e3 * double(config.train.batch_size * world) / mine_ms,
+                1e3 * double(options.against->train.batch_size * world) / other_ms, long(config.train.max_steps),
+                budget_s, 1e3 * budget_s / other_ms, options.against_name.c_str());
   log0(line);
 }
 }  // namespace
@@ -257,8 +290,16 @@ void runTrainBenchmark(const Config& config, comm::Communicator& communicator, c
     log0f("next step's D real half ran during G's reduction in ", parallel.overlapped_steps, " of ", parallel.steps,
           " steps (--comm.overlap_next_step)");
   }
-  if (config.monitor.straggler_every > 0) reportStragglerMonitoringCost(config, communicator, dataset, device, options);
-  if (config.model.arch == ModelArch::TorchScript) reportScriptedAgainstBuiltIn(config, communicator, dataset, device, options);
+  // --against asks one question (which config a wall clock favours); the cost of the straggler
+  // timing is another, thousands of steps long for a slow network.
+  if (config.monitor.straggler_every > 0 && !options.against) {
+    reportStragglerMonitoringCost(config, communicator, dataset, device, options);
+  }
+  if (options.against) {
+    reportAgainstConfig(config, communicator, dataset, device, options);
+  } else if (config.model.arch == ModelArch::TorchScript) {
+    reportScriptedAgainstBuiltIn(config, communicator, dataset, device, options);
+  }
   if (config.model.arch == ModelArch::Mlp && device.is_cpu()) {
     const auto gemm = measureMlpStepGemms(config, dataset.featureSize(), 50, parallel.split_d_halves);
     std::snprintf(line, sizeof line,

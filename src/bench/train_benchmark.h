@@ -3,6 +3,9 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+#include <string>
+
 #include "comm/communicator.h"
 #include "common/config.h"
 
@@ -11,12 +14,17 @@ namespace gan::bench {
 struct TrainBenchmarkOptions {
   int64_t steps = 300;
   int64_t warmup = 30;
+  // --against FILE.ini: another config timed beside this one (for comparisons at equal wall clock).
+  std::optional<Config> against;
+  std::string against_name;
 };
 
 // Runs the config's step on every rank twice: once with no communication (each rank alone,
 // all ranks computing at the same time) and once data-parallel, and prints ms/step split into
 // compute, exposed communication and other, samples/s, weak-scaling efficiency and, for the
-// MLP, the ratio to the time of the step's matrix products alone.
+// MLP, the ratio to the time of the step's matrix products alone; with `against`, both configs'
+// steps/s and the step count of the other that this config's --train.max_steps buys in wall clock
+// (scripted networks without it: the built-in MLP's samples/s beside theirs).
 void runTrainBenchmark(const Config& config, comm::Communicator& communicator, const torch::Device& device,
                        const TrainBenchmarkOptions& options);
 

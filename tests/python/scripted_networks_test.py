@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-from typing import List
 
 try:
     import torch
@@ -25,38 +24,23 @@ work = os.path.join(build, "scripted_networks_test", case)
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 sys.path.insert(0, os.path.join(source, "configs", "networks"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_mlp  # noqa: E402  (the example the docs and the shipped config use)
+from training_runs import TrainingRuns, assert_same_state, losses, metrics, scripted  # noqa: E402
 
-GAN_DIST = os.path.join(build, "gan_dist")
 # The shipped config as it is (its timeline included: a refused run must not have written it yet).
 BASE = ["--config", f"{source}/configs/fashion_mnist_mlp.ini", "--output.log_every=5", "--output.sample_every=0",
         "--train.threads=1"]
 
 
-def mpirun(ranks: int) -> List[str]:
-    if ranks == 1:
-        return []
-    root = ["--allow-run-as-root"] if os.geteuid() == 0 else []
-    return ["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", "none"] + root
-
-
-def run(args, ranks=1, expect_ok=True, program=GAN_DIST):
-    result = subprocess.run(mpirun(ranks) + [program] + args, capture_output=True, text=True, timeout=600,
-                            env=dict(os.environ, OMP_NUM_THREADS="1"))
-    if expect_ok and result.returncode != 0:
-        sys.exit(f"FAILED: {' '.join(args)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
+runs = TrainingRuns(build, work)
+run, exported_state = runs.run, runs.exported_state
 
 
 def save(module, name):
     path = os.path.join(work, name)
     torch.jit.script(module).save(path)
     return path
-
-
-def scripted(generator_file, discriminator_file):
-    return ["--model.arch=torchscript", f"--model.generator_file={generator_file}",
-            f"--model.discriminator_file={discriminator_file}"]
 
 
 def reference_pair(name="ref", seed=1, classes=0, hidden=256, image_shape=(1, 28, 28)):
@@ -66,30 +50,6 @@ def reference_pair(name="ref", seed=1, classes=0, hidden=256, image_shape=(1, 28
     weights = os.path.join(work, f"{name}_weights.pt")
     torch.save({"generator": g.state_dict(), "discriminator": d.state_dict()}, weights)
     return save(g, f"{name}_G.pt"), save(d, f"{name}_D.pt"), weights
-
-
-def metrics(out_dir):
-    with open(os.path.join(out_dir, "metrics.jsonl")) as f:
-        return [json.loads(line) for line in f if '"loss_d"' in line]
-
-
-def losses(out_dir):
-    return [(m["step"], m["loss_d"], m["loss_g"]) for m in metrics(out_dir)]
-
-
-def exported_state(checkpoint, name):
-    """The trained G and D of a checkpoint, as gan_export's state dicts."""
-    out = os.path.join(work, "export_" + name)
-    run(["--checkpoint", checkpoint, "--out", out, "--raw-generator"], program=os.path.join(build, "gan_export"))
-    return {net: torch.load(os.path.join(out, f"{net}.state_dict.pt"))
-            for net in ("generator", "discriminator")}
-
-
-def assert_same_state(a, b, what):
-    for net in a:
-        assert a[net].keys() == b[net].keys(), f"{what}: {net} names differ: {list(a[net])} vs {list(b[net])}"
-        for key in a[net]:
-            assert torch.equal(a[net][key], b[net][key]), f"{what}: {net}.{key} differs"
 
 
 # ---- networks the cases need beyond the reference MLP -------------------------------------------
@@ -274,7 +234,7 @@ def case_conditional_and_ada():
     assert any("ada_p" in m or "augment_p" in m for m in metrics(out)), metrics(out)[-1]
     samples = os.path.join(work, "samples.png")
     result = run(["--checkpoint", f"{out}/checkpoints/latest", "--out", samples, "--n", "20", "--class", "3"],
-                 program=os.path.join(build, "gan_sample"))
+                 program=runs.program("gan_sample"))
     assert os.path.getsize(samples) > 0, result.stdout
     print("conditional + ADA ok; gan_sample drew class 3")
 
@@ -292,7 +252,7 @@ def case_evaluation_and_samples():
     assert evaluations, "no evaluation in metrics.jsonl"
     assert os.listdir(os.path.join(out, "samples")), "no samples written"
     evaluated = run(["checkpoint", "--checkpoint", f"{out}/checkpoints/latest", "--samples", "512"],
-                    program=os.path.join(build, "gan_eval"))
+                    program=runs.program("gan_eval"))
     assert "modes" in evaluated.stdout, evaluated.stdout
     print("evaluation:", {k: v for k, v in evaluations[-1].items() if "mode" in k or "quality" in k})
 
@@ -305,11 +265,11 @@ def case_export():
     run(BASE + ["--train.max_steps=6", "--model.hidden_dim=64", "--output.checkpoint_every=6",
                 f"--output.dir={out}"] + scripted(g, d))
     exported = os.path.join(work, "exported")
-    run(["--checkpoint", f"{out}/checkpoints/latest", "--out", exported], program=os.path.join(build, "gan_export"))
+    run(["--checkpoint", f"{out}/checkpoints/latest", "--out", exported], program=runs.program("gan_export"))
     npy = os.path.join(work, "samples.npy")
     z_file = os.path.join(work, "z.npy")
     run(["--checkpoint", f"{out}/checkpoints/latest", "--out", npy, "--format", "npy", "--n", "8",
-         "--noise-out", z_file], program=os.path.join(build, "gan_sample"))
+         "--noise-out", z_file], program=runs.program("gan_sample"))
     import numpy as np
     samples = torch.from_numpy(np.load(npy))
     z = torch.from_numpy(np.load(z_file))
