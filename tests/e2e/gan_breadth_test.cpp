@@ -254,7 +254,11 @@ TEST(GanBreadth, FashionMnistFrechetDistanceFromTrainingAndFromGanEval) {
     const auto recall = per_class["eval_class_recall" + std::to_string(k)].get<double>();
     EXPECT_TRUE(recall >= 0 && recall <= 1) << k << ": " << recall;
   }
-  EXPECT_GT(per_class["eval_class_recall"].get<double>(), 0.0) << "no class drew any of its test images' variety";
+  // Training images under their own labels cover most of each class's test images (this short
+  // run's G covers none: its recall is 0 overall as well).
+  EXPECT_GT(per_class["eval_class_recall_real"].get<double>(), 0.6);
+  EXPECT_GT(per_class["eval_class_accuracy_real"].get<double>(), 0.8);
+  EXPECT_LE(per_class["eval_class_recall"].get<double>(), per_class["eval_class_recall_real"].get<double>());
   EXPECT_FALSE(per_class.contains("eval_fd_train")) << "no --data.limit or --data.holdout: nothing to compare";
   ASSERT_EQ(reevaluated.exit_code, 0) << reevaluated.output;
   const auto again = valuesOf(reevaluated.output);
