@@ -8,25 +8,18 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 
-try:
-    import torch
-    from torch import nn
-except ImportError as missing:
-    print(f"SKIPPED: needs python3-torch ({missing}); launch/install_deps.sh installs it")
-    sys.exit(77)
-
-build, source, case = sys.argv[1], sys.argv[2], sys.argv[3]
-work = os.path.join(build, "scripted_networks_test", case)
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-sys.path.insert(0, os.path.join(source, "configs", "networks"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from training_runs import TrainingRuns, assert_same_state, losses, metrics, run_case, scripted, test_arguments  # noqa: E402,E501
+
+import torch  # noqa: E402  (after training_runs, which skips the test without it)
+from torch import nn  # noqa: E402
+
+build, source, case, work = test_arguments("scripted_networks_test")
+sys.path.insert(0, os.path.join(source, "configs", "networks"))
 import reference_mlp  # noqa: E402  (the example the docs and the shipped config use)
-from training_runs import TrainingRuns, assert_same_state, losses, metrics, scripted  # noqa: E402
 
 # The shipped config as it is (its timeline included: a refused run must not have written it yet).
 BASE = ["--config", f"{source}/configs/fashion_mnist_mlp.ini", "--output.log_every=5", "--output.sample_every=0",
@@ -420,8 +413,4 @@ def case_refusals():
         refused(args, expected, name)
 
 
-CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
-if case not in CASES:
-    sys.exit(f"unknown case {case}; one of {sorted(CASES)}")
-CASES[case]()
-print("PASSED", case)
+run_case(globals(), case)

@@ -1,12 +1,38 @@
-"""What the Python end-to-end tests share: running gan_dist and its tools (on N ranks under
-mpirun), reading a run's metrics, and comparing the trained state of two checkpoints."""
+"""What the Python end-to-end tests share: their command line and work directory, running
+gan_dist and its tools (on N ranks under mpirun), reading a run's metrics, and comparing the
+trained state of two checkpoints. Importing it without python3-torch skips the test (exit 77,
+which CTest reports as skipped)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from typing import List
 
-import torch
+try:
+    import torch
+except ImportError as missing:
+    print(f"SKIPPED: needs python3-torch ({missing}); launch/install_deps.sh installs it")
+    sys.exit(77)
+
+
+def test_arguments(test_name: str):
+    """BUILD_DIR SOURCE_DIR CASE from the command line, and an empty work directory for the case
+    (BUILD_DIR/TEST_NAME/CASE)."""
+    build, source, case = sys.argv[1], sys.argv[2], sys.argv[3]
+    work = os.path.join(build, test_name, case)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    return build, source, case, work
+
+
+def run_case(namespace, case: str):
+    """Calls case_CASE of the test module's namespace (its globals())."""
+    cases = {name[len("case_"):]: fn for name, fn in namespace.items() if name.startswith("case_")}
+    if case not in cases:
+        sys.exit(f"unknown case {case}; one of {sorted(cases)}")
+    cases[case]()
+    print("PASSED", case)
 
 
 def mpirun(ranks: int) -> List[str]:
