@@ -84,6 +84,7 @@ TEST(GanBreadth, Ring8OnTwoRanksFindsTheModes) {
 // --train.precision=bf16 on every shipped config as shipped (two steps): each trains and its
 // start-up line says which layers run in bf16, or that none does and why (ring8's 128-wide layers).
 TEST(GanBreadth, Bf16TrainsEveryShippedConfig) {
+  const std::string kScriptedRefusal = "--train.precision=bf16 runs gan_dist's layers by a measured per-layer plan";
   const auto cifar = gan::test_support::writeCifarDirectory(gan::test_support::freshTempDir("e2e_bf16_cifar10_data"));
   const std::map<std::string, std::string> expected = {
       {"fashion_mnist_mlp.ini", "bf16: 4 of 6 layers (G fc2, G fc3, D fc1, D fc2)"},
@@ -95,7 +96,10 @@ TEST(GanBreadth, Bf16TrainsEveryShippedConfig) {
                         "fp32: D fc4 128x1 (the logit); fp32: G fc1 16x128"},
       {"grid25_mlp.ini", "bf16: 0 of 8 layers; fp32: G fc4 128x2 (G's unbounded output"},
       // Networks written in PyTorch run their own layers: refused at start, with the reason.
-      {"fashion_mnist_scripted_mlp.ini", "--train.precision=bf16 runs gan_dist's layers by a measured per-layer plan"}};
+      {"fashion_mnist_scripted_mlp.ini", kScriptedRefusal},
+      {"fashion_mnist_resnet_sngan.ini", kScriptedRefusal},
+      {"fashion_mnist_conditional_resnet_sngan.ini", kScriptedRefusal},
+      {"oxygen_icons_resnet_sngan.ini", kScriptedRefusal}};
   size_t configs = 0;
   for (const auto& entry : fs::directory_iterator(std::string(GAN_SOURCE_DIR) + "/configs")) {
     const std::string name = entry.path().filename().string();
@@ -107,7 +111,7 @@ TEST(GanBreadth, Bf16TrainsEveryShippedConfig) {
                             " --train.precision=bf16 --train.max_steps=2 --output.log_every=1 --output.sample_every=0"
                             " --output.checkpoint_every=2 --output.report=false --eval.every=0");
     ASSERT_TRUE(expected.count(name)) << "a new shipped config: add what bf16 runs of it here: " << name;
-    if (name == "fashion_mnist_scripted_mlp.ini") {
+    if (expected.at(name) == kScriptedRefusal) {
       EXPECT_NE(result.exit_code, 0) << result.output;
       EXPECT_NE(result.output.find(expected.at(name)), std::string::npos) << result.output;
       continue;
