@@ -78,6 +78,8 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
     GAN_CHECK(value > 0, "--", name, " must be a positive integer, got ", value);
   }
   GAN_CHECK(flags.mtbf_h > 0 && std::isfinite(flags.mtbf_h), "--mtbf-h must be a positive number, got ", flags.mtbf_h);
+  GAN_CHECK(flags.against.empty() || std::string(argv[1]) == "train", "--against is read by gan_bench train only, not ",
+            argv[1]);
   return flags;
 }
 

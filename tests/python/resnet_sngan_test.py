@@ -138,7 +138,7 @@ def case_cost_in_gan_bench():
     """gan_bench train times the family at 1 rank alone and at 2, and with --against the DCGAN's
     config beside it: both steps/s and the steps of the DCGAN that the wall clock of this config's
     --train.max_steps buys (the step counts of docs/models-and-losses.md's comparison). A missing
-    --against file is a one-line error."""
+    --against file is a one-line error, and so is --against in another mode."""
     nets = networks("nets", "--shape", 1, 28, 28, "--channels", 4)
     dcgan = os.path.join(source, "configs", "fashion_mnist_dcgan.ini")
     bench = ["--config", FASHION, "--steps", "4", "--warmup", "1", "--train.max_steps=1000", "--against", dcgan] + nets
@@ -157,6 +157,9 @@ def case_cost_in_gan_bench():
                        expect_ok=False, program=runs.program("gan_bench"))
     errors = [l for l in missing.stderr.splitlines() if "error" in l]
     assert missing.returncode != 0 and len(errors) == 1 and "nowhere.ini" in errors[0], missing.stderr
+    other_mode = runs.run(["allreduce", "--against", FASHION], expect_ok=False, program=runs.program("gan_bench"))
+    assert other_mode.returncode == 2 and "--against is read by gan_bench train only" in other_mode.stderr, \
+        other_mode.stderr
     print(line[0])
 
 
