@@ -1,6 +1,7 @@
 // gan_bench: performance figures (not tests).
 //   gan_bench allreduce [--min-bytes N] [--max-bytes N] [--iters N] [--comm.bucket_mb MB]
 //   gan_bench train [--steps N] [--warmup N] [--against FILE.ini] [gan_dist options, e.g. --config FILE.ini]
+//   gan_bench ceiling [--steps N] [--warmup N] [--rounds N] [gan_dist options]
 //   gan_bench checkpoint [--checkpoints N] [--mtbf-h H] [gan_dist options]
 //   gan_bench precision [--iters N] [gan_dist options]
 // Run under mpirun for several ranks; the rank count comes from the launcher, never a flag.
@@ -13,6 +14,7 @@
 
 #include "apps/process_setup.h"
 #include "bench/allreduce_benchmark.h"
+#include "bench/ceiling_benchmark.h"
 #include "bench/checkpoint_benchmark.h"
 #include "bench/precision_benchmark.h"
 #include "bench/train_benchmark.h"
@@ -24,6 +26,8 @@ namespace {
 const char* const kUsage =
     "usage: gan_bench allreduce [--min-bytes N] [--max-bytes N] [--iters N] [gan_dist options]\n"
     "       gan_bench train [--steps N] [--warmup N] [--against FILE.ini] [gan_dist options, e.g. --config FILE.ini]\n"
+    "       gan_bench ceiling [--steps N] [--warmup N] [--rounds N] [gan_dist options]   (one rank alone,\n"
+    "             N independent side by side, the data-parallel job: the machine's ceiling and the job's share)\n"
     "       gan_bench checkpoint [--checkpoints N] [--mtbf-h H] [gan_dist options]   (one process)\n"
     "       gan_bench precision [--iters N] [gan_dist options]   (one process: each layer in fp32 and bf16)\n"
     "  --min-bytes  smallest allreduce message in bytes (default 4096; sizes double)\n"
@@ -32,6 +36,7 @@ const char* const kUsage =
     "               16 MiB); precision: forward+backward passes per figure (default 200)\n"
     "  --steps      timed training steps (default 300)\n"
     "  --warmup     untimed steps first (default 30)\n"
+    "  --rounds     ceiling: rounds of the three timings, alternated; the best of each counts (default 3)\n"
     "  --against    train: time another config's steps too (its networks, batch and data), and say how\n"
     "               many of its steps the wall clock of this config's --train.max_steps buys\n"
     "  --checkpoints  checkpoints written synchronously and in the background, each (default 5)\n"
@@ -44,6 +49,7 @@ struct BenchFlags {
   int64_t iters = 0;  // 0: not given, the mode's default
   int64_t steps = 300;
   int64_t warmup = 30;
+  int64_t rounds = 3;
   int64_t checkpoints = 5;
   double mtbf_h = 24;
   std::string against;  // a config file, for train
@@ -57,6 +63,7 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
   po::options_description own("gan_bench");
   own.add_options()("min-bytes", po::value(&flags.min_bytes))("max-bytes", po::value(&flags.max_bytes))(
       "iters", po::value(&flags.iters))("steps", po::value(&flags.steps))("warmup", po::value(&flags.warmup))(
+      "rounds", po::value(&flags.rounds))(
       "checkpoints", po::value(&flags.checkpoints))("mtbf-h", po::value(&flags.mtbf_h))(
       "against", po::value(&flags.against));
   try {
@@ -74,6 +81,7 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
                                     {"max-bytes", flags.max_bytes},
                                     {"steps", flags.steps},
                                     {"warmup", flags.warmup},
+                                    {"rounds", flags.rounds},
                                     {"checkpoints", flags.checkpoints}}) {
     GAN_CHECK(value > 0, "--", name, " must be a positive integer, got ", value);
   }
@@ -88,7 +96,7 @@ BenchFlags takeBenchFlags(int argc, char** argv, std::vector<std::string>& rest)
 int main(int argc, char** argv) {
   gan::process::keepFreedMemoryInProcess();
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode != "allreduce" && mode != "train" && mode != "checkpoint" && mode != "precision") {
+  if (mode != "allreduce" && mode != "train" && mode != "ceiling" && mode != "checkpoint" && mode != "precision") {
     std::fputs(kUsage, mode == "--help" || mode == "-h" ? stdout : stderr);
     return mode == "--help" || mode == "-h" ? 0 : 2;
   }
@@ -116,6 +124,10 @@ int main(int argc, char** argv) {
     train.against = against.config;
     train.against_name = flags.against;
   }
+  gan::bench::CeilingBenchmarkOptions ceiling;
+  ceiling.steps = flags.steps;
+  ceiling.warmup = flags.warmup;
+  ceiling.rounds = static_cast<int>(flags.rounds);
   gan::bench::CheckpointBenchmarkOptions checkpoints;
   checkpoints.checkpoints = flags.checkpoints;
   checkpoints.mtbf_h = flags.mtbf_h;
@@ -138,6 +150,9 @@ int main(int argc, char** argv) {
     communicator = std::move(setup.communicator);
     if (mode == "allreduce") {
       exit_code = gan::bench::runAllreduceBenchmark(*communicator, allreduce) == 0 ? 0 : 1;
+    } else if (mode == "ceiling") {
+      ceiling.cpu = gan::describeCpu(cpu.features);
+      gan::bench::runCeilingBenchmark(parsed.config, *communicator, setup.device, ceiling);
     } else if (mode == "checkpoint") {
       GAN_CHECK(communicator->worldSize() == 1, "gan_bench checkpoint runs as one process (each node writes its "
                                                 "own copy, so the cost does not depend on the world size)");

@@ -6,14 +6,13 @@
 #include <optional>
 #include <string>
 
+#include "bench/step_timing.h"
 #include "comm/communicator.h"
 #include "common/config.h"
 
 namespace gan::bench {
 
-struct TrainBenchmarkOptions {
-  int64_t steps = 300;
-  int64_t warmup = 30;
+struct TrainBenchmarkOptions : StepsToTime {
   // --against FILE.ini: another config timed beside this one (for comparisons at equal wall clock).
   std::optional<Config> against;
   std::string against_name;

@@ -69,6 +69,21 @@ class Work {
   virtual int64_t startedAtMicros() const { return 0; }
 };
 
+// Where this rank's collectives spent their time since the last take: gan_bench's breakdown of a
+// data-parallel step. Zeros where a backend does not measure it.
+struct CollectiveBreakdown {
+  // Float sums through one node's shared memory (shared_memory_allreduce.h), by phase:
+  double copy_in = 0;   // this rank's data into its slot for the peers
+  double waiting = 0;   // at the two arrivals, for the slowest peer
+  double summing = 0;   // its chunk summed over the ranks in order, and scaled
+  double copy_out = 0;  // the peers' finished chunks back into the buffer
+  int64_t shared_memory_calls = 0;
+  // Everything else, through MPI (the step's control word, large or integer buffers): whole
+  // calls, waits for peers included.
+  double through_mpi = 0;
+  int64_t mpi_calls = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -102,6 +117,10 @@ class Communicator {
   // rank; `receive` is ignored elsewhere. scatter: rank r receives root's r-th part of `send`.
   virtual void gather(BufferView send, void* receive, int root) = 0;
   virtual void scatter(const void* send, BufferView receive, int root) = 0;
+
+  // The breakdown since the last take. Read it after a waited collective (a barrier): the
+  // thread that runs collectives writes it.
+  virtual CollectiveBreakdown takeCollectiveBreakdown() { return {}; }
 
   // Ends the whole job at once (all ranks), for fatal errors: no peer is left waiting.
   [[noreturn]] virtual void abortJob(int exit_code) noexcept = 0;

@@ -27,6 +27,7 @@ class FlightRecordingCommunicator final : public Communicator {
   std::string describeAllreduce() const override { return backend_->describeAllreduce(); }
   bool runsCollectivesOnCaller() const override { return backend_runs_on_caller_; }
   bool hasMpiWorld() const override { return backend_->hasMpiWorld(); }
+  CollectiveBreakdown takeCollectiveBreakdown() override { return backend_->takeCollectiveBreakdown(); }
 
   std::shared_ptr<Work> allreduceAsync(BufferView buffer, AllreduceOptions options) override;
   void broadcast(BufferView buffer, int root, BroadcastOptions options = {}) override;

@@ -1,5 +1,6 @@
 #include "comm/mpi_communicator.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include "comm/mpi_calls.h"
 #include "comm/shared_memory_allreduce.h"
 #include "comm/sixteen_bit_allreduce.h"
+#include "common/elapsed.h"
 
 namespace gan::comm {
 
@@ -77,9 +79,12 @@ std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, Allredu
   }
   if (world_size_ == 1) return queue_->enqueue([] {});
   const int world = world_size_;
-  auto through_mpi = [buffer, count, options, world] {
+  auto through_mpi = [this, buffer, count, options, world] {
+    const auto began = std::chrono::steady_clock::now();
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer.data, count, mpiType(buffer.type), mpiOp(options.op), MPI_COMM_WORLD));
     if (options.op == ReduceOp::Average) scaleToMean(buffer, world);
+    mpi_breakdown_.through_mpi += secondsSince(began);
+    mpi_breakdown_.mpi_calls += 1;
   };
   if (shared_memory_ && SharedMemoryAllreduce::handles(buffer, options.op)) {
     return queue_->enqueue(
@@ -89,6 +94,14 @@ std::shared_ptr<Work> MpiCommunicator::allreduceAsync(BufferView buffer, Allredu
         options.start_with_next);
   }
   return queue_->enqueue(through_mpi, options.start_with_next);
+}
+
+CollectiveBreakdown MpiCommunicator::takeCollectiveBreakdown() {
+  CollectiveBreakdown taken = shared_memory_ ? shared_memory_->takeBreakdown() : CollectiveBreakdown();
+  taken.through_mpi = mpi_breakdown_.through_mpi;
+  taken.mpi_calls = mpi_breakdown_.mpi_calls;
+  mpi_breakdown_ = CollectiveBreakdown();
+  return taken;
 }
 
 void MpiCommunicator::gather(BufferView send, void* receive, int root) {

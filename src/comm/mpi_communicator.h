@@ -52,6 +52,7 @@ class MpiCommunicator final : public Communicator {
   void gather(BufferView send, void* receive, int root) override;
   void scatter(const void* send, BufferView receive, int root) override;
   [[noreturn]] void abortJob(int exit_code) noexcept override;
+  CollectiveBreakdown takeCollectiveBreakdown() override;
 
  private:
   bool owns_mpi_init_ = false;
@@ -61,6 +62,7 @@ class MpiCommunicator final : public Communicator {
   int local_size_ = 1;
 
   std::vector<uint16_t> wire_;  // the 16-bit copy in flight; touched by the thread running collectives only
+  CollectiveBreakdown mpi_breakdown_;  // its MPI fields; written by the thread running collectives
   std::unique_ptr<SharedMemoryAllreduce> shared_memory_;  // used by whichever thread runs collectives
   std::unique_ptr<CollectiveQueue> queue_;                 // last: its thread may use everything above
 };

@@ -1,5 +1,7 @@
 #include "comm/raw_mpi.h"
 
+#include <time.h>
+
 #include <algorithm>
 
 #include "comm/mpi_check.h"
@@ -20,6 +22,19 @@ double timeRawMpiAllreduce(Communicator& communicator, float* data, size_t count
     best = std::min(best, MPI_Wtime() - start);
   }
   return best;
+}
+
+void barrierAsleep(Communicator& communicator) {
+  if (!communicator.hasMpiWorld()) return communicator.barrier();
+  MPI_Request request = MPI_REQUEST_NULL;
+  MPI_CHECK(MPI_Ibarrier(MPI_COMM_WORLD, &request));
+  int done = 0;
+  const timespec pause{0, 100 * 1000};
+  while (true) {
+    MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) break;
+    nanosleep(&pause, nullptr);
+  }
 }
 
 }  // namespace gan::comm

@@ -1,5 +1,6 @@
-// The float sums and averages of an MPI job whose ranks all share one node, through one shared
-// memory segment instead of MPI's point-to-point messages (what NCCL and llm.c do within a node).
+// The float sums and averages (and integer sums: the step's control word) of an MPI job whose
+// ranks all share one node, through one shared memory segment instead of MPI's point-to-point
+// messages (what NCCL and llm.c do within a node).
 //
 // Several times faster than Open MPI's MPI_Allreduce plus the 1/n pass on one node
 // (figures: docs/performance.md#figures-behind-the-codes-choices). Each rank owns one chunk of the
@@ -44,7 +45,8 @@ class SharedMemoryAllreduce {
   SharedMemoryAllreduce(const SharedMemoryAllreduce&) = delete;
   SharedMemoryAllreduce& operator=(const SharedMemoryAllreduce&) = delete;
 
-  // Float32 and Float64 Sum and Average on host buffers of at most kMaxBytes.
+  // Float32 and Float64 Sum and Average, and Int64 Sum (the step's control word), on host
+  // buffers of at most kMaxBytes.
   static bool handles(const BufferView& buffer, ReduceOp op);
 
   // In place, all ranks together with the same count and type. Grows the segment (collectively:
@@ -53,6 +55,9 @@ class SharedMemoryAllreduce {
   // no room for the larger segment (a container's small /dev/shm): the caller reduces it another
   // way, and so does every later call of that size or more.
   bool allreduce(const BufferView& buffer, ReduceOp op);
+
+  // Seconds in each phase since the last take (its shared-memory fields).
+  CollectiveBreakdown takeBreakdown();
 
  private:
   template <typename T>
@@ -69,7 +74,7 @@ class SharedMemoryAllreduce {
   size_t refused_bytes_ = SIZE_MAX;  // the smallest slot the file system had no room for
   int set_ = 0;               // which of the two slots this call uses (double buffering)
   uint64_t arrivals_ = 0;     // barriers this rank has passed
-  std::vector<char> partial_;  // the running sum of this rank's chunk
+  CollectiveBreakdown breakdown_;
 };
 
 }  // namespace gan::comm

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <set>
+#include <sstream>
+#include <vector>
 
 #include "render/png_writer.h"
 #include "e2e/process_helpers.h"
@@ -134,6 +136,70 @@ TEST(Observability, GanReportRewritesTheReport) {
   const auto empty = run(std::string(GAN_REPORT_BINARY) + " " + outputDir("no_metrics"));
   EXPECT_EQ(empty.exit_code, 1);
   EXPECT_NE(empty.output.find("no metrics to report"), std::string::npos) << empty.output;
+}
+
+// gan_bench ceiling: the three timings, the two ratios and the breakdown, with each part of the
+// data-parallel step's extra time on the path that ran it: on one node the gradients go through
+// shared memory (its three phases non-zero); kept on MPI, the same traffic shows as MPI calls.
+double figureAfter(const std::string& output, const std::string& label) {
+  const auto at = output.find(label);
+  if (at == std::string::npos) return -1e9;
+  return std::stod(output.substr(at + label.size()));
+}
+
+double breakdownRow(const std::string& output, const std::string& name) {
+  // "  name   [independent|-]  data-parallel  difference": the data-parallel column.
+  const auto at = output.find("  " + name);
+  if (at == std::string::npos) return -1e9;
+  std::istringstream row(output.substr(at + 2 + name.size(), output.find('\n', at) - at - 2 - name.size()));
+  std::string independent;
+  double parallel = -1e9;
+  row >> independent >> parallel;
+  return parallel;
+}
+
+TEST(Observability, CeilingBenchmarkSplitsTheStepByPath) {
+  const auto bench = fs::path(GAN_DIST_BINARY).parent_path().string() + "/gan_bench";
+  const std::string args = " ceiling --steps 40 --warmup 5 --rounds 1 --config " + std::string(GAN_SOURCE_DIR) +
+                           "/configs/ring8_mlp.ini";
+  for (const bool shared_memory : {true, false}) {
+    const auto result = run((shared_memory ? "" : "GAN_DIST_INTRANODE_ALLREDUCE=mpi ") + mpirun(2) + bench + args);
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    for (const char* line : {"rank 0   alone (others asleep)", "rank 1   alone (others asleep)",
+                             "2 independent, side by side", "2-rank data-parallel job", "cpu: "}) {
+      EXPECT_NE(result.output.find(line), std::string::npos) << line << "\n" << result.output;
+    }
+    const double ceiling = figureAfter(result.output, "machine ceiling ");
+    const double share = figureAfter(result.output, "the job's share of it ");
+    EXPECT_GT(ceiling, 0.2) << result.output;
+    EXPECT_LT(ceiling, 5.0) << result.output;
+    EXPECT_GT(share, 0.05) << result.output;
+    EXPECT_LT(share, 5.0) << result.output;
+    const double copy_in = breakdownRow(result.output, "gradients: copy into the shared slot");
+    const double summed = breakdownRow(result.output, "gradients: own chunk summed and scaled");
+    const double copy_out = breakdownRow(result.output, "gradients: peers' chunks copied back");
+    const double mpi = breakdownRow(result.output, "control word and other MPI calls");
+    const double waiting = breakdownRow(result.output, "waiting for the slowest peer");
+    EXPECT_GE(waiting, 0.0) << result.output;
+    if (shared_memory) {
+      EXPECT_GT(copy_in, 0.0) << result.output;
+      EXPECT_GT(summed, 0.0) << result.output;
+      EXPECT_GT(copy_out, 0.0) << result.output;
+      EXPECT_EQ(mpi, 0.0) << "the control word rides the shared-memory path too\n" << result.output;
+    } else {
+      EXPECT_EQ(copy_in + summed + copy_out + waiting, 0.0) << result.output;
+      EXPECT_GT(mpi, 0.0) << result.output;
+    }
+    // The rows add up to the whole step (each printed to 3 decimals).
+    const std::vector<std::string> rows = {"step inputs", "compute (forward, backward, Adam, rest)",
+                                           "gradients: copy into the shared slot",
+                                           "gradients: own chunk summed and scaled",
+                                           "gradients: peers' chunks copied back", "waiting for the slowest peer",
+                                           "control word and other MPI calls", "launches, queue and hooks"};
+    double sum = 0;
+    for (const auto& name : rows) sum += breakdownRow(result.output, name);
+    EXPECT_NEAR(sum, breakdownRow(result.output, "whole step"), 0.01) << result.output;
+  }
 }
 
 }  // namespace

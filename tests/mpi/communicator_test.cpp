@@ -199,6 +199,51 @@ TEST(MpiCommunicator, OneNodeFloatSumsAreInRankOrderAndBitwiseEqualEverywhere) {
   }
 }
 
+// Integer sums (the step's control word) take the shared-memory path too, exactly: values past
+// 2^53 that no float could carry, over chunk edges.
+TEST(MpiCommunicator, OneNodeInt64SumsAreExact) {
+  auto& world = gan::test_support::world();
+  const int n = world.worldSize(), r = world.rank();
+  for (size_t count : {size_t(1), size_t(7), size_t(9), size_t(5000)}) {
+    std::vector<int64_t> values(count);
+    for (size_t i = 0; i < count; ++i) values[i] = (int64_t(1) << 60) / 8 * (r + 1) + int64_t(i) * 3 + r;
+    world.allreduce({values.data(), count, ScalarType::Int64, MemorySpace::Host}, {ReduceOp::Sum});
+    for (size_t i = 0; i < count; ++i) {
+      int64_t expected = 0;
+      for (int k = 0; k < n; ++k) expected += (int64_t(1) << 60) / 8 * (k + 1) + int64_t(i) * 3 + k;
+      ASSERT_EQ(values[i], expected) << "element " << i << " of " << count;
+    }
+  }
+}
+
+// The breakdown gan_bench ceiling prints: every shared-memory call and every MPI call counted
+// since the last take, phase times that add up to no more than the calls took, then zeros.
+TEST(MpiCommunicator, CollectiveBreakdownCountsEachPathsCallsSinceTheLastTake) {
+  auto& world = gan::test_support::world();
+  if (world.worldSize() == 1) GTEST_SKIP() << "one rank makes no collective calls";
+  world.barrier();
+  world.takeCollectiveBreakdown();
+  std::vector<float> gradients(100000, 1.0f);  // the smallest slot: fits even a small /dev/shm
+  int64_t largest = world.rank();
+  const auto began = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) world.allreduce({gradients.data(), gradients.size()}, {ReduceOp::Average});
+  world.allreduce({&largest, 1, ScalarType::Int64, MemorySpace::Host}, {ReduceOp::Max});
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  const auto taken = world.takeCollectiveBreakdown();
+  const bool shared = mpiWorld().reducesThroughSharedMemory();
+  EXPECT_EQ(taken.shared_memory_calls, shared ? 3 : 0);
+  EXPECT_EQ(taken.mpi_calls, shared ? 1 : 4);
+  const double phases = taken.copy_in + taken.waiting + taken.summing + taken.copy_out;
+  EXPECT_GE(taken.copy_in, 0.0);
+  EXPECT_GE(taken.waiting, 0.0);
+  EXPECT_EQ(phases > 0, shared);
+  EXPECT_LE(phases + taken.through_mpi, elapsed);
+  EXPECT_GT(taken.through_mpi, 0.0);
+  const auto again = world.takeCollectiveBreakdown();
+  EXPECT_EQ(again.shared_memory_calls + again.mpi_calls, 0);
+  EXPECT_EQ(again.through_mpi + again.summing, 0.0);
+}
+
 // The segment grows collectively when a larger buffer comes (1 MiB, then 12 MiB), buffers past
 // its limit go to MPI (20 MiB), and the other operations and types keep their MPI path, all in
 // issue order between them.
