@@ -111,12 +111,18 @@ class GBlock(nn.Module):
         return h + self.shortcut(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
+def d_conv(cin: int, cout: int, kernel: int, spectral: bool):
+    """D's convolutions: spectrally normalised (SNGAN), or plain for a D held by a gradient
+    penalty instead (--d-norm none with --train.r1_gamma, as StyleGAN2's residual D)."""
+    return SNConv2d(cin, cout, kernel, kernel // 2) if spectral else conv(cin, cout, kernel)
+
+
 class DBlock(nn.Module):
-    def __init__(self, cin: int, cout: int, first: bool):
+    def __init__(self, cin: int, cout: int, first: bool, spectral: bool = True):
         super().__init__()
-        self.conv1 = SNConv2d(cin, cout, 3, 1)
-        self.conv2 = SNConv2d(cout, cout, 3, 1)
-        self.shortcut = SNConv2d(cin, cout, 1, 0)
+        self.conv1 = d_conv(cin, cout, 3, spectral)
+        self.conv2 = d_conv(cout, cout, 3, spectral)
+        self.shortcut = d_conv(cin, cout, 1, spectral)
         self.first = first
 
     def forward(self, x):
@@ -167,15 +173,15 @@ class ConditionalGenerator(Generator):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, shape: List[int], channels: int = 64, classes: int = 0):
+    def __init__(self, shape: List[int], channels: int = 64, classes: int = 0, spectral: bool = True):
         super().__init__()
         self.classes = classes
         stages = stages_for(shape[1])
         widths = [channels * 2 ** min(i, 3) for i in range(stages + 1)]
-        self.blocks = nn.ModuleList([DBlock(shape[0] if i == 0 else widths[i - 1], widths[i], i == 0)
+        self.blocks = nn.ModuleList([DBlock(shape[0] if i == 0 else widths[i - 1], widths[i], i == 0, spectral)
                                      for i in range(stages)])
         self.features = widths[stages - 1]
-        self.head = SNLinear(self.features, 1)
+        self.head = SNLinear(self.features, 1) if spectral else nn.Linear(self.features, 1)
         self.projection = nn.Embedding(max(classes, 1), self.features)
         nn.init.xavier_uniform_(self.projection.weight)
 
@@ -195,7 +201,8 @@ class ConditionalDiscriminator(Discriminator):
         return self.head(f) + (self.projection(labels) * f).sum(1, keepdim=True)
 
 
-def build(shape, classes: int = 0, latent_dim: int = 128, channels: int = 64, d_channels: int = 0):
+def build(shape, classes: int = 0, latent_dim: int = 128, channels: int = 64, d_channels: int = 0,
+          spectral: bool = True):
     """G and D for images of `shape` [C, H, W]; ValueError for a shape the blocks cannot fit."""
     if len(shape) != 3 or shape[1] != shape[2]:
         raise ValueError(f"shape {list(shape)}: expected square images C H W")
@@ -205,8 +212,8 @@ def build(shape, classes: int = 0, latent_dim: int = 128, channels: int = 64, d_
         raise ValueError("channels and latent dim must be positive, classes 0 or more")
     if classes > 0:
         return (ConditionalGenerator(shape, latent_dim, channels, classes),
-                ConditionalDiscriminator(shape, d_channels or channels, classes))
-    return Generator(shape, latent_dim, channels), Discriminator(shape, d_channels or channels)
+                ConditionalDiscriminator(shape, d_channels or channels, classes, spectral))
+    return Generator(shape, latent_dim, channels), Discriminator(shape, d_channels or channels, 0, spectral)
 
 
 def main():
@@ -218,12 +225,14 @@ def main():
     parser.add_argument("--latent-dim", type=int, default=128)
     parser.add_argument("--channels", type=int, default=64, help="channels next to the image (doubling inwards)")
     parser.add_argument("--d-channels", type=int, default=0, help="D's channels next to the image (0: as G's)")
+    parser.add_argument("--d-norm", choices=["spectral", "none"], default="spectral",
+                        help="D's layers spectrally normalised, or plain (then train with --train.r1_gamma)")
     parser.add_argument("--seed", type=int, default=1, help="initial weights")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     try:
         generator, discriminator = build(args.shape, args.classes, args.latent_dim, args.channels,
-                                         args.d_channels)
+                                         args.d_channels, args.d_norm == "spectral")
     except ValueError as bad:
         parser.exit(2, f"resnet_sngan.py: --shape/--channels: {bad}\n")
     os.makedirs(args.out, exist_ok=True)

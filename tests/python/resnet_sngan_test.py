@@ -85,6 +85,24 @@ def case_world_size_invariance():
     print("1 x 16 and 2 x 8 agree within 1e-4 over 12 steps:", trajectories[1][-1], trajectories[2][-1])
 
 
+def case_plain_d_with_r1():
+    """--d-norm none: D without spectral normalisation (no u, v buffers), held by lazy R1 instead,
+    as StyleGAN2's residual D; its double backward through the scripted convolutions keeps 1 x 16
+    and 2 x 8 on one trajectory."""
+    nets = networks("plain", "--shape", 1, 28, 28, "--channels", 8, "--d-norm", "none")
+    d = torch.jit.load(os.path.join(work, "plain", "discriminator.pt"))
+    assert not [k for k in d.state_dict() if k.endswith(".u") or k.endswith(".v")], list(d.state_dict())
+    recipe = ["--train.max_steps=12", "--train.loss=nonsaturating", "--train.r1_gamma=1", "--train.r1_interval=4"]
+    trajectories = {}
+    for ranks in (1, 2):
+        out = trained(FASHION, nets, recipe + [f"--train.batch_size={16 // ranks}"], ranks, f"plain_r{ranks}")
+        trajectories[ranks] = losses(out)
+    for (s1, d1, g1), (s2, d2, g2) in zip(trajectories[1], trajectories[2]):
+        assert s1 == s2 and math.isclose(d1, d2, rel_tol=1e-4, abs_tol=1e-5) and \
+            math.isclose(g1, g2, rel_tol=1e-4, abs_tol=1e-5), f"step {s1}: 1 rank {d1} {g1}, 2 ranks {d2} {g2}"
+    print("plain D with lazy R1: 1 x 16 and 2 x 8 agree within 1e-4 over 12 steps:", trajectories[2][-1])
+
+
 def case_exact_resume():
     """A 2-rank run stopped at step 6 and resumed ends with the bits of one that never stopped:
     weights, EMA and D's spectral-norm vectors (buffers: checkpointed, and in the replica check
