@@ -72,14 +72,15 @@ class Work {
 // Where this rank's collectives spent their time since the last take: gan_bench's breakdown of a
 // data-parallel step. Zeros where a backend does not measure it.
 struct CollectiveBreakdown {
-  // Float sums through one node's shared memory (shared_memory_allreduce.h), by phase:
+  // Sums through one node's shared memory (shared_memory_allreduce.h: the gradients and the
+  // step's control word), by phase:
   double copy_in = 0;   // this rank's data into its slot for the peers
   double waiting = 0;   // at the two arrivals, for the slowest peer
   double summing = 0;   // its chunk summed over the ranks in order, and scaled
   double copy_out = 0;  // the peers' finished chunks back into the buffer
   int64_t shared_memory_calls = 0;
-  // Everything else, through MPI (the step's control word, large or integer buffers): whole
-  // calls, waits for peers included.
+  // Everything else, through MPI (other operations, buffers past the segment's limit, all
+  // collectives across nodes): whole calls, waits for peers included.
   double through_mpi = 0;
   int64_t mpi_calls = 0;
 };
